@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each creates .venv when missing and installs geo_env (editable) with its test extra.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.geo_env-installed
+
+.PHONY: demo test check-python clean sample bench
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "geo_env needs Python >= 3.10; set PYTHON=python3.x")'
+
+$(BIN)/python: | check-python
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/geo-env demo --out maps/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rebuild the committed sample district in data/sample/ (deterministic).
+sample: $(STAMP)
+	$(BIN)/python -m geo_env.sample data/sample
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) maps build *.egg-info .pytest_cache

@@ -1,0 +1,199 @@
+"""``analyze(district) → Plan``: every analysis with the project's parameters, and the
+output folder (``Plan.save``).
+
+Each analysis module contributes a :class:`PlanPart` through a ``plan_part(district)``
+function listed in :data:`_STEPS`: columns to add to the villages, layers for
+``plan.gpkg``, tables for ``report.xlsx`` and a block for ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from . import _io
+from .project import District
+
+__all__ = ["Plan", "PlanPart", "analyze"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlanPart:
+    """What one analysis adds to a :class:`Plan`.
+
+    Attributes
+    ----------
+    name
+        The block name in ``summary.json`` (``"waste"``, ``"sewage"``, ``"livestock"``).
+    village_columns
+        Columns to add to the villages, indexed like ``district.villages``.
+    layers
+        Output layers for ``plan.gpkg`` by layer name (working CRS).
+    tables
+        Tables for ``report.xlsx`` by key (``report.py`` names and formats the sheets).
+    summary
+        The JSON-serialisable block for ``summary.json``.
+    result
+        The analysis' own result object, for analysts (``plan.results[name]``).
+    """
+
+    name: str
+    village_columns: pd.DataFrame | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+
+
+def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
+    """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
+    return []
+
+
+@dataclass
+class Plan:
+    """A district with every analysis result.
+
+    Attributes
+    ----------
+    district
+        The analysed :class:`District`.
+    villages
+        ``district.villages`` with every analysis column added (same index).
+    layers
+        Output layers by name (``transfer_stations``, ``service_areas`` …), working CRS.
+    tables
+        Report tables by key.
+    summary
+        The content of ``summary.json``.
+    results
+        Each analysis' own result object by name.
+    """
+
+    district: District
+    villages: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out_dir: str | Path, *, progress: Callable[[str], None] | None = None) -> list[Path]:
+        """Write the output folder and return the files written.
+
+        Every file is written atomically (temporary file, then rename).
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+
+        def step(msg: str) -> None:
+            if progress is not None:
+                progress(msg)
+            log.info(msg)
+
+        step("plan.gpkg")
+        written.append(_io.write_gpkg(out / "plan.gpkg", self.gpkg_layers()))
+        step("summary.json")
+        written.append(_io.write_text(out / "summary.json", json.dumps(
+            _jsonable(self.summary), ensure_ascii=False, indent=2) + "\n"))
+        return written
+
+    def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The layers of ``plan.gpkg`` in writing order."""
+        d = self.district
+        layers: dict[str, gpd.GeoDataFrame] = {"villages": self.villages}
+        for name in ("transfer_stations", "sewage_plants", "livestock_farms"):
+            gdf = self.layers.get(name, getattr(d, name))
+            if gdf is not None:
+                layers[name] = gdf
+        for name, gdf in self.layers.items():
+            layers.setdefault(name, gdf)
+        return layers
+
+
+def analyze(district: District, *, progress: Callable[[str], None] | None = None) -> Plan:
+    """Run every analysis the district's layers allow, with the project's parameters.
+
+    Parameters
+    ----------
+    district
+        A loaded :class:`District` (``load_project`` or ``sample_district``).
+    progress
+        Called with a short message before each step (the CLI shows it).
+
+    Returns
+    -------
+    Plan
+    """
+    villages = district.villages.copy()
+    plan = Plan(district=district, villages=villages, summary=_base_summary(district))
+    for name, fn in _steps():
+        if progress is not None:
+            progress(name)
+        part = fn(district)
+        if part is None:
+            continue
+        if part.village_columns is not None and len(part.village_columns.columns):
+            cols = part.village_columns.reindex(villages.index)
+            for c in cols.columns:
+                villages[c] = cols[c]
+        plan.layers.update(part.layers)
+        plan.tables.update(part.tables)
+        if part.summary:
+            plan.summary[part.name] = part.summary
+        plan.results[part.name] = part.result
+    plan.villages = villages
+    return plan
+
+
+def _base_summary(d: District) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "geo_env_version": __version__,
+        "project": d.name,
+        "source": None if d.source is None else str(d.source),
+        "crs": f"EPSG:{d.crs.to_epsg()}" if d.crs.to_epsg() else d.crs.to_string(),
+        "crs_name": d.crs.name,
+        "lang": d.lang,
+        "layers": {name: int(len(gdf)) for name, gdf in d.layers().items()},
+        "dem": None if d.dem is None else Path(d.dem).name,
+        "townships": int(d.villages["township"].nunique()),
+        "population": int(d.villages["population"].sum()),
+        "households": int(d.villages["households"].sum()),
+        "warnings": list(d.warnings),
+        "parameters": _jsonable(d.params),
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON types from numpy / pandas scalars, NaN → null."""
+    import math
+
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return obj
