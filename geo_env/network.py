@@ -173,7 +173,7 @@ class RoadNetwork:
         self.crs = crs
         self._graph = _Graph(len(node_xy), edge_u, edge_v, edge_length_m, edge_xy)
         self._csr: sp.csr_array | None = None
-        self._tree: shapely.STRtree | None = None
+        self._kd: _SegmentIndex | None = None
         self._road_edges = np.flatnonzero(edge_is_road)
 
     # ----------------------------------------------------------------------------- build
@@ -258,9 +258,6 @@ class RoadNetwork:
                 same = (vline[p0] == vline[p1]) & ~(xy[p0] == xy[p1]).all(axis=1)
                 merges.append((p0[~same], p1[~same]))
 
-        seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1)) \
-            if len(seg_a) else np.zeros(0, dtype=object)
-        tree = shapely.STRtree(seg_geoms)
         n_new = 0
         split_seg: list[np.ndarray] = []
         split_t: list[np.ndarray] = []
@@ -280,14 +277,10 @@ class RoadNetwork:
 
         # 2. line ends within snap_tolerance_m of another line join its nearest point
         if len(ends) and len(seg_a):
-            ei, si = tree.query(shapely.points(xy[ends]), predicate="dwithin",
-                                distance=max(snap, 1e-12))
+            ei, si, t, d = _SegmentIndex(xy[seg_a], xy[seg_b]).within(xy[ends], snap)
             ev = ends[ei]
             other = seg_line[si] != vline[ev]
-            ev, si = ev[other], si[other]
-            t, d = _project(xy[ev], xy[seg_a[si]], xy[seg_b[si]])
-            ok = d <= snap
-            ev, si, t, d = ev[ok], si[ok], t[ok], d[ok]
+            ev, si, t, d = ev[other], si[other], t[other], d[other]
             # per (end, other line): the nearest point of that line
             order = np.lexsort((d, seg_line[si], ev))
             ev, si, t, d = ev[order], si[order], t[order], d[order]
@@ -303,7 +296,8 @@ class RoadNetwork:
 
         # 3. optional: split lines where they cross
         if node_crossings and len(seg_a):
-            i, j = tree.query(seg_geoms, predicate="intersects")
+            seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1))
+            i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
             keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
             i, j = i[keep], j[keep]
             a, r = xy[seg_a[i]], xy[seg_b[i]] - xy[seg_a[i]]
@@ -416,20 +410,26 @@ class RoadNetwork:
         conn = np.full(n, np.inf)
         at_xy = np.full((n, 2), np.nan)
         if n and len(self._road_edges):
-            if self._tree is None:
-                exy = self.edge_xy[self._road_edges]
-                self._tree = shapely.STRtree(shapely.linestrings(exy.reshape(-1, 2, 2)))
-            qi, ti = self._tree.query_nearest(shapely.points(pts), all_matches=False)
-            e = self._road_edges[ti]
+            e = self._nearest_edges(pts)
             a, b = self.edge_xy[e, :2], self.edge_xy[e, 2:]
-            tt, d = _project(pts[qi], a, b)
-            edge[qi], t[qi], conn[qi] = e, tt, d
-            at_xy[qi] = np.where(tt[:, None] <= 0, a, np.where(tt[:, None] >= 1, b,
-                                                                  a + tt[:, None] * (b - a)))
+            t, conn = _project(pts, a, b)
+            edge[:] = e
+            at_xy = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b,
+                                                          a + t[:, None] * (b - a)))
         pos = np.full(n, np.nan)
         pos[edge >= 0] = t[edge >= 0] * self.edge_length_m[edge[edge >= 0]]
         return Attachment(edge=edge, position_m=pos, connector_m=conn, point_xy=at_xy,
                           attached=conn <= maxc)
+
+    def _index(self) -> _SegmentIndex:
+        if self._kd is None:
+            e = self._road_edges
+            self._kd = _SegmentIndex(self.edge_xy[e, :2], self.edge_xy[e, 2:])
+        return self._kd
+
+    def _nearest_edges(self, pts: np.ndarray) -> np.ndarray:
+        """Index of the nearest road edge to each point (exact distance; ties: any one)."""
+        return self._road_edges[self._index().nearest(pts)]
 
     def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
         """The graph with nodes added at the attachment points (edges split there).
@@ -448,17 +448,14 @@ class RoadNetwork:
         node[at_u] = g.u[edges[at_u]]
         node[at_v] = g.v[edges[at_v]]
         inner = np.flatnonzero(~(at_u | at_v))
-        keys = np.stack([edges[inner].astype(float), ts[inner]], axis=1)
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True) if len(inner) else \
-            (np.zeros((0, 2)), np.zeros(0, np.int64))
-        inv = np.asarray(inv).reshape(-1)
-        node[inner] = g.n_nodes + inv
-        u_e = uniq[:, 0].astype(np.int64)
-        u_t = uniq[:, 1]
+        o = inner[np.lexsort((ts[inner], edges[inner]))]
+        first = _group_starts(edges[o], ts[o])
+        node[o] = g.n_nodes + np.cumsum(first) - 1
+        u_e, u_t = edges[o][first], ts[o][first]
         eu, ev, elen, exy, eorig, zero = _split_edges(
-            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(uniq)))
+            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)))
         assert not len(zero[0]), "distinct split points cannot make zero-length pieces"
-        aug = _Graph(g.n_nodes + len(uniq), eu, ev, elen, exy)
+        aug = _Graph(g.n_nodes + len(u_e), eu, ev, elen, exy)
         out: list[np.ndarray] = []
         k = 0
         for a in atts:
@@ -696,14 +693,11 @@ class RoadNetwork:
         end_ok = deg[self._end_node] == 1
         en, erow, exy = self._end_node[end_ok], self._end_row[end_ok], self._end_xy[end_ok]
         if len(en) and len(self._road_edges):
-            tree = shapely.STRtree(shapely.linestrings(
-                self.edge_xy[self._road_edges].reshape(-1, 2, 2)))
-            qi, ti = tree.query(shapely.points(exy), predicate="dwithin", distance=tol)
+            qi, ti, _, dd = self._index().within(exy, tol)
             e = self._road_edges[ti]
             other = (self.edge_row[e] != erow[qi]) & (self.edge_u[e] != en[qi]) \
                 & (self.edge_v[e] != en[qi])
-            qi, e = qi[other], e[other]
-            _, dd = _project(exy[qi], self.edge_xy[e, :2], self.edge_xy[e, 2:])
+            qi, e, dd = qi[other], e[other], dd[other]
             o = np.lexsort((dd, qi))
             qi, e, dd = qi[o], e[o], dd[o]
             first = _group_starts(qi)
@@ -725,6 +719,74 @@ class RoadNetwork:
             "larger_tolerance_m": tol,
             "dangling_ends": dangling,
         }
+
+
+class _SegmentIndex:
+    """Exact nearest-segment and within-distance queries for straight segments.
+
+    The segments are cut, for indexing only, into pieces no longer than ``2 h`` (``h``
+    about half the median segment length) whose midpoints go into a KD-tree.  The
+    nearest point of any segment lies within ``h`` of one of its midpoints, so
+
+    * every segment within ``r`` of a point has a midpoint within ``r + h`` of it;
+    * once the k-th nearest midpoint of a point is farther than (the best exact distance
+      found among the k) + h, the nearest segment is among those k.
+
+    Parameters
+    ----------
+    a, b
+        Segment ends, shape (n, 2) each, in metres.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+        length = np.hypot(*(b - a).T) if len(a) else np.zeros(0)
+        step = max(float(np.median(length)), 1.0) if len(a) else 1.0
+        n_piece = np.maximum(np.ceil(length / step), 1).astype(np.int64)
+        owner = np.repeat(np.arange(len(a)), n_piece)
+        k_in = np.arange(len(owner)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
+        frac = ((k_in + 0.5) / n_piece[owner])[:, None]
+        self.owner = owner
+        self.half = float((length / n_piece).max()) / 2 if len(a) else 0.0
+        self.tree = cKDTree(a[owner] + frac * (b[owner] - a[owner]))
+
+    def nearest(self, pts: np.ndarray) -> np.ndarray:
+        """Index of the nearest segment to each point (pts non-empty, segments non-empty)."""
+        n_samples = self.tree.n
+        best = np.zeros(len(pts), dtype=np.int64)
+        todo = np.arange(len(pts))
+        k = min(8, n_samples)
+        while len(todo):
+            dd, ii = self.tree.query(pts[todo], k=k)
+            dd, ii = dd.reshape(len(todo), k), ii.reshape(len(todo), k)
+            cand = self.owner[ii]
+            flat = cand.ravel()
+            _, d = _project(np.repeat(pts[todo], k, axis=0), self.a[flat], self.b[flat])
+            d = d.reshape(len(todo), k)
+            o = np.argmin(d, axis=1)
+            rows = np.arange(len(todo))
+            best[todo] = cand[rows, o]
+            if k == n_samples:
+                break
+            todo = todo[dd[:, -1] <= d[rows, o] + self.half]
+            k = min(4 * k, n_samples)
+        return best
+
+    def within(
+        self, pts: np.ndarray, r: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """All (point, segment) pairs at most ``r`` apart: indices, parameter t, distance."""
+        if not len(pts) or not self.tree.n:
+            z = np.zeros(0, np.int64)
+            return z, z, np.zeros(0), np.zeros(0)
+        pairs = cKDTree(pts).sparse_distance_matrix(
+            self.tree, max_distance=r + self.half * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        pi, seg = pairs["i"].astype(np.int64), self.owner[pairs["j"]]
+        key = np.unique(pi * len(self.a) + seg)
+        pi, seg = key // len(self.a), key % len(self.a)
+        t, d = _project(pts[pi], self.a[seg], self.b[seg])
+        ok = d <= r
+        return pi[ok], seg[ok], t[ok], d[ok]
 
 
 # --------------------------------------------------------------------------- District
@@ -926,8 +988,12 @@ def _split_parallel(
     junctions would otherwise be lost (points attaching to it could not be routed).
     """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    o = np.lexsort((length, hi, lo))
-    dup_sorted = ~_group_starts(lo[o], hi[o])
+    key = lo * (int(hi.max(initial=0)) + 1) + hi
+    _, counts = np.unique(key, return_counts=True)
+    if not (counts > 1).any():
+        return u, v, length, xy, row, road, node_xy
+    o = np.lexsort((length, key))
+    dup_sorted = ~_group_starts(key[o])
     dup = o[dup_sorted]
     if not len(dup):
         return u, v, length, xy, row, road, node_xy

@@ -41,6 +41,13 @@ def test_end_beyond_snap_tolerance_does_not_join_unless_tolerance_is_raised():
     assert d[0] == pytest.approx(10 + 500 + 3 + 797 + 100, abs=1e-9)
 
 
+def test_end_exactly_on_a_line_joins_with_zero_tolerance():
+    net = RoadNetwork.from_lines([L([(0, 0), (1000, 0)]), L([(500, 0), (500, 800)])],
+                                 snap_tolerance_m=0)
+    d, _ = dist(net, [(0, 0)], [(500, 800)])
+    assert d[0] == 1300.0
+
+
 def test_vertices_of_different_lines_within_1m_are_one_junction():
     # interior vertices 0.6 m apart: one junction, no link length
     a = L([(0, 0), (500, 0), (1000, 0)])
