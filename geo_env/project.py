@@ -361,7 +361,7 @@ def load_project(path: str | Path) -> District:
         warnings.simplefilter("always")
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
         working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
-        layers = {name: _crs.to_crs(gdf, working) for name, gdf in raw.items()}
+        layers = {name: _crs.to_crs(gdf, working, label=sections[name]["path"]) for name, gdf in raw.items()}
         villages = _fill_households(layers["villages"], params["villages"]["persons_per_household"],
                                     sections["villages"]["path"])
         villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
