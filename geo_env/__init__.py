@@ -9,11 +9,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .coverage import coverage_by_township, waste_coverage
 from .errors import GeoEnvError, GeoEnvWarning
 from .layers import read_layer
 from .plan import Plan, analyze
 from .project import District, load_project
 from .sample import sample_district
+from .siting import site_transfer_stations
 
 __all__ = [
     "__version__",
@@ -22,7 +24,10 @@ __all__ = [
     "GeoEnvWarning",
     "Plan",
     "analyze",
+    "coverage_by_township",
     "load_project",
     "read_layer",
     "sample_district",
+    "site_transfer_stations",
+    "waste_coverage",
 ]

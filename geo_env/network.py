@@ -438,23 +438,25 @@ class RoadNetwork:
         """
         g = self._graph
         edges = np.concatenate([a.edge[a.attached] for a in atts]) if atts else np.zeros(0, int)
-        ts = np.concatenate([
-            a.position_m[a.attached] / self.edge_length_m[a.edge[a.attached]] for a in atts
-        ]) if atts else np.zeros(0)
-        ts = np.clip(ts, 0.0, 1.0)
-        # one node per distinct (edge, t); ends of edges are their nodes
+        pos = np.concatenate([a.position_m[a.attached] for a in atts]) if atts else np.zeros(0)
+        elen_ = g.length[edges]
+        # one node per point along an edge (points closer than _EPS_M share it); the ends
+        # of edges are their nodes
         node = np.full(len(edges), -1, dtype=np.int64)
-        at_u, at_v = ts <= 0.0, ts >= 1.0
+        at_u, at_v = pos < _EPS_M, elen_ - pos < _EPS_M
+        at_v &= ~at_u
         node[at_u] = g.u[edges[at_u]]
         node[at_v] = g.v[edges[at_v]]
         inner = np.flatnonzero(~(at_u | at_v))
-        o = inner[np.lexsort((ts[inner], edges[inner]))]
-        first = _group_starts(edges[o], ts[o])
+        o = inner[np.lexsort((pos[inner], edges[inner]))]
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = (edges[o][1:] != edges[o][:-1]) | (np.diff(pos[o]) >= _EPS_M)
         node[o] = g.n_nodes + np.cumsum(first) - 1
-        u_e, u_t = edges[o][first], ts[o][first]
+        u_e = edges[o][first]
+        u_t = pos[o][first] / g.length[u_e]
         eu, ev, elen, exy, eorig, zero = _split_edges(
-            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)))
-        assert not len(zero[0]), "distinct split points cannot make zero-length pieces"
+            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)), eps=0.0)
+        assert not len(zero[0]), "strictly increasing split points make positive pieces"
         aug = _Graph(g.n_nodes + len(u_e), eu, ev, elen, exy)
         out: list[np.ndarray] = []
         k = 0
@@ -593,6 +595,61 @@ class RoadNetwork:
         if not out_s:
             return empty
         return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
+
+    def reachable(
+        self, sources_xy: Any, *, max_connector_m: float, limit: float
+    ) -> list[shapely.MultiLineString | None]:
+        """The road pieces within ``limit`` road metres of each source.
+
+        Parameters
+        ----------
+        sources_xy
+            Points, shape (m, 2), ``(x, y)`` in the roads' CRS (m).
+        max_connector_m
+            Longest connector (m) from a point to the road.
+        limit
+            Road distance (m), the connector included.
+
+        Returns
+        -------
+        list of shapely.MultiLineString or None
+            Per source: its connector (as far as ``limit`` reaches) and every edge or
+            part of an edge whose road distance from the source is at most ``limit`` (an
+            edge reached from both ends is whole when the two reaches meet); None for a
+            source that is not attached.
+        """
+        src = _as_xy(sources_xy, "sources")
+        lim = _check_positive(limit, "limit")
+        out: list[shapely.MultiLineString | None] = [None] * len(src)
+        sa = self.attach(src, max_connector_m=max_connector_m)
+        if not sa.attached.any():
+            return out
+        aug, (snode,) = self._augment(sa)
+        s_idx = np.flatnonzero(sa.attached)
+        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
+        csr = aug.csr(extra, len(extra[0]))
+        a, b, length = aug.xy[:, :2], aug.xy[:, 2:], aug.length
+        for k, i in enumerate(s_idx):
+            d = dijkstra(csr, directed=True, indices=int(start[k]), limit=lim)
+            du, dv = d[aug.u], d[aug.v]
+            ru = np.where(np.isfinite(du), np.clip(lim - du, 0, None), 0.0)
+            rv = np.where(np.isfinite(dv), np.clip(lim - dv, 0, None), 0.0)
+            whole = (ru + rv >= length) & ((ru > 0) | (rv > 0))
+            from_u = ~whole & (ru > 0)
+            from_v = ~whole & (rv > 0)
+            t0 = np.concatenate([np.zeros(whole.sum() + from_u.sum()),
+                                 1 - rv[from_v] / length[from_v]])
+            t1 = np.concatenate([np.ones(whole.sum()), ru[from_u] / length[from_u],
+                                 np.ones(from_v.sum())])
+            e = np.concatenate([np.flatnonzero(whole), np.flatnonzero(from_u),
+                                np.flatnonzero(from_v)])
+            p0 = a[e] + t0[:, None] * (b[e] - a[e])
+            p1 = np.where(t1[:, None] >= 1, b[e], a[e] + t1[:, None] * (b[e] - a[e]))
+            c = min(1.0, lim / sa.connector_m[i]) if sa.connector_m[i] > 0 else 1.0
+            conn = np.array([[src[i], src[i] + c * (sa.point_xy[i] - src[i])]])
+            pieces = np.concatenate([conn, np.stack([p0, p1], axis=1)])
+            out[i] = shapely.multilinestrings(shapely.linestrings(pieces))
+        return out
 
     # ---------------------------------------------------------------------------- routes
     def routes(
@@ -915,13 +972,13 @@ def _project(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
 
 def _split_edges(
     u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
-    sp_edge: np.ndarray, sp_t: np.ndarray, sp_node: np.ndarray,
+    sp_edge: np.ndarray, sp_t: np.ndarray, sp_node: np.ndarray, eps: float = _EPS_M,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
            tuple[np.ndarray, np.ndarray]]:
     """Split straight edges at fractions ``sp_t`` (0 < t < 1) into pieces.
 
     Returns the new edge list ``u, v, length, xy, original edge index`` (unsplit edges
-    kept as they are) and the node pairs of pieces shorter than ``_EPS_M`` (to merge).
+    kept as they are) and the node pairs of pieces not longer than ``eps`` m (to merge).
     """
     n = len(u)
     if not len(sp_edge):
@@ -943,7 +1000,7 @@ def _split_edges(
     p0 = np.where(t0[:, None] <= 0, xy[e, :2], a + t0[:, None] * d)
     p1 = np.where(t1[:, None] >= 1, xy[e, 2:], a + t1[:, None] * d)
     plen = (t1 - t0) * length[e]
-    zero = plen < _EPS_M
+    zero = plen <= eps if eps == 0 else plen < eps
     keep = ~split
     return (
         np.concatenate([u[keep], n0[~zero]]),

@@ -85,6 +85,12 @@ def test_two_facilities_and_villages_on_one_segment_are_exact():
     np.testing.assert_array_equal(s, [0, 1, 0, 1])
 
 
+def test_points_a_hair_apart_on_one_segment_share_a_node():
+    net = RoadNetwork.from_lines([L([(0, 0), (1000, 0)])])
+    d, s = dist(net, [(0.5, 10), (0.5 + 1e-12, 10)], [(0.5 + 2e-12, -10), (999.9999999999, 3)])
+    np.testing.assert_allclose(d, [20.0, 10 + 999.4999999999 + 3], atol=1e-9)
+
+
 def test_unattached_unreachable_and_limit_give_nan():
     net = RoadNetwork.from_lines([L([(0, 0), (1000, 0)]), L([(0, 500), (1000, 500)])])
     d, s = dist(net, [(0, 0)], [(1000, 0), (500, 300), (500, 500), (500, 0)], maxc=100,
