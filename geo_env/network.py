@@ -174,6 +174,7 @@ class RoadNetwork:
         self._graph = _Graph(len(node_xy), edge_u, edge_v, edge_length_m, edge_xy)
         self._csr: sp.csr_array | None = None
         self._kd: _SegmentIndex | None = None
+        self._seg: tuple[_SegmentIndex, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._road_edges = np.flatnonzero(edge_is_road)
 
     # ----------------------------------------------------------------------------- build
@@ -250,6 +251,7 @@ class RoadNetwork:
         ends = np.unique(np.concatenate([first, last]))
 
         merges: list[tuple[np.ndarray, np.ndarray]] = []
+        seg_index: _SegmentIndex | None = None
         # 1. junctions: vertices of different lines within 1 m (or exactly equal)
         if n_vert:
             pairs = cKDTree(xy).query_pairs(r=JUNCTION_TOLERANCE_M, output_type="ndarray")
@@ -277,7 +279,8 @@ class RoadNetwork:
 
         # 2. line ends within snap_tolerance_m of another line join its nearest point
         if len(ends) and len(seg_a):
-            ei, si, t, d = _SegmentIndex(xy[seg_a], xy[seg_b]).within(xy[ends], snap)
+            seg_index = _SegmentIndex(xy[seg_a], xy[seg_b])
+            ei, si, t, d = seg_index.within(xy[ends], snap)
             ev = ends[ei]
             other = seg_line[si] != vline[ev]
             ev, si, t, d = ev[other], si[other], t[other], d[other]
@@ -330,6 +333,7 @@ class RoadNetwork:
         merges.append(zero)
         erow = part_row[seg_line[eorig]]
         eroad = np.ones(len(eu), dtype=bool)
+        eseg = eorig.copy()
         if links:
             lu = np.concatenate([lk[0] for lk in links])
             lv = np.concatenate([lk[1] for lk in links])
@@ -340,6 +344,7 @@ class RoadNetwork:
             exy = np.concatenate([exy, np.hstack([all_xy[lu], all_xy[lv]])])
             erow = np.concatenate([erow, part_row[vline[lu]]])
             eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
+            eseg = np.concatenate([eseg, np.full(len(lu), -1)])
 
         # 5. merge junctions, drop self-loops, make parallel edges distinct
         label, n_lab = _merge_labels(n_nodes0, merges)
@@ -348,15 +353,18 @@ class RoadNetwork:
         node_xy = all_xy[rep]
         eu, ev_ = label[eu], label[ev_]
         loop = eu == ev_
-        eu, ev_, elen, exy, erow, eroad = (x[~loop] for x in (eu, ev_, elen, exy, erow, eroad))
-        eu, ev_, elen, exy, erow, eroad, node_xy = _split_parallel(
-            eu, ev_, elen, exy, erow, eroad, node_xy)
+        eu, ev_, elen, exy, erow, eroad, eseg = (
+            x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
+        eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
+            eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
         net = cls(
             node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
             edge_is_road=eroad, edge_row=erow,
             end_node=label[ends], end_row=part_row[vline[ends]], end_xy=xy[ends],
             snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
         )
+        if seg_index is not None:
+            net._use_segment_index(seg_index, eseg)
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
                  len(parts), len(node_xy), len(eu), elen.sum() / 1000)
         return net
@@ -427,9 +435,34 @@ class RoadNetwork:
             self._kd = _SegmentIndex(self.edge_xy[e, :2], self.edge_xy[e, 2:])
         return self._kd
 
+    def _use_segment_index(self, index: _SegmentIndex, edge_seg: np.ndarray) -> None:
+        """Attach through the index of the original segments built for snapping.
+
+        Road edges are pieces of those segments: the nearest segment and the position on
+        it give the edge (looked up by segment and start fraction).
+        """
+        e = self._road_edges
+        seg = edge_seg[e]
+        a, d = index.a[seg], index.b[seg] - index.a[seg]
+        t0 = ((self.edge_xy[e, :2] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        t1 = ((self.edge_xy[e, 2:] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        key = seg * 2.0 + np.clip(np.minimum(t0, t1), 0.0, 1.0)
+        o = np.argsort(key, kind="stable")
+        self._seg = (index, key[o], e[o], seg[o])
+
     def _nearest_edges(self, pts: np.ndarray) -> np.ndarray:
         """Index of the nearest road edge to each point (exact distance; ties: any one)."""
-        return self._road_edges[self._index().nearest(pts)]
+        if self._seg is None:
+            return self._road_edges[self._index().nearest(pts)]
+        index, key, edge, seg_of = self._seg
+        s = index.nearest(pts)
+        t, _ = _project(pts, index.a[s], index.b[s])
+        k = np.clip(np.searchsorted(key, s * 2.0 + t, side="right") - 1, 0, len(key) - 1)
+        out = edge[k]
+        lost = seg_of[k] != s  # the piece fell out of the graph (a dropped self-loop)
+        if lost.any():
+            out[lost] = self._road_edges[self._index().nearest(pts[lost])]
+        return out
 
     def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
         """The graph with nodes added at the attachment points (edges split there).
@@ -814,7 +847,7 @@ class _SegmentIndex:
         todo = np.arange(len(pts))
         k = min(8, n_samples)
         while len(todo):
-            dd, ii = self.tree.query(pts[todo], k=k)
+            dd, ii = self.tree.query(pts[todo], k=k, workers=-1)
             dd, ii = dd.reshape(len(todo), k), ii.reshape(len(todo), k)
             cand = self.owner[ii]
             flat = cand.ravel()
@@ -832,15 +865,17 @@ class _SegmentIndex:
     def within(
         self, pts: np.ndarray, r: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """All (point, segment) pairs at most ``r`` apart: indices, parameter t, distance."""
+        """(point, segment) pairs at most ``r`` apart: indices, parameter t, distance (m).
+
+        A pair may be listed more than once.
+        """
         if not len(pts) or not self.tree.n:
             z = np.zeros(0, np.int64)
             return z, z, np.zeros(0), np.zeros(0)
         pairs = cKDTree(pts).sparse_distance_matrix(
             self.tree, max_distance=r + self.half * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        # a segment may come several times (one per piece): callers keep the nearest
         pi, seg = pairs["i"].astype(np.int64), self.owner[pairs["j"]]
-        key = np.unique(pi * len(self.a) + seg)
-        pi, seg = key // len(self.a), key % len(self.a)
         t, d = _project(pts[pi], self.a[seg], self.b[seg])
         ok = d <= r
         return pi[ok], seg[ok], t[ok], d[ok]
@@ -1036,24 +1071,23 @@ def _merge_labels(
 
 
 def _split_parallel(
-    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
-    row: np.ndarray, road: np.ndarray, node_xy: np.ndarray,
+    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray, node_xy: np.ndarray,
+    *attrs: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Make the graph simple: every edge parallel to a shorter one is split at its middle.
 
     The CSR matrix holds one value per node pair, so a second road between the same two
     junctions would otherwise be lost (points attaching to it could not be routed).
+    ``attrs`` are per-edge arrays that both halves inherit.
     """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     key = lo * (int(hi.max(initial=0)) + 1) + hi
     _, counts = np.unique(key, return_counts=True)
     if not (counts > 1).any():
-        return u, v, length, xy, row, road, node_xy
+        return (u, v, length, xy, node_xy, *attrs)
     o = np.lexsort((length, key))
     dup_sorted = ~_group_starts(key[o])
     dup = o[dup_sorted]
-    if not len(dup):
-        return u, v, length, xy, row, road, node_xy
     mid_xy = (xy[dup, :2] + xy[dup, 2:]) / 2
     mid = len(node_xy) + np.arange(len(dup))
     keep = np.ones(len(u), dtype=bool)
@@ -1065,7 +1099,6 @@ def _split_parallel(
         np.concatenate([length[keep], half, half]),
         np.concatenate([xy[keep], np.hstack([xy[dup, :2], mid_xy]),
                         np.hstack([mid_xy, xy[dup, 2:]])]),
-        np.concatenate([row[keep], row[dup], row[dup]]),
-        np.concatenate([road[keep], road[dup], road[dup]]),
         np.concatenate([node_xy, mid_xy]),
+        *(np.concatenate([x[keep], x[dup], x[dup]]) for x in attrs),
     )

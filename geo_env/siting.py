@@ -11,9 +11,15 @@ programmes with :func:`scipy.optimize.milp` (HiGHS):
 * **best k sites** (``max_new=k``): the at most k sites that cover the most weight;
   among those, the fewest.
 
-Model (x_j = 1 when candidate j is built, y_g ≤ 1 the covered share of village group g)::
+Model (x_j = 1 when candidate j is built, 0 ≤ y_g ≤ 1 the covered share of village
+group g, w_g its weight)::
 
-    y_g ≤ Σ_{j covers g} x_j,   Σ_g w_g y_g ≥ need   (fewest sites)   or   Σ_j x_j ≤ k
+    fewest(need):  min Σ_j x_j      s.t.  y_g ≤ Σ_{j covers g} x_j,  Σ_g w_g y_g ≥ need
+    most(k):       max Σ_g w_g y_g  s.t.  y_g ≤ Σ_{j covers g} x_j,  Σ_j x_j ≤ k
+
+The fewest-sites answer is ``fewest(need)`` = K, then ``most(K)``; the best-k answer is
+``most(k)`` = C, then ``fewest(C)``.  (y may stay continuous: with integral x the best y_g
+is 1 exactly when a built site covers g.)
 
 Before solving, the model is shrunk without changing its optimum: villages already
 covered by existing stations, villages of zero weight and villages no candidate reaches
@@ -34,7 +40,6 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from ._geometry import anchor_points
 from .coverage import (
     _max_connector,
     _settings,
@@ -43,6 +48,7 @@ from .coverage import (
     layer_ids,
     planar_distance,
     points_xy,
+    village_anchors,
     waste_coverage,
 )
 from .errors import ColumnNotFoundError, DataValueError, ParameterError
@@ -185,8 +191,8 @@ def site_transfer_stations(
     radius_m, metric
         As in :func:`geo_env.waste_coverage` (default: the project's settings).
     time_limit_s
-        Stop the solver after this many seconds (s) and keep its best answer
-        (``optimal`` is then False).  Default: no limit.
+        Stop each of the two solver stages after this many seconds (s) and keep its best
+        answer (``optimal`` is then False).  Default: no limit.
 
     Returns
     -------
@@ -343,7 +349,7 @@ def _candidates(
     """Candidate coordinates (n, 2) in the working CRS, ids, names and townships."""
     v = district.villages
     if candidates is None:
-        xy = anchor_points(v) if len(v) else np.zeros((0, 2))
+        xy = village_anchors(v)
         src = v
     else:
         xy = points_xy(candidates, "candidates", district.crs)
@@ -363,7 +369,7 @@ def _pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(candidate, village, distance m) for every candidate–village pair within the radius."""
     v = district.villages
-    anchors = anchor_points(v) if len(v) else np.zeros((0, 2))
+    anchors = village_anchors(v)
     if not len(cxy) or not len(anchors):
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
@@ -449,22 +455,26 @@ def _solve(
         r = milp(c, constraints=cons, integrality=integrality, bounds=bounds, options=opts)
         if r.x is None:
             raise RuntimeError(f"the siting model could not be solved: {r.message}")
-        return r.x, r.status == 0
+        return r.x[:nc] > 0.5, r.status == 0
 
-    if k is None:
-        # fewest sites; among them the most weight covered (the second term is < 1)
-        c = np.r_[np.ones(nc), -0.5 * gw / gsum]
-        x, optimal = run(c, [link, LinearConstraint(cover, need, np.inf)])
-    else:
-        x, opt1 = run(np.r_[np.zeros(nc), -gw / gsum],
-                      [link, LinearConstraint(count, 0, k)])
-        best = float(gw @ np.minimum(1.0, A @ (x[:nc] > 0.5).astype(float)))
-        x, opt2 = run(np.r_[np.ones(nc), np.zeros(ng)],
-                      [link, LinearConstraint(count, 0, k),
-                       LinearConstraint(cover, best - _TOL * gsum, np.inf)])
-        optimal = opt1 and opt2
+    def fewest(goal: float) -> tuple[np.ndarray, bool]:
+        return run(np.r_[np.ones(nc), np.zeros(ng)], [link, LinearConstraint(cover, goal, np.inf)])
+
+    def most(kk: int) -> tuple[np.ndarray, bool]:
+        return run(np.r_[np.zeros(nc), -gw / gsum], [link, LinearConstraint(count, 0, kk)])
+
+    # Two lexicographic stages, each a plain MILP (one weighted objective for both is far
+    # harder for the solver to prove optimal):
+    if k is None:  # fewest sites reaching `need`, then the most weight with that many
+        x, opt1 = fewest(need)
+        x, opt2 = most(int(x.sum()))
+    else:  # the most weight with ≤ k sites, then the fewest sites covering that much
+        x, opt1 = most(k)
+        best = float(gw @ np.minimum(1.0, A @ x.astype(float)))
+        x, opt2 = fewest(best - _TOL * gsum)
+    optimal = opt1 and opt2
     model["optimal"] = int(optimal)
-    return cand[x[:nc] > 0.5], optimal, model
+    return cand[x], optimal, model
 
 
 _MESSAGES = {
