@@ -29,6 +29,7 @@ import io
 import logging
 import math
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +228,7 @@ def _fields(df: pd.DataFrame, lang: str, *, columns: Sequence[str] | None = None
             unreach = esc(label("unreachable", lang))
             isna = df[c].isna().to_numpy()
             vals = [unreach if m else v for v, m in zip(vals, isna)]
-        f: dict[str, Any] = {"key": c, "label": esc(label(c, lang))}
+        f: dict[str, Any] = {"key": esc(c), "label": esc(label(c, lang))}
         uniq = pd.unique(pd.Series(vals, dtype=object))
         if len(vals) > 8 and len(uniq) * 4 < len(vals):
             codes = pd.Categorical(vals, categories=uniq).codes
@@ -242,7 +243,7 @@ def _fields(df: pd.DataFrame, lang: str, *, columns: Sequence[str] | None = None
 
 def _field_index(fields: list[dict[str, Any]], *keys: str) -> list[int]:
     pos = {f["key"]: i for i, f in enumerate(fields)}
-    return [pos[k] for k in keys if k in pos]
+    return [pos[esc(k)] for k in keys if esc(k) in pos]
 
 
 # --------------------------------------------------------------------------------------
@@ -392,8 +393,8 @@ def waste_class(villages: pd.DataFrame) -> np.ndarray:
 
 def sewage_class(villages: pd.DataFrame) -> np.ndarray:
     """Class code per village: index in :data:`SEWAGE_MODES`, 4 when missing/unknown."""
-    codes = pd.Categorical(villages["sewage_mode"], categories=list(SEWAGE_MODES)).codes
-    return np.where(codes < 0, len(SEWAGE_MODES), codes).astype(np.int64)
+    codes = villages["sewage_mode"].map({m: i for i, m in enumerate(SEWAGE_MODES)})
+    return codes.fillna(len(SEWAGE_MODES)).to_numpy(dtype=np.int64)
 
 
 def farm_class(farms: pd.DataFrame) -> np.ndarray:
@@ -746,6 +747,7 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, max_pixels: int = 1
     (png bytes, (west, south, east, north) in degrees, WGS84)
     """
     import rasterio
+    from affine import Affine
     from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
@@ -759,24 +761,27 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, max_pixels: int = 1
         z[(z < -500) | (z > 9000)] = np.nan
         sx = (src.bounds.right - src.bounds.left) / out_shape[1]
         sy = (src.bounds.top - src.bounds.bottom) / out_shape[0]
+        src_transform = Affine(sx, 0.0, src.bounds.left, 0.0, -sy, src.bounds.top)
         if src.crs.is_geographic:
             lat = math.radians((src.bounds.top + src.bounds.bottom) / 2)
             sx, sy = sx * 111320 * math.cos(lat), sy * 110540
         src_crs, src_bounds = src.crs, src.bounds
-    src_transform = rasterio.transform.from_bounds(*src_bounds, out_shape[1], out_shape[0])
     gy, gx = np.gradient(z, sy, sx)
     slope = np.arctan(np.hypot(gx, gy))
-    aspect = np.arctan2(-gx, gy)
+    aspect = np.arctan2(gy, -gx)  # gy: rise per metre southwards (row order)
     az, alt = math.radians(360 - azimuth + 90), math.radians(altitude)
     shade = np.sin(alt) * np.cos(slope) + np.cos(alt) * np.sin(slope) * np.cos(az - aspect)
     shade = np.clip(shade, 0, 1)
     dst_crs = "EPSG:3857"
-    transform, w, h = calculate_default_transform(src_crs, dst_crs, out_shape[1], out_shape[0],
-                                                  *src_bounds)
-    dst = np.full((h, w), np.nan)
-    reproject(np.where(np.isnan(shade), np.nan, shade), dst, src_transform=src_transform,
-              src_crs=src_crs, dst_transform=transform, dst_crs=dst_crs, src_nodata=np.nan,
-              dst_nodata=np.nan, resampling=Resampling.bilinear)
+    with warnings.catch_warnings():
+        # rasterio (≤ 1.4) multiplies Affine objects with "*", which affine ≥ 3.1 flags
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        transform, w, h = calculate_default_transform(src_crs, dst_crs, out_shape[1],
+                                                      out_shape[0], *src_bounds)
+        dst = np.full((h, w), np.nan)
+        reproject(shade, dst, src_transform=src_transform, src_crs=src_crs,
+                  dst_transform=transform, dst_crs=dst_crs, src_nodata=np.nan,
+                  dst_nodata=np.nan, resampling=Resampling.bilinear)
     valid = np.isfinite(dst)
     # dark where shaded, transparent where lit or nodata
     alpha = np.where(valid, (1 - np.nan_to_num(dst)) * 255, 0).astype(np.uint8)
@@ -785,8 +790,8 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, max_pixels: int = 1
     rgba[..., 3] = alpha
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
-    left, bottom = transform * (0, h)
-    right, top = transform * (w, 0)
+    left, top = transform.c, transform.f
+    right, bottom = left + transform.a * w, top + transform.e * h
     west, south, east, north = transform_bounds(dst_crs, "EPSG:4326", left, bottom, right, top)
     return buf.getvalue(), (west, south, east, north)
 
