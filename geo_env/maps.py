@@ -483,12 +483,12 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
         "tables": b.tables,
         "layers": b.layers,
         "ui": _ui(plan, lang, basemap),
+        "bounds": [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
     }
     _Data(payload).add_to(m)
     for spec in b.layers:
         _DataLayer(spec["key"], spec["name"], spec["show"]).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     _Ready().add_to(m)
     return m
 

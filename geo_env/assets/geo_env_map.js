@@ -110,7 +110,7 @@
     return geoEnv.geo.arcs[spec.geom].length;
   }
 
-  var geoEnv = {specs: [], groups: {}, geo: null};
+  var geoEnv = {specs: [], groups: {}, geo: null, popupHtml: popupHtml, tooltipHtml: tooltipHtml};
 
   geoEnv.load = function (id) {
     var data = JSON.parse(document.getElementById(id).textContent);
@@ -153,7 +153,10 @@
     group._geSpec = spec;
     geoEnv.groups[key] = group;
     if (spec.popup && spec.popup.length) {
-      group.bindPopup(function (layer) { return popupHtml(spec, layer._geIndex); }, {maxWidth: 360});
+      group.on('click', function (e) {
+        if (geoEnv.measure && geoEnv.measure.on) { return; }  /* clicks add measure points */
+        L.popup({maxWidth: 360}).setLatLng(e.latlng).setContent(popupHtml(spec, e.layer._geIndex)).openOn(map);
+      });
     }
     if (spec.tooltip && spec.tooltip.length) {
       group.bindTooltip(function (layer) { return tooltipHtml(spec, layer._geIndex); },
@@ -354,6 +357,7 @@
 
   geoEnv.ready = function (map) {
     geoEnv.map = map;
+    if (geoEnv.data.bounds) { map.fitBounds(geoEnv.data.bounds, {animate: false, padding: [12, 12]}); }
     if (geoEnv.legend) { geoEnv.legend.update(); }
     requestAnimationFrame(function () {
       window.geoEnvReady = performance.now();
