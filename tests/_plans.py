@@ -30,8 +30,8 @@ PAYLOADS = (
 
 def _grid() -> gpd.GeoDataFrame:
     rows = []
-    for i in range(3):          # column (x)
-        for j in range(3):      # row (y)
+    for j in range(3):          # row (y)
+        for i in range(3):      # column (x)
             k = 3 * j + i
             rows.append({
                 "id": f"V{k}",
