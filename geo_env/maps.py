@@ -266,8 +266,9 @@ def township_areas(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return out
     try:
         out = gdf.dissolve(by="township", method="coverage")
-    except Exception:  # not a valid coverage: the slower union is always right
-        out = gdf.dissolve(by="township")
+    except shapely.errors.GEOSException:  # not a clean coverage: repair, then the full union
+        fixed = gdf.set_geometry(shapely.make_valid(gdf.geometry.values))
+        out = fixed.dissolve(by="township")
     geoms = out.geometry.values
     cent = shapely.centroid(geoms)
     inside = shapely.contains_properly(geoms, cent)

@@ -346,6 +346,9 @@
   });
 
   geoEnv.controls = function (map) {
+    /* the view is set before any layer is added, so nothing is projected twice */
+    geoEnv.map = map;
+    if (geoEnv.data.bounds) { map.fitBounds(geoEnv.data.bounds, {animate: false, padding: [12, 12]}); }
     new Title().addTo(map);
     new Search().addTo(map);
     L.control.zoom({position: 'topleft', zoomInTitle: decodeText(geoEnv.data.ui.zoom_in),
@@ -357,11 +360,13 @@
 
   geoEnv.ready = function (map) {
     geoEnv.map = map;
-    if (geoEnv.data.bounds) { map.fitBounds(geoEnv.data.bounds, {animate: false, padding: [12, 12]}); }
     if (geoEnv.legend) { geoEnv.legend.update(); }
+    /* the second frame callback runs after the first frame with the layers was painted */
     requestAnimationFrame(function () {
-      window.geoEnvReady = performance.now();
-      document.documentElement.setAttribute('data-geo-env-ready', '1');
+      requestAnimationFrame(function () {
+        window.geoEnvReady = performance.now();
+        document.documentElement.setAttribute('data-geo-env-ready', '1');
+      });
     });
   };
 
