@@ -577,6 +577,7 @@ def _boundaries_and_villages(b: _Builder, villages: gpd.GeoDataFrame, lang: str)
             styles = [{"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": s["fillColor"],
                        "fillOpacity": 0.95} for s in styles]
         b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
+               "fast": kind == "polygons",  # drawn by the runtime's one-canvas layer
                "geom": geom, "cls": cls.tolist(), "styles": styles,
                "legend": _legend(legend, "circle" if kind == "points" else "box"),
                "fields": "villages", "tooltip": _field_index(fields, *tip, *extra),

@@ -38,9 +38,7 @@ def _center_px(page, key: str, i: int) -> tuple[float, float]:
     """Page pixel of feature ``i`` of layer ``key`` (its bounds' centre)."""
     xy = page.evaluate(
         """([key, i]) => {
-            const g = geoEnv.groups[key]; geoEnv.fill(g, g._geSpec);
-            const it = g._geItems[i];
-            const ll = it.getBounds ? it.getBounds().getCenter() : it.getLatLng();
+            const ll = geoEnv.itemBounds(key, i).getCenter();
             const p = geoEnv.map.latLngToContainerPoint(ll);
             const r = geoEnv.map.getContainer().getBoundingClientRect();
             return [p.x + r.left, p.y + r.top];
@@ -69,7 +67,7 @@ def test_map_renders_offline_without_errors(chromium, map_file):
         counts = page.evaluate("""() => geoEnv.specs.map(s => {
             const g = geoEnv.groups[s.key];
             if (!geoEnv.map.hasLayer(g)) geoEnv.map.addLayer(g);
-            return [s.key, g.getLayers().length];
+            return [s.key, g.count ? g.count() : g.getLayers().length];
         })""")
         page.wait_for_timeout(200)
         got = dict(counts)
@@ -148,7 +146,7 @@ def test_payloads_in_every_text_field_run_nothing(chromium, tmp_path, payload):
                 const g = geoEnv.groups[s.key];
                 if (!geoEnv.map.hasLayer(g)) geoEnv.map.addLayer(g);
                 if (!s.fields) continue;
-                for (let i = 0; i < g._geItems.length; i++) {
+                for (let i = 0; i < geoEnv.count(s); i++) {
                     const d = document.createElement('div');
                     d.innerHTML = geoEnv.popupHtml(s, i) + geoEnv.tooltipHtml(s, i);
                     box.appendChild(d);
