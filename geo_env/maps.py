@@ -298,6 +298,8 @@ class _Builder:
     crs: Any
     gcj: bool
     simplify_m: float
+    max_vertices: int = 400_000
+    village_tolerance_m: float = 0.0
     store: ArcStore = field(default_factory=ArcStore)
     layers: list[dict[str, Any]] = field(default_factory=list)
     geoms: dict[str, Any] = field(default_factory=dict)
@@ -321,6 +323,16 @@ class _Builder:
         geoms = np.asarray(gdf.geometry.values, dtype=object)
         if coverage:
             geoms = _simplify_coverage(geoms, self.simplify_m)
+            # a very large district: coarser boundaries keep the page fast (see max_vertices)
+            tol = self.simplify_m
+            while (tol > 0 and tol < 16 * self.simplify_m
+                   and int(shapely.get_num_coordinates(geoms).sum()) > self.max_vertices):
+                tol *= 2
+                geoms = _simplify_coverage(geoms, tol)
+            if tol != self.simplify_m:
+                log.info("village boundaries simplified at %g m to stay under %d vertices",
+                         tol, self.max_vertices)
+            self.village_tolerance_m = tol
         elif self.simplify_m > 0:
             geoms = np.asarray(shapely.simplify(geoms, self.simplify_m, preserve_topology=True), dtype=object)
         return gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index)
@@ -428,7 +440,7 @@ def _check_options(lang: str, basemap: str) -> None:
 
 
 def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
-             simplify_m: float = 5.0) -> OfflineMap:
+             simplify_m: float = 5.0, max_vertices: int = 400_000) -> OfflineMap:
     """The interactive plan map of ``plan``.
 
     Parameters
@@ -443,6 +455,10 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     simplify_m
         Simplification tolerance (m, working CRS) for boundaries and lines; village
         polygons are simplified as a coverage, so neighbours stay gap-free.
+    max_vertices
+        When the simplified villages still have more vertices than this, the tolerance
+        is doubled (up to 16 × ``simplify_m``) so that the page stays small and opens in
+        about two seconds even for ~20,000 villages.
 
     Returns
     -------
@@ -453,7 +469,8 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     lang = lang or d.lang or "zh"
     basemap = basemap or getattr(d, "basemap", None) or "none"
     _check_options(lang, basemap)
-    b = _Builder(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m))
+    b = _Builder(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
+                 max_vertices=int(max_vertices))
     villages = _nonempty(plan.villages)
     _boundaries_and_villages(b, villages, lang)
     _other_layers(b, plan, lang)

@@ -414,3 +414,30 @@ def test_hillshade_lights_northwest_slopes_and_hides_nodata(tmp_path):
     hs = layer(data_of(page(plan)), "hillshade")
     assert hs["url"].startswith("data:image/png;base64,")
     assert base64.b64decode(hs["url"].split(",", 1)[1]) == png
+
+
+def test_large_districts_get_coarser_boundaries_without_gaps():
+    rng = np.random.default_rng(3)
+    box = shapely.box(500_000, 3_400_000, 520_000, 3_420_000)
+    pts = shapely.multipoints(rng.uniform([500_000, 3_400_000], [520_000, 3_420_000], (80, 2)))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box)), box)
+    cells = shapely.set_precision(shapely.segmentize(cells, 10.0), 0.01)
+    cells = shapely.transform(cells, lambda xy: xy + np.column_stack(
+        [8 * np.sin(xy[:, 1] / 300.0), 8 * np.cos(xy[:, 0] / 300.0)]) * (
+        np.minimum.reduce([xy[:, 0] - 500_000, 520_000 - xy[:, 0], xy[:, 1] - 3_400_000,
+                           3_420_000 - xy[:, 1]])[:, None] > 1))
+    v = gpd.GeoDataFrame({"id": [f"V{i}" for i in range(len(cells))],
+                          "name": [f"村{i}" for i in range(len(cells))], "township": "甲镇",
+                          "population": 100, "households": 40}, geometry=cells, crs=CRS)
+    plan = make_plan(analyses=False)
+    plan.villages = v
+    plan.district.villages = v
+    total = int(shapely.get_num_coordinates(cells).sum())
+    budget = total // 20
+    data = data_of(page(plan, max_vertices=budget))
+    rebuilt = polygons_of(data["geoms"]["villages"], decoded_arcs(data))
+    assert sum(shapely.get_num_coordinates(g) for g in rebuilt) <= budget
+    # still a tiling: areas add up to the union's (no overlaps) and to the box's (no gaps)
+    areas = gpd.GeoSeries(rebuilt, crs=4326).to_crs(CRS)
+    assert areas.area.sum() == pytest.approx(shapely.union_all(areas.values).area, rel=1e-6)
+    assert areas.area.sum() == pytest.approx(box.area, rel=1e-4)

@@ -148,31 +148,27 @@
 
     _prepare: function () {
       if (this._rings) { return; }
-      var spec = this._spec, world = worldArcs(), arcs = geoEnv.geo.arcs, n = spec.geom.length;
+      var spec = this._spec, world = worldArcs(), n = spec.geom.length;
       this._rings = new Array(n);
       this._bbox = new Float64Array(4 * n);
-      this._llbox = new Float64Array(4 * n);
       for (var i = 0; i < n; i++) {
-        var rings = [], b = [Infinity, Infinity, -Infinity, -Infinity], ll = [Infinity, Infinity, -Infinity, -Infinity];
+        var rings = [], b = [Infinity, Infinity, -Infinity, -Infinity];
         for (var p = 0; p < spec.geom[i].length; p++) {
           for (var r = 0; r < spec.geom[i][p].length; r++) {
             var refs = spec.geom[i][p][r];
             rings.push(refs);
             for (var q = 0; q < refs.length; q++) {
-              var ai = refs[q] >= 0 ? refs[q] : ~refs[q], w = world[ai], arc = arcs[ai];
-              for (var k = 0; k < arc.length; k += 2) {
-                var x = w[k], y = w[k + 1], la = arc[k], lo = arc[k + 1];
+              var w = world[refs[q] >= 0 ? refs[q] : ~refs[q]];
+              for (var k = 0; k < w.length; k += 2) {
+                var x = w[k], y = w[k + 1];
                 if (x < b[0]) { b[0] = x; } if (y < b[1]) { b[1] = y; }
                 if (x > b[2]) { b[2] = x; } if (y > b[3]) { b[3] = y; }
-                if (la < ll[0]) { ll[0] = la; } if (lo < ll[1]) { ll[1] = lo; }
-                if (la > ll[2]) { ll[2] = la; } if (lo > ll[3]) { ll[3] = lo; }
               }
             }
           }
         }
         this._rings[i] = rings;
         this._bbox.set(b, 4 * i);
-        this._llbox.set(ll, 4 * i);
       }
       var byClass = [];
       for (var c = 0; c < spec.styles.length; c++) { byClass.push([]); }
@@ -184,8 +180,11 @@
 
     itemBounds: function (i) {
       this._prepare();
-      var b = this._llbox;
-      return L.latLngBounds([b[4 * i], b[4 * i + 1]], [b[4 * i + 2], b[4 * i + 3]]);
+      var b = this._bbox;
+      /* world (zoom 0 pixels) back to lat/lng */
+      var sw = L.CRS.EPSG3857.pointToLatLng(L.point(b[4 * i], b[4 * i + 3]), 0),
+          ne = L.CRS.EPSG3857.pointToLatLng(L.point(b[4 * i + 2], b[4 * i + 1]), 0);
+      return L.latLngBounds(sw, ne);
     },
 
     onAdd: function (map) {
