@@ -74,15 +74,13 @@ DEM_RES_M = 30.0
 DEM_NODATA = -32768
 
 #: Regional code of the synthetic county in 统计用区划代码 style: 36 Jiangxi, 11 上饶市,
-#: 99 (no real county has it).
+#: 99 (not the code of any county).
 COUNTY_CODE = "361199"
 
 #: Mu per square metre (1 亩 = 666.67 m²).
 MU_PER_M2 = 0.0015
 
 NOTE_ZH = "合成数据，仅供演示"
-DISTRICT_NAME = "示例区"
-PROJECT_NAME = "示例区农村人居环境整治（合成数据）"
 
 FILES = (
     "villages.shp",
@@ -165,29 +163,32 @@ def _km(points: Sequence[tuple[float, float]]) -> np.ndarray:
     return np.asarray(CENTER) + 1000.0 * np.asarray(points, dtype=float)
 
 
-def _wiggle(
-    coords: np.ndarray, rng: np.random.Generator, *, step_m: float, amp: float, max_m: float
-) -> np.ndarray:
-    """Densify a polyline and offset it sideways by a smooth random amount.
+def _wiggle_line(xy: np.ndarray, rng: np.random.Generator, *, step_m: float, amp: float,
+                 max_m: float) -> np.ndarray:
+    """Densify a polyline and offset it along its normals by a smooth random amount.
 
-    The offset is ``Σ a_k sin(kπt)`` of the normalised arc length ``t`` along each leg
-    (between consecutive input vertices), so every input vertex stays exactly where it is.
-    ``amp`` is the offset's standard deviation as a share of the leg length, capped at
-    ``max_m`` metres.
+    The offset is ``Σ a_k sin(kπt)``, k = 1…4, of the normalised arc length ``t``, so both
+    ends stay exactly where they are; ``a_k`` has standard deviation ``amp`` × line length
+    / k^1.2, and the offset is capped at ``max_m`` metres.  Returns coordinates (m).
     """
-    out = [coords[:1]]
-    for a, b in zip(coords[:-1], coords[1:]):
-        length = float(np.hypot(*(b - a)))
-        n = max(int(np.ceil(length / step_m)), 1)
-        t = np.arange(1, n + 1) / n
-        k = np.arange(1, 5)
-        coef = rng.normal(0.0, 1.0, 4) * amp * length / k**1.2
-        off = np.sin(np.pi * np.outer(t, k)) @ coef
-        off = np.clip(off, -max_m, max_m)
-        normal = np.array([-(b - a)[1], (b - a)[0]]) / max(length, 1e-9)
-        out.append(a + np.outer(t, b - a) + np.outer(off, normal))
-        out[-1][-1] = b  # exact end
-    return np.vstack(out)
+    xy = shapely.get_coordinates(shapely.segmentize(LineString(xy), step_m))
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    tangent = np.gradient(xy, s, axis=0)
+    tangent /= np.maximum(np.hypot(*tangent.T), 1e-12)[:, None]
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    k = np.arange(1, 5)
+    coef = rng.normal(0.0, 1.0, k.size) * amp * s[-1] / k**1.2
+    off = np.clip(np.sin(np.pi * np.outer(s / s[-1], k)) @ coef, -max_m, max_m)
+    off[[0, -1]] = 0.0
+    return xy + off[:, None] * normal
+
+
+def _wiggle(coords: np.ndarray, rng: np.random.Generator, *, step_m: float, amp: float,
+            max_m: float) -> np.ndarray:
+    """:func:`_wiggle_line` leg by leg, so every given vertex stays exactly in place."""
+    legs = [_wiggle_line(coords[i:i + 2], rng, step_m=step_m, amp=amp, max_m=max_m)
+            for i in range(len(coords) - 1)]
+    return np.vstack([legs[0], *(leg[1:] for leg in legs[1:])])
 
 
 def _linestrings(coords: Sequence[np.ndarray]) -> np.ndarray:
@@ -195,24 +196,6 @@ def _linestrings(coords: Sequence[np.ndarray]) -> np.ndarray:
     out = np.empty(len(coords), dtype=object)
     out[:] = [LineString(c) for c in coords]
     return out
-
-
-def _wiggle_line(line: LineString, rng: np.random.Generator, *, amp: float, max_m: float,
-                 step_m: float = 60.0) -> LineString:
-    """Offset a polyline (any shape) along its normals by ``Σ a_k sin(kπt)``; ends fixed."""
-    xy = shapely.get_coordinates(shapely.segmentize(line, step_m))
-    seg = np.hypot(*np.diff(xy, axis=0).T)
-    s = np.concatenate([[0.0], np.cumsum(seg)])
-    total = s[-1]
-    t = s / total
-    tangent = np.gradient(xy, s, axis=0)
-    tangent /= np.maximum(np.hypot(*tangent.T), 1e-12)[:, None]
-    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
-    k = np.arange(1, 5)
-    coef = rng.normal(0.0, 1.0, 4) * amp * total / k**1.3
-    off = np.clip(np.sin(np.pi * np.outer(t, k)) @ coef, -max_m, max_m)
-    off[[0, -1]] = 0.0
-    return LineString(xy + off[:, None] * normal)
 
 
 # ------------------------------------------------------------------------------------------
@@ -331,14 +314,13 @@ class _Grid:
         return xs, ys
 
 
-def _carve(z: np.ndarray, grid: _Grid, terrain: _Terrain, line: LineString,
-           bed: np.ndarray, near: dict[str, np.ndarray] | None = None) -> None:
+def _carve(z: np.ndarray, grid: _Grid, line: LineString, bed: np.ndarray) -> np.ndarray:
     """Lower ``z`` (in place) into a valley along ``line`` whose floor follows ``bed``.
 
     The valley's cross-section is ``bed + (z - bed)(1 - exp(-(d/W)²))`` with ``d`` the
-    distance to the river and ``W`` 250 m on the plain to 650 m in the hills.  When
-    ``near`` is given, it receives the distance ``d`` and the along-river distance of the
-    nearest river point for every pixel (for the reservoir).
+    distance to the river and ``W`` 250 m on the plain to 650 m in the hills.  Works
+    segment by segment on the pixels within 2 km.  Returns, per pixel, the along-river
+    distance (m) of the nearest river point (NaN farther than 2 km).
     """
     full_s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(
         shapely.get_coordinates(line), axis=0).T))])
@@ -371,17 +353,27 @@ def _carve(z: np.ndarray, grid: _Grid, terrain: _Terrain, line: LineString,
         bmin[win] = np.where(better, bed[i] + t * (bed[i + 1] - bed[i]), bmin[win])
         smin[win] = np.where(better, s[i] + t * (s[i + 1] - s[i]), smin[win])
     gx, gy = np.meshgrid(xs, ys)
-    width = 250.0 + 400.0 * terrain.hilliness(gx, gy)
+    width = 250.0 + 400.0 * _Terrain.hilliness(gx, gy)
     hit = np.isfinite(dmin) & (z > bmin)
     f = 1.0 - np.exp(-((dmin / width) ** 2))
     z[hit] = (bmin + (z - bmin) * f)[hit]
-    if near is not None:
-        near["d"] = dmin
-        near["s"] = smin
+    return smin
 
 
-def _terrain_and_water(rng: np.random.Generator, boundary: Polygon):
-    """DEM (float, m), its grid, the clipped water features and the reservoir polygon."""
+@dataclass
+class _Land:
+    """Terrain and water before the villages: elevations (float m) on the DEM grid."""
+
+    grid: _Grid
+    z: np.ndarray
+    river: LineString  # 龙溪河, unclipped, upstream → downstream
+    tributary: LineString  # 杨坑水
+    reservoir: Polygon  # 石门水库
+    level: float  # its water level (m)
+
+
+def _terrain_and_water(rng: np.random.Generator, boundary: Polygon) -> _Land:
+    """Hills and plain, two rivers in their valleys, and a reservoir flooding a basin."""
     terrain = _Terrain.draw(rng)
     main, trib = _rivers(rng)
     minx, miny, maxx, maxy = boundary.bounds
@@ -396,40 +388,36 @@ def _terrain_and_water(rng: np.random.Generator, boundary: Polygon):
     main_xy = shapely.get_coordinates(main)
     i_dam = int(np.argmin(np.hypot(*(main_xy - _km(_RIVER_KM)[_DAM_INDEX]).T)))
     level = float(main_bed[i_dam]) + 30.0  # reservoir water level (m)
-    # the basin of 石门水库: the hills upstream of the dam sink towards a floor below the
-    # water level; the shore is where this surface crosses the level, lobed by the hills
+    # the basin of 石门水库: the hills upstream of the dam sink towards a floor 25 m below
+    # the water level; the shore is where this surface crosses the level, lobed by the hills
     bx, by = _km([_BASIN_KM])[0]
-    c, s_ = np.cos(np.radians(-25.0)), np.sin(np.radians(-25.0))
+    c, s = np.cos(np.radians(-25.0)), np.sin(np.radians(-25.0))
     du, dv = xs[None, :] - bx, ys[:, None] - by
-    along, across = du * c + dv * s_, -du * s_ + dv * c
-    g = np.exp(-((along / 2600.0) ** 2 + (across / 1700.0) ** 2))
-    z += g * (level - 25.0 - z)
-    near: dict[str, np.ndarray] = {}
-    _carve(z, grid, terrain, main, main_bed, near)
-    junction_bed = float(main_bed[np.argmin(shapely.distance(
-        shapely.points(shapely.get_coordinates(main)), Point(shapely.get_coordinates(trib)[-1])))])
-    _carve(z, grid, terrain, trib, _bed_profile(trib, terrain, floor_m=junction_bed))
+    basin = np.exp(-(((du * c + dv * s) / 2600.0) ** 2 + ((-du * s + dv * c) / 1700.0) ** 2))
+    z += basin * (level - 25.0 - z)
+    s_near = _carve(z, grid, main, main_bed)
+    junction = np.argmin(np.hypot(*(main_xy - shapely.get_coordinates(trib)[-1]).T))
+    _carve(z, grid, trib, _bed_profile(trib, terrain, floor_m=float(main_bed[junction])))
+    s_dam = float(main.project(Point(main_xy[i_dam])))
+    flooded = (z < level) & (s_near < s_dam) & (basin > 0.15)
+    return _Land(grid, z, main, trib, _reservoir(flooded, grid, main.interpolate(s_dam - 200.0)),
+                 level)
 
-    # 石门水库: the valley upstream of the dam flooded to the dam crest level.
-    s_main = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(main_xy, axis=0).T))])
+
+def _reservoir(flooded: np.ndarray, grid: _Grid, inside: Point) -> Polygon:
+    """The flooded pixels connected to ``inside``, as a smoothed polygon without islands."""
     from scipy import ndimage
 
-    s_near = near["s"]
-    flooded = (z < level) & (s_near < s_main[i_dam]) & (g > 0.15)
     labels, _ = ndimage.label(flooded)
-    up = main.interpolate(s_main[i_dam] - 200.0)
-    col = int((up.x - grid.x0) // DEM_RES_M)
-    row = int((grid.y0 - up.y) // DEM_RES_M)
-    lake = labels == labels[row, col]
-    if labels[row, col] == 0:
-        raise RuntimeError("sample: reservoir seed pixel is not flooded")
-    lake = ndimage.binary_opening(ndimage.binary_fill_holes(lake), iterations=1)
-    reservoir = _mask_to_polygon(lake, grid)
-    reservoir = reservoir.buffer(40.0, quad_segs=4).buffer(-55.0, quad_segs=4).simplify(8.0)
-    if reservoir.geom_type != "Polygon":
-        reservoir = max(shapely.get_parts(reservoir), key=lambda g: g.area)
-    reservoir = Polygon(reservoir.exterior)
-    return terrain, grid, z, main, trib, reservoir, level
+    label = labels[int((grid.y0 - inside.y) // DEM_RES_M), int((inside.x - grid.x0) // DEM_RES_M)]
+    if label == 0:
+        raise RuntimeError("sample: the reservoir's seed pixel is not flooded")
+    lake = ndimage.binary_opening(ndimage.binary_fill_holes(labels == label), iterations=1)
+    poly = _mask_to_polygon(lake, grid)
+    poly = poly.buffer(40.0, quad_segs=4).buffer(-55.0, quad_segs=4).simplify(8.0)
+    if poly.geom_type != "Polygon":
+        poly = max(shapely.get_parts(poly), key=lambda g: g.area)
+    return Polygon(poly.exterior)
 
 
 def _mask_to_polygon(mask: np.ndarray, grid: _Grid) -> Polygon:
@@ -450,8 +438,8 @@ def _mask_to_polygon(mask: np.ndarray, grid: _Grid) -> Polygon:
 def _village_seeds(rng: np.random.Generator, boundary: Polygon, reservoir: Polygon) -> np.ndarray:
     """Village seats (m, EPSG:4548): township centres first, then Poisson-disc points.
 
-    The minimum spacing is 1.3 km on the plain, 2.2 km in the hills and shrinks near
-    township centres, so hill villages are large and villages crowd around the towns.
+    The minimum spacing is 1.2 km on the plain, 2.0 km in the hills and down to 70 % of
+    that near township seats, so hill villages are large and villages crowd round towns.
     """
     fixed = np.array([t.xy for t in TOWNSHIPS])
     minx, miny, maxx, maxy = boundary.bounds
@@ -486,8 +474,10 @@ def _tile(rng: np.random.Generator, seeds: np.ndarray, boundary: Polygon) -> np.
     edges = shapely.get_parts(noded)
     mid = shapely.line_interpolate_point(edges, 0.5, normalized=True)
     edges = edges[shapely.dwithin(mid, boundary, 1e-6)]
-    wiggled = np.array([
-        _wiggle_line(e, rng, amp=0.05, max_m=150.0) if e.length > 150.0 else e for e in edges
+    wiggled = _linestrings([
+        _wiggle_line(shapely.get_coordinates(e), rng, step_m=60.0, amp=0.05, max_m=150.0)
+        if e.length > 150.0 else shapely.get_coordinates(e)
+        for e in edges
     ])
     tree = shapely.STRtree(wiggled)
     bad = np.unique(tree.query(wiggled, predicate="crosses").ravel())
@@ -503,10 +493,14 @@ def _tile(rng: np.random.Generator, seeds: np.ndarray, boundary: Polygon) -> np.
         shared[owner < 0] = 0.0
         owner[f] = owner[int(np.argmax(shared))]
     polys = np.empty(len(seeds), dtype=object)
-    for i in range(len(seeds)):
+    count = np.bincount(owner, minlength=len(seeds))
+    whole = count[owner] == 1
+    polys[owner[whole]] = faces[whole]
+    for i in np.flatnonzero(count > 1):  # the few villages that got a cut-off piece
         polys[i] = shapely.union_all(faces[owner == i])
+    if (shapely.get_type_id(polys) != 3).any():  # 3: Polygon
+        raise RuntimeError("sample: a village is not a single polygon")
     return polys
-
 
 
 # Syllables of the made-up village names: a first character and a hill or plain ending.
@@ -989,17 +983,17 @@ def _prohibited_zones(reservoir: Polygon, district: Polygon) -> gpd.GeoDataFrame
 # ------------------------------------------------------------------------------------------
 # the whole district
 # ------------------------------------------------------------------------------------------
-def _dem(z: np.ndarray, grid: _Grid, reservoir: Polygon, level: float, district: Polygon
-         ) -> np.ndarray:
+def _dem(land: _Land, district: Polygon) -> np.ndarray:
     """int16 DEM (m): the reservoir flat at its water level, nodata 600 m beyond the edge."""
     from affine import Affine
     from rasterio.features import rasterize
 
-    transform = Affine(*grid.transform)
-    lake = rasterize([reservoir], out_shape=z.shape, transform=transform, dtype="uint8")
-    inside = rasterize([district.buffer(600.0)], out_shape=z.shape, transform=transform,
+    transform = Affine(*land.grid.transform)
+    shape = land.z.shape
+    lake = rasterize([land.reservoir], out_shape=shape, transform=transform, dtype="uint8")
+    inside = rasterize([district.buffer(600.0)], out_shape=shape, transform=transform,
                        dtype="uint8")
-    z = np.where(lake == 1, level, z)
+    z = np.where(lake == 1, land.level, land.z)
     return np.where(inside == 1, np.round(z), DEM_NODATA).astype(np.int16)
 
 
@@ -1014,23 +1008,24 @@ def build_sample(seed: int = SEED) -> SampleLayers:
     """
     rng = np.random.default_rng(seed)
     boundary = _boundary(rng)
-    _, grid, z, main, trib, reservoir, level = _terrain_and_water(rng, boundary)
+    land = _terrain_and_water(rng, boundary)
+    reservoir = land.reservoir
     villages = _villages(rng, boundary, reservoir)
     district = shapely.union_all(villages.geometry.values)
-    water = _water(main, trib, reservoir, district)
+    water = _water(land.river, land.tributary, reservoir, district)
     roads, unreachable = _road_network(rng, villages, district, reservoir)
     layers = SampleLayers(
         district=district,
         villages=villages,
         transfer_stations=_stations(roads),
-        sewage_plants=_sewage_plants(main),
+        sewage_plants=_sewage_plants(land.river),
         livestock_farms=_farms(rng, villages, water, district),
         roads=roads,
         water=water,
         prohibited_zones=_prohibited_zones(reservoir, district),
-        dem=_dem(z, grid, reservoir, level, district),
-        dem_transform=grid.transform,
-        facts={"unreachable": unreachable, "reservoir_level_m": round(level, 1)},
+        dem=_dem(land, district),
+        dem_transform=land.grid.transform,
+        facts={"unreachable": unreachable, "reservoir_level_m": round(land.level, 1)},
     )
     layers.facts.update(_facts(layers))
     _check(layers)
@@ -1041,6 +1036,8 @@ def _facts(s: SampleLayers) -> dict[str, object]:
     """Figures about the sample for README.md and the log (distances straight, m)."""
     from scipy.spatial import cKDTree
 
+    from .crs import wgs84_to_gcj02
+
     v = s.villages
     anchors = anchor_points(v)
     st = shapely.get_coordinates(s.transfer_stations.geometry.values)
@@ -1050,6 +1047,10 @@ def _facts(s: SampleLayers) -> dict[str, object]:
     valid = s.dem[s.dem != DEM_NODATA]
     pop = v["population"].to_numpy()
     covered = d_station <= 3000.0
+    load = (s.sewage_plants["load_m3_per_day"] / s.sewage_plants["capacity_m3_per_day"]).to_numpy()
+    lonlat = _lonlat(s.transfer_stations, WGS84_EPSG)
+    gcj_offset = pyproj.Geod(ellps="WGS84").inv(
+        *lonlat.T, *np.column_stack(wgs84_to_gcj02(*lonlat.T)).T)[2]
     return {
         "villages": len(v),
         "townships": v.groupby("township", sort=False).size().to_dict(),
@@ -1070,6 +1071,10 @@ def _facts(s: SampleLayers) -> dict[str, object]:
         "farms_in_prohibited_zones": int(shapely.intersects(
             shapely.union_all(s.prohibited_zones.geometry.values), shapely.points(farms)).sum()),
         "species": s.livestock_farms["species"].value_counts().to_dict(),
+        "plants": len(s.sewage_plants),
+        "fullest_plant": str(s.sewage_plants["name"].iloc[int(np.argmax(load))]),
+        "fullest_plant_load_share": round(float(load.max()), 3),
+        "gcj02_offset_m": [round(float(gcj_offset.min())), round(float(gcj_offset.max()))],
         "reservoir_km2": round(float(s.water.loc[s.water["kind"] == "reservoir"].area.iloc[0])
                                / 1e6, 2),
         "dem_shape": list(s.dem.shape),
@@ -1235,14 +1240,15 @@ through `geo_env.load_project`, like any project.
 - {f["farms"]} livestock farms ({species}); {f["farms_within_500m_of_village"]} stand within
   500 m of a village's anchor, {f["farms_within_400m_of_water"]} within 400 m of water and
   {f["farms_in_prohibited_zones"]} in a no-farming zone.
-- 3 sewage plants; 港口镇污水处理站 runs at 97 % of its design capacity.
+- {f["plants"]} sewage plants; {f["fullest_plant"]} runs at {f["fullest_plant_load_share"]:.0%} of
+  its design capacity.
 
 ## Files, and the traps in them (on purpose)
 
 | file | what | stored as |
 |---|---|---|
 | `villages.shp` (+ `.shx .dbf .prj`) | villages (polygons) | Shapefile, CGCS2000 lon/lat (EPSG:4490), attributes in **GBK with no `.cpg`** and DBF language byte 0 (undeclared); columns `CUN_DM` (12-digit 统计用区划代码 style code), `CUN_MC` name, `XZ_DM`/`XZ_MC` township code/name, `RK` population, `HS` households, `GD_MU` farmland (mu), `BZ` remark. Some names use 坵, 墈, 塅: in GBK but not in GB2312. |
-| `transfer_stations.xlsx` | waste transfer stations | Excel sheet `垃圾转运站`, headers 编号 名称 经度 纬度 所属乡镇 设计能力（吨/日） 备注; **lon/lat are Amap GCJ-02** (offset some hundred metres from WGS84). |
+| `transfer_stations.xlsx` | waste transfer stations | Excel sheet `垃圾转运站`, headers 编号 名称 经度 纬度 所属乡镇 设计能力（吨/日） 备注; **lon/lat are Amap GCJ-02** ({f["gcj02_offset_m"][0]}–{f["gcj02_offset_m"][1]} m away from the true WGS84 positions). |
 | `livestock_farms.csv` | livestock farms | CSV as Excel saves it on Chinese Windows: **GBK, CRLF, no BOM**; headers 编号 养殖场名称 畜种 存栏量 经度 纬度 所属乡镇 所属村 备注; WGS84 decimal degrees, but rows {_DMS_ROWS[0] + 1} and {_DMS_ROWS[1] + 1} give **DMS strings** (`117°30'12.5"E`). 畜种 ∈ 生猪 奶牛 肉牛 羊 蛋鸡 肉鸡; 存栏量 = stock on hand (head). |
 | `sewage_plants.geojson` | sewage plants | GeoJSON (UTF-8, WGS84); `设计规模` = design capacity (m³/d), `实际处理量` = current load (m³/d), `处理工艺` process. |
 | `water.geojson` | rivers and the reservoir | GeoJSON (UTF-8, WGS84), lines and a polygon in one layer; `kind` = `river` or `reservoir`; `protection` = `drinking_water_source` marks 石门水库 as a drinking-water source protection zone (饮用水水源保护区, `protection_zh`); empty for rivers. |
