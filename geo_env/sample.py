@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from .project import District
 
 __all__ = [
+    "FILES",
     "SEED",
     "SampleLayers",
     "build_sample",
@@ -642,6 +643,26 @@ class _Roads:
         idx = np.array([i for i, p in enumerate(self.part) if part is None or p == part], int)
         return idx, _linestrings([self.coords[i] for i in idx])
 
+    def join_at(self, i: int, q: np.ndarray, how: str) -> tuple[str, np.ndarray]:
+        """Prepare a road branching from point ``q`` on line ``i``; return (join, start).
+
+        ``how`` is ``"noded"`` (``q`` becomes a vertex of line ``i``), ``"on_segment"``
+        (line ``i`` is left alone: a T-junction) or ``"short"`` (the caller stops the new
+        road short of ``q``).
+        """
+        if how == "noded":
+            return how, self.split_at(i, q)
+        return how, q
+
+    def relabel_joins(self) -> None:
+        """Call a T-junction "noded" when its start is (by now) a vertex of another line."""
+        verts = np.vstack(self.coords)
+        owner = np.repeat(np.arange(len(self.coords)), [len(c) for c in self.coords])
+        for i in [i for i, j in enumerate(self.join) if j == "on_segment"]:
+            at = np.hypot(*(verts - self.coords[i][0]).T) < 1e-6
+            if (owner[at] != i).any():
+                self.join[i] = "noded"
+
     def split_at(self, i: int, q: np.ndarray) -> np.ndarray:
         """Insert point ``q`` (on line ``i``) as a vertex of line ``i``; return the vertex."""
         xy = self.coords[i]
@@ -696,9 +717,7 @@ def _grow(roads: _Roads, rng: np.random.Generator, villages: gpd.GeoDataFrame,
         gap = float(np.hypot(*(p - q)))
         if gap < 80.0:  # the seat is on the road already
             continue
-        join = str(rng.choice(names, p=probs))
-        if join == "noded":
-            q = roads.split_at(target, q)
+        join, q = roads.join_at(target, q, str(rng.choice(names, p=probs)))
         start = q + (p - q) / gap * rng.uniform(2.0, 8.0) if join == "short" else q
         xy = _wiggle(np.array([start, p]), rng, step_m=110.0, amp=0.05 + 0.05 * hill[v],
                      max_m=220.0)
@@ -739,11 +758,9 @@ def _loops(roads: _Roads, rng: np.random.Generator, villages: gpd.GeoDataFrame,
         others = roads.lines(0)[1]
         if link.intersects(avoid) or shapely.crosses(link, others).any():
             continue
-        join = str(rng.choice(names, p=probs))
-        if join == "short":  # keep loops clean: the gap belongs to branch roads
-            join = "on_segment"
-        if join == "noded":
-            roads.split_at(target, q)
+        how = str(rng.choice(names, p=probs))
+        # keep loops clean: the short gaps belong to branch roads
+        join, _ = roads.join_at(target, q, "on_segment" if how == "short" else how)
         roads.add(xy, "village", join=join)
 
 
@@ -805,6 +822,7 @@ def _road_network(rng: np.random.Generator, villages: gpd.GeoDataFrame, district
     roads.add(_wiggle(np.array([q, seats[c]]), rng, step_m=110.0, amp=0.08, max_m=220.0),
               "village", part=1, join="noded")
 
+    roads.relabel_joins()
     gdf = gpd.GeoDataFrame(
         {"code": roads.code, "level": roads.level,
          "level_zh": [LEVEL_ZH[lv] for lv in roads.level],
@@ -1029,6 +1047,8 @@ def build_sample(seed: int = SEED) -> SampleLayers:
     )
     layers.facts.update(_facts(layers))
     _check(layers)
+    log.info("sample district built: %d villages, %d road lines, %d farms",
+             len(villages), len(roads), len(layers.livestock_farms))
     return layers
 
 
@@ -1063,7 +1083,7 @@ def _facts(s: SampleLayers) -> dict[str, object]:
         "covered_population_share_3km": round(float(pop[covered].sum() / pop.sum()), 3),
         "roads": s.roads["level"].value_counts().to_dict(),
         "road_km": round(float(s.roads.length.sum()) / 1000.0, 1),
-        "road_joins": s.roads["join"].value_counts().to_dict(),
+        "road_joins": s.roads.loc[s.roads["level"] == "village", "join"].value_counts().to_dict(),
         "farms": len(s.livestock_farms),
         "farms_within_500m_of_village": int((cKDTree(anchors).query(farms)[0] < 500).sum()),
         "farms_within_400m_of_water": int((shapely.distance(
@@ -1253,7 +1273,7 @@ through `geo_env.load_project`, like any project.
 | `sewage_plants.geojson` | sewage plants | GeoJSON (UTF-8, WGS84); `设计规模` = design capacity (m³/d), `实际处理量` = current load (m³/d), `处理工艺` process. |
 | `water.geojson` | rivers and the reservoir | GeoJSON (UTF-8, WGS84), lines and a polygon in one layer; `kind` = `river` or `reservoir`; `protection` = `drinking_water_source` marks 石门水库 as a drinking-water source protection zone (饮用水水源保护区, `protection_zh`); empty for rivers. |
 | `prohibited_zones.geojson` | no-farming zones (禁养区) | GeoJSON: the reservoir plus 500 m (`kind` = `drinking_water_source`) and the town between the seats of 东城街道 and 西城街道 (`urban`). Illustrative, not drawn to any regulation. |
-| `roads.gpkg` | roads | GeoPackage, layer `roads`, EPSG:4548; `code` (X…/Y…/C…), `level` = `county` or `township` or `village`, `level_zh` = 县道 or 乡道 or 村道. **Not fully noded**: of the village roads that branch off another road, {joins.get("noded", 0)} share a vertex with it, {joins.get("on_segment", 0)} end on one of its segments (T-junctions: need the snapping rule), {joins.get("short", 0)} stop 2–8 m short (need `snap_tolerance_m` ≥ 8; the project sets 10). |
+| `roads.gpkg` | roads | GeoPackage, layer `roads`, EPSG:4548; `code` (X…/Y…/C…), `level` = `county` or `township` or `village`, `level_zh` = 县道 or 乡道 or 村道. **Not fully noded**: of the village roads (村道), {joins.get("noded", 0)} start at a vertex of the road they branch from, {joins.get("on_segment", 0)} end on one of its segments (T-junctions: need the snapping rule), {joins.get("short", 0)} stop 2–8 m short (need `snap_tolerance_m` ≥ 8; the project sets 10). |
 | `dem.tif` | 30 m DEM | GeoTIFF, EPSG:4548, int16 metres, deflate + predictor, **nodata −32768** beyond 600 m outside the district; the reservoir is flat at its water level. |
 | `project.toml` | the project | commented in Chinese and English; copy it as a template. |
 
@@ -1497,9 +1517,9 @@ def sample_dir() -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=root))
         try:
             write_sample(tmp)
-            with contextlib.suppress(OSError):  # another process may have won the race
-                if cache.exists():
-                    shutil.rmtree(cache)
+            if cache.exists() and not (cache / "project.toml").is_file():
+                shutil.rmtree(cache, ignore_errors=True)  # a broken leftover
+            with contextlib.suppress(OSError):  # another process may have put it there first
                 os.replace(tmp, cache)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

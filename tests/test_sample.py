@@ -281,7 +281,7 @@ def _road_parts(lines: np.ndarray, tolerance: float) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def test_road_ends_need_the_snapping_rule():
+def test_road_ends_need_the_snapping_rule(regenerated):
     roads = pyogrio.read_dataframe(COMMITTED / "roads.gpkg", layer="roads")
     assert roads.crs.to_epsg() == sample.WORK_EPSG
     assert set(roads["level"]) == {"county", "township", "village"}
@@ -297,6 +297,9 @@ def test_road_ends_need_the_snapping_rule():
                 else "short" if 2 <= gap <= 8 else "other")
         kinds[kind] += 1
     assert kinds["vertex"] > kinds["segment"] > 0 and kinds["short"] > 0
+    facts = regenerated[0].facts["road_joins"]  # what README.md says
+    assert kinds == {"vertex": facts["noded"], "segment": facts["on_segment"],
+                     "short": facts["short"], "other": facts["piece"]}
     tolerance = tomllib.loads((COMMITTED / "project.toml").read_text("utf-8"))["layers"]["roads"]
     assert tolerance["snap_tolerance_m"] >= 8
 
