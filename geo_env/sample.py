@@ -519,7 +519,8 @@ def _name_pool(rng: np.random.Generator, endings: Sequence[str]) -> list[str]:
     return [names[i] for i in rng.permutation(len(names))]
 
 
-def _village_names(rng: np.random.Generator, hilly: np.ndarray, reserved: dict[int, str]) -> list[str]:
+def _village_names(rng: np.random.Generator, hilly: np.ndarray, reserved: dict[int, str]
+                   ) -> list[str]:
     """Unique village names (…村): hill endings for hill villages, plain endings else."""
     pools = {True: _name_pool(rng, _HILL_END), False: _name_pool(rng, _PLAIN_END)}
     taken = {v.removesuffix("村") for v in reserved.values()}
@@ -1118,9 +1119,11 @@ def _check(s: SampleLayers) -> None:
     problems = {
         "120-200 villages": 120 <= len(v) <= 200,
         "villages tile the district": abs(v.area.sum() - s.district.area) < 1e-6 * s.district.area,
-        "3 towns and 4 subdistricts": sorted(t.name[-1] for t in TOWNSHIPS) == ["道"] * 4 + ["镇"] * 3,
+        "3 towns and 4 subdistricts":
+            sorted(t.name[-1] for t in TOWNSHIPS) == ["道"] * 4 + ["镇"] * 3,
         "no-road villages have no road within 1 km": bool((d_road[no_road] > 1000.0).all()),
-        "cut-off villages' nearest road is the cut-off piece": bool((part[nearest[cut_off]] == 1).all()),
+        "cut-off villages' nearest road is the cut-off piece":
+            bool((part[nearest[cut_off]] == 1).all()),
         "other villages reach the main network within 1 km": bool(
             ((part[nearest] == 0) & (d_road <= 1000.0))[~no_road & ~cut_off].all()),
         "cut-off piece is 200 m or more from the network": shapely.distance(
