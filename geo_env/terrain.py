@@ -276,19 +276,25 @@ def read_dem(
                 return Dem(np.full((1, 1), np.nan), src.transform, crs or src_crs)
             window = Window(col0, row0, col1 - col0, row1 - row0)
         raw = src.read(1, window=window)
-        transform = src.window_transform(window) if window is not None else src.transform
+        transform = src.transform
+        if window is not None:  # (rasterio's window_transform warns with affine >= 3.1)
+            t = transform
+            transform = Affine(t.a, t.b, t.c + window.col_off * t.a + window.row_off * t.b,
+                               t.d, t.e, t.f + window.col_off * t.d + window.row_off * t.e)
         z = clean_elevations(raw, declared, where=path.name)
         if crs is None or src_crs is None or src_crs.equals(crs):
             return Dem(z, transform, src_crs)
         h, w = z.shape
-        left, top = transform * (0, 0)
-        right, bottom = transform * (w, h)
-        dst_t, dst_w, dst_h = calculate_default_transform(
-            src.crs, crs.to_wkt(), w, h, left=left, bottom=bottom, right=right, top=top)
-        dst = np.full((dst_h, dst_w), np.nan)
-        reproject(z, dst, src_transform=transform, src_crs=src.crs, src_nodata=np.nan,
-                  dst_transform=dst_t, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
-                  resampling=Resampling.bilinear)
+        left, top = transform.c, transform.f
+        right, bottom = transform.c + transform.a * w, transform.f + transform.e * h
+        with warnings.catch_warnings():  # rasterio 1.4 uses affine's deprecated `*` inside
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            dst_t, dst_w, dst_h = calculate_default_transform(
+                src.crs, crs.to_wkt(), w, h, left=left, bottom=bottom, right=right, top=top)
+            dst = np.full((dst_h, dst_w), np.nan)
+            reproject(z, dst, src_transform=transform, src_crs=src.crs, src_nodata=np.nan,
+                      dst_transform=dst_t, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
+                      resampling=Resampling.bilinear)
         log.info("DEM %s warped from %s to %s", path.name, src_crs.name, crs.name)
         return Dem(dst, dst_t, crs)
 
