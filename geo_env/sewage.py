@@ -576,7 +576,8 @@ def sewage_plan(
     if district.dem is not None:
         allxy = np.vstack([xy, pxy])
         bounds = (*allxy.min(axis=0), *allxy.max(axis=0))
-        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs, bounds=bounds)
+        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs, bounds=bounds,
+                       dem_crs=getattr(district, "dem_crs", None))
         elev = dem.sample(xy)
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))

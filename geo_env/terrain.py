@@ -215,6 +215,7 @@ def read_dem(
     crs: pyproj.CRS | None = None,
     bounds: tuple[float, float, float, float] | None = None,
     margin_m: float = 500.0,
+    dem_crs: pyproj.CRS | str | None = None,
 ) -> Dem:
     """Read a DEM GeoTIFF (first band) into memory, in the working CRS.
 
@@ -232,6 +233,9 @@ def read_dem(
         them plus ``margin_m`` on each side (saves memory on large DEMs).
     margin_m
         Margin around ``bounds`` (m).
+    dem_crs
+        The DEM's CRS where the file declares none (``[layers.dem] crs``); overrides the
+        file's own.
 
     Returns
     -------
@@ -253,7 +257,11 @@ def read_dem(
         raise InputFileNotFoundError("DEM file not found", file=path, hint="check [layers.dem] path")
     with rasterio.open(path) as src:
         declared = nodata if nodata is not None else src.nodata
-        src_crs = None if src.crs is None else pyproj.CRS.from_user_input(src.crs.to_wkt())
+        if dem_crs is not None:
+            src_crs = pyproj.CRS.from_user_input(dem_crs)
+        else:
+            src_crs = None if src.crs is None else pyproj.CRS.from_user_input(src.crs.to_wkt())
+        src_crs_rio = None if src_crs is None else src_crs.to_wkt()
         if src_crs is None and crs is not None:
             raise CRSError(
                 "the DEM has no coordinate reference system",
@@ -264,7 +272,7 @@ def read_dem(
         if bounds is not None:
             b = np.asarray(bounds, dtype=float) + np.array([-margin_m, -margin_m, margin_m, margin_m])
             if crs is not None and src_crs is not None and not src_crs.equals(crs):
-                b = np.asarray(transform_bounds(crs.to_wkt(), src.crs, *b, densify_pts=21))
+                b = np.asarray(transform_bounds(crs.to_wkt(), src_crs_rio, *b, densify_pts=21))
             win = from_bounds(*b, transform=src.transform).round_offsets().round_lengths()
             col0 = max(int(win.col_off) - 1, 0)
             row0 = max(int(win.row_off) - 1, 0)
@@ -290,9 +298,9 @@ def read_dem(
         with warnings.catch_warnings():  # rasterio 1.4 uses affine's deprecated `*` inside
             warnings.simplefilter("ignore", PendingDeprecationWarning)
             dst_t, dst_w, dst_h = calculate_default_transform(
-                src.crs, crs.to_wkt(), w, h, left=left, bottom=bottom, right=right, top=top)
+                src_crs_rio, crs.to_wkt(), w, h, left=left, bottom=bottom, right=right, top=top)
             dst = np.full((dst_h, dst_w), np.nan)
-            reproject(z, dst, src_transform=transform, src_crs=src.crs, src_nodata=np.nan,
+            reproject(z, dst, src_transform=transform, src_crs=src_crs_rio, src_nodata=np.nan,
                       dst_transform=dst_t, dst_crs=crs.to_wkt(), dst_nodata=np.nan,
                       resampling=Resampling.bilinear)
         log.info("DEM %s warped from %s to %s", path.name, src_crs.name, crs.name)

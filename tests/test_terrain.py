@@ -116,6 +116,9 @@ def test_dem_errors(tmp_path):
     path = write_tif(tmp_path / "nocrs.tif", plane(), crs=None)
     with pytest.raises(CRSError, match="no coordinate reference system"):
         read_dem(path, crs=CRS)
+    # [layers.dem] crs supplies the missing CRS
+    dem = read_dem(path, crs=CRS, dem_crs="EPSG:4548")
+    assert dem.sample(np.array([[X0 + 45.0, Y0 + 600 - 45.0]]))[0] == pytest.approx(plane()[1, 1])
 
 
 def test_slope_and_zonal_mean_of_a_plane():
