@@ -361,7 +361,7 @@ def load_project(path: str | Path) -> District:
         warnings.simplefilter("always")
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
         working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
-        layers = {name: _crs.to_crs(gdf, working) for name, gdf in raw.items()}
+        layers = {name: _crs.to_crs(gdf, working, label=sections[name]["path"]) for name, gdf in raw.items()}
         villages = _fill_households(layers["villages"], params["villages"]["persons_per_household"],
                                     sections["villages"]["path"])
         villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
@@ -482,17 +482,22 @@ def _network_lines(d: District) -> list[str]:
     """The road network's connected parts and dangling ends, for ``geo-env check``."""
     if d.roads is None:
         return []
-    try:
-        from .network import RoadNetwork
-    except ImportError:  # the road network module is optional in this build
-        return []
+    from .network import RoadNetwork
+
     opts = d.params["roads"]
     net = RoadNetwork.from_lines(d.roads, snap_tolerance_m=opts["snap_tolerance_m"],
                                  node_crossings=opts["node_crossings"])
     rep = net.report()
-    lines = [f"roads: {rep.get('parts', '?')} connected part(s)"]
-    if rep.get("dangling_joinable"):
-        lines.append(f"roads: {rep['dangling_joinable']} dangling end(s) a larger snap_tolerance_m would join")
+    parts = ", ".join(f"{m / 1000:.1f} km" for m in rep["part_length_m"][:8])
+    more = " …" if rep["parts"] > 8 else ""
+    lines = [f"roads: {rep['length_m'] / 1000:.1f} km in {rep['parts']} connected part(s): {parts}{more}"]
+    ends = rep["dangling_ends"]
+    if ends:
+        shown = "; ".join(f"road row {e['row']} at ({e['x']:.0f}, {e['y']:.0f}): gap {e['gap_m']:.1f} m"
+                          + (" (joins another part)" if e["joins_other_part"] else "") for e in ends[:5])
+        lines.append(f"roads: {len(ends)} dangling end(s) lie within {rep['larger_tolerance_m']:g} m of another "
+                     f"line; a larger snap_tolerance_m in [layers.roads] would join them: {shown}"
+                     + (" …" if len(ends) > 5 else ""))
     return lines
 
 

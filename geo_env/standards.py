@@ -86,8 +86,9 @@ _MODEL = "geo_env modelling choice (no standard prescribes it)"
 # ---------------------------------------------------------------------------------------
 _ROADS = [
     _P("roads", "snap_tolerance_m", 1.0, "m",
-       _MODEL + "; vertices of different lines within this distance are one junction, and "
-       "a line end this close to another line joins it",
+       _MODEL + "; a line end this close to another line joins it at its nearest point "
+       "by a straight link whose length counts (vertices of different lines within 1 m "
+       "are always one junction, whatever this tolerance)",
        "道路端点捕捉容差"),
     _P("roads", "node_crossings", False, "",
        _MODEL + "; lines crossing without a shared vertex are bridges unless this is true",

@@ -158,3 +158,21 @@ def test_template_parses_and_names_every_section():
     data = tomllib.loads(project_template())
     assert set(data) == {"project", "layers", "waste"}
     assert data["waste"]["service_radius_m"] == 3000
+
+
+def test_check_reports_road_parts_and_dangling_ends(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    path = write_project(tmp_path)
+    x0, y0 = ORIGIN
+    roads = gpd.GeoDataFrame(geometry=[
+        LineString([(x0, y0 + 1000), (x0 + 6000, y0 + 1000)]),
+        LineString([(x0 + 3000, y0 + 1005), (x0 + 3000, y0 + 6000)]),  # stops 5 m short: a T not joined
+    ], crs=WORK)
+    roads.to_file(tmp_path / "roads.gpkg", layer="roads", engine="pyogrio")
+    report = check_project(path)
+    assert report.ok
+    text = "\n".join(report.info)
+    assert "2 connected part(s): 6.0 km, 5.0 km" in text
+    assert "1 dangling end(s)" in text and "road row 2" in text and "gap 5.0 m (joins another part)" in text
