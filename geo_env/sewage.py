@@ -409,20 +409,12 @@ def _plant_points(plants: gpd.GeoDataFrame) -> np.ndarray:
 # routes and profiles
 # ---------------------------------------------------------------------------------------
 def _road_network(district: District) -> Any | None:
-    """The road network of the district, or None (no roads, or network.py not present)."""
+    """The district's road network (:func:`geo_env.network.road_network`), or None without roads."""
     if district.roads is None or len(district.roads) == 0:
         return None
-    try:
-        from .network import RoadNetwork  # type: ignore[attr-defined]
-    except ImportError:  # network.py lands with the waste-coverage issue
-        log.info("geo_env.network is not available: sewers follow straight lines × detour factor")
-        return None
-    roads = district.params.get("roads", {})
-    return RoadNetwork.from_lines(
-        district.roads,
-        snap_tolerance_m=roads.get("snap_tolerance_m", 1.0),
-        node_crossings=roads.get("node_crossings", False),
-    )
+    from .network import road_network
+
+    return road_network(district)
 
 
 def _links(
@@ -432,11 +424,13 @@ def _links(
     dem: Dem | None,
     prm: dict[str, Any],
     lines: list[Any] | None = None,
+    max_length_m: float = np.inf,
 ) -> dict[str, np.ndarray]:
     """Length, lift stations, depth and yearly cost of sewers from ``starts`` to ``ends``.
 
     ``lines`` (optional) gives a road route per link (LineString from start to end, or None
-    for the straight line × detour factor).
+    for the straight line × detour factor).  Links longer than ``max_length_m`` are not
+    profiled: their pumps and depth are 0 and their cost NaN (they are infeasible).
     """
     n = len(starts)
     if n == 0:
@@ -445,26 +439,35 @@ def _links(
     road = np.zeros(n, dtype=bool) if lines is None else np.array([g is not None for g in lines])
     idx_parts, s_parts, xy_parts = [], [], []
     length = np.hypot(*(np.asarray(ends) - np.asarray(starts)).T) * prm["detour_factor"]
-    straight = np.flatnonzero(~road)
+    if road.any():
+        length[road] = shapely.length(np.array([lines[k] for k in np.flatnonzero(road)], dtype=object))  # type: ignore[index]
+    keep = length <= max_length_m
+    straight = np.flatnonzero(~road & keep)
     if straight.size:
         i, s, xy = densify_segments(starts[straight], ends[straight], step_m=step,
                                     stretch=prm["detour_factor"])
         idx_parts.append(straight[i]); s_parts.append(s); xy_parts.append(xy)
-    if road.any():
-        on_road = np.flatnonzero(road)
+    on_road = np.flatnonzero(road & keep)
+    if on_road.size:
         geoms = np.array([lines[k] for k in on_road], dtype=object)  # type: ignore[index]
-        length[on_road] = shapely.length(geoms)
         i, s, xy = densify_lines(geoms, step_m=step)
         idx_parts.append(on_road[i]); s_parts.append(s); xy_parts.append(xy)
-    li = np.concatenate(idx_parts)
-    s = np.concatenate(s_parts)
-    xy = np.concatenate(xy_parts)
-    order = np.lexsort((s, li))
-    li, s, xy = li[order], s[order], xy[order]
-    z = dem.sample(xy) if dem is not None else np.zeros(len(s))
-    pumps, depth = gravity_sewer(li, s, z, min_slope=prm["min_slope"],
+    pumps = np.zeros(n, dtype=np.int64)
+    depth = np.zeros(n)
+    if idx_parts:
+        li = np.concatenate(idx_parts)
+        s = np.concatenate(s_parts)
+        xy = np.concatenate(xy_parts)
+        order = np.lexsort((s, li))
+        li, s, xy = li[order], s[order], xy[order]
+        z = dem.sample(xy) if dem is not None else np.zeros(len(s))
+        kept = np.flatnonzero(keep)
+        remap = np.full(n, -1)
+        remap[kept] = np.arange(len(kept))
+        p_k, d_k = gravity_sewer(remap[li], s, z, min_slope=prm["min_slope"],
                                  min_depth_m=prm["min_trench_depth_m"],
                                  max_depth_m=prm["max_trench_depth_m"])
+        pumps[kept], depth[kept] = p_k, d_k
     diameter = _diameter(flow, prm)
     capex = length * (prm["sewer_cost_yuan_per_m"] * diameter / 0.3
                       + prm["sewer_depth_cost_yuan_per_m_per_m"] * depth)
@@ -472,6 +475,7 @@ def _links(
     crf_pump = capital_recovery_factor(prm["discount_rate"], prm["pump_life_years"])
     cost = (capex * (crf_pipe + prm["pipe_om_share"])
             + pumps * (prm["pump_station_capex_yuan"] * crf_pump + prm["pump_station_om_yuan_per_year"]))
+    cost = np.where(keep, cost, np.nan)
     return {"length_m": length, "pumps": pumps, "depth_m": depth, "cost": cost, "diameter_m": diameter}
 
 
@@ -638,7 +642,8 @@ def sewage_plan(
         if net is not None and len(pair_v):
             route_lines = _road_routes(net, xy, pxy, pair_v, pair_p, district)
         tick("routes")
-        conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines)
+        conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
+                      max_length_m=prm["max_connect_distance_m"])
         conn["cost"] = conn["cost"] + internal[pair_v] + flow[pair_v] * 365.0 * prm["plant_opex_yuan_per_m3"]
     tick("connection profiles")
 

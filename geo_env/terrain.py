@@ -351,7 +351,7 @@ def _stations(length: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray
 
 
 def densify_lines(lines: np.ndarray, *, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sample points every ``step_m`` along LineStrings (vectorised with shapely).
+    """Sample points every ``step_m`` along LineStrings (vectorised numpy).
 
     Parameters
     ----------
@@ -366,10 +366,25 @@ def densify_lines(lines: np.ndarray, *, step_m: float) -> tuple[np.ndarray, np.n
         As :func:`densify_segments`.
     """
     lines = np.asarray(lines, dtype=object)
-    length = shapely.length(lines)
+    coords, vline = shapely.get_coordinates(lines, return_index=True)
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg[vline[1:] != vline[:-1]] = 0.0  # no segment between two lines
+    pos = np.r_[0.0, np.cumsum(seg)]  # distance of every vertex along all lines in a row
+    nv = np.bincount(vline, minlength=len(lines))
+    first_v = np.cumsum(nv) - nv
+    last_v = first_v + nv - 1
+    length = pos[last_v] - pos[first_v]
     idx, s = _stations(length, step_m)
-    pts = shapely.line_interpolate_point(lines[idx], s)
-    return idx, s, shapely.get_coordinates(pts)
+    g = pos[first_v[idx]] + s
+    k = np.searchsorted(pos, g, side="right") - 1
+    k = np.clip(k, first_v[idx], np.maximum(last_v[idx] - 1, first_v[idx]))
+    span = pos[k + 1] - pos[k] if len(pos) > 1 else np.zeros(len(k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(span > 0, (g - pos[k]) / np.where(span > 0, span, 1.0), 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    nxt = np.minimum(k + 1, len(coords) - 1)
+    xy = coords[k] + t[:, None] * (coords[nxt] - coords[k])
+    return idx, s, xy
 
 
 def zonal_mean(

@@ -161,6 +161,27 @@ def test_village_beside_a_plant_with_spare_capacity_connects():
     assert row.toilet_suggestion == "flush"
 
 
+def test_with_roads_the_sewer_follows_the_road_route():
+    # road: village (0, 500) → (0, 0) → plant (1000, 0); straight × 1.3 would be 1453 m
+    roads = gpd.GeoDataFrame({"name": ["乡道"]}, geometry=[shapely.LineString(
+        [(X0, Y0 + 500), (X0, Y0), (X0 + 1000, Y0)])], crs=CRS)
+    d = district(villages([(0, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
+    res = sewage_plan(d)
+    row = res.villages.iloc[0]
+    assert row.sewage_mode == "connect"
+    assert row.pipe_length_m == pytest.approx(1500.0)
+    route = res.routes.geometry.iloc[0]
+    assert route.length == pytest.approx(1500.0)
+    assert shapely.get_coordinates(route)[0] == pytest.approx([X0, Y0 + 500])  # flows village → plant
+    # a village the roads do not reach (beyond max_connector_m) falls back to straight × detour
+    # (2 km from the road; without the fallback the connection would be unknown, NaN)
+    far = district(villages([(-2000, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
+    row = ge.sewage_modes(far).iloc[0]
+    assert np.isfinite(row.cost_connect_yuan_per_year)
+    if row.sewage_mode == "connect":
+        assert row.pipe_length_m == pytest.approx(np.hypot(3000, 500) * P["detour_factor"])
+
+
 def test_small_remote_hamlet_uphill_gets_household(tmp_path):
     # valley plant at (0, 0); the ground rises 4 % eastwards; hamlet 7 km east, 280 m up
     dem = write_dem(tmp_path / "dem.tif", lambda x, y: 100 + 0.04 * np.maximum(x, 0))
