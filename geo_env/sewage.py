@@ -133,6 +133,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "sewage_by_township": ("乡镇污水治理模式", "Sewage modes by township"),
 }
 
+for _m in MODES:  # the per-mode columns of the township table
+    _zh, _en = LABELS[_m]
+    LABELS[f"{_m}_villages"] = (f"{_zh}村数", f"{_en}: villages")
+    LABELS[f"{_m}_population"] = (f"{_zh}人口（人）", f"{_en}: population")
+    LABELS[f"{_m}_flow_m3_per_day"] = (f"{_zh}污水量（m³/d）", f"{_en}: flow (m³/d)")
+
 _OUT_COLUMNS = [
     "sewage_mode",
     "sewage_plant_id",

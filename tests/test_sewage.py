@@ -133,8 +133,15 @@ def test_profile_gaps_are_filled_along_the_profile():
                          min_depth_m=1.0, max_depth_m=8.0)
     gap = gravity_sewer(np.zeros(5, int), s, np.array([np.nan, 9, np.nan, 7, np.nan]), min_slope=0.003,
                         min_depth_m=1.0, max_depth_m=8.0)
-    # linear fill in the middle, nearest at the ends: 9, 9, 8, 7, 7 — still no lift
-    assert gap[0][0] == full[0][0] == 0
+    # linear fill in the middle, nearest at the ends: 9, 9, 8, 7, 7
+    filled = gravity_sewer(np.zeros(5, int), s, np.array([9, 9, 8, 7, 7.0]), min_slope=0.003,
+                           min_depth_m=1.0, max_depth_m=8.0)
+    assert gap[1][0] == pytest.approx(filled[1][0])
+    assert gap[1][0] != pytest.approx(full[1][0])
+    # a profile with no elevation at all is flat ground: depth grows 0.03 m per 10 m
+    flat = gravity_sewer(np.zeros(5, int), s, np.full(5, np.nan), min_slope=0.003,
+                         min_depth_m=1.0, max_depth_m=8.0)
+    assert flat[1][0] == pytest.approx(1.0 + 0.5 * 0.003 * 40)
 
 
 def test_capital_recovery_factor_by_hand():
@@ -422,6 +429,13 @@ def test_analyze_adds_columns_layers_tables_and_summary(tmp_path):
 
     names = [n for n, _ in pyogrio.list_layers(written[0])]
     assert {"villages", "sewage_plants", "sewage_clusters", "sewer_routes"} <= set(names)
+
+
+def test_plan_saves_with_no_clusters_and_no_connections(tmp_path):
+    plan = ge.analyze(district(villages([(0, 0, 100, 40)])))
+    assert len(plan.layers["sewage_clusters"]) == 0 and len(plan.layers["sewer_routes"]) == 0
+    assert plan.summary["sewage"]["by_mode"]["household"]["villages"] == 1
+    plan.save(tmp_path / "out")
 
 
 def test_labels_cover_every_output_column_and_mode():
