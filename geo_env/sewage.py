@@ -587,7 +587,7 @@ def sewage_plan(
         allxy = np.vstack([xy, pxy])
         bounds = (*allxy.min(axis=0), *allxy.max(axis=0))
         dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs, bounds=bounds,
-                       dem_crs=getattr(district, "dem_crs", None))
+                       dem_crs=district.dem_crs)
         elev = dem.sample(xy)
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
