@@ -14,6 +14,7 @@ from .layers import read_layer
 from .plan import Plan, analyze
 from .project import District, load_project
 from .sample import sample_district
+from .sewage import sewage_modes
 
 __all__ = [
     "__version__",
@@ -25,4 +26,5 @@ __all__ = [
     "load_project",
     "read_layer",
     "sample_district",
+    "sewage_modes",
 ]
