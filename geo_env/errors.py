@@ -88,9 +88,12 @@ class GeoEnvError(ValueError):
             where.append(f"column '{self.column}'")
         if self.row is not None:
             where.append(f"row {self.row}")
-        text = (", ".join(where) + ": " if where else "") + self.message.rstrip(".") + "."
+        message = self.message.rstrip(".")
+        text = (", ".join(where) + ": " if where else "") + message
+        text += "" if message.endswith(("?", "!")) else "."
         if self.hint:
-            text += " " + self.hint.rstrip(".") + "."
+            hint = self.hint.rstrip(".")
+            text += " " + hint[:1].upper() + hint[1:] + ("" if hint.endswith(("?", "!")) else ".")
         return " ".join(text.split("\n"))
 
     def __str__(self) -> str:  # KeyError-style quoting never applies

@@ -1,9 +1,1003 @@
-"""Readers for planners' layer files (lands with issue 2; in progress)."""
+"""Read planners' layer files into GeoDataFrames with canonical columns.
+
+Formats: GeoPackage (``layer``), Shapefile (also inside a ``.zip``, read in place),
+GeoJSON, KML, and CSV / XLSX point tables with ``x``/``y`` columns holding decimal
+degrees, DMS strings (``116°00'30.5"``, ``N28°24'10"``, ``117度30分12.5秒``) or projected
+metres.
+
+Text encoding of Shapefiles: a declared encoding (``.cpg`` file, or a DBF language id of a
+CJK code page) is used; otherwise the DBF bytes are decoded strictly as UTF-8 first and as
+GB18030 (a superset of GBK and GB2312) next, so a GBK shapefile without ``.cpg`` reads
+correctly instead of as Latin-1 mojibake. The ``encoding`` argument overrides all of this.
+CSV files are detected the same way (UTF-8 with or without BOM, else GB18030).
+
+:func:`read_layer` returns the layer in its own CRS (GCJ-02 / BD-09 inputs already
+converted to WGS84); :func:`geo_env.load_project` reprojects every layer into the
+district's working CRS.
+"""
 
 from __future__ import annotations
 
-__all__ = ["read_layer"]
+import codecs
+import logging
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from . import crs as _crs
+from .errors import (
+    ColumnNotFoundError,
+    CoordinateError,
+    CRSError,
+    DataValueError,
+    DataWarning,
+    DuplicateIdError,
+    EmptyLayerError,
+    EncodingError,
+    GeometryTypeError,
+    InputFileNotFoundError,
+    LayerNotFoundError,
+    ProjectFileError,
+    closest,
+    format_rows,
+)
+
+__all__ = ["read_layer", "LayerSpec", "SPECS", "parse_coordinate", "detect_encoding"]
+
+log = logging.getLogger(__name__)
+
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".fgb")
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 
 
-def read_layer(*args: object, **kwargs: object) -> object:
-    raise NotImplementedError("read_layer lands with issue 2")
+# ---------------------------------------------------------------------------------------
+# what each layer kind needs
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """The canonical columns and geometry types of one kind of layer."""
+
+    kind: str
+    geometry: tuple[str, ...]  # allowed shapely geometry families
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    id_prefix: str = ""
+
+    @property
+    def canonical(self) -> tuple[str, ...]:
+        return ("id", "name", *self.required, *self.optional)
+
+
+SPECS: dict[str, LayerSpec] = {
+    "villages": LayerSpec(
+        "villages", ("polygon", "point"), required=("township", "population"),
+        optional=("households", "farmland_mu", "anchor_x", "anchor_y", "level"),
+        numeric=("population", "households", "farmland_mu", "anchor_x", "anchor_y"),
+        id_prefix="V",
+    ),
+    "village_points": LayerSpec("village_points", ("point",), id_prefix="VP"),
+    "transfer_stations": LayerSpec("transfer_stations", ("point",), id_prefix="T"),
+    "sewage_plants": LayerSpec(
+        "sewage_plants", ("point",), required=("capacity_m3_per_day",),
+        optional=("load_m3_per_day",), numeric=("capacity_m3_per_day", "load_m3_per_day"),
+        id_prefix="P",
+    ),
+    "livestock_farms": LayerSpec(
+        "livestock_farms", ("point",), required=("species", "head"), numeric=("head",),
+        id_prefix="F",
+    ),
+    "roads": LayerSpec("roads", ("line",), optional=("level",), id_prefix="R"),
+    "water": LayerSpec("water", ("line", "polygon"), optional=("kind", "protection"), id_prefix="W"),
+    "prohibited_zones": LayerSpec("prohibited_zones", ("polygon",), id_prefix="Z"),
+    "farmland": LayerSpec("farmland", ("polygon",), id_prefix="L"),
+}
+
+#: Column names recognised without a ``columns`` mapping (exact match, case-insensitive).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "code", "编号", "代码", "编码", "村代码", "区划代码", "fid_code"),
+    "name": ("name", "名称", "村名", "村名称", "站名", "厂名", "场名", "养殖场名称", "行政村"),
+    "township": ("township", "town", "乡镇", "镇街", "乡镇街道", "乡镇（街道）", "所属乡镇", "镇"),
+    "population": ("population", "pop", "人口", "户籍人口", "常住人口", "人口数"),
+    "households": ("households", "户数", "总户数"),
+    "farmland_mu": ("farmland_mu", "耕地面积", "耕地亩数", "耕地"),
+    "capacity_m3_per_day": ("capacity_m3_per_day", "capacity", "设计规模", "处理规模", "规模"),
+    "load_m3_per_day": ("load_m3_per_day", "load", "现状负荷", "实际处理量", "负荷"),
+    "species": ("species", "畜种", "品种", "养殖种类"),
+    "head": ("head", "存栏", "存栏量", "存栏数", "数量"),
+    "level": ("level", "等级", "道路等级"),
+    "kind": ("kind", "类型"),
+}
+
+_X_ALIASES = ("x", "lon", "lng", "long", "longitude", "经度", "东经", "x坐标")
+_Y_ALIASES = ("y", "lat", "latitude", "纬度", "北纬", "y坐标")
+
+_FAMILY = {
+    "Point": "point", "MultiPoint": "point",
+    "LineString": "line", "MultiLineString": "line", "LinearRing": "line",
+    "Polygon": "polygon", "MultiPolygon": "polygon",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# encodings
+# ---------------------------------------------------------------------------------------
+
+# DBF language driver ids (byte 29) that name a code page unambiguously. 0x00 (none) and
+# 0x57 ("ANSI", the writing machine's code page) say nothing and are treated as undeclared.
+_LDID = {
+    0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x4D: "gb18030", 0x4E: "cp949",
+    0x4F: "cp950", 0x7A: "gb18030", 0x78: "cp950", 0x79: "cp949", 0x7B: "cp932",
+    0x13: "cp932", 0x7C: "cp874", 0x64: "cp852", 0x65: "cp866", 0xC8: "cp1250",
+    0xC9: "cp1251", 0xCA: "cp1254", 0xCB: "cp1253",
+}
+_CJK_CODECS = {"gb18030", "gbk", "gb2312", "cp936", "cp950", "big5", "cp949", "cp932"}
+
+
+def _normalise_encoding(name: str) -> str | None:
+    """Python codec name for an encoding label as found in .cpg files (None if unknown)."""
+    label = name.strip().strip("\x00").lower().replace("_", "-")
+    if not label:
+        return None
+    table = {"65001": "utf-8", "utf8": "utf-8", "936": "gb18030", "cp936": "gb18030",
+             "gbk": "gb18030", "gb2312": "gb18030", "gb18030": "gb18030", "54936": "gb18030",
+             "950": "cp950", "big5": "cp950", "1252": "cp1252", "ansi 1252": "cp1252",
+             "88591": "latin-1", "8859-1": "latin-1", "iso-8859-1": "latin-1"}
+    label = table.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _strict(data: bytes, enc: str) -> str | None:
+    try:
+        return data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _looks_cjk(text: str) -> bool:
+    """True when every non-ASCII character of ``text`` is CJK text or CJK punctuation."""
+    non_ascii = [c for c in text if ord(c) > 127]
+    if not non_ascii:
+        return False
+    return all(
+        unicodedata.name(c, "").startswith(("CJK", "FULLWIDTH", "IDEOGRAPHIC", "HALFWIDTH"))
+        or "\u3000" <= c <= "\u303f"
+        for c in non_ascii
+    )
+
+
+def detect_encoding(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
+    """Choose the text encoding of ``data``.
+
+    Returns ``(python codec name, warning or None)``. A declared encoding is used unless
+    its strict decoding fails, or it is a Western single-byte code page while the bytes are
+    valid UTF-8 or GB18030 text made of CJK characters (a mislabelled Chinese file).
+    Without a declaration: UTF-8 if the bytes decode strictly as UTF-8, else GB18030.
+    """
+    ascii_only = not any(b > 127 for b in data)
+    if ascii_only:
+        return (declared or "utf-8"), None
+    utf8 = _strict(data, "utf-8")
+    gb = None if utf8 is not None else _strict(data, "gb18030")
+    if declared:
+        text = _strict(data, declared)
+        if text is not None:
+            if declared in _CJK_CODECS or declared in ("utf-8",):
+                return declared, None
+            if utf8 is not None and _looks_cjk(utf8):
+                return "utf-8", f"declared encoding {declared} gives mojibake; read as UTF-8"
+            if gb is not None and _looks_cjk(gb):
+                return "gb18030", f"declared encoding {declared} gives mojibake; read as GBK/GB18030"
+            return declared, None
+        found = "utf-8" if utf8 is not None else ("gb18030" if gb is not None else None)
+        if found:
+            return found, f"declared encoding {declared} cannot decode the text; read as {found}"
+        raise EncodingError(
+            f"the text decodes neither as the declared {declared}, nor as UTF-8 or GBK",
+            hint='set encoding = "…" in the layer\'s section of the project file',
+        )
+    if utf8 is not None:
+        return "utf-8", None
+    if gb is not None:
+        return "gb18030", None
+    raise EncodingError(
+        "the text decodes neither as UTF-8 nor as GBK/GB18030",
+        hint='set encoding = "…" (e.g. "big5") in the layer\'s section of the project file',
+    )
+
+
+def _dbf_text(data: bytes, limit: int = 8_000_000) -> tuple[bytes, int]:
+    """The bytes of a DBF's field names and character fields, and its language id."""
+    if len(data) < 33:
+        return b"", 0
+    ldid = data[29]
+    header_len = int.from_bytes(data[8:10], "little")
+    record_len = int.from_bytes(data[10:12], "little")
+    n_records = int.from_bytes(data[4:8], "little")
+    names: list[bytes] = []
+    char_fields: list[tuple[int, int]] = []
+    offset = 1  # deletion flag
+    pos = 32
+    while pos + 32 <= min(header_len, len(data)) and data[pos] != 0x0D:
+        desc = data[pos:pos + 32]
+        names.append(desc[:11].split(b"\x00")[0])
+        ftype, flen = chr(desc[11]), desc[16]
+        if ftype == "C":
+            flen += desc[17] * 256  # FoxPro/GDAL long character fields
+            char_fields.append((offset, flen))
+        offset += flen
+        pos += 32
+    out = b"\n".join(names)
+    if record_len > 0 and char_fields and n_records > 0:
+        n = min(n_records, max(1, limit // record_len))
+        body = data[header_len:header_len + n * record_len]
+        n = len(body) // record_len
+        if n:
+            rec = np.frombuffer(body[: n * record_len], dtype=np.uint8).reshape(n, record_len)
+            parts = [rec[:, o:o + ln] for o, ln in char_fields if o + ln <= record_len]
+            sep = np.full((n, 1), 0x0A, dtype=np.uint8)
+            blob = np.hstack([p for part in parts for p in (part, sep)])
+            out += b"\n" + blob.tobytes()
+    return out, ldid
+
+
+# ---------------------------------------------------------------------------------------
+# coordinates in tables
+# ---------------------------------------------------------------------------------------
+
+_DMS_ALLOWED = re.compile(r"^[\s\d.°º˚度分秒'′’‘\"″”“:NSEWnsew+\-]+$")
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_coordinate(value: Any) -> float:
+    """One coordinate from a number or a string.
+
+    Accepts decimal degrees or metres (``117.5``, ``"117.5E"``), DMS (``116°00'30.5"``,
+    ``"N28°24'10.2\\""``, ``"117度30分12.5秒"``, ``"117 30 12.5"``), with an optional
+    hemisphere letter (S and W are negative). Returns NaN for empty cells; raises
+    ValueError for anything else.
+    """
+    if value is None:
+        return float("nan")
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace("，", ",")
+    if not text or text.lower() in ("nan", "none", "null"):
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if not _DMS_ALLOWED.match(text):
+        raise ValueError(f"not a coordinate: {value!r}")
+    upper = text.upper()
+    hemis = [c for c in upper if c in "NSEW"]
+    if len(hemis) > 1:
+        raise ValueError(f"more than one hemisphere letter in {value!r}")
+    nums = [float(n) for n in _NUM.findall(text)]
+    if not 1 <= len(nums) <= 3:
+        raise ValueError(f"not a coordinate: {value!r}")
+    deg, minutes, seconds = (nums + [0.0, 0.0])[:3]
+    if minutes >= 60 or seconds >= 60:
+        raise ValueError(f"minutes and seconds must be below 60 in {value!r}")
+    out = deg + minutes / 60.0 + seconds / 3600.0
+    negative = text.lstrip().startswith("-") or (hemis and hemis[0] in "SW")
+    return -out if negative else out
+
+
+def _parse_coordinates(series: pd.Series, *, file: str, column: str) -> np.ndarray:
+    """Vector of coordinates from a table column; errors name the spreadsheet row."""
+    numeric = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)  # writable copy
+    todo = np.flatnonzero(np.isnan(numeric) & series.notna().to_numpy())
+    for i in todo:  # only the cells that are not plain numbers: DMS strings
+        try:
+            numeric[i] = parse_coordinate(series.iloc[i])
+        except ValueError as exc:
+            raise CoordinateError(
+                str(exc), file=file, column=column, row=_table_row(i),
+                hint="write decimal degrees (117.503), DMS (117°30'12.5\"E) or metres",
+            ) from None
+    missing = np.flatnonzero(np.isnan(numeric))
+    if len(missing):
+        raise CoordinateError(
+            f"{len(missing)} empty coordinate(s)", file=file, column=column,
+            row=format_rows([_table_row(i) for i in missing]),
+            hint="fill in the coordinates or delete the rows",
+        )
+    return numeric
+
+
+def _table_row(i: int) -> int:
+    """Spreadsheet row number of data row ``i`` (header is row 1)."""
+    return int(i) + 2
+
+
+def _feature_row(i: int) -> str:
+    return f"{int(i) + 1} (FID {int(i)})"
+
+
+# ---------------------------------------------------------------------------------------
+# the reader
+# ---------------------------------------------------------------------------------------
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    kind: str | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    coords: str | None = None,
+    crs: Any = None,
+    label: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one layer file; map, check and clean it.
+
+    Parameters
+    ----------
+    path
+        The file: ``.gpkg``, ``.shp``, ``.zip`` (a zipped shapefile, read in place),
+        ``.geojson``/``.json``, ``.kml``, ``.csv``/``.txt``, ``.xlsx``.
+    kind
+        One of :data:`SPECS` (``"villages"``, ``"transfer_stations"`` …): enables the
+        canonical columns, geometry-type, id and value checks of that layer. ``None`` reads
+        the file as it is (geometry repaired, encoding detected, CRS checked).
+    layer
+        Layer name inside a GeoPackage / KML, or member name inside a ``.zip``.
+    sheet
+        Sheet name (or 0-based index) of an ``.xlsx`` file; default the first sheet.
+    encoding
+        Text encoding, overriding the declared or detected one.
+    columns
+        ``{canonical name: column in the file}``, e.g. ``{"population": "RK"}``.
+    x, y
+        Coordinate columns of a CSV/XLSX table (default: recognised names such as
+        ``x``/``y``, ``lon``/``lat``, ``经度``/``纬度``).
+    coords
+        For geographic coordinates: ``"wgs84"`` (default), ``"cgcs2000"``, ``"gcj02"``
+        (Amap, Tencent) or ``"bd09"`` (Baidu); GCJ-02/BD-09 are converted to WGS84.
+    crs
+        CRS of the coordinates when the file has none (``"EPSG:4527"``); overrides a
+        file's own CRS with a warning.
+    label
+        How messages name the layer (default: ``kind``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In the file's CRS (EPSG:4326 for converted GCJ-02/BD-09), with a fresh
+        ``RangeIndex``; canonical columns first, the file's other columns kept.
+    """
+    path = Path(path)
+    fname = str(path)
+    label = label or kind
+    spec = SPECS.get(kind) if kind else None
+    if kind is not None and spec is None:
+        raise ValueError(f"unknown layer kind {kind!r}; one of {', '.join(SPECS)}")
+    if coords is not None and coords not in _crs.COORDS:
+        hint = closest(coords, _crs.COORDS)
+        raise ProjectFileError(
+            f"coords = {coords!r} is not one of {', '.join(_crs.COORDS)}", file=fname,
+            layer=label, hint=f"did you mean {hint!r}?" if hint else None,
+        )
+    if encoding is not None and _normalise_encoding(encoding) is None:
+        raise ProjectFileError(f"unknown encoding {encoding!r}", file=fname, layer=label,
+                               hint='use e.g. "gbk" or "utf-8"')
+    if not path.exists():
+        near = closest(path.name, [p.name for p in path.parent.glob("*")]) if path.parent.is_dir() else None
+        raise InputFileNotFoundError(
+            "file not found", file=fname, layer=label,
+            hint=(f"did you mean {near!r}?" if near else "check the path; relative paths are relative to the project file"),
+        )
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        gdf, row_of = _read_table(path, label=label, sheet=sheet, encoding=encoding, x=x, y=y,
+                                  coords=coords, crs=crs)
+    elif suffix in VECTOR_SUFFIXES:
+        if x or y:
+            raise ProjectFileError("x/y columns are only for CSV/XLSX tables", file=fname, layer=label,
+                                   hint="remove the x and y keys")
+        gdf = _read_vector(path, label=label, layer=layer, encoding=encoding, coords=coords, crs=crs)
+        row_of = _feature_row
+    else:
+        raise ProjectFileError(
+            f"cannot read files of type '{path.suffix}'", file=fname, layer=label,
+            hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, CSV or XLSX",
+        )
+    gdf = gdf.reset_index(drop=True)
+    gdf["_row"] = [row_of(i) for i in range(len(gdf))]
+    if len(gdf) == 0:
+        raise EmptyLayerError("the layer has no features", file=fname, layer=label,
+                              hint="check the file, the layer or sheet name, or remove the layer")
+    gdf = _clean_geometries(gdf, spec, file=fname, label=label)
+    if spec is not None:
+        gdf = _map_columns(gdf, spec, columns or {}, file=fname, label=label)
+        gdf = _check_values(gdf, spec, file=fname, label=label)
+    elif columns:
+        gdf = gdf.rename(columns={v: k for k, v in columns.items()})
+    gdf = _clean_text(gdf, file=fname, label=label)
+    return gdf.drop(columns="_row").reset_index(drop=True)
+
+
+def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: str | None,
+                 coords: str | None, crs: Any) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    fname = str(path)
+    source: str = fname
+    dbf: bytes | None = None
+    cpg: bytes | None = None
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        source, dbf, cpg = _zip_member(path, layer, label)
+        layer = None
+    elif suffix == ".shp":
+        for ext in (".dbf", ".DBF"):
+            if path.with_suffix(ext).exists():
+                dbf = path.with_suffix(ext).read_bytes()
+                break
+        for ext in (".cpg", ".CPG"):
+            if path.with_suffix(ext).exists():
+                cpg = path.with_suffix(ext).read_bytes()
+                break
+    layers = [str(n) for n in pyogrio.list_layers(source)[:, 0]] if suffix in (".gpkg", ".kml", ".kmz") else []
+    if layers:
+        if layer is None:
+            if len(layers) > 1:
+                raise LayerNotFoundError(
+                    f"the file has {len(layers)} layers: {', '.join(layers)}", file=fname,
+                    layer=label, hint='name one with layer = "…"',
+                )
+            layer = layers[0]
+        elif layer not in layers:
+            near = closest(layer, layers)
+            raise LayerNotFoundError(
+                f"no layer '{layer}' (layers: {', '.join(layers)})", file=fname, layer=label,
+                hint=f"did you mean '{near}'?" if near else 'set layer = "…" to one of them',
+            )
+    read_kwargs: dict[str, Any] = {}
+    if dbf is not None:
+        declared = None
+        if cpg is not None:
+            declared = _normalise_encoding(cpg.decode("ascii", "ignore"))
+        text, ldid = _dbf_text(dbf)
+        if declared is None:
+            declared = _LDID.get(ldid)
+        if encoding is not None:
+            enc = _normalise_encoding(encoding)
+            if _strict(text, enc) is None:
+                found = "UTF-8" if _strict(text, "utf-8") is not None else (
+                    "GBK" if _strict(text, "gb18030") is not None else None)
+                raise EncodingError(
+                    f"the attributes cannot be decoded as {encoding}", file=fname, layer=label,
+                    hint=(f"they decode as {found}: set encoding = \"{found.lower()}\" or remove the key"
+                          if found else "check the encoding key"),
+                )
+        else:
+            enc, note = detect_encoding(text, declared)
+            if note:
+                _warn(f"{fname}: {note}; set encoding = \"…\" to choose another")
+        read_kwargs["encoding"] = {"gb18030": "GB18030", "utf-8": "UTF-8"}.get(enc, enc)
+    elif encoding is not None and suffix not in (".gpkg", ".geojson", ".json", ".kml", ".kmz", ".fgb"):
+        read_kwargs["encoding"] = encoding
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's own encoding notes
+            gdf = pyogrio.read_dataframe(source, layer=layer, **read_kwargs)
+    except Exception as exc:  # GDAL's errors are not typed: report them as input errors
+        raise InputFileNotFoundError(
+            f"cannot be read: {exc}", file=fname, layer=label,
+            hint="open it in QGIS to check it; re-export it as GeoPackage if it is damaged",
+        ) from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
+        raise GeometryTypeError("the file has no geometry", file=fname, layer=label,
+                                hint="for a table of points use CSV/XLSX with x and y columns")
+    return _assign_crs(gdf, file=fname, label=label, coords=coords, crs=crs)
+
+
+def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str, bytes | None, bytes | None]:
+    fname = str(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputFileNotFoundError("not a valid zip file", file=fname, layer=label) from None
+    with zf:
+        names = zf.namelist()
+        readable = [n for n in names if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json", ".kml"))
+                    and not n.startswith("__MACOSX")]
+        if member is not None:
+            if member not in readable:
+                near = closest(member, readable)
+                raise LayerNotFoundError(
+                    f"no '{member}' in the zip (it has {', '.join(readable) or 'no layer'})",
+                    file=fname, layer=label, hint=f"did you mean '{near}'?" if near else None,
+                )
+        else:
+            if not readable:
+                raise LayerNotFoundError("the zip holds no shapefile or other layer", file=fname, layer=label)
+            if len(readable) > 1:
+                raise LayerNotFoundError(
+                    f"the zip holds several layers: {', '.join(readable)}", file=fname, layer=label,
+                    hint='name one with layer = "…"',
+                )
+            member = readable[0]
+        dbf = cpg = None
+        if member.lower().endswith(".shp"):
+            stem = member[:-4]
+            lookup = {n.lower(): n for n in names}
+            if (stem + ".dbf").lower() in lookup:
+                dbf = zf.read(lookup[(stem + ".dbf").lower()])
+            if (stem + ".cpg").lower() in lookup:
+                cpg = zf.read(lookup[(stem + ".cpg").lower()])
+    return f"/vsizip/{path.resolve()}/{member}", dbf, cpg
+
+
+def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,
+                x: str | None, y: str | None, coords: str | None,
+                crs: Any) -> tuple[gpd.GeoDataFrame, Any]:
+    fname = str(path)
+    if path.suffix.lower() in (".csv", ".txt"):
+        raw = path.read_bytes()
+        if encoding is not None:
+            enc = _normalise_encoding(encoding) or encoding
+            if _strict(raw, enc) is None:
+                raise EncodingError(f"the file cannot be decoded as {encoding}", file=fname, layer=label,
+                                    hint="remove the encoding key to detect it")
+        elif raw.startswith(codecs.BOM_UTF8):
+            enc = "utf-8-sig"
+        else:
+            enc, _ = detect_encoding(raw)
+        import io
+
+        text = raw.decode(enc)
+        sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
+        df = pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False,
+                         na_values=[""], skipinitialspace=True)
+    else:
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for damaged files
+            raise InputFileNotFoundError(f"cannot be read as Excel: {exc}", file=fname, layer=label) from None
+        sheets = wb.sheetnames
+        wb.close()
+        if sheet is None:
+            sheet = 0
+        if isinstance(sheet, str) and sheet not in sheets:
+            near = closest(sheet, sheets)
+            raise LayerNotFoundError(f"no sheet '{sheet}' (sheets: {', '.join(sheets)})", file=fname,
+                                     layer=label, hint=f"did you mean '{near}'?" if near else None)
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+    df.columns = [_clean_name(c) for c in df.columns]
+    df = df.dropna(how="all").reset_index(drop=True)  # trailing empty spreadsheet rows
+    cols = list(df.columns)
+    xcol = _find_column(cols, x, _X_ALIASES, "x", file=fname, label=label)
+    ycol = _find_column(cols, y, _Y_ALIASES, "y", file=fname, label=label)
+    xs = _parse_coordinates(df[xcol], file=fname, column=xcol)
+    ys = _parse_coordinates(df[ycol], file=fname, column=ycol)
+    geo = _coords_look_geographic(xs, ys)
+    if crs is not None:
+        the_crs = _parse_crs(crs, file=fname, label=label)
+        if the_crs.is_geographic:
+            _check_lonlat(xs, ys, file=fname, label=label, row_of=_table_row, columns=(xcol, ycol))
+            xs, ys = _crs.to_wgs84(xs, ys, coords or "wgs84")
+        elif coords not in (None, "wgs84", "cgcs2000"):
+            raise ProjectFileError(f"coords = {coords!r} applies to lon/lat, but crs is projected",
+                                   file=fname, layer=label, hint="remove coords")
+    elif geo or _swapped_rows(xs, ys).any():
+        _check_lonlat(xs, ys, file=fname, label=label, row_of=_table_row, columns=(xcol, ycol))
+        xs, ys = _crs.to_wgs84(xs, ys, coords or "wgs84")
+        the_crs = pyproj.CRS.from_epsg(4490 if coords == "cgcs2000" else 4326)
+    else:
+        raise CRSError(
+            f"coordinates in '{xcol}'/'{ycol}' are not longitude/latitude "
+            f"(e.g. {xs[0]:.1f}, {ys[0]:.1f}) and no crs is given", file=fname, layer=label,
+            hint=_crs_hint(xs),
+        )
+    df = df.drop(columns=[xcol, ycol])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=the_crs)
+    if not the_crs.is_geographic:
+        _check_projected(gdf, the_crs, file=fname, label=label)
+    return gdf, _table_row
+
+
+def _clean_name(c: object) -> str:
+    return " ".join(str(c).split())
+
+
+def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str], axis: str,
+                 *, file: str, label: str | None) -> str:
+    if given is not None:
+        if given in cols:
+            return given
+        near = closest(given, cols)
+        raise ColumnNotFoundError(
+            f"no {axis} column '{given}' (columns: {', '.join(cols)})", file=file, layer=label,
+            hint=f"did you mean {axis} = \"{near}\"?" if near else f"set {axis} = \"…\" to one of them",
+        )
+    lowered = {c.lower(): c for c in cols}
+    for a in aliases:
+        if a in lowered:
+            return lowered[a]
+    raise ColumnNotFoundError(
+        f"no {axis} coordinate column found (columns: {', '.join(cols)})", file=file, layer=label,
+        hint=f'name it with {axis} = "…" in the layer\'s section',
+    )
+
+
+def _coords_look_geographic(xs: np.ndarray, ys: np.ndarray) -> bool:
+    return bool(np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90))
+
+
+def _swapped_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Rows whose x is a Chinese latitude and y a Chinese longitude."""
+    return (xs >= 3) & (xs <= 54) & (ys >= 73) & (ys <= 136)
+
+
+def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | None, row_of: Any,
+                  columns: tuple[str, str] | None = None) -> None:
+    swapped = np.flatnonzero(_swapped_rows(xs, ys))
+    if len(swapped):
+        cols = f"'{columns[0]}' and '{columns[1]}'" if columns else "x and y"
+        fix = (f'swap them: x = "{columns[1]}", y = "{columns[0]}"' if columns
+               else "swap the coordinate order (longitude first) and re-export the file")
+        raise CoordinateError(
+            f"longitude and latitude look swapped: {cols} hold latitudes and longitudes "
+            f"(x = {xs[swapped[0]]:.4f}, y = {ys[swapped[0]]:.4f})",
+            file=file, layer=label, row=format_rows([row_of(i) for i in swapped]), hint=fix,
+        )
+    bad = np.flatnonzero((np.abs(xs) > 180) | (np.abs(ys) > 90))
+    if len(bad):
+        raise CoordinateError(
+            "coordinates outside longitude/latitude range", file=file, layer=label,
+            row=format_rows([row_of(i) for i in bad]),
+            hint='if they are metres, set crs = "EPSG:…" for the layer',
+        )
+
+
+def _crs_hint(xs: np.ndarray) -> str:
+    east = float(np.nanmedian(xs))
+    code = _crs.gk_zone_crs_for_easting(east)
+    if code is not None:
+        return (f'eastings like {east:,.0f} carry the 3° zone number {int(east // 1e6)}: add '
+                f'crs = "EPSG:{code}" (CGCS2000 3° zone {int(east // 1e6)}) to the layer\'s section, or '
+                f'the Xian 1980 / Beijing 1954 zone CRS the data were made in')
+    return 'add crs = "EPSG:…" (the projected CRS of the coordinates) to the layer\'s section'
+
+
+def _parse_crs(value: Any, *, file: str, label: str | None) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        raise CRSError(f"unknown crs {value!r}", file=file, layer=label,
+                       hint='write it as "EPSG:4547"') from None
+
+
+def _assign_crs(gdf: gpd.GeoDataFrame, *, file: str, label: str | None, coords: str | None,
+                crs: Any) -> gpd.GeoDataFrame:
+    if len(gdf) == 0:
+        return gdf if gdf.crs is not None else gdf.set_crs(4490)
+    bounds = gdf.total_bounds
+    if crs is not None:
+        the_crs = _parse_crs(crs, file=file, label=label)
+        if gdf.crs is not None and pyproj.CRS(gdf.crs) != the_crs:
+            _warn(f"{file}: the file's CRS ({pyproj.CRS(gdf.crs).name}) is overridden by crs = {crs!r}")
+        gdf = gdf.set_crs(the_crs, allow_override=True)
+    elif gdf.crs is None:
+        if np.isfinite(bounds).all() and -180 <= bounds[0] and bounds[2] <= 180 and -90 <= bounds[1] and bounds[3] <= 90:
+            _warn(f"{file}: no CRS (.prj); the coordinates are longitude/latitude and are taken as "
+                  f"CGCS2000 (EPSG:4490); add crs = \"EPSG:…\" to say otherwise")
+            gdf = gdf.set_crs(4490)
+        else:
+            raise CRSError("the file has no CRS (no .prj) and its coordinates are not longitude/latitude",
+                           file=file, layer=label,
+                           hint=_crs_hint(shapely.get_coordinates(gdf.geometry.values)[:, 0]))
+    the_crs = pyproj.CRS(gdf.crs)
+    if the_crs.is_geographic:
+        xy = shapely.get_coordinates(gdf.geometry.values)
+        idx = _first_vertex_feature(gdf)
+        _check_lonlat(xy[:, 0], xy[:, 1], file=file, label=label,
+                      row_of=lambda i: _feature_row(idx[i]))
+        if coords in ("gcj02", "bd09"):
+            def conv(a: np.ndarray) -> np.ndarray:
+                lon, lat = _crs.to_wgs84(a[:, 0], a[:, 1], coords)
+                return np.column_stack([lon, lat])
+
+            gdf = gdf.set_geometry(shapely.transform(gdf.geometry.values, conv)).set_crs(4326, allow_override=True)
+    else:
+        if coords not in (None, "wgs84", "cgcs2000"):
+            raise ProjectFileError(f"coords = {coords!r} applies to lon/lat, but the layer is projected",
+                                   file=file, layer=label, hint="remove coords")
+        _check_projected(gdf, the_crs, file=file, label=label)
+    return gdf
+
+
+def _first_vertex_feature(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """Feature index of each coordinate of ``shapely.get_coordinates(gdf.geometry)``."""
+    _, index = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    return index
+
+
+def _check_projected(gdf: gpd.GeoDataFrame, the_crs: pyproj.CRS, *, file: str, label: str | None) -> None:
+    """Eastings with a zone prefix in a CRS without one (or the reverse) are an error."""
+    xy = shapely.get_coordinates(gdf.geometry.values)
+    if not len(xy):
+        return
+    east = float(np.nanmedian(xy[:, 0]))
+    try:
+        fe = next(p.value for p in the_crs.coordinate_operation.params if p.name == "False easting")
+    except (AttributeError, StopIteration):
+        return
+    if east > 1_000_000 and fe < 1_000_000:
+        code = _crs.gk_zone_crs_for_easting(east)
+        raise CRSError(
+            f"eastings like {east:,.0f} carry a zone number, but the CRS ({the_crs.name}) has no zone prefix",
+            file=file, layer=label,
+            hint=(f'set crs = "EPSG:{code}" (CGCS2000 3° zone {int(east // 1e6)}) for the layer' if code
+                  else 'set crs = "EPSG:…" to the zone CRS the data were made in'),
+        )
+    if fe > 1_000_000 and east < 1_000_000:
+        raise CRSError(
+            f"eastings like {east:,.0f} have no zone number, but the CRS ({the_crs.name}) expects one",
+            file=file, layer=label,
+            hint='set crs = "EPSG:…" to the matching CM zone CRS (e.g. EPSG:4534–4554 for CGCS2000)',
+        )
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, DataWarning, stacklevel=3)
+
+
+def _clean_geometries(gdf: gpd.GeoDataFrame, spec: LayerSpec | None, *, file: str,
+                      label: str | None) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry.values
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        rows = gdf["_row"].to_numpy()[missing]
+        if missing.all():
+            raise EmptyLayerError("every feature has an empty geometry", file=file, layer=label)
+        _warn(f"{file}: {int(missing.sum())} feature(s) without geometry dropped (rows {format_rows(list(rows))})")
+        gdf = gdf.loc[~missing].copy()
+        geoms = geoms[~missing]
+    types = shapely.get_type_id(geoms)
+    # families: 0 point, 1/2 line, 3 polygon, 4 multipoint, 5 multiline, 6 multipolygon, 7 collection
+    family = np.array(["point", "line", "line", "polygon", "point", "line", "polygon", "collection"], dtype=object)[types]
+    if (family == "collection").any():
+        geoms = geoms.copy()
+        coll = family == "collection"
+        # keep the parts of the dominant allowed family (e.g. polygons out of a KML collection)
+        want = spec.geometry[0] if spec else "polygon"
+        code = {"point": 0, "line": 1, "polygon": 3}[want]
+        parts = [shapely.get_parts(g) for g in geoms[coll]]
+        geoms[coll] = [shapely.union_all(p[np.isin(shapely.get_type_id(p), [code, code + 3, 2 if code == 1 else code])])
+                       if len(p) else None for p in parts]
+        types = shapely.get_type_id(geoms)
+        family = np.array(["point", "line", "line", "polygon", "point", "line", "polygon", "collection"], dtype=object)[types]
+    if spec is not None:
+        bad = ~np.isin(family, spec.geometry)
+        if bad.any() and spec.geometry == ("point",) and np.isin(family[bad], ["polygon"]).all():
+            _warn(f"{file}: {int(bad.sum())} {label or 'feature'} given as polygons; each is placed at a point inside it")
+            geoms = geoms.copy()
+            geoms[bad] = shapely.point_on_surface(geoms[bad])
+            bad[:] = False
+        if bad.any():
+            rows = gdf["_row"].to_numpy()[bad]
+            found = sorted(set(family[bad]))
+            raise GeometryTypeError(
+                f"{label} must be {' or '.join(spec.geometry)} geometries, found {', '.join(found)}",
+                file=file, layer=label, row=format_rows(list(rows)),
+                hint="check that the file is the right layer",
+            )
+        multi_pts = (types == 4)
+        if multi_pts.any():
+            n_parts = shapely.get_num_geometries(geoms[multi_pts])
+            if (n_parts > 1).any():
+                rows = gdf["_row"].to_numpy()[multi_pts][n_parts > 1]
+                raise GeometryTypeError("multipoints with several points", file=file, layer=label,
+                                        row=format_rows(list(rows)), hint="give one point per feature")
+            geoms = geoms.copy()
+            geoms[multi_pts] = shapely.get_geometry(geoms[multi_pts], 0)
+    poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    invalid = poly & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        fixed = shapely.make_valid(geoms[invalid])
+        # keep the polygonal part of what make_valid returns (it may add slivers as lines)
+        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
+        geoms[invalid] = fixed
+        rows = gdf["_row"].to_numpy()[invalid]
+        _warn(f"{file}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid (rows {format_rows(list(rows))})")
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    return gdf
+
+
+def _polygonal(g: Any) -> Any:
+    if g is None or shapely.get_type_id(g) in (3, 6):
+        return g
+    parts = shapely.get_parts(g)
+    polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+    return shapely.union_all(polys) if len(polys) else g
+
+
+def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, str], *, file: str,
+                 label: str | None) -> gpd.GeoDataFrame:
+    have = [c for c in gdf.columns if c not in ("geometry", "_row")]
+    for canon, src in columns.items():
+        if canon not in spec.canonical:
+            near = closest(canon, spec.canonical)
+            raise ProjectFileError(
+                f"unknown column name '{canon}' in columns for {label}", file=file, layer=label,
+                hint=(f"did you mean '{near}'?" if near else f"valid names: {', '.join(spec.canonical)}"),
+            )
+        if src not in gdf.columns:
+            near = closest(str(src), have)
+            raise ColumnNotFoundError(
+                f"no column '{src}' (mapped to {canon}); columns: {', '.join(have)}",
+                file=file, layer=label, column=str(src),
+                hint=f"did you mean '{near}'?" if near else "check the columns table",
+            )
+    rename: dict[str, str] = {}
+    lowered = {str(c).lower(): c for c in have}
+    for canon in spec.canonical:
+        if canon in columns:
+            rename[columns[canon]] = canon
+            continue
+        for alias in ALIASES.get(canon, (canon,)):
+            src = lowered.get(alias.lower())
+            if src is not None and src not in rename and src not in columns.values():
+                rename[src] = canon
+                break
+    # move aside file columns that carry a canonical name but are not the mapped source
+    clash = {c: f"{c}_source" for c in have if c in spec.canonical and c not in rename and rename.get(c) != c}
+    out = gdf.rename(columns=clash).rename(columns=rename)
+    out.attrs["source_columns"] = {canon: str(src) for src, canon in rename.items()}
+    for canon in spec.required:
+        if canon not in out.columns:
+            others = [c for c in out.columns if c not in ("geometry", "_row", *spec.canonical)]
+            near = closest(canon, others)
+            raise ColumnNotFoundError(
+                f"no '{canon}' column (columns: {', '.join(map(str, others))})", file=file, layer=label,
+                column=canon,
+                hint=(f'map it: columns = {{ {canon} = "{near}" }}' if near
+                      else f'map it: columns = {{ {canon} = "<column name>" }}'),
+            )
+    n = len(out)
+    if "id" not in out.columns:
+        out["id"] = [f"{spec.id_prefix}{i + 1:03d}" for i in range(n)]
+        if spec.kind not in ("roads", "water", "farmland", "prohibited_zones"):
+            _warn(f"{file}: {label} have no id column; ids {out['id'].iloc[0]}… were assigned in file order "
+                  f"(map one with columns = {{ id = \"…\" }})")
+    out["id"] = _id_strings(out["id"])
+    missing_id = out["id"].isna() | (out["id"] == "")
+    if missing_id.any():
+        raise DataValueError(f"{int(missing_id.sum())} empty id(s)", file=file, layer=label, column="id",
+                             row=format_rows(list(out.loc[missing_id, "_row"])), hint="give every feature an id")
+    dup = out["id"].duplicated(keep=False)
+    if dup.any():
+        groups = out.loc[dup].groupby("id")["_row"].apply(list)
+        shown = [f"{i} (rows {format_rows(r, 3)})" for i, r in list(groups.items())[:10]]
+        raise DuplicateIdError(
+            f"{len(groups)} duplicate id(s): {'; '.join(shown)}" + (" …" if len(groups) > 10 else ""),
+            file=file, layer=label, column="id", hint="make the ids unique, or map another id column",
+        )
+    if "name" not in out.columns:
+        out["name"] = out["id"]
+    else:
+        out["name"] = out["name"].astype(object).where(out["name"].notna(), out["id"]).astype(str)
+    order = [c for c in spec.canonical if c in out.columns]
+    rest = [c for c in out.columns if c not in order]
+    return out[order + rest]
+
+
+def _id_strings(s: pd.Series) -> pd.Series:
+    """Ids as strings: 361123100201.0 → "361123100201"; whitespace stripped."""
+    def one(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        if isinstance(v, (int, np.integer)):
+            return str(int(v))
+        return " ".join(str(v).split())
+
+    return s.map(one).astype(object)
+
+
+def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: str | None) -> gpd.GeoDataFrame:
+    out = gdf
+    sources = gdf.attrs.get("source_columns", {})
+
+    def src(col: str) -> str:
+        """The file's name of a canonical column, for messages."""
+        return sources.get(col, col)
+
+    for col in spec.numeric:
+        if col not in out.columns:
+            continue
+        raw = out[col]
+        as_text = raw.astype(str).str.replace(",", "", regex=False).str.replace("，", "", regex=False).str.strip()
+        vals = pd.to_numeric(as_text.where(raw.notna(), None), errors="coerce")
+        bad = vals.isna() & raw.notna() & (as_text != "")
+        if bad.any():
+            i = bad.to_numpy().nonzero()[0]
+            raise DataValueError(
+                f"{col} must be a number, found {raw.iloc[i[0]]!r}", file=file, layer=label, column=src(col),
+                row=format_rows(list(out["_row"].iloc[i])), hint="fix the value(s) in the file",
+            )
+        neg = vals < 0
+        if neg.any():
+            i = neg.to_numpy().nonzero()[0]
+            raise DataValueError(f"{col} must not be negative ({vals.iloc[i[0]]})", file=file, layer=label,
+                                 column=src(col), row=format_rows(list(out["_row"].iloc[i])))
+        out[col] = vals.astype(float)
+    required_numbers = [c for c in spec.required if c in spec.numeric]
+    for col in required_numbers:
+        empty = out[col].isna()
+        if empty.any():
+            raise DataValueError(f"{int(empty.sum())} empty {col} value(s)", file=file, layer=label, column=src(col),
+                                 row=format_rows(list(out.loc[empty, "_row"])), hint="fill them in")
+    if "township" in spec.required:
+        empty = out["township"].isna() | (out["township"].astype(str).str.strip() == "")
+        if empty.any():
+            raise DataValueError(f"{int(empty.sum())} village(s) without a township", file=file, layer=label,
+                                 column=src("township"), row=format_rows(list(out.loc[empty, "_row"])),
+                                 hint="fill in the township (乡镇/街道) of every village")
+        out["township"] = out["township"].map(lambda v: " ".join(str(v).split()))
+    if spec.kind == "livestock_farms":
+        empty = out["species"].isna() | (out["species"].astype(str).str.strip() == "")
+        if empty.any():
+            raise DataValueError("empty species", file=file, layer=label, column=src("species"),
+                                 row=format_rows(list(out.loc[empty, "_row"])))
+    if spec.kind == "sewage_plants":
+        if "load_m3_per_day" not in out.columns:
+            _warn(f"{file}: sewage plants have no load column; current load taken as 0 m³/d "
+                  f"(map it with columns = {{ load_m3_per_day = \"…\" }})")
+            out["load_m3_per_day"] = 0.0
+        out["load_m3_per_day"] = out["load_m3_per_day"].fillna(0.0)
+        over = out["load_m3_per_day"] > out["capacity_m3_per_day"]
+        if over.any():
+            _warn(f"{file}: {int(over.sum())} plant(s) loaded above capacity (rows "
+                  f"{format_rows(list(out.loc[over, '_row']))}); they have no spare capacity")
+        zero = out["capacity_m3_per_day"] <= 0
+        if zero.any():
+            raise DataValueError("capacity must be greater than 0", file=file, layer=label,
+                                 column=src("capacity_m3_per_day"), row=format_rows(list(out.loc[zero, "_row"])))
+    return out
+
+
+def _clean_text(gdf: gpd.GeoDataFrame, *, file: str, label: str | None) -> gpd.GeoDataFrame:
+    """Line breaks and runs of spaces inside names become one space (counted, warned)."""
+    out = gdf
+    changed = 0
+    for col in ("name", "township", "species"):
+        if col in out.columns:
+            s = out[col].astype(object)
+            text = s.map(lambda v: v if not isinstance(v, str) else " ".join(v.split()))
+            changed += int(((text != s) & s.map(lambda v: isinstance(v, str) and ("\n" in v or "\r" in v))).sum())
+            out[col] = text
+    if changed:
+        _warn(f"{file}: {changed} name(s) contained line breaks; replaced by spaces")
+    return out

@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyproj
+import shapely
 
+from .errors import ProjectFileError, closest
 from .standards import SECTIONS, defaults
 
-__all__ = ["District", "LAYER_NAMES", "load_project"]
+__all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckReport", "project_template"]
 
 #: The vector layers a District may hold, in the order they are read.
 LAYER_NAMES = (
@@ -103,6 +106,452 @@ class District:
         return ", ".join(parts) + ")"
 
 
+
+# ---------------------------------------------------------------------------------------
+# project files
+# ---------------------------------------------------------------------------------------
+
+_TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock")
+_PROJECT_KEYS = ("name", "crs", "lang", "basemap")
+_LAYER_KEYS = ("path", "layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs")
+_EXTRA_LAYER_KEYS = {
+    "roads": ("snap_tolerance_m", "node_crossings", "max_connector_m"),
+    "villages": ("persons_per_household",),
+}
+_DEM_KEYS = ("path", "crs", "nodata")
+_LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "dem")
+LANGS = ("zh", "en")
+BASEMAPS = ("none", "osm", "tianditu", "amap")
+#: Facilities farther than this outside the villages' extent are named in a warning (m).
+FAR_OUTSIDE_M = 50_000.0
+
+
+def _toml_load(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectFileError(f"not valid TOML: {exc}", file=path,
+                               hint="check quotes, = signs and [section] headers at that line") from None
+    except UnicodeDecodeError:
+        raise ProjectFileError("not UTF-8 text", file=path, hint="save the project file as UTF-8") from None
+
+
+def _unknown(key: str, valid: tuple[str, ...], where: str, file: Path) -> ProjectFileError:
+    hint = closest(key, valid)
+    return ProjectFileError(
+        f"unknown key '{key}' in {where}", file=file,
+        hint=f"did you mean '{hint}'?" if hint else f"valid keys: {', '.join(valid)}",
+    )
+
+
+def _check_keys(table: Any, valid: tuple[str, ...], where: str, file: Path) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ProjectFileError(f"{where} must be a table", file=file, hint=f"write it as {where} with keys below it")
+    for key in table:
+        if key not in valid:
+            raise _unknown(key, valid, where, file)
+    return table
+
+
+def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any]]:
+    layers = _check_keys(data.get("layers", {}), _LAYER_SECTIONS, "[layers]", file)
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in layers.items():
+        valid = _DEM_KEYS if name == "dem" else (*_LAYER_KEYS, *_EXTRA_LAYER_KEYS.get(name, ()))
+        table = _check_keys(table, valid, f"[layers.{name}]", file)
+        if "path" not in table:
+            raise ProjectFileError(f"[layers.{name}] has no path", file=file, hint='add path = "…"')
+        if "columns" in table and not isinstance(table["columns"], dict):
+            raise ProjectFileError(f"[layers.{name}] columns must be a table", file=file,
+                                   hint='write columns = { id = "CODE", name = "NAME" }')
+        out[name] = dict(table)
+    if "villages" not in out:
+        raise ProjectFileError("no [layers.villages] section: the villages layer is required", file=file,
+                               hint='add [layers.villages] with path = "…"')
+    return out
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame:
+    from .layers import read_layer
+
+    kind = name
+    opts = {k: table[k] for k in ("layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs") if k in table}
+    return read_layer(_resolve(base, table["path"]), kind=kind, label=name, **opts)
+
+
+def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.CRS:
+    from . import crs as _crs
+
+    if value in (None, "auto"):
+        lonlat = villages.geometry.to_crs(4490)
+        b = lonlat.total_bounds
+        return _crs.working_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    try:
+        the = pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        raise ProjectFileError(f"[project] crs = {value!r} is not a known CRS", file=file,
+                               hint='use "auto" or an EPSG code such as "EPSG:4547"') from None
+    if not the.is_projected or the.axis_info[0].unit_name not in ("metre", "meter"):
+        raise ProjectFileError(f"[project] crs = {value!r} is not a projected CRS in metres", file=file,
+                               hint='use "auto" (the CGCS2000 3° zone of the district) or e.g. "EPSG:4547"')
+    return the
+
+
+def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | None,
+             points: gpd.GeoDataFrame | None, working: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Add ``anchor_x``/``anchor_y`` (working CRS, m) by the DESIGN.md rule."""
+    import warnings
+
+    import numpy as np
+
+    from . import crs as _crs
+    from ._geometry import anchor_points
+    from .errors import DataWarning, format_rows
+
+    v = villages
+    given = np.full((len(v), 2), np.nan)
+    if "anchor_x" in v.columns and "anchor_y" in v.columns:
+        ax = v["anchor_x"].to_numpy(dtype=float)
+        ay = v["anchor_y"].to_numpy(dtype=float)
+        if source_crs.is_geographic and coords in ("gcj02", "bd09"):
+            ax, ay = _crs.to_wgs84(ax, ay, coords)
+            source_crs = pyproj.CRS.from_epsg(4326)
+        tx = pyproj.Transformer.from_crs(source_crs, working, always_xy=True)
+        given[:, 0], given[:, 1] = tx.transform(ax, ay)
+    if points is not None:
+        pos = pd.Series(np.arange(len(v)), index=v["id"].to_numpy())
+        hit = points["id"].isin(pos.index)
+        if (~hit).any():
+            warnings.warn(f"village_points: {int((~hit).sum())} point(s) match no village id "
+                          f"({format_rows(list(points.loc[~hit, 'id']))})", DataWarning, stacklevel=4)
+        idx = pos.loc[points.loc[hit, "id"]].to_numpy()
+        xy = shapely.get_coordinates(points.loc[hit].geometry.values)
+        given[idx] = xy
+    v = v.drop(columns=[c for c in ("anchor_x", "anchor_y") if c in v.columns])
+    xy = anchor_points(v)
+    ok = np.isfinite(given).all(axis=1)
+    xy[ok] = given[ok]
+    v["anchor_x"] = xy[:, 0]
+    v["anchor_y"] = xy[:, 1]
+    return v
+
+
+def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    import warnings
+
+    import numpy as np
+
+    from .errors import DataWarning, format_rows
+
+    x0, y0, x1, y1 = villages.total_bounds
+    for name in ("transfer_stations", "sewage_plants", "livestock_farms"):
+        gdf = layers.get(name)
+        if gdf is None:
+            continue
+        xy = shapely.get_coordinates(gdf.geometry.values)
+        dx = np.maximum(np.maximum(x0 - xy[:, 0], xy[:, 0] - x1), 0)
+        dy = np.maximum(np.maximum(y0 - xy[:, 1], xy[:, 1] - y1), 0)
+        far = np.hypot(dx, dy) > FAR_OUTSIDE_M
+        if far.any():
+            ids = list(gdf.loc[far, "id"])
+            warnings.warn(
+                f"{name}: {int(far.sum())} feature(s) lie more than {FAR_OUTSIDE_M / 1000:.0f} km outside the "
+                f"villages' extent ({format_rows(ids)}); check their coordinates (swapped lon/lat, "
+                f"GCJ-02 or a wrong CRS)", DataWarning, stacklevel=4)
+
+
+def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame, file: Path) -> tuple[Path, float | None]:
+    import warnings
+
+    import rasterio
+
+    from .errors import CRSError, DataWarning, InputFileNotFoundError
+
+    path = _resolve(base, table["path"])
+    if not path.exists():
+        raise InputFileNotFoundError("DEM file not found", file=path, layer="dem",
+                                     hint="check [layers.dem] path (relative to the project file)")
+    try:
+        with rasterio.open(path) as src:
+            dem_crs = src.crs
+            bounds = src.bounds
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputFileNotFoundError(f"cannot be read as a raster: {exc}", file=path, layer="dem") from None
+    if dem_crs is None and "crs" not in table:
+        raise CRSError("the DEM has no CRS", file=path, layer="dem", hint='add crs = "EPSG:…" to [layers.dem]')
+    the_crs = pyproj.CRS.from_user_input(table.get("crs") or dem_crs.to_wkt())
+    vb = villages.geometry.to_crs(the_crs).total_bounds
+    if vb[0] < bounds.left or vb[2] > bounds.right or vb[1] < bounds.bottom or vb[3] > bounds.top:
+        warnings.warn(f"{path}: the DEM does not cover every village; elevations outside it are unknown",
+                      DataWarning, stacklevel=4)
+    nodata = table.get("nodata")
+    if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))):
+        raise ProjectFileError(f"[layers.dem] nodata must be a number, not {nodata!r}", file=file)
+    return path, (None if nodata is None else float(nodata))
+
+
 def load_project(path: str | Path) -> District:
-    """Read a project file and every layer it names into a :class:`District`."""
-    raise NotImplementedError("load_project lands with issue 2")
+    """Read a project file and every layer it names into a :class:`District`.
+
+    Parameters
+    ----------
+    path
+        The ``project.toml``. Layer paths in it are relative to its folder.
+
+    Returns
+    -------
+    District
+        Every layer validated and reprojected into the working CRS (``[project] crs``,
+        default ``"auto"``: the CGCS2000 3° zone of the villages' centroid).
+
+    Raises
+    ------
+    geo_env.GeoEnvError
+        For any problem in the project file or the layers, naming the file, layer, column
+        and row and what to do.
+    """
+    import warnings
+
+    from . import crs as _crs
+    from .errors import GeoEnvWarning, InputFileNotFoundError
+    from .standards import validate_section
+
+    file = Path(path)
+    if not file.exists():
+        raise InputFileNotFoundError("project file not found", file=file,
+                                     hint="give the path of a project.toml; `geo-env init DIR` writes a template")
+    data = _toml_load(file)
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _unknown(key, _TOP_KEYS, "the project file (top level)", file)
+    proj = _check_keys(data.get("project", {}), _PROJECT_KEYS, "[project]", file)
+    lang = proj.get("lang", "zh")
+    if lang not in LANGS:
+        raise ProjectFileError(f"[project] lang = {lang!r} is not one of zh, en", file=file)
+    basemap = proj.get("basemap", "none")
+    if basemap not in BASEMAPS:
+        hint = closest(str(basemap), BASEMAPS)
+        raise ProjectFileError(f"[project] basemap = {basemap!r} is not one of {', '.join(BASEMAPS)}", file=file,
+                               hint=f"did you mean {hint!r}?" if hint else None)
+    sections = _layer_sections(data, file)
+    params: dict[str, dict[str, Any]] = {}
+    for sec in ("waste", "sewage", "livestock"):
+        table = data.get(sec, {})
+        if not isinstance(table, dict):
+            raise ProjectFileError(f"[{sec}] must be a table", file=file)
+        params[sec] = validate_section(sec, table, file=str(file))
+    roads_opts = {k: v for k, v in sections.get("roads", {}).items() if k in _EXTRA_LAYER_KEYS["roads"]}
+    params["roads"] = validate_section("roads", roads_opts, file=str(file))
+    village_opts = {k: v for k, v in sections["villages"].items() if k in _EXTRA_LAYER_KEYS["villages"]}
+    params["villages"] = validate_section("villages", village_opts, file=str(file))
+
+    base = file.resolve().parent
+    caught: list[warnings.WarningMessage] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
+        working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
+        layers = {name: _crs.to_crs(gdf, working) for name, gdf in raw.items()}
+        villages = _fill_households(layers["villages"], params["villages"]["persons_per_household"],
+                                    sections["villages"]["path"])
+        villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
+                            layers.pop("village_points", None), working)
+        layers["villages"] = villages
+        _far_facilities(villages, layers)
+        dem = dem_nodata = None
+        if "dem" in sections:
+            dem, dem_nodata = _check_dem(sections["dem"], base, villages, file)
+    messages: list[str] = []
+    for w in caught:
+        if issubclass(w.category, GeoEnvWarning):
+            messages.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return District(
+        name=str(proj.get("name") or file.parent.name),
+        crs=working,
+        dem=dem,
+        dem_nodata=dem_nodata,
+        params=params,
+        lang=lang,
+        basemap=basemap,
+        source=file.resolve(),
+        warnings=messages,
+        **{n: layers.get(n) for n in LAYER_NAMES},
+    )
+
+
+def _fill_households(villages: gpd.GeoDataFrame, persons: float, path: str) -> gpd.GeoDataFrame:
+    """Estimate missing households as population / persons per household (warned)."""
+    import warnings
+
+    import numpy as np
+
+    from .errors import DataWarning
+
+    v = villages
+    if "households" not in v.columns:
+        v = v.copy()
+        v["households"] = np.nan
+    missing = v["households"].isna()
+    if missing.any():
+        v = v.copy()
+        v.loc[missing, "households"] = np.round(v.loc[missing, "population"] / persons)
+        warnings.warn(f"{path}: households missing for {int(missing.sum())} village(s); estimated as "
+                      f"population / {persons} persons per household", DataWarning, stacklevel=4)
+    return v
+
+
+@dataclass
+class CheckReport:
+    """What ``geo-env check`` found: ``problems`` as (level, message), and ``info`` lines."""
+
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
+    district: District | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(level == "error" for level, _ in self.problems)
+
+
+def check_project(path: str | Path) -> CheckReport:
+    """Read and validate every layer of a project; collect every problem; change nothing.
+
+    Unlike :func:`load_project`, which stops at the first error, this reads each layer on
+    its own so that one run lists the problems of all layers.
+    """
+    import warnings
+
+    from .errors import GeoEnvError, GeoEnvWarning
+
+    report = CheckReport()
+    file = Path(path)
+
+    def record(caught: list[warnings.WarningMessage]) -> None:
+        for w in caught:
+            if issubclass(w.category, GeoEnvWarning):
+                item = ("warning", str(w.message))
+                if item not in report.problems:
+                    report.problems.append(item)
+
+    try:
+        if not file.exists():
+            raise GeoEnvError("project file not found", file=file)
+        data = _toml_load(file)
+        sections = _layer_sections(data, file)
+    except GeoEnvError as exc:
+        report.problems.append(("error", str(exc)))
+        return report
+    base = file.resolve().parent
+    for name, table in sections.items():
+        if name == "dem":
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                gdf = _read(name, table, base)
+                report.info.append(f"{name}: {len(gdf)} feature(s), CRS {gdf.crs.name if gdf.crs else '?'}")
+            except GeoEnvError as exc:
+                report.problems.append(("error", str(exc)))
+        record(caught)
+    if report.ok:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                d = load_project(file)
+                report.district = d
+                report.info.append(f"working CRS: EPSG:{d.crs.to_epsg()} ({d.crs.name})")
+                report.info.extend(_network_lines(d))
+            except GeoEnvError as exc:
+                report.problems.append(("error", str(exc)))
+        record(caught)
+    return report
+
+
+def _network_lines(d: District) -> list[str]:
+    """The road network's connected parts and dangling ends, for ``geo-env check``."""
+    if d.roads is None:
+        return []
+    try:
+        from .network import RoadNetwork
+    except ImportError:  # the road network module is optional in this build
+        return []
+    opts = d.params["roads"]
+    net = RoadNetwork.from_lines(d.roads, snap_tolerance_m=opts["snap_tolerance_m"],
+                                 node_crossings=opts["node_crossings"])
+    rep = net.report()
+    lines = [f"roads: {rep.get('parts', '?')} connected part(s)"]
+    if rep.get("dangling_joinable"):
+        lines.append(f"roads: {rep['dangling_joinable']} dangling end(s) a larger snap_tolerance_m would join")
+    return lines
+
+
+_TEMPLATE = '''\
+# geo_env project file (TOML).  运行: geo-env check project.toml ; geo-env run project.toml
+# Paths are relative to this file.  路径相对于本文件所在目录。
+
+[project]
+name = "某区农村人居环境整治"   # 项目名称 / project name
+crs = "auto"                   # "auto" = CGCS2000 3° zone of the district, or e.g. "EPSG:4547"
+lang = "zh"                    # zh | en : labels of maps and tables
+basemap = "none"               # none | osm | tianditu | amap (tiles need internet; the map works without)
+
+[layers.villages]              # 行政村面 (polygons or points) — required / 必填
+path = "villages.shp"
+# encoding = "gbk"             # only if names come out garbled; normally detected
+# crs = "EPSG:4527"            # only for files without .prj
+columns = { id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK", households = "HS" }
+# persons_per_household = 2.62 # used where households are missing
+
+[layers.transfer_stations]     # 垃圾转运站 (points; CSV/XLSX with x/y columns)
+path = "stations.xlsx"
+x = "经度"
+y = "纬度"
+coords = "gcj02"               # wgs84 | cgcs2000 | gcj02 (高德/腾讯) | bd09 (百度)
+columns = { id = "编号", name = "名称" }
+
+# [layers.sewage_plants]       # 污水处理厂/站: capacity_m3_per_day, load_m3_per_day
+# path = "plants.xlsx"
+# columns = { id = "编号", name = "名称", capacity_m3_per_day = "设计规模", load_m3_per_day = "现状负荷" }
+
+# [layers.livestock_farms]     # 畜禽养殖场: species (生猪/奶牛/肉牛/羊/蛋鸡/肉鸡), head (存栏)
+# path = "farms.csv"
+# columns = { id = "编号", name = "养殖场名称", species = "畜种", head = "存栏量" }
+
+# [layers.roads]               # 道路 (lines) — needed for road distances
+# path = "roads.gpkg"
+# layer = "roads"
+# snap_tolerance_m = 1.0       # line ends this close to another line join it
+# node_crossings = false       # true: lines that cross without a vertex are joined
+# max_connector_m = 1000       # farther from every road → road distance unknown
+
+# [layers.water]               # 水系 (lines/polygons): rivers, reservoirs, source-protection zones
+# path = "water.shp"
+
+# [layers.dem]                 # 数字高程模型 GeoTIFF
+# path = "dem.tif"
+# nodata = -9999               # only when the file declares nodata wrongly
+
+[waste]                        # 垃圾收运
+service_radius_m = 3000        # 服务半径 (m)
+metric = "auto"                # auto | road | straight
+target_coverage = 0.95         # 覆盖目标（按人口）
+
+# [sewage]                     # 污水治理参数 (see report.xlsx, sheet 参数, for every key and its source)
+# [livestock]                  # 畜禽粪污参数
+'''
+
+
+def project_template() -> str:
+    """A commented ``project.toml`` template (``geo-env init``)."""
+    return _TEMPLATE

@@ -1,0 +1,175 @@
+"""The ``geo-env`` command: a thin layer over the library.
+
+Exit status: 0 done; 2 bad input or bad project file (one line on stderr: what, where,
+what to do; no traceback); 1 anything else (traceback only with ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+_LANGS = ("zh", "en")
+_BASEMAPS = ("none", "osm", "tianditu", "amap")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="geo-env",
+        description="Rural living-environment planning (农村人居环境整治): waste collection coverage, "
+        "sewage modes, livestock manure, offline briefing maps.",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final summary")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def out_opts(sp: argparse.ArgumentParser, default: str | None) -> None:
+        sp.add_argument("--out", metavar="DIR", default=default,
+                        help=f"output folder (default: {default or 'maps/<project folder name>'})")
+        sp.add_argument("--lang", choices=_LANGS, help="labels of maps and tables (default: the project's)")
+        sp.add_argument("--basemap", choices=_BASEMAPS, help="map background tiles (default: the project's, else none)")
+
+    demo = sub.add_parser("demo", help="analyse the sample district")
+    out_opts(demo, "maps/demo")
+    run = sub.add_parser("run", help="analyse a project")
+    run.add_argument("project", metavar="PROJECT.toml")
+    out_opts(run, None)
+    check = sub.add_parser("check", help="read and validate every layer; list problems; change nothing")
+    check.add_argument("project", metavar="PROJECT.toml")
+    init = sub.add_parser("init", help="write a commented project.toml template")
+    init.add_argument("dir", metavar="DIR")
+    return p
+
+
+class _Console:
+    """Progress and warnings on stderr, the summary on stdout."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.t0 = time.perf_counter()
+        self.warned: list[str] = []
+
+    def step(self, msg: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    def showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        text = " ".join(str(message).split("\n"))
+        self.warned.append(text)
+        if not self.quiet:
+            print(f"warning: {text}", file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``geo-env``; returns the exit status."""
+    args = _parser().parse_args(argv)
+    console = _Console(args.quiet)
+    warnings.showwarning = console.showwarning  # one line each, no source line
+    try:
+        if args.command == "init":
+            return _init(Path(args.dir))
+        if args.command == "check":
+            return _check(Path(args.project), console)
+        return _run(args, console)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI turns every error into an exit status
+        from .errors import GeoEnvError
+
+        if isinstance(exc, GeoEnvError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if args.debug:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback, "
+              f"and please report it)", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, console: _Console) -> int:
+    from dataclasses import replace
+
+    import geo_env as ge
+
+    if args.command == "demo":
+        console.step("reading the sample district (synthetic data)")
+        district = ge.sample_district()
+        out = Path(args.out)
+    else:
+        project = Path(args.project)
+        console.step(f"reading {project}")
+        district = ge.load_project(project)
+        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+    if args.lang:
+        district = replace(district, lang=args.lang)
+    if args.basemap:
+        district = replace(district, basemap=args.basemap)
+    console.step(f"{district!r}")
+    plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
+    written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
+    _print_summary(plan, written, out)
+    return 0
+
+
+def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN001
+    s = plan.summary
+    print(f"{s['project']}: {s['layers'].get('villages', 0)} villages in {s['townships']} townships, "
+          f"population {s['population']:,}; working CRS {s['crs']} ({s['crs_name']})")
+    for line in _headlines(s):
+        print(line)
+    print(f"wrote {len(written)} file(s) to {out}:")
+    for p in written:
+        print(f"  {p}")
+    if s.get("warnings"):
+        print(f"{len(s['warnings'])} warning(s) while reading; see summary.json")
+
+
+def _headlines(s: dict) -> list[str]:
+    """One line per analysis present in the summary."""
+    lines = []
+    w = s.get("waste")
+    if isinstance(w, dict) and "coverage_rate_villages" in w:
+        lines.append(f"waste: {w['coverage_rate_villages']:.1%} of villages and "
+                     f"{w.get('coverage_rate_population', float('nan')):.1%} of population within "
+                     f"{w.get('radius_m', 0) / 1000:g} km ({w.get('metric')})")
+    return lines
+
+
+def _check(project: Path, console: _Console) -> int:
+    from .project import check_project
+
+    report = check_project(project)
+    for level, msg in report.problems:
+        print(f"{level}: {msg}")
+    for line in report.info:
+        print(line)
+    errors = sum(1 for level, _ in report.problems if level == "error")
+    warns = sum(1 for level, _ in report.problems if level == "warning")
+    print(f"{project}: {errors} error(s), {warns} warning(s)")
+    return 2 if errors else 0
+
+
+def _init(folder: Path) -> int:
+    from . import _io
+    from .errors import GeoEnvError
+    from .project import project_template
+
+    target = folder / "project.toml"
+    if target.exists():
+        raise GeoEnvError("already exists; not overwritten", file=target,
+                          hint="choose another folder or edit the existing file")
+    _io.write_text(target, project_template())
+    print(f"wrote {target}: fill in the layer paths and column names, then run `geo-env check {target}`")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The one place for coordinate reference systems in geo_env.
+
+- the working CRS: the CGCS2000 3° Gauss-Krüger zone (EPSG:4534–4554, central meridians
+  75°E–135°E, false easting 500 000 m, no zone prefix) of the villages' centroid;
+- checks that a layer's coordinates fit its CRS (swapped lon/lat, zone-prefixed eastings in
+  a CRS without the prefix, missing CRS);
+- conversion of Amap/Tencent **GCJ-02** and Baidu **BD-09** lon/lat to WGS84 and back,
+  vectorised over numpy arrays.
+
+GCJ-02 is an obfuscation of WGS84 (GB/T 20257-era national rules) whose forward formula is
+public; its inverse has no closed form, so :func:`gcj02_to_wgs84` solves ``f(w) = g`` by
+fixed-point iteration until every point moves less than 1e-9° (≈ 0.1 mm). BD-09 is a
+further polar-coordinate offset of GCJ-02, inverted the same way. Outside China's bounding
+box GCJ-02 equals WGS84, as the providers do.
+
+All lon/lat arrays are in degrees, longitude first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyproj
+from numpy.typing import ArrayLike
+
+from .errors import CRSError
+
+__all__ = [
+    "working_crs",
+    "cgcs2000_zone_epsg",
+    "to_crs",
+    "gk_zone_crs_for_easting",
+    "wgs84_to_gcj02",
+    "gcj02_to_wgs84",
+    "gcj02_to_bd09",
+    "bd09_to_gcj02",
+    "wgs84_to_bd09",
+    "bd09_to_wgs84",
+    "to_wgs84",
+    "COORDS",
+    "CGCS2000",
+    "WGS84",
+]
+
+CGCS2000 = pyproj.CRS.from_epsg(4490)
+WGS84 = pyproj.CRS.from_epsg(4326)
+
+#: Accepted values of the ``coords`` key for geographic inputs.
+COORDS = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+# ---------------------------------------------------------------------------------------
+# working CRS
+# ---------------------------------------------------------------------------------------
+
+
+def cgcs2000_zone_epsg(lon: float) -> int:
+    """EPSG code of the CGCS2000 3° Gauss-Krüger CM zone (4534–4554) containing ``lon``.
+
+    The zone's central meridian is the multiple of 3° nearest to ``lon`` (75°E … 135°E).
+    """
+    if not 73.5 <= lon <= 136.5:
+        raise CRSError(
+            f"longitude {lon:.4f}° is outside China's CGCS2000 3° zones (75°E–135°E)",
+            hint='set [project] crs = "EPSG:…" to a projected CRS in metres',
+        )
+    cm = int(round(lon / 3.0)) * 3
+    return 4534 + (cm - 75) // 3
+
+
+def working_crs(lon: float, lat: float) -> pyproj.CRS:
+    """The working CRS for a district whose villages' centroid is at (``lon``, ``lat``)°."""
+    if not 3.0 <= lat <= 54.0:
+        raise CRSError(f"latitude {lat:.4f}° is outside China (3°N–54°N)")
+    return pyproj.CRS.from_epsg(cgcs2000_zone_epsg(lon))
+
+
+def gk_zone_crs_for_easting(easting: float) -> int | None:
+    """For an easting with a 3° zone prefix (e.g. 39 512 345 m), the EPSG code of the
+    CGCS2000 3° Gauss-Krüger zone CRS *with* that prefix (EPSG:4513–4533), else None."""
+    zone = int(easting // 1_000_000)
+    if 25 <= zone <= 45:
+        return 4513 + zone - 25
+    return None
+
+
+def to_crs(gdf, crs: pyproj.CRS):  # noqa: ANN001, ANN201 - GeoDataFrame in, GeoDataFrame out
+    """Reproject ``gdf`` (which must carry a CRS) to ``crs``; a no-op when equal."""
+    if gdf.crs is None:
+        raise CRSError("layer has no CRS", hint='add crs = "EPSG:…" to its [layers.…] section')
+    if pyproj.CRS(gdf.crs) == crs:
+        return gdf
+    return gdf.to_crs(crs)
+
+
+# ---------------------------------------------------------------------------------------
+# GCJ-02 / BD-09
+# ---------------------------------------------------------------------------------------
+
+_A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02 (m)
+_EE = 0.00669342162296594323  # its first eccentricity squared
+_X_PI = np.pi * 3000.0 / 180.0  # BD-09 constant
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (lon > 72.004) & (lon < 137.8347) & (lat > 0.8293) & (lat < 55.8271)
+
+
+def _gcj_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The GCJ-02 offset (dlon, dlat) in degrees at WGS84 (lon, lat)."""
+    x = lon - 105.0
+    y = lat - 35.0
+    sx = np.sqrt(np.abs(x))
+    common = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx + common
+    dlat += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx + common
+    dlon += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    rad = lat / 180.0 * np.pi
+    magic = 1.0 - _EE * np.sin(rad) ** 2
+    sqrt_magic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
+    dlon = (dlon * 180.0) / (_A / sqrt_magic * np.cos(rad) * np.pi)
+    inside = _in_china(lon, lat)
+    return np.where(inside, dlon, 0.0), np.where(inside, dlat, 0.0)
+
+
+def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    if lon_a.shape != lat_a.shape:
+        raise ValueError(f"lon and lat differ in shape: {lon_a.shape} vs {lat_a.shape}")
+    return lon_a, lat_a
+
+
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat (°) → GCJ-02 lon/lat (°), the published forward formula."""
+    lon_a, lat_a = _arrays(lon, lat)
+    dlon, dlat = _gcj_offset(lon_a, lat_a)
+    return lon_a + dlon, lat_a + dlat
+
+
+def _invert(forward, lon, lat, tol: float = 1e-10, max_iter: int = 30):  # noqa: ANN001, ANN202
+    """Solve forward(w) = (lon, lat) for w by fixed-point iteration (vectorised)."""
+    g_lon, g_lat = _arrays(lon, lat)
+    w_lon, w_lat = g_lon.copy(), g_lat.copy()
+    for _ in range(max_iter):
+        f_lon, f_lat = forward(w_lon, w_lat)
+        e_lon, e_lat = f_lon - g_lon, f_lat - g_lat
+        w_lon = w_lon - e_lon
+        w_lat = w_lat - e_lat
+        if np.all(np.abs(e_lon) < tol) and np.all(np.abs(e_lat) < tol):
+            break
+    return w_lon, w_lat
+
+
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 lon/lat (°) → WGS84 lon/lat (°); exact inverse of :func:`wgs84_to_gcj02`
+    to better than 1 mm (iterated)."""
+    return _invert(wgs84_to_gcj02, lon, lat)
+
+
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 lon/lat (°) → BD-09 lon/lat (°), Baidu's published forward formula."""
+    x, y = _arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 lon/lat (°) → GCJ-02 lon/lat (°), inverse of :func:`gcj02_to_bd09` (iterated)."""
+    return _invert(gcj02_to_bd09, lon, lat)
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 lon/lat (°) → BD-09 lon/lat (°)."""
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 lon/lat (°) → WGS84 lon/lat (°)."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, coords: str) -> tuple[np.ndarray, np.ndarray]:
+    """Geographic lon/lat in ``coords`` (one of :data:`COORDS`) → WGS84/CGCS2000 lon/lat.
+
+    WGS84 and CGCS2000 agree to a few centimetres, far below any planning use, so both are
+    returned unchanged.
+    """
+    if coords in ("wgs84", "cgcs2000"):
+        return _arrays(lon, lat)
+    if coords == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if coords == "bd09":
+        return bd09_to_wgs84(lon, lat)
+    raise CRSError(f"coords = {coords!r} is not one of {', '.join(COORDS)}")

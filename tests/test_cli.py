@@ -1,0 +1,112 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from builders import file_digests, write_project
+from geo_env import cli
+
+GEO_ENV = [sys.executable, "-m", "geo_env.cli"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([*GEO_ENV, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_help_is_instant_and_lists_the_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for verb in ("demo", "run", "check", "init"):
+        assert verb in r.stdout
+
+
+def test_run_writes_summary_and_leaves_inputs_unchanged(tmp_path):
+    project = write_project(tmp_path / "proj")
+    before = file_digests(tmp_path / "proj")
+    out = tmp_path / "out"
+    r = run("run", project, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["project"] == "测试区"
+    assert summary["crs"] == "EPSG:4548"
+    assert summary["layers"]["villages"] == 9 and summary["layers"]["transfer_stations"] == 2
+    assert summary["population"] == sum(500 + 100 * k for k in range(9))
+    assert (out / "plan.gpkg").exists()
+    assert file_digests(tmp_path / "proj") == before
+    # no temporary files left behind
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_run_default_output_folder(tmp_path):
+    project = write_project(tmp_path / "county")
+    r = run("run", project, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "maps" / "county" / "summary.json").exists()
+
+
+@pytest.mark.parametrize("breakage, words", [
+    (lambda p: p.write_text(p.read_text(encoding="utf-8").replace("[waste]", "[wast]") + "\n[wast]\nx=1\n",
+                            encoding="utf-8"), ["project.toml", "wast", "Did you mean 'waste'"]),
+    (lambda p: (p.parent / "stations.xlsx").unlink(), ["stations.xlsx", "file not found"]),
+    (lambda p: p.write_text(p.read_text(encoding="utf-8").replace('population = "RK"', 'population = "RKS"'),
+                            encoding="utf-8"), ["villages.shp", "'RKS'", "Did you mean 'RK'"]),
+])
+def test_bad_input_exits_2_with_one_line_and_no_traceback(tmp_path, breakage, words):
+    project = write_project(tmp_path)
+    breakage(project)
+    before = file_digests(tmp_path)
+    for verb in ("run", "check"):
+        r = run(verb, project, "--out", tmp_path / "out") if verb == "run" else run(verb, project)
+        assert r.returncode == 2, (verb, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr + r.stdout
+        text = r.stderr if verb == "run" else r.stdout
+        errors = [line for line in text.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1
+        for w in words:
+            assert w in errors[0]
+    assert file_digests(tmp_path) == before
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_reports_and_changes_nothing(tmp_path):
+    project = write_project(tmp_path)
+    before = file_digests(tmp_path)
+    r = run("check", project)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "villages: 9 feature(s)" in r.stdout and "EPSG:4548" in r.stdout
+    assert "0 error(s)" in r.stdout
+    assert file_digests(tmp_path) == before
+
+
+def test_init_writes_a_template_and_refuses_to_overwrite(tmp_path):
+    r = run("init", tmp_path / "new")
+    assert r.returncode == 0
+    assert (tmp_path / "new" / "project.toml").exists()
+    r = run("init", tmp_path / "new")
+    assert r.returncode == 2 and "already exists" in r.stderr
+    # the template names files that do not exist yet: check says so, precisely
+    r = run("check", tmp_path / "new" / "project.toml")
+    assert r.returncode == 2 and "villages.shp" in r.stdout and "not found" in r.stdout
+
+
+def test_unexpected_errors_exit_1_without_traceback_unless_debug(tmp_path, monkeypatch, capsys):
+    import geo_env
+
+    def boom(*a, **k):
+        raise RuntimeError("kaputt")
+
+    project = write_project(tmp_path)
+    monkeypatch.setattr(geo_env, "analyze", boom)
+    assert cli.main(["-q", "run", str(project), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: kaputt" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        cli.main(["--debug", "-q", "run", str(project), "--out", str(tmp_path / "o")])
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "geo-env"
+    assert exe.exists()

@@ -1,0 +1,365 @@
+import os
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, box
+
+from builders import (
+    NAMES,
+    ORIGIN,
+    WORK,
+    bowtie,
+    grid_villages,
+    planner_villages,
+    station_lonlat,
+    stations_table,
+    write_shapefile,
+)
+from geo_env.errors import (
+    ColumnNotFoundError,
+    CoordinateError,
+    CRSError,
+    DataValueError,
+    DataWarning,
+    DuplicateIdError,
+    EmptyLayerError,
+    EncodingError,
+    GeoEnvError,
+    GeometryTypeError,
+    InputFileNotFoundError,
+    LayerNotFoundError,
+    ProjectFileError,
+)
+from geo_env.layers import detect_encoding, parse_coordinate, read_layer
+
+COLS = {"id": "CUN_DM", "name": "CUN_MC", "township": "XZ_MC", "population": "RK", "households": "HS"}
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def villages_shp(tmp_path, encoding="GBK", cpg=False, ldid=0, gdf=None):
+    gdf = planner_villages(grid_villages()) if gdf is None else gdf
+    return write_shapefile(gdf, tmp_path / "villages.shp", encoding=encoding, cpg=cpg, ldid=ldid)
+
+
+# --------------------------------------------------------------------------- encodings
+
+def test_gbk_shapefile_without_cpg_reads_correctly_where_plain_gdal_gives_mojibake(tmp_path):
+    path = villages_shp(tmp_path)
+    assert not path.with_suffix(".cpg").exists()
+    plain = gpd.read_file(path, engine="pyogrio")["CUN_MC"].tolist()
+    assert plain[0] != NAMES[0]  # the trap: GDAL reads it as Latin-1
+    v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+    assert v["township"].iloc[0] == "河口镇"
+
+
+def test_utf8_shapefile_without_cpg(tmp_path):
+    path = villages_shp(tmp_path, encoding="UTF-8")
+    v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+
+
+def test_declared_cpg_and_cjk_language_id_are_used(tmp_path):
+    path = villages_shp(tmp_path, cpg=True, ldid=0)  # GDAL writes .cpg saying GBK/CP936
+    assert read_layer(path, kind="villages", columns=COLS)["name"].tolist() == NAMES
+    path.with_suffix(".cpg").unlink()
+    data = bytearray(path.with_suffix(".dbf").read_bytes())
+    data[29] = 0x4D  # LDID "Chinese GBK (PRC)"
+    path.with_suffix(".dbf").write_bytes(bytes(data))
+    assert read_layer(path, kind="villages", columns=COLS)["name"].tolist() == NAMES
+
+
+def test_chinese_field_names_in_gbk(tmp_path):
+    gdf = planner_villages(grid_villages()).rename(columns={"CUN_MC": "村名", "XZ_MC": "乡镇", "RK": "人口"})
+    path = villages_shp(tmp_path, gdf=gdf)
+    # the aliases recognise 村名 / 乡镇 / 人口 without a mapping
+    v = read_layer(path, kind="villages", columns={"id": "CUN_DM", "households": "HS"})
+    assert v["name"].tolist() == NAMES and v["population"].iloc[1] == 600
+
+
+def test_western_language_id_on_gbk_bytes_is_not_trusted_into_mojibake(tmp_path):
+    path = villages_shp(tmp_path, ldid=0x03)  # says cp1252, bytes are GBK
+    with pytest.warns(DataWarning, match="mojibake"):
+        v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+
+
+def test_encoding_key_overrides_and_a_wrong_one_is_an_error_that_names_the_right_one(tmp_path):
+    path = villages_shp(tmp_path)
+    assert read_layer(path, kind="villages", columns=COLS, encoding="gbk")["name"].tolist() == NAMES
+    with pytest.raises(EncodingError) as err:
+        read_layer(path, kind="villages", columns=COLS, encoding="utf-8")
+    assert "villages.shp" in str(err.value) and 'encoding = "gbk"' in str(err.value)
+
+
+def test_detect_encoding_prefers_strict_utf8():
+    text = "上坪村,河口镇"
+    assert detect_encoding(text.encode("utf-8"))[0] == "utf-8"
+    assert detect_encoding(text.encode("gbk"))[0] == "gb18030"
+    assert detect_encoding(b"plain ascii")[0] == "utf-8"
+    with pytest.raises(EncodingError):
+        detect_encoding(b"\xff\xfe\xff\x80\x80")
+
+
+def test_zipped_shapefile_is_read_in_place(tmp_path):
+    path = villages_shp(tmp_path)
+    zpath = tmp_path / "villages.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            zf.write(path.with_suffix(ext), f"data/villages{ext}")
+    for ext in (".shp", ".shx", ".dbf", ".prj"):
+        path.with_suffix(ext).unlink()
+    before = sorted(os.listdir(tmp_path))
+    v = read_layer(zpath, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+    assert sorted(os.listdir(tmp_path)) == before  # nothing extracted
+
+
+# --------------------------------------------------------------------------- formats
+
+def test_geopackage_layers(tmp_path):
+    v = grid_villages()
+    path = tmp_path / "data.gpkg"
+    v.to_file(path, layer="villages", engine="pyogrio")
+    v.iloc[:2].to_file(path, layer="other", engine="pyogrio")
+    with pytest.raises(LayerNotFoundError, match="2 layers"):
+        read_layer(path, kind="villages")
+    with pytest.raises(LayerNotFoundError, match="Did you mean 'villages'"):
+        read_layer(path, kind="villages", layer="vilages")
+    out = read_layer(path, kind="villages", layer="villages")
+    assert len(out) == 9 and out.crs == WORK
+    assert out["name"].tolist() == NAMES
+
+
+def test_geojson_and_kml(tmp_path):
+    v = grid_villages().to_crs(4326)
+    v.to_file(tmp_path / "v.geojson", engine="pyogrio")
+    assert read_layer(tmp_path / "v.geojson", kind="villages")["name"].tolist() == NAMES
+    pts = gpd.GeoDataFrame({"Name": ["河口转运站", "石溪转运站"]},
+                           geometry=gpd.points_from_xy(*station_lonlat().T), crs=4326)
+    pts.to_file(tmp_path / "s.kml", driver="KML", engine="pyogrio")
+    s = read_layer(tmp_path / "s.kml", kind="transfer_stations")
+    assert s["name"].tolist() == ["河口转运站", "石溪转运站"]
+    np.testing.assert_allclose(shapely.get_coordinates(s.geometry.values), station_lonlat(), atol=1e-7)
+
+
+def test_xlsx_with_gcj02_coordinates_lands_on_the_true_positions(tmp_path):
+    stations_table("gcj02").to_excel(tmp_path / "s.xlsx", index=False)
+    s = read_layer(tmp_path / "s.xlsx", kind="transfer_stations", x="经度", y="纬度", coords="gcj02",
+                   columns={"id": "编号", "name": "名称"})
+    got = shapely.get_coordinates(s.geometry.values)
+    truth = station_lonlat()
+    dist = GEOD.inv(got[:, 0], got[:, 1], truth[:, 0], truth[:, 1])[2]
+    assert dist.max() < 0.5
+    # read as if it were WGS84 (the trap), it is hundreds of metres off
+    s_bad = read_layer(tmp_path / "s.xlsx", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    bad = shapely.get_coordinates(s_bad.geometry.values)
+    assert GEOD.inv(bad[:, 0], bad[:, 1], truth[:, 0], truth[:, 1])[2].min() > 200
+
+
+def test_bd09_table(tmp_path):
+    stations_table("bd09").to_csv(tmp_path / "s.csv", index=False)
+    s = read_layer(tmp_path / "s.csv", kind="transfer_stations", coords="bd09",
+                   columns={"id": "编号", "name": "名称"})
+    got = shapely.get_coordinates(s.geometry.values)
+    truth = station_lonlat()
+    assert GEOD.inv(got[:, 0], got[:, 1], truth[:, 0], truth[:, 1])[2].max() < 0.5
+
+
+def test_gbk_csv_with_dms_strings(tmp_path):
+    text = ("编号,养殖场名称,畜种,存栏量,经度,纬度\n"
+            "F1,东坑养猪场,生猪,1200,117°30'00\"E,28°24'00\"N\n"
+            "F2,\"新塘\n牛场\",肉牛,80,117度30分36秒,N28°24'36\"\n"
+            "F3,西村鸡场,蛋鸡,\"12,000\",117.52,28.42\n")
+    (tmp_path / "farms.csv").write_bytes(text.encode("gbk"))
+    with pytest.warns(DataWarning, match="line breaks"):
+        f = read_layer(tmp_path / "farms.csv", kind="livestock_farms",
+                       columns={"id": "编号", "name": "养殖场名称", "species": "畜种", "head": "存栏量"})
+    assert f["name"].tolist() == ["东坑养猪场", "新塘 牛场", "西村鸡场"]
+    assert f["head"].tolist() == [1200.0, 80.0, 12000.0]
+    xy = shapely.get_coordinates(f.geometry.values)
+    np.testing.assert_allclose(xy[0], [117.5, 28.4])
+    np.testing.assert_allclose(xy[1], [117.51, 28.41])
+    assert f.crs.to_epsg() == 4326
+
+
+@pytest.mark.parametrize("text, value", [
+    ("116°00'30.5\"", 116 + 30.5 / 3600),
+    ("116°00'30.5\"E", 116 + 30.5 / 3600),
+    ("W116°00′30.5″", -(116 + 30.5 / 3600)),
+    ("28°24'", 28.4),
+    ("S 28 24 36", -(28 + 24 / 60 + 36 / 3600)),
+    ("117度30分12.5秒", 117 + 30 / 60 + 12.5 / 3600),
+    ("117.5E", 117.5),
+    ("-33.25", -33.25),
+    (117.25, 117.25),
+])
+def test_parse_coordinate(text, value):
+    assert parse_coordinate(text) == pytest.approx(value, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["117°75'00\"", "abc", "117°E N", "1-2-3-4"])
+def test_parse_coordinate_rejects(text):
+    with pytest.raises(ValueError):
+        parse_coordinate(text)
+
+
+def test_bad_dms_names_the_row(tmp_path):
+    pd.DataFrame({"id": ["a", "b"], "lon": ["117.5", "117°61'"], "lat": [28.4, 28.4]}).to_csv(
+        tmp_path / "s.csv", index=False)
+    with pytest.raises(CoordinateError) as err:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations")
+    assert "row 3" in str(err.value) and "'lon'" in str(err.value)
+
+
+def test_projected_table_with_zone_prefix(tmp_path):
+    # planners' Gauss-Krüger tables: eastings carry the zone number 39
+    pd.DataFrame({"id": ["a"], "X": [39_500_000.0 + 48_900.0], "Y": [3_142_000.0]}).to_csv(tmp_path / "s.csv",
+                                                                                          index=False)
+    with pytest.raises(CRSError) as err:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations")
+    assert 'crs = "EPSG:4527"' in str(err.value)
+    s = read_layer(tmp_path / "s.csv", kind="transfer_stations", crs="EPSG:4527")
+    p = s.to_crs(WORK).geometry.iloc[0]
+    assert p.distance(Point(ORIGIN)) < 1e-6
+    # the same numbers labelled with the zone-less CM CRS are caught
+    with pytest.raises(CRSError, match="EPSG:4527"):
+        read_layer(tmp_path / "s.csv", kind="transfer_stations", crs="EPSG:4548")
+
+
+def test_swapped_lon_lat_is_an_error_that_suggests_the_swap(tmp_path):
+    pd.DataFrame({"id": ["a", "b"], "经度": [28.4, 28.41], "纬度": [117.5, 117.51]}).to_excel(
+        tmp_path / "s.xlsx", index=False)
+    with pytest.raises(CoordinateError) as err:
+        read_layer(tmp_path / "s.xlsx", kind="transfer_stations", x="经度", y="纬度")
+    msg = str(err.value)
+    assert "swapped" in msg and 'x = "纬度", y = "经度"' in msg and "row 2, 3" in msg
+
+
+def test_swapped_axes_in_a_vector_file(tmp_path):
+    pts = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(28.4, 117.5)], crs=4326)
+    pts.to_file(tmp_path / "s.geojson", engine="pyogrio")
+    with pytest.raises(CoordinateError, match="swapped"):
+        read_layer(tmp_path / "s.geojson", kind="transfer_stations")
+
+
+def test_file_without_prj(tmp_path):
+    path = villages_shp(tmp_path)
+    path.with_suffix(".prj").unlink()
+    with pytest.warns(DataWarning, match="EPSG:4490"):
+        v = read_layer(path, kind="villages", columns=COLS)
+    assert v.crs.to_epsg() == 4490
+    # projected coordinates without .prj: an error that says to add crs
+    proj = planner_villages(grid_villages()).to_crs(WORK)
+    p2 = write_shapefile(proj, tmp_path / "p.shp", encoding="GBK", cpg=False)
+    p2.with_suffix(".prj").unlink()
+    with pytest.raises(CRSError) as err:
+        read_layer(p2, kind="villages", columns=COLS)
+    assert 'crs = "EPSG:' in str(err.value)
+    assert read_layer(p2, kind="villages", columns=COLS, crs="EPSG:4548").crs == WORK
+
+
+# --------------------------------------------------------------------------- validation
+
+def test_missing_file_names_the_closest(tmp_path):
+    villages_shp(tmp_path)
+    with pytest.raises(InputFileNotFoundError) as err:
+        read_layer(tmp_path / "village.shp", kind="villages")
+    assert isinstance(err.value, FileNotFoundError) and isinstance(err.value, ValueError)
+    assert "villages.shp" in str(err.value)
+
+
+def test_missing_column_names_the_nearest(tmp_path):
+    path = villages_shp(tmp_path)
+    with pytest.raises(ColumnNotFoundError) as err:
+        read_layer(path, kind="villages", columns={**COLS, "population": "RKS"})
+    assert "'RKS'" in str(err.value) and "Did you mean 'RK'" in str(err.value)
+    with pytest.raises(ColumnNotFoundError) as err:
+        read_layer(path, kind="villages", columns={"id": "CUN_DM", "name": "CUN_MC", "township": "XZ_MC"})
+    assert "population" in str(err.value) and "columns = { population" in str(err.value)
+
+
+def test_unknown_canonical_name_in_columns(tmp_path):
+    path = villages_shp(tmp_path)
+    with pytest.raises(ProjectFileError, match="Did you mean 'population'"):
+        read_layer(path, kind="villages", columns={**COLS, "populaton": "RK"})
+
+
+def test_empty_layer(tmp_path):
+    v = grid_villages().iloc[:0]
+    v.to_file(tmp_path / "e.gpkg", layer="villages", engine="pyogrio")
+    with pytest.raises(EmptyLayerError, match="no features"):
+        read_layer(tmp_path / "e.gpkg", kind="villages")
+
+
+def test_duplicate_ids_are_listed(tmp_path):
+    v = grid_villages()
+    v.loc[[1, 4], "id"] = v.loc[0, "id"]
+    v.loc[7, "id"] = v.loc[8, "id"]
+    v.to_file(tmp_path / "d.gpkg", engine="pyogrio")
+    with pytest.raises(DuplicateIdError) as err:
+        read_layer(tmp_path / "d.gpkg", kind="villages")
+    msg = str(err.value)
+    assert "2 duplicate id(s)" in msg and v.loc[0, "id"] in msg and "rows 1 (FID 0), 2 (FID 1), 5 (FID 4)" in msg
+
+
+def test_null_geometries_dropped_with_rows_and_invalid_polygons_repaired(tmp_path):
+    v = grid_villages()
+    geoms = list(v.geometry)
+    geoms[2] = None
+    geoms[5] = bowtie(ORIGIN[0] + 2000, ORIGIN[1] + 2000, 2000)
+    v = v.set_geometry(gpd.GeoSeries(geoms, crs=WORK))
+    v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    with pytest.warns(DataWarning) as rec:
+        out = read_layer(tmp_path / "v.gpkg", kind="villages")
+    msgs = " | ".join(str(w.message) for w in rec)
+    assert "1 feature(s) without geometry dropped (rows 3 (FID 2))" in msgs
+    assert "1 invalid polygon(s) repaired" in msgs
+    assert len(out) == 8
+    fixed = out.loc[out["id"] == v.loc[5, "id"]].geometry.iloc[0]
+    assert fixed.is_valid and fixed.area == pytest.approx(2 * (2000 * 2000 / 4))
+
+
+def test_wrong_geometry_type(tmp_path):
+    lines = gpd.GeoDataFrame({"id": ["a"], "name": ["x"], "township": ["t"], "population": [1]},
+                             geometry=[LineString([(0, 0), (1, 1)])], crs=WORK)
+    lines.to_file(tmp_path / "l.gpkg", engine="pyogrio")
+    with pytest.raises(GeometryTypeError, match="villages must be polygon or point geometries, found line"):
+        read_layer(tmp_path / "l.gpkg", kind="villages")
+
+
+def test_plants_given_as_polygons_become_points(tmp_path):
+    plants = gpd.GeoDataFrame({"id": ["P1"], "capacity_m3_per_day": [500], "load_m3_per_day": [100]},
+                              geometry=[box(*ORIGIN, ORIGIN[0] + 100, ORIGIN[1] + 100)], crs=WORK)
+    plants.to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    with pytest.warns(DataWarning, match="given as polygons"):
+        out = read_layer(tmp_path / "p.gpkg", kind="sewage_plants")
+    assert out.geometry.iloc[0].geom_type == "Point"
+    assert plants.geometry.iloc[0].contains(out.geometry.iloc[0])
+
+
+def test_values_must_be_numbers_and_ids_are_clean_strings(tmp_path):
+    df = pd.DataFrame({"id": [361123100201.0, 361123100202.0], "name": ["a", "b"], "乡镇": ["t", "t"],
+                       "人口": ["1,200", "很多"], "x": [117.5, 117.51], "y": [28.4, 28.41]})
+    df.to_excel(tmp_path / "v.xlsx", index=False)
+    with pytest.raises(DataValueError) as err:
+        read_layer(tmp_path / "v.xlsx", kind="villages")
+    msg = str(err.value)
+    assert "v.xlsx" in msg and "column '人口'" in msg and "row 3" in msg and "'很多'" in msg
+    df["人口"] = ["1,200", "800"]
+    df.to_excel(tmp_path / "v.xlsx", index=False)
+    v = read_layer(tmp_path / "v.xlsx", kind="villages")
+    assert v["id"].tolist() == ["361123100201", "361123100202"]
+    assert v["population"].tolist() == [1200.0, 800.0]
+
+
+def test_every_error_is_a_geoenv_value_error():
+    for cls in (ColumnNotFoundError, CoordinateError, CRSError, DataValueError, DuplicateIdError,
+                EmptyLayerError, EncodingError, GeometryTypeError, InputFileNotFoundError,
+                LayerNotFoundError, ProjectFileError):
+        assert issubclass(cls, GeoEnvError) and issubclass(cls, ValueError)

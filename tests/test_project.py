@@ -1,0 +1,160 @@
+import numpy as np
+import pyproj
+import pytest
+import shapely
+from shapely.geometry import Polygon
+
+from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_villages, write_project, write_shapefile
+from geo_env import load_project
+from geo_env.errors import DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
+from geo_env.project import check_project, project_template
+
+
+def test_load_project_reads_every_layer_into_the_working_crs(tmp_path):
+    d = load_project(write_project(tmp_path))
+    assert d.name == "测试区"
+    assert d.crs.to_epsg() == 4548  # the villages are around 117.5°E → CGCS2000 3° CM 117E
+    assert d.villages.crs == d.crs and d.transfer_stations.crs == d.crs and d.roads.crs == d.crs
+    truth = grid_villages()
+    assert d.villages["name"].tolist() == truth["name"].tolist()
+    # GCJ-02 station coordinates were converted: within 0.5 m of the true positions
+    got = shapely.get_coordinates(d.transfer_stations.geometry.values)
+    assert np.hypot(*(got - np.array(STATIONS_WORK)).T).max() < 0.5
+    # polygons survive lon/lat → working CRS within centimetres
+    assert d.villages.geometry.iloc[0].symmetric_difference(truth.geometry.iloc[0]).area < 1.0
+    assert d.params["waste"]["service_radius_m"] == 3000.0
+    assert d.warnings == []
+
+
+def test_layer_paths_are_relative_to_the_project_file(tmp_path, monkeypatch):
+    path = write_project(tmp_path / "proj")
+    monkeypatch.chdir(tmp_path)
+    assert len(load_project("proj/project.toml").villages) == 9
+
+
+def test_anchors_follow_the_geometry_rule(tmp_path):
+    d = load_project(write_project(tmp_path))
+    cent = shapely.centroid(d.villages.geometry.values)
+    np.testing.assert_allclose(d.villages[["anchor_x", "anchor_y"]].to_numpy(), shapely.get_coordinates(cent))
+    # a C-shaped village whose centroid lies outside it gets a point inside
+    x0, y0 = ORIGIN
+    c_shape = Polygon([(x0, y0), (x0 + 3000, y0), (x0 + 3000, y0 + 500), (x0 + 500, y0 + 500),
+                       (x0 + 500, y0 + 2500), (x0 + 3000, y0 + 2500), (x0 + 3000, y0 + 3000), (x0, y0 + 3000)])
+    assert not c_shape.contains(c_shape.centroid)
+    v = grid_villages().iloc[:1].copy()
+    v = v.set_geometry([c_shape], crs=WORK)
+    write_shapefile(planner_villages(v), tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    d = load_project(tmp_path / "project.toml")
+    anchor = shapely.Point(d.villages[["anchor_x", "anchor_y"]].to_numpy()[0])
+    assert d.villages.geometry.iloc[0].contains(anchor)
+
+
+def test_village_points_layer_gives_the_anchor(tmp_path):
+    import pandas as pd
+
+    pts = pd.DataFrame({"id": ["361123100200"], "lon": [117.501], "lat": [28.401]})
+    pts.to_csv(tmp_path / "vp.csv", index=False)
+    d = load_project(write_project(tmp_path, extra='\n[layers.village_points]\npath = "vp.csv"\n'))
+    x, y = pyproj.Transformer.from_crs(4326, WORK, always_xy=True).transform(117.501, 28.401)
+    np.testing.assert_allclose(d.villages[["anchor_x", "anchor_y"]].to_numpy()[0], [x, y], atol=1e-6)
+    # the others keep their centroids
+    np.testing.assert_allclose(d.villages[["anchor_x", "anchor_y"]].to_numpy()[1],
+                               shapely.get_coordinates(d.villages.geometry.iloc[1].centroid)[0])
+
+
+def test_missing_households_are_estimated_with_a_warning(tmp_path):
+    cols = 'id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK"'
+    v = planner_villages(grid_villages()).drop(columns="HS")
+    path = write_project(tmp_path, villages_cols=cols)
+    write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    with pytest.warns(DataWarning, match="2.62 persons per household"):
+        d = load_project(path)
+    assert d.villages["households"].iloc[0] == round(500 / 2.62)
+    assert any("households missing" in w for w in d.warnings)
+
+
+def test_facilities_far_outside_are_named(tmp_path):
+    import pandas as pd
+
+    path = write_project(tmp_path)
+    df = pd.read_excel(tmp_path / "stations.xlsx")
+    df.loc[1, "经度"] = 119.5  # ~200 km east
+    df.to_excel(tmp_path / "stations.xlsx", index=False)
+    with pytest.warns(DataWarning, match=r"more than 50 km outside.*T02"):
+        load_project(path)
+
+
+@pytest.mark.parametrize("extra, error, text", [
+    ("[wast]\nservice_radius_m = 2000\n", ProjectFileError, "Did you mean 'waste'"),
+    ("[waste]\nservice_radius = 2000\n", ProjectFileError, "Did you mean 'service_radius_m'"),
+    ("[waste]\nservice_radius_m = -5\n", ParameterError, "greater than 0"),
+    ("[waste]\nservice_radius_m = 0\n", ParameterError, "greater than 0"),
+    ("[waste]\nmetric = \"raod\"\n", ParameterError, "Did you mean 'road'"),
+    ("[waste]\ntarget_coverage = 95\n", ParameterError, "0.95 for 95 %"),
+    ("[layers.vilages]\npath = \"x.shp\"\n", ProjectFileError, "Did you mean 'villages'"),
+    ("[layers.roads]\nsnap_tolerance_m = 2\n", ProjectFileError, "has no path"),
+    ("[layers.villages.extra]\n", ProjectFileError, "unknown key 'extra'"),
+])
+def test_bad_project_keys_and_values(tmp_path, extra, error, text):
+    path = write_project(tmp_path, stations=False, extra=extra)
+    with pytest.raises(error) as err:
+        load_project(path)
+    assert "project.toml" in str(err.value)
+    if text:
+        assert text in str(err.value)
+
+
+def test_negative_road_tolerance_is_rejected(tmp_path):
+    path = write_project(tmp_path)
+    text = path.read_text(encoding="utf-8").replace('[layers.roads]\npath = "roads.gpkg"\n',
+                                                    '[layers.roads]\npath = "roads.gpkg"\nmax_connector_m = -10\n')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParameterError, match="max_connector_m"):
+        load_project(path)
+
+
+def test_project_errors(tmp_path):
+    with pytest.raises(InputFileNotFoundError, match="project file not found"):
+        load_project(tmp_path / "nope.toml")
+    (tmp_path / "p.toml").write_text("[project\nname = 1", encoding="utf-8")
+    with pytest.raises(ProjectFileError, match="not valid TOML"):
+        load_project(tmp_path / "p.toml")
+    (tmp_path / "p.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    with pytest.raises(ProjectFileError, match=r"no \[layers.villages\]"):
+        load_project(tmp_path / "p.toml")
+    path = write_project(tmp_path / "a", stations=False)
+    path.write_text(path.read_text(encoding="utf-8").replace('crs = "auto"', 'crs = "EPSG:4490"'), encoding="utf-8")
+    with pytest.raises(ProjectFileError, match="not a projected CRS"):
+        load_project(path)
+
+
+def test_explicit_working_crs(tmp_path):
+    path = write_project(tmp_path, stations=False)
+    path.write_text(path.read_text(encoding="utf-8").replace('crs = "auto"', 'crs = "EPSG:4547"'), encoding="utf-8")
+    d = load_project(path)
+    assert d.crs.to_epsg() == 4547 and d.villages.crs.to_epsg() == 4547
+
+
+def test_check_project_lists_problems_of_every_layer(tmp_path):
+    path = write_project(tmp_path)
+    (tmp_path / "roads.gpkg").unlink()
+    text = path.read_text(encoding="utf-8").replace('columns = { id = "编号", name = "名称" }',
+                                                    'columns = { id = "编号", name = "名字" }')
+    path.write_text(text, encoding="utf-8")
+    report = check_project(path)
+    errors = [m for level, m in report.problems if level == "error"]
+    assert len(errors) == 2
+    assert any("roads.gpkg" in m and "not found" in m for m in errors)
+    assert any("'名字'" in m and "Did you mean '名称'" in m for m in errors)
+    assert any(line.startswith("villages: 9 feature(s)") for line in report.info)
+
+
+def test_template_parses_and_names_every_section():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    data = tomllib.loads(project_template())
+    assert set(data) == {"project", "layers", "waste"}
+    assert data["waste"]["service_radius_m"] == 3000
