@@ -166,8 +166,8 @@ def _accepted_names() -> str:
     return "; ".join(f"{code}: {', '.join(names[1:])}" for code, names in _ALIASES.items())
 
 
-def parse_species(values: Iterable[object], *, layer: str = _LAYER,
-                  column: str = "species") -> np.ndarray:
+def parse_species(values: Iterable[object], *, layer: str = _LAYER, column: str = "species",
+                  ids: Iterable[object] | None = None) -> np.ndarray:
     """Canonical species codes (:data:`SPECIES`) for English or Chinese names.
 
     Case, full-width characters, spaces, hyphens and underscores do not matter
@@ -176,8 +176,8 @@ def parse_species(values: Iterable[object], *, layer: str = _LAYER,
     Raises
     ------
     DataValueError
-        For an unknown or missing name, naming the row (1-based feature number), the value
-        and the accepted names.
+        For an unknown or missing name, naming the row (1-based feature number; the feature's
+        id too when ``ids`` are given), the value and the accepted names.
     """
     vals = list(values)
     codes = np.array([_LOOKUP.get(_norm(v)) if not _isna(v) else None for v in vals],
@@ -187,8 +187,9 @@ def parse_species(values: Iterable[object], *, layer: str = _LAYER,
         i = int(bad[0])
         others = f" (rows with unknown species: {format_rows([int(b) + 1 for b in bad])})" \
             if len(bad) > 1 else ""
+        which = "" if ids is None else f" of farm {list(ids)[i]!r}"
         raise DataValueError(
-            f"unknown species {vals[i]!r}{others}",
+            f"unknown species {vals[i]!r}{which}{others}",
             layer=layer, column=column, row=i + 1,
             hint=f"use one of the accepted names — {_accepted_names()} ('牛' alone is "
                  "ambiguous: write 奶牛 or 肉牛)",
@@ -372,7 +373,7 @@ def _farms(d: District, p: Mapping[str, Any]) -> _Farms:
                                       column=col, hint="map it in [layers.livestock_farms] "
                                                        "columns = { ... }")
     _check_crs(d, farms, _LAYER)
-    codes = parse_species(farms["species"])
+    codes = parse_species(farms["species"], ids=farms["id"])
     head = pd.to_numeric(farms["head"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(head) | (head < 0))
     if len(bad):

@@ -130,7 +130,7 @@ def test_unknown_species_names_row_value_and_accepted_names(bad):
 def test_unknown_species_in_district_names_the_row():
     farms = _farms()
     farms.loc[4, "species"] = "骆驼"
-    with pytest.raises(DataValueError, match=r"row 5.*'骆驼'"):
+    with pytest.raises(DataValueError, match=r"row 5: unknown species '骆驼' of farm 'F5'"):
         ge.livestock_check(_district(livestock_farms=farms))
 
 
