@@ -499,3 +499,43 @@ def test_labels_cover_columns_and_species():
     vt = ge.manure_balance(_district(), by="village")
     for col in vt.columns:
         assert label(col, "zh") != col, col
+
+
+def test_project_file_settings_reach_the_analysis(tmp_path):
+    from builders import ORIGIN, WORK, write_project
+
+    x0, y0 = ORIGIN  # village 0 of the builders' grid is the 2000 m square at the origin
+    farms = gpd.GeoDataFrame({"id": ["F1", "F2"], "name": ["猪场", "牛场"],
+                              "species": ["生猪", "奶牛"], "head": [500, 10]},
+                             geometry=[Point(x0 + 1000, y0 + 1000), Point(x0 + 1200, y0 + 900)],
+                             crs=WORK)
+    farms.to_file(tmp_path / "farms.gpkg", engine="pyogrio")
+    land = gpd.GeoDataFrame(geometry=[box(x0, y0, x0 + 2000, y0 + 2000)], crs=WORK)
+    land.to_file(tmp_path / "farmland.gpkg", engine="pyogrio")
+    path = write_project(tmp_path, stations=False, extra='''
+[layers.livestock_farms]
+path = "farms.gpkg"
+
+[layers.farmland]
+path = "farmland.gpkg"
+
+[livestock]
+factors = "gb18596"
+head_is = "output"
+cycle_days = { pig = 146 }
+scale_thresholds = { "生猪" = 300 }
+''')
+    d = ge.load_project(path)
+    farms = ge.livestock_check(d)
+    # pigs: 500 output × 146/365 = 200 on hand → 200 PE; dairy: 10 × 10 = 100 PE (GB 18596)
+    assert farms["pig_equivalents"].tolist() == pytest.approx([200, 100])
+    # pig threshold 300 head of output: 500 ≥ 300; dairy 10 < 100
+    assert farms["scale_farm"].tolist() == [True, False]
+    vt = ge.manure_balance(d, by="village")
+    assert vt["farmland_source"].iloc[0] == "farmland_layer"
+    assert vt["farmland_mu"].iloc[0] == pytest.approx(2000 * 2000 / MU, rel=1e-6)
+    assert vt["pig_equivalents"].iloc[0] == pytest.approx(300)
+    assert ge.analyze(d).summary["livestock"]["factors"] == "gb18596"
+
+
+MU = 10_000 / 15
