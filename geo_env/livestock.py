@@ -7,8 +7,10 @@ Three questions of 畜禽粪污资源化 planning, answered with the guidelines'
   the factors of 农办牧〔2018〕1号 (default) or GB 18596-2001 (``factors = "gb18596"``);
   nitrogen and phosphorus follow from the pig equivalents.
 * **Too close?** :func:`livestock_check` measures each farm's distance to the villages
-  (0 inside a village polygon), to surface water and to sewage plants, tests it against the
-  HJ/T 81-2001 setbacks, and flags farms inside no-farming zones (禁养区).
+  (0 inside a village polygon when the polygons are settlements; to the village anchors when
+  they are administrative territories that tile the district), to surface water and to sewage
+  plants, tests it against the HJ/T 81-2001 setbacks, and flags farms inside no-farming
+  zones (禁养区).
 * **Can the land take it?** :func:`manure_balance` compares, per village and per township, the
   pig equivalents with the carrying capacity of the farmland there (土地承载力), and for
   overloaded villages finds the villages with spare land within the transport distance that
@@ -408,7 +410,9 @@ def livestock_check(district: District, *, factors: str | None = None,
         conversion factors (``"guideline2018"`` or ``"gb18596"``), whether ``head`` is stock
         (存栏) or annual output (出栏), the setbacks in m (defaults 500 m and 400 m,
         HJ/T 81-2001 3.2 and 5), and whether the village distance is measured to the village
-        polygons (``"polygon"``, 0 inside) or to their anchors (``"anchor"``).
+        polygons (``"polygon"``, 0 inside: settlement outlines) or to their anchors
+        (``"anchor"``: for administrative territories, 村界); ``"auto"`` (default) picks
+        ``"polygon"`` when the polygons cover less than half of their convex hull.
 
     Returns
     -------
@@ -418,8 +422,9 @@ def livestock_check(district: District, *, factors: str | None = None,
         village_id township nearest_village_distance_m water_distance_m
         sewage_plant_distance_m`` (m; NaN when the layer is absent) ``in_prohibited_zone
         near_village near_water setback_ok issues`` (readable, in ``district.lang``),
-        then the input's other columns. A farm on a zone's boundary is inside it; a farm
-        exactly at the setback distance passes (the standards say "not less than").
+        then the input's other columns; ``.attrs["residential_basis"]`` says how the village
+        distance was measured. A farm on a zone's boundary is inside it; a farm exactly at
+        the setback distance passes (the standards say "not less than").
     """
     p = _resolve({"factors": factors, "head_is": head_is,
                   "residential_setback_m": residential_setback_m,
@@ -430,7 +435,8 @@ def livestock_check(district: District, *, factors: str | None = None,
     geoms = _geoms(farms)
     villages = district.villages
 
-    if p["residential_basis"] == "anchor":
+    basis = _residential_basis(villages, p["residential_basis"])
+    if basis == "anchor":
         anchors = shapely.points(anchor_points(villages))
         village_d = _nearest(geoms, anchors)[1]
     else:
@@ -451,9 +457,6 @@ def livestock_check(district: District, *, factors: str | None = None,
     near_village = village_d < res_m
     near_water = np.nan_to_num(water_d, nan=np.inf) < water_m
     ok = ~(near_village | near_water | in_zone)
-    if n and p["residential_basis"] == "polygon" and n >= 3 and bool(np.all(village_d == 0)):
-        log.warning("every livestock farm lies inside a village polygon: if the polygons are "
-                    "administrative territories, set [livestock] residential_basis = 'anchor'")
 
     out = pd.DataFrame(index=farms.index)
     out["id"] = farms["id"].astype(str)
@@ -478,7 +481,26 @@ def livestock_check(district: District, *, factors: str | None = None,
     extra = [c for c in farms.columns if c not in out.columns and c != farms.geometry.name]
     for c in extra:
         out[c] = farms[c]
-    return gpd.GeoDataFrame(out, geometry=farms.geometry.values, crs=farms.crs)
+    result = gpd.GeoDataFrame(out, geometry=farms.geometry.values, crs=farms.crs)
+    result.attrs["residential_basis"] = basis
+    return result
+
+
+#: 'auto' treats village polygons covering at least this share of their convex hull as
+#: administrative territories (村界) rather than settlements (a geo_env modelling choice).
+_TERRITORY_COVER = 0.5
+
+
+def _residential_basis(villages: gpd.GeoDataFrame, basis: str) -> str:
+    """'polygon' or 'anchor': what the distance from a farm to a village is measured to."""
+    if basis != "auto":
+        return basis
+    geoms = _geoms(villages)
+    if not len(geoms) or not bool(np.all(shapely.get_dimensions(geoms) == 2)):
+        return "anchor"
+    hull = shapely.area(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(geoms))))
+    cover = float(shapely.area(geoms).sum()) / hull if hull > 0 else 0.0
+    return "polygon" if cover < _TERRITORY_COVER else "anchor"
 
 
 def _issue_texts(village_d: np.ndarray, water_d: np.ndarray, near_village: np.ndarray,
@@ -796,6 +818,7 @@ def plan_part(district: District) -> Any:
         },
         "factors": p["factors"],
         "head_is": p["head_is"],
+        "residential_basis": farms.attrs["residential_basis"],
         "layers_checked": {name: getattr(district, name) is not None
                            for name in ("water", "sewage_plants", "prohibited_zones")},
     }

@@ -202,11 +202,13 @@ _LIVESTOCK: list[Parameter] = [
        "settlements (村屯居民区) are not 3.1.2 areas and the distance is set by the EIA, with "
        "this value as a reference",
        "距居民点防护距离", check="nonnegative"),
-    _P("livestock", "residential_basis", "polygon", "",
+    _P("livestock", "residential_basis", "auto", "",
        _MODEL + "; 'polygon': distance to the village polygons (0 inside: the polygons are "
-       "settlements); 'anchor': distance to the village anchors (use it when the polygons "
-       "are whole administrative territories)",
-       "居民点距离口径", check=("polygon", "anchor")),
+       "settlements); 'anchor': distance to the village anchors (for polygons that are whole "
+       "administrative territories, 村界, where every farm lies inside one); 'auto': "
+       "'polygon' when the village polygons cover less than half of their convex hull, "
+       "else 'anchor'",
+       "居民点距离口径", check=("auto", "polygon", "anchor")),
     _P("livestock", "water_setback_m", 400.0, "m",
        "HJ/T 81-2001 5 (畜禽粪便的贮存): 贮存设施的位置必须远离各类功能地表水体(距离不得小于400m); "
        "geo_env applies it to the farm geometry, having no storage locations",

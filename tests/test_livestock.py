@@ -266,6 +266,27 @@ def test_setback_override_and_anchor_basis():
     assert got.loc["F2", "nearest_village_distance_m"] == pytest.approx(500)
 
 
+def test_auto_basis_polygons_for_settlements_anchors_for_territories():
+    # the fixture's four separate squares cover 4 km² of a ~121 km² hull: settlements
+    assert ge.livestock_check(_district()).attrs["residential_basis"] == "polygon"
+    # a 3 × 3 tiling of 1 km squares covers its whole hull: territories (村界) → anchors
+    tiles = gpd.GeoDataFrame(
+        {"id": [f"V{k}" for k in range(9)], "name": [f"村{k}" for k in range(9)],
+         "township": ["T"] * 9, "population": [1] * 9, "households": [1] * 9},
+        geometry=[_box(i * 1000, j * 1000, (i + 1) * 1000, (j + 1) * 1000)
+                  for j in range(3) for i in range(3)], crs=CRS)
+    farms = gpd.GeoDataFrame({"id": ["a"], "species": ["pig"], "head": [10]},
+                             geometry=[_pt(1500, 1800)], crs=CRS)
+    d = District(name="t", crs=CRS, villages=tiles, livestock_farms=farms)
+    got = ge.livestock_check(d)
+    assert got.attrs["residential_basis"] == "anchor"
+    # nearest anchor: the centroid of the middle tile (1500, 1500), 300 m away
+    assert got.loc[0, "nearest_village_distance_m"] == pytest.approx(300)
+    assert got.loc[0, "village_id"] == "V4"
+    got = ge.livestock_check(d, residential_basis="polygon")
+    assert got.loc[0, "nearest_village_distance_m"] == 0
+
+
 def test_village_assignment_inside_else_nearest():
     got = ge.livestock_check(_district()).set_index("id")
     assert got.loc["F1", "village_id"] == "V1"
