@@ -15,6 +15,7 @@ from .livestock import livestock_check, manure_balance
 from .plan import Plan, analyze
 from .project import District, load_project
 from .sample import sample_district
+from .sewage import sewage_modes
 
 __all__ = [
     "__version__",
@@ -28,4 +29,5 @@ __all__ = [
     "manure_balance",
     "read_layer",
     "sample_district",
+    "sewage_modes",
 ]

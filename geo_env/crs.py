@@ -28,6 +28,7 @@ __all__ = [
     "working_crs",
     "cgcs2000_zone_epsg",
     "to_crs",
+    "ballpark_transformation",
     "gk_zone_crs_for_easting",
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -82,13 +83,45 @@ def gk_zone_crs_for_easting(easting: float) -> int | None:
     return None
 
 
-def to_crs(gdf, crs: pyproj.CRS):  # noqa: ANN001, ANN201 - GeoDataFrame in, GeoDataFrame out
-    """Reproject ``gdf`` (which must carry a CRS) to ``crs``; a no-op when equal."""
+def to_crs(gdf, crs: pyproj.CRS, *, label: str | None = None):  # noqa: ANN001, ANN201
+    """Reproject the GeoDataFrame ``gdf`` (which must carry a CRS) to ``crs``.
+
+    A no-op when the CRSs are equal. Warns when PROJ knows no datum transformation between
+    them (a "ballpark" one, e.g. Beijing 1954 or Xian 1980 to CGCS2000), since positions
+    may then be off by tens of metres.
+    """
     if gdf.crs is None:
-        raise CRSError("layer has no CRS", hint='add crs = "EPSG:…" to its [layers.…] section')
-    if pyproj.CRS(gdf.crs) == crs:
+        raise CRSError("layer has no CRS", layer=label, hint='add crs = "EPSG:…" to its [layers.…] section')
+    source = pyproj.CRS(gdf.crs)
+    if source == crs:
         return gdf
+    if ballpark_transformation(source, crs):
+        import warnings
+
+        from .errors import DataWarning
+
+        warnings.warn(
+            f"{label or 'layer'}: no datum transformation is known from {source.name} to {crs.name}; "
+            f"positions may be off by tens of metres (up to ~100 m for Beijing 1954). Ask for the data "
+            f"in CGCS2000, or convert them with the local 7-parameter set first",
+            DataWarning, stacklevel=2,
+        )
     return gdf.to_crs(crs)
+
+
+def _cm_level_datum(c: pyproj.CRS) -> bool:
+    """WGS84 and CGCS2000 agree to centimetres: no shift between them matters here."""
+    name = (c.geodetic_crs.datum.name if c.geodetic_crs else c.datum.name) or ""
+    return name.startswith(("World Geodetic System 1984", "China 2000"))
+
+
+def ballpark_transformation(source: pyproj.CRS, target: pyproj.CRS) -> bool:
+    """True when PROJ's best transformation between the CRSs ignores a datum shift that
+    matters (e.g. Beijing 1954 or Xian 1980 to CGCS2000; not WGS84 to CGCS2000)."""
+    if _cm_level_datum(source) and _cm_level_datum(target):
+        return False
+    t = pyproj.Transformer.from_crs(source, target, always_xy=True)
+    return "Ballpark" in t.description
 
 
 # ---------------------------------------------------------------------------------------

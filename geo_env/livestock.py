@@ -101,7 +101,6 @@ LABELS: dict[str, tuple[str, str]] = {
     # farm columns
     "pig_equivalents": ("猪当量", "Pig equivalents"),
     "scale_farm": ("规模养殖场", "Large-scale farm"),
-    "village_id": ("所在（最近）村编号", "Village ID (containing or nearest)"),
     "nearest_village_distance_m": ("距居民点距离（米）", "Distance to village (m)"),
     "water_distance_m": ("距水体距离（米）", "Distance to water (m)"),
     "sewage_plant_distance_m": ("距污水处理厂距离（米）", "Distance to sewage plant (m)"),

@@ -56,9 +56,9 @@ class PlanPart:
 
 def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
     """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    from . import livestock
+    from . import livestock, sewage
 
-    return [("livestock", livestock.plan_part)]
+    return [("sewage", sewage.plan_part), ("livestock", livestock.plan_part)]
 
 
 @dataclass

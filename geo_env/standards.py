@@ -86,8 +86,9 @@ _MODEL = "geo_env modelling choice (no standard prescribes it)"
 # ---------------------------------------------------------------------------------------
 _ROADS = [
     _P("roads", "snap_tolerance_m", 1.0, "m",
-       _MODEL + "; vertices of different lines within this distance are one junction, and "
-       "a line end this close to another line joins it",
+       _MODEL + "; a line end this close to another line joins it at its nearest point "
+       "by a straight link whose length counts (vertices of different lines within 1 m "
+       "are always one junction, whatever this tolerance)",
        "道路端点捕捉容差"),
     _P("roads", "node_crossings", False, "",
        _MODEL + "; lines crossing without a shared vertex are bridges unless this is true",
@@ -118,7 +119,132 @@ _WASTE = [
 # ---------------------------------------------------------------------------------------
 # [sewage]: rural domestic sewage (农村生活污水) — see sewage.py
 # ---------------------------------------------------------------------------------------
+_GBT51347 = "GB/T 51347-2019《农村生活污水处理工程技术标准》"
+_GUIDE = "住建部《农村生活污水处理项目建设与投资指南》"
+_PYSEWER = "pysewer (UFZ) default settings.yaml"
+_EST = "geo_env estimate (no verified source)"
 _SEWAGE: list[Parameter] = [
+    # --- flows --------------------------------------------------------------------------
+    _P("sewage", "water_use_l_per_capita_day", 80.0, "L/(person·d)",
+       _GBT51347 + " §4.1.2 and 条文说明 4.1.1: use local survey data or the regional "
+       "reference values of 表4.1.2; surveyed rural use ranges 5–150 L/(person·d); 80 is a "
+       "mid value — set the value of your region (a villages column "
+       "water_use_l_per_capita_day overrides it per village)",
+       "人均日用水量"),
+    _P("sewage", "sewage_coefficient", 0.6, "share of water use",
+       _GBT51347 + " 条文说明 4.1.2: sewage is generally 40 %–80 % of water use (lower "
+       "where grey water is reused, upper where drainage is complete); 0.6 is the middle",
+       "污水排放系数", check="fraction"),
+    _P("sewage", "peak_factor", 2.3, "",
+       _PYSEWER + " (peak_factor 2.3); used only to size connecting sewers",
+       "污水量变化系数"),
+    # --- sewer hydraulics and terrain ----------------------------------------------------
+    _P("sewage", "min_slope", 0.003, "m/m",
+       "GB 50014《室外排水设计规范》-2006 §4.2.10 (kept in GB 50014-2021): sewers of the "
+       "minimum diameter 300 mm have a minimum design slope of 0.003 (0.002 for plastic pipe)",
+       "管道最小坡度"),
+    _P("sewage", "min_trench_depth_m", 1.0, "m",
+       _EST + ": about 0.7 m of cover under roads plus a 300 mm pipe; pysewer uses "
+       "tmin = 0.25 m, too shallow for sewers laid along roads",
+       "最小埋深"),
+    _P("sewage", "max_trench_depth_m", 8.0, "m",
+       _PYSEWER + " (tmax = 8 m): deeper than this a lift (pump) station is placed",
+       "最大埋深"),
+    _P("sewage", "profile_step_m", 10.0, "m",
+       _PYSEWER + " (dx = 10 m): spacing of the elevation samples along a pipe route",
+       "高程剖面采样间距"),
+    _P("sewage", "manning_n", 0.013, "",
+       _PYSEWER + " (roughness 0.013): Manning roughness used to size sewers (half full)",
+       "管道粗糙系数"),
+    _P("sewage", "detour_factor", 1.3, "",
+       _EST + ": a sewer follows roads, which are longer than the straight line; road "
+       "circuity is commonly 1.2–1.4; used only where no road route is known",
+       "绕行系数"),
+    # --- decision rules ------------------------------------------------------------------
+    _P("sewage", "max_connect_distance_m", 5000.0, "m",
+       _EST + ": farther than this from a town plant (along the pipe route) a village is not "
+       "considered for connection",
+       "最大纳管距离"),
+    _P("sewage", "candidate_plants", 3, "",
+       _MODEL + "; the nearest plants (straight line) whose connection is costed per village",
+       "候选污水厂数"),
+    _P("sewage", "cluster_max_link_m", 1500.0, "m",
+       _MODEL + "; villages farther apart than this (straight line) never share a station",
+       "片区连接最大距离"),
+    _P("sewage", "protection_column", "source_protection", "",
+       _MODEL + "; the column of [layers.water] that marks drinking-water source "
+       "protection zones (true, 1 or a non-empty zone name such as 一级); household systems "
+       "are not allowed in them",
+       "水源保护区字段", check="str"),
+    _P("sewage", "dry_toilet_below_l_per_capita_day", 30.0, "L/(person·d)",
+       _EST + ": 宜水则水、宜旱则旱 — where water use is below this, household villages are "
+       "advised dry (double-urn) toilets rather than flush toilets with septic tanks",
+       "宜旱则旱用水阈值", check="nonnegative"),
+    # --- economics -----------------------------------------------------------------------
+    _P("sewage", "discount_rate", 0.08, "1/year",
+       "国家发展改革委、建设部《建设项目经济评价方法与参数》(第三版, 2006): social "
+       "discount rate 8 %",
+       "折现率", check="nonnegative"),
+    _P("sewage", "pipe_life_years", 30.0, "years", _EST + ": sewers and village networks",
+       "管网使用年限"),
+    _P("sewage", "station_life_years", 15.0, "years",
+       _EST + ": packaged treatment equipment", "处理站使用年限"),
+    _P("sewage", "pump_life_years", 15.0, "years", _EST + ": prefabricated lift stations",
+       "泵站使用年限"),
+    _P("sewage", "household_life_years", 15.0, "years", _EST + ": septic tanks and small "
+       "household units", "分户设施使用年限"),
+    _P("sewage", "sewer_cost_yuan_per_m", 400.0, "yuan/m",
+       _EST + ": a DN300 plastic sewer laid along a rural road incl. trench and surface "
+       "repair at shallow depth; larger diameters cost in proportion to the diameter",
+       "截污管单价（DN300）"),
+    _P("sewage", "sewer_depth_cost_yuan_per_m_per_m", 80.0, "yuan/m per m of depth",
+       _EST + ": extra excavation, shoring and backfill per metre of mean trench depth",
+       "管道埋深附加单价", check="nonnegative"),
+    _P("sewage", "pipe_om_share", 0.01, "share of capital per year",
+       _EST + ": yearly sewer maintenance (dredging, repairs) as a share of its capital cost",
+       "管网年维护费率", check="nonnegative"),
+    _P("sewage", "pump_station_capex_yuan", 150000.0, "yuan",
+       _EST + ": a small prefabricated lift station with its power supply",
+       "提升泵站造价"),
+    _P("sewage", "pump_station_om_yuan_per_year", 10000.0, "yuan/year",
+       _EST + ": power and maintenance of one small lift station", "提升泵站年运维费",
+       check="nonnegative"),
+    _P("sewage", "station_capex_yuan_per_m3_day", 20000.0, "yuan per m³/d",
+       _GUIDE + ": small packaged treatment units cost 11 000–39 000 yuan per m³/d of "
+       "capacity; 20 000 at the reference size below (geo_env's reading of that range)",
+       "村级处理站吨水投资"),
+    _P("sewage", "station_reference_m3_per_day", 20.0, "m³/d",
+       _MODEL + "; the size at which station_capex_yuan_per_m3_day applies",
+       "处理站参考规模"),
+    _P("sewage", "station_scale_exponent", 0.66, "",
+       "geo_env estimate from " + _GUIDE + ": 39 000 yuan per m³/d at 5 m³/d falling to "
+       "11 000 at 200 m³/d gives capital ∝ size^0.66 (economies of scale)",
+       "处理站规模指数", check="fraction"),
+    _P("sewage", "station_opex_yuan_per_m3", 1.5, "yuan/m³",
+       _EST + ": power, chemicals, sludge and visits of small village stations",
+       "村级处理站吨水运行费"),
+    _P("sewage", "plant_opex_yuan_per_m3", 1.0, "yuan/m³",
+       _EST + ": marginal treatment cost at a town plant", "城镇污水厂吨水处理费",
+       check="nonnegative"),
+    _P("sewage", "internal_pipe_cost_yuan_per_m", 300.0, "yuan/m",
+       _EST + ": DN200–300 collection pipes in village lanes", "村内管网单价"),
+    _P("sewage", "house_connection_yuan", 1500.0, "yuan/household",
+       _EST + ": household drain, inspection chamber and lateral", "户接管费用",
+       check="nonnegative"),
+    _P("sewage", "area_per_household_m2", 400.0, "m²/household",
+       _EST + ": settled area per household (plot, yard, lanes) for point villages",
+       "户均建设用地"),
+    _P("sewage", "max_area_per_household_m2", 1500.0, "m²/household",
+       _EST + ": a village polygon larger than households × this is mostly fields; the "
+       "settled area is capped at it", "户均用地上限"),
+    _P("sewage", "slope_cost_per_percent", 0.02, "share per % of slope",
+       _EST + ": village networks on slopes need drop manholes and deeper trenches: +2 % "
+       "of their cost per % of mean slope", "坡度管网附加系数", check="nonnegative"),
+    _P("sewage", "household_capex_yuan", 7000.0, "yuan/household",
+       _EST + ": a three-compartment septic tank with a small soil infiltration bed or "
+       "household unit", "分户设施造价"),
+    _P("sewage", "household_om_yuan_per_year", 200.0, "yuan/(household·year)",
+       _EST + ": desludging and upkeep", "分户设施年运维费", check="nonnegative"),
 ]
 
 # ---------------------------------------------------------------------------------------

@@ -363,3 +363,18 @@ def test_every_error_is_a_geoenv_value_error():
                 EmptyLayerError, EncodingError, GeometryTypeError, InputFileNotFoundError,
                 LayerNotFoundError, ProjectFileError):
         assert issubclass(cls, GeoEnvError) and issubclass(cls, ValueError)
+
+
+def test_beijing_1954_zone_data_load_with_a_datum_warning(tmp_path):
+    from builders import write_project
+    from geo_env import load_project
+
+    path = write_project(tmp_path, stations=False)
+    v = planner_villages(grid_villages()).to_crs(4527)  # CGCS2000 zone 39 with prefix
+    v = v.set_crs(2415, allow_override=True)  # the same numbers labelled Beijing 1954 zone 39
+    write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    with pytest.warns(DataWarning, match="Beijing 1954"):
+        d = load_project(path)
+    # the zone-prefixed eastings were understood: the village is where it should be (± the datum)
+    truth = grid_villages().geometry.iloc[0].centroid
+    assert d.villages.geometry.iloc[0].centroid.distance(truth) < 200

@@ -1,0 +1,948 @@
+"""Road network from a roads layer: junctions, snapping, attachment, shortest paths.
+
+The rules are DESIGN.md's "Geometry rules"; every analysis that measures along roads
+(waste coverage, transfer-station siting, sewer routes) uses this one network:
+
+* vertices of *different* lines within :data:`JUNCTION_TOLERANCE_M` (1 m) are one
+  junction; a line's own vertices are never merged (so no road gets shorter), except
+  where they coincide exactly (a closed ring, a line that revisits a point);
+* a line *end* within ``snap_tolerance_m`` of another line joins that line at its
+  nearest point (the segment is split there) by a straight link whose length counts;
+* lines that cross without a shared vertex do not join (bridges, flyovers) unless
+  ``node_crossings=True``, which splits both lines at the crossing;
+* a point (village anchor, facility) attaches at the nearest point of the nearest road
+  by a straight connector whose length counts; farther than ``max_connector_m`` it is not
+  attached;
+* road distance = connector + shortest path along roads + connector.
+
+All coordinates are ``(x, y)`` in the roads' projected CRS, in metres.  The graph is a
+symmetric CSR matrix for :mod:`scipy.sparse.csgraph`; every edge is a straight piece of
+one road segment (or a snapping link), with a strictly positive length.
+
+Examples
+--------
+>>> import shapely
+>>> net = RoadNetwork.from_lines([shapely.LineString([(0, 0), (1000, 0)]),
+...                               shapely.LineString([(500, 0.5), (500, 800)])])
+>>> d, src = net.distances([(0, 10)], [(500, 900)], max_connector_m=200)
+>>> round(float(d[0]), 1), int(src[0])
+(1410.0, 0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from .errors import CRSError, DataValueError, GeometryTypeError, ParameterError
+
+if TYPE_CHECKING:
+    from .project import District
+
+__all__ = ["RoadNetwork", "Attachment", "road_network", "JUNCTION_TOLERANCE_M"]
+
+log = logging.getLogger(__name__)
+
+#: Vertices of different lines closer than this (m) are one junction (DESIGN.md).
+JUNCTION_TOLERANCE_M = 1.0
+
+#: Pieces or links shorter than this (m) join their ends instead of being edges, so that
+#: every edge of the graph has a strictly positive length.
+_EPS_M = 1e-9
+
+#: Road-graph nodes above which :meth:`RoadNetwork.pair_distances` works in smaller chunks.
+_CHUNK_CELLS = 25_000_000
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Where points meet the road network.
+
+    Attributes
+    ----------
+    edge
+        Index of the road edge each point attaches to (``-1`` when the network is empty).
+    position_m
+        Distance (m) along that edge from its first node ``edge_u`` to the attachment point.
+    connector_m
+        Length (m) of the straight connector from the point to the road (also given for
+        points that are not attached).
+    point_xy
+        Coordinates of the attachment points, shape (n, 2), CRS of the roads (m).
+    attached
+        True where ``connector_m <= max_connector_m``.
+    """
+
+    edge: np.ndarray
+    position_m: np.ndarray
+    connector_m: np.ndarray
+    point_xy: np.ndarray
+    attached: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """An undirected graph given by its edge list, with the CSR matrix built from it."""
+
+    n_nodes: int
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    xy: np.ndarray  # (E, 4): x0 y0 x1 y1, oriented u -> v
+
+    def csr(self, extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+            n_extra: int = 0) -> sp.csr_array:
+        rows = [self.u, self.v]
+        cols = [self.v, self.u]
+        data = [self.length, self.length]
+        if extra is not None:
+            rows.append(extra[0])
+            cols.append(extra[1])
+            data.append(extra[2])
+        n = self.n_nodes + n_extra
+        return sp.csr_array(
+            (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        )
+
+
+class RoadNetwork:
+    """A road graph built by DESIGN.md's geometry rules.
+
+    Build it with :meth:`from_lines` (or :func:`road_network` for a District).
+
+    Attributes
+    ----------
+    node_xy
+        Node coordinates, shape (n_nodes, 2), CRS of the roads (m).  A junction made of
+        several vertices within 1 m takes the coordinates of one of them.
+    edge_u, edge_v
+        End nodes of each edge.
+    edge_length_m
+        Edge lengths (m), all > 0.
+    edge_xy
+        Edge end coordinates ``x0 y0 x1 y1`` (m), oriented ``edge_u -> edge_v``.
+    edge_is_road
+        True for pieces of road lines, False for the links that join snapped line ends.
+    edge_row
+        0-based position of the roads feature each edge comes from.
+    snap_tolerance_m, node_crossings
+        The options the network was built with.
+    crs
+        The CRS of the roads, when they came as a GeoDataFrame/GeoSeries.
+    """
+
+    def __init__(
+        self,
+        *,
+        node_xy: np.ndarray,
+        edge_u: np.ndarray,
+        edge_v: np.ndarray,
+        edge_length_m: np.ndarray,
+        edge_xy: np.ndarray,
+        edge_is_road: np.ndarray,
+        edge_row: np.ndarray,
+        end_node: np.ndarray,
+        end_row: np.ndarray,
+        end_xy: np.ndarray,
+        snap_tolerance_m: float,
+        node_crossings: bool,
+        crs: Any = None,
+    ) -> None:
+        self.node_xy = node_xy
+        self.edge_u = edge_u
+        self.edge_v = edge_v
+        self.edge_length_m = edge_length_m
+        self.edge_xy = edge_xy
+        self.edge_is_road = edge_is_road
+        self.edge_row = edge_row
+        self._end_node = end_node
+        self._end_row = end_row
+        self._end_xy = end_xy
+        self.snap_tolerance_m = snap_tolerance_m
+        self.node_crossings = node_crossings
+        self.crs = crs
+        self._graph = _Graph(len(node_xy), edge_u, edge_v, edge_length_m, edge_xy)
+        self._csr: sp.csr_array | None = None
+        self._tree: shapely.STRtree | None = None
+        self._road_edges = np.flatnonzero(edge_is_road)
+
+    # ----------------------------------------------------------------------------- build
+    @classmethod
+    def from_lines(
+        cls,
+        roads: Any,
+        *,
+        snap_tolerance_m: float = 1.0,
+        node_crossings: bool = False,
+    ) -> RoadNetwork:
+        """Build the network from road lines.
+
+        Parameters
+        ----------
+        roads
+            A GeoDataFrame, GeoSeries or sequence of LineStrings / MultiLineStrings in a
+            projected CRS (m).  Each part of a MultiLineString counts as one line.  Empty
+            and missing geometries are skipped; Z values are ignored.
+        snap_tolerance_m
+            A line end this close (m) to another line joins it at the nearest point by a
+            straight link whose length counts.  ``0`` joins only ends lying on a line.
+        node_crossings
+            Split lines where they cross without a shared vertex (default: they do not
+            join, as at bridges).
+
+        Returns
+        -------
+        RoadNetwork
+
+        Raises
+        ------
+        GeometryTypeError
+            A feature is not a line.
+        CRSError
+            The roads are in a geographic CRS (degrees).
+        DataValueError
+            Coordinates are not finite.
+        ParameterError
+            ``snap_tolerance_m`` is negative or not a number.
+        """
+        if isinstance(snap_tolerance_m, bool) or not np.isfinite(float(snap_tolerance_m)) \
+                or float(snap_tolerance_m) < 0:
+            raise ParameterError(
+                f"[layers.roads] snap_tolerance_m must be 0 or more (m), not {snap_tolerance_m!r}"
+            )
+        snap = float(snap_tolerance_m)
+        geoms, crs = _line_geometries(roads)
+        parts, part_row = shapely.get_parts(geoms, return_index=True)
+        keep = ~shapely.is_empty(parts)
+        parts, part_row = parts[keep], part_row[keep]
+        xy, vline = shapely.get_coordinates(parts, return_index=True)
+        if not np.isfinite(xy).all():
+            bad = int(part_row[vline[~np.isfinite(xy).all(axis=1)][0]])
+            raise DataValueError("a road has coordinates that are not finite numbers",
+                                 layer="roads", row=bad + 1,
+                                 hint="fix or delete that feature")
+        # consecutive duplicate vertices make zero-length segments: drop them
+        if len(xy):
+            dup = np.zeros(len(xy), dtype=bool)
+            dup[1:] = (vline[1:] == vline[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
+            xy, vline = xy[~dup], vline[~dup]
+            ok = np.bincount(vline, minlength=len(parts)) >= 2
+            xy, vline = xy[ok[vline]], vline[ok[vline]]
+        n_vert = len(xy)
+
+        # segments: vertex i -> i + 1 within one line
+        seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
+        seg_b = seg_a + 1
+        seg_line = vline[seg_a]
+        seg_len = np.hypot(*(xy[seg_b] - xy[seg_a]).T) if len(seg_a) else np.zeros(0)
+        first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
+        last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
+        ends = np.unique(np.concatenate([first, last]))
+
+        merges: list[tuple[np.ndarray, np.ndarray]] = []
+        # 1. junctions: vertices of different lines within 1 m (or exactly equal)
+        if n_vert:
+            pairs = cKDTree(xy).query_pairs(r=JUNCTION_TOLERANCE_M, output_type="ndarray")
+            if len(pairs):
+                p0, p1 = pairs[:, 0], pairs[:, 1]
+                same = (vline[p0] == vline[p1]) & ~(xy[p0] == xy[p1]).all(axis=1)
+                merges.append((p0[~same], p1[~same]))
+
+        seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1)) \
+            if len(seg_a) else np.zeros(0, dtype=object)
+        tree = shapely.STRtree(seg_geoms)
+        n_new = 0
+        split_seg: list[np.ndarray] = []
+        split_t: list[np.ndarray] = []
+        split_node: list[np.ndarray] = []
+        new_xy: list[np.ndarray] = []
+        links: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+        def to_node(seg: np.ndarray, t: np.ndarray, node: np.ndarray) -> None:
+            """Join ``node`` to the point at ``t`` on ``seg``: merge at ends, split inside."""
+            at_a, at_b = t <= 0.0, t >= 1.0
+            merges.append((node[at_a], seg_a[seg[at_a]]))
+            merges.append((node[at_b], seg_b[seg[at_b]]))
+            inner = ~(at_a | at_b)
+            split_seg.append(seg[inner])
+            split_t.append(t[inner])
+            split_node.append(node[inner])
+
+        # 2. line ends within snap_tolerance_m of another line join its nearest point
+        if len(ends) and len(seg_a):
+            ei, si = tree.query(shapely.points(xy[ends]), predicate="dwithin",
+                                distance=max(snap, 1e-12))
+            ev = ends[ei]
+            other = seg_line[si] != vline[ev]
+            ev, si = ev[other], si[other]
+            t, d = _project(xy[ev], xy[seg_a[si]], xy[seg_b[si]])
+            ok = d <= snap
+            ev, si, t, d = ev[ok], si[ok], t[ok], d[ok]
+            # per (end, other line): the nearest point of that line
+            order = np.lexsort((d, seg_line[si], ev))
+            ev, si, t, d = ev[order], si[order], t[order], d[order]
+            firsts = _group_starts(ev, seg_line[si])
+            ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
+            nodes = n_vert + n_new + np.arange(len(ev))
+            n_new += len(ev)
+            new_xy.append(xy[seg_a[si]] + t[:, None] * (xy[seg_b[si]] - xy[seg_a[si]]))
+            to_node(si, t, nodes)
+            short = d < _EPS_M
+            merges.append((ev[short], nodes[short]))
+            links.append((ev[~short], nodes[~short], d[~short]))
+
+        # 3. optional: split lines where they cross
+        if node_crossings and len(seg_a):
+            i, j = tree.query(seg_geoms, predicate="intersects")
+            keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
+            i, j = i[keep], j[keep]
+            a, r = xy[seg_a[i]], xy[seg_b[i]] - xy[seg_a[i]]
+            c, s = xy[seg_a[j]], xy[seg_b[j]] - xy[seg_a[j]]
+            den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+            ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
+            i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
+            w = c - a
+            ti = np.clip((w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / den, 0.0, 1.0)
+            tj = np.clip((w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den, 0.0, 1.0)
+            ti = np.where(ti < 1e-12, 0.0, np.where(ti > 1 - 1e-12, 1.0, ti))
+            tj = np.where(tj < 1e-12, 0.0, np.where(tj > 1 - 1e-12, 1.0, tj))
+            nodes = n_vert + n_new + np.arange(len(i))
+            n_new += len(i)
+            new_xy.append(a + ti[:, None] * r)
+            to_node(i, ti, nodes)
+            to_node(j, tj, nodes)
+
+        # 4. pieces of segments between their split points
+        n_nodes0 = n_vert + n_new
+        all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
+        sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
+        pieces = _split_edges(
+            seg_a, seg_b, seg_len, np.hstack([xy[seg_a], xy[seg_b]]) if len(seg_a) else
+            np.zeros((0, 4)), sseg,
+            np.concatenate(split_t) if split_t else np.zeros(0),
+            np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
+        )
+        eu, ev_, elen, exy, eorig, zero = pieces
+        merges.append(zero)
+        erow = part_row[seg_line[eorig]]
+        eroad = np.ones(len(eu), dtype=bool)
+        if links:
+            lu = np.concatenate([lk[0] for lk in links])
+            lv = np.concatenate([lk[1] for lk in links])
+            ld = np.concatenate([lk[2] for lk in links])
+            eu = np.concatenate([eu, lu])
+            ev_ = np.concatenate([ev_, lv])
+            elen = np.concatenate([elen, ld])
+            exy = np.concatenate([exy, np.hstack([all_xy[lu], all_xy[lv]])])
+            erow = np.concatenate([erow, part_row[vline[lu]]])
+            eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
+
+        # 5. merge junctions, drop self-loops, make parallel edges distinct
+        label, n_lab = _merge_labels(n_nodes0, merges)
+        rep = np.empty(n_lab, dtype=np.int64)
+        rep[label[::-1]] = np.arange(n_nodes0)[::-1]
+        node_xy = all_xy[rep]
+        eu, ev_ = label[eu], label[ev_]
+        loop = eu == ev_
+        eu, ev_, elen, exy, erow, eroad = (x[~loop] for x in (eu, ev_, elen, exy, erow, eroad))
+        eu, ev_, elen, exy, erow, eroad, node_xy = _split_parallel(
+            eu, ev_, elen, exy, erow, eroad, node_xy)
+        net = cls(
+            node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
+            edge_is_road=eroad, edge_row=erow,
+            end_node=label[ends], end_row=part_row[vline[ends]], end_xy=xy[ends],
+            snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
+        )
+        log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
+                 len(parts), len(node_xy), len(eu), elen.sum() / 1000)
+        return net
+
+    # ------------------------------------------------------------------------ properties
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (road pieces and snapping links)."""
+        return len(self.edge_u)
+
+    @property
+    def length_m(self) -> float:
+        """Total length of the road edges (m), links excluded."""
+        return float(self.edge_length_m[self.edge_is_road].sum())
+
+    def graph(self) -> sp.csr_array:
+        """The symmetric CSR adjacency matrix (edge lengths in m) for scipy.sparse.csgraph."""
+        if self._csr is None:
+            self._csr = self._graph.csr()
+        return self._csr
+
+    def __repr__(self) -> str:
+        return (f"RoadNetwork({self.n_nodes} nodes, {self.n_edges} edges, "
+                f"{self.length_m / 1000:.1f} km)")
+
+    # ---------------------------------------------------------------------------- attach
+    def attach(self, xy: Any, *, max_connector_m: float) -> Attachment:
+        """Attach points at the nearest point of the nearest road line.
+
+        Parameters
+        ----------
+        xy
+            Points, shape (n, 2), ``(x, y)`` in the roads' CRS (m).
+        max_connector_m
+            Points whose connector is longer than this (m) are not attached.
+
+        Returns
+        -------
+        Attachment
+        """
+        pts = _as_xy(xy, "points")
+        maxc = _check_positive(max_connector_m, "max_connector_m")
+        n = len(pts)
+        edge = np.full(n, -1, dtype=np.int64)
+        t = np.zeros(n)
+        conn = np.full(n, np.inf)
+        at_xy = np.full((n, 2), np.nan)
+        if n and len(self._road_edges):
+            if self._tree is None:
+                exy = self.edge_xy[self._road_edges]
+                self._tree = shapely.STRtree(shapely.linestrings(exy.reshape(-1, 2, 2)))
+            qi, ti = self._tree.query_nearest(shapely.points(pts), all_matches=False)
+            e = self._road_edges[ti]
+            a, b = self.edge_xy[e, :2], self.edge_xy[e, 2:]
+            tt, d = _project(pts[qi], a, b)
+            edge[qi], t[qi], conn[qi] = e, tt, d
+            at_xy[qi] = np.where(tt[:, None] <= 0, a, np.where(tt[:, None] >= 1, b,
+                                                                  a + tt[:, None] * (b - a)))
+        pos = np.full(n, np.nan)
+        pos[edge >= 0] = t[edge >= 0] * self.edge_length_m[edge[edge >= 0]]
+        return Attachment(edge=edge, position_m=pos, connector_m=conn, point_xy=at_xy,
+                          attached=conn <= maxc)
+
+    def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
+        """The graph with nodes added at the attachment points (edges split there).
+
+        Returns the graph and, per attachment, the node of each point (-1: not attached).
+        """
+        g = self._graph
+        edges = np.concatenate([a.edge[a.attached] for a in atts]) if atts else np.zeros(0, int)
+        ts = np.concatenate([
+            a.position_m[a.attached] / self.edge_length_m[a.edge[a.attached]] for a in atts
+        ]) if atts else np.zeros(0)
+        ts = np.clip(ts, 0.0, 1.0)
+        # one node per distinct (edge, t); ends of edges are their nodes
+        node = np.full(len(edges), -1, dtype=np.int64)
+        at_u, at_v = ts <= 0.0, ts >= 1.0
+        node[at_u] = g.u[edges[at_u]]
+        node[at_v] = g.v[edges[at_v]]
+        inner = np.flatnonzero(~(at_u | at_v))
+        keys = np.stack([edges[inner].astype(float), ts[inner]], axis=1)
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True) if len(inner) else \
+            (np.zeros((0, 2)), np.zeros(0, np.int64))
+        inv = np.asarray(inv).reshape(-1)
+        node[inner] = g.n_nodes + inv
+        u_e = uniq[:, 0].astype(np.int64)
+        u_t = uniq[:, 1]
+        eu, ev, elen, exy, eorig, zero = _split_edges(
+            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(uniq)))
+        assert not len(zero[0]), "distinct split points cannot make zero-length pieces"
+        aug = _Graph(g.n_nodes + len(uniq), eu, ev, elen, exy)
+        out: list[np.ndarray] = []
+        k = 0
+        for a in atts:
+            nodes = np.full(len(a.edge), -1, dtype=np.int64)
+            m = int(a.attached.sum())
+            nodes[a.attached] = node[k:k + m]
+            k += m
+            out.append(nodes)
+        return aug, out
+
+    @staticmethod
+    def _source_entries(
+        src_nodes: np.ndarray, conn: np.ndarray, n_nodes: int
+    ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        """Directed connector edges from one new node per source to its attachment node.
+
+        A source exactly on a road (connector 0) starts at its attachment node itself,
+        so no edge has length 0.  Returns the extra CSR entries and the start node of
+        each source.
+        """
+        on_road = conn < _EPS_M
+        start = np.where(on_road, src_nodes, -1)
+        off = np.flatnonzero(~on_road)
+        new = n_nodes + np.arange(len(off))
+        start[off] = new
+        return (new, src_nodes[off], conn[off]), start
+
+    # ------------------------------------------------------------------------- distances
+    def distances(
+        self,
+        sources_xy: Any,
+        targets_xy: Any,
+        *,
+        max_connector_m: float,
+        limit: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Road distance from each target to its nearest source.
+
+        One multi-source Dijkstra run on the graph with the attachment points added as
+        nodes, so points on one segment (two facilities, a village and a station) are
+        measured exactly.
+
+        Parameters
+        ----------
+        sources_xy, targets_xy
+            Points, shapes (m, 2) and (n, 2), ``(x, y)`` in the roads' CRS (m).
+        max_connector_m
+            Longest connector (m) from a point to the road.
+        limit
+            Stop searching beyond this road distance (m); farther targets get NaN.
+
+        Returns
+        -------
+        distance_m : ndarray of float, shape (n,)
+            Connector + path + connector (m); NaN where the target or every source is not
+            attached, no road path joins them, or the distance exceeds ``limit``.
+        source : ndarray of int, shape (n,)
+            Index (0-based, into ``sources_xy``) of the nearest source; -1 where NaN.
+        """
+        src = _as_xy(sources_xy, "sources")
+        tgt = _as_xy(targets_xy, "targets")
+        lim = np.inf if limit is None else _check_positive(limit, "limit", allow_zero=True)
+        dist = np.full(len(tgt), np.nan)
+        which = np.full(len(tgt), -1, dtype=np.int64)
+        sa = self.attach(src, max_connector_m=max_connector_m)
+        ta = self.attach(tgt, max_connector_m=max_connector_m)
+        if not sa.attached.any() or not ta.attached.any():
+            return dist, which
+        aug, (snode, tnode) = self._augment(sa, ta)
+        s_idx = np.flatnonzero(sa.attached)
+        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
+        csr = aug.csr(extra, len(extra[0]))
+        d, _, origin = dijkstra(csr, directed=True, indices=start, min_only=True,
+                                return_predecessors=True, limit=lim)
+        # the start node of each source -> its index (on-road sources share nodes: first)
+        owner = np.full(csr.shape[0], -1, dtype=np.int64)
+        owner[start[::-1]] = s_idx[::-1]
+        t_idx = np.flatnonzero(ta.attached)
+        tn = tnode[t_idx]
+        total = d[tn] + ta.connector_m[t_idx]
+        ok = np.isfinite(total) & (total <= lim)
+        dist[t_idx[ok]] = total[ok]
+        which[t_idx[ok]] = owner[origin[tn[ok]]]
+        return dist, which
+
+    def pair_distances(
+        self,
+        sources_xy: Any,
+        targets_xy: Any,
+        *,
+        max_connector_m: float,
+        limit: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every source–target pair within ``limit`` road metres.
+
+        Parameters
+        ----------
+        sources_xy, targets_xy
+            Points, shapes (m, 2) and (n, 2), ``(x, y)`` in the roads' CRS (m).
+        max_connector_m
+            Longest connector (m) from a point to the road.
+        limit
+            Largest road distance (m) to report.
+
+        Returns
+        -------
+        source, target : ndarray of int
+            0-based indices of the pairs.
+        distance_m : ndarray of float
+            Their road distances (m), all ``<= limit``.
+        """
+        src = _as_xy(sources_xy, "sources")
+        tgt = _as_xy(targets_xy, "targets")
+        lim = _check_positive(limit, "limit", allow_zero=True)
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        sa = self.attach(src, max_connector_m=max_connector_m)
+        ta = self.attach(tgt, max_connector_m=max_connector_m)
+        if not sa.attached.any() or not ta.attached.any():
+            return empty
+        aug, (snode, tnode) = self._augment(sa, ta)
+        s_idx = np.flatnonzero(sa.attached)
+        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
+        csr = aug.csr(extra, len(extra[0]))
+        t_idx = np.flatnonzero(ta.attached)
+        tn, tc = tnode[t_idx], ta.connector_m[t_idx]
+        chunk = max(1, _CHUNK_CELLS // max(csr.shape[0], 1))
+        out_s, out_t, out_d = [], [], []
+        for lo in range(0, len(start), chunk):
+            d = dijkstra(csr, directed=True, indices=start[lo:lo + chunk], limit=lim)
+            total = d[:, tn] + tc[None, :]
+            r, c = np.nonzero(total <= lim)
+            out_s.append(s_idx[lo + r])
+            out_t.append(t_idx[c])
+            out_d.append(total[r, c])
+        if not out_s:
+            return empty
+        return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
+
+    # ---------------------------------------------------------------------------- routes
+    def routes(
+        self, source_xy: Any, targets_xy: Any, *, max_connector_m: float
+    ) -> list[shapely.LineString | None]:
+        """Shortest road route from one source to each target.
+
+        Parameters
+        ----------
+        source_xy
+            The source point ``(x, y)`` in the roads' CRS (m).
+        targets_xy
+            Points, shape (n, 2), same CRS.
+        max_connector_m
+            Longest connector (m) from a point to the road.
+
+        Returns
+        -------
+        list of shapely.LineString or None
+            Per target, the route from the source to the target including both
+            connectors, in the roads' CRS; None when no route exists.  Its length equals
+            the road distance except at junctions merged from vertices up to 1 m apart,
+            where the line jumps between them (a jump is not counted in the distance).
+        """
+        src = _as_xy(np.asarray(source_xy, dtype=float).reshape(1, -1), "source")
+        tgt = _as_xy(targets_xy, "targets")
+        out: list[shapely.LineString | None] = [None] * len(tgt)
+        sa = self.attach(src, max_connector_m=max_connector_m)
+        ta = self.attach(tgt, max_connector_m=max_connector_m)
+        if not sa.attached[0] or not ta.attached.any():
+            return out
+        aug, (snode, tnode) = self._augment(sa, ta)
+        extra, start = self._source_entries(snode, sa.connector_m, aug.n_nodes)
+        csr = aug.csr(extra, len(extra[0]))
+        d, pred = dijkstra(csr, directed=True, indices=int(start[0]), return_predecessors=True)
+        # directed edge lookup: (a, b) -> coordinates from a to b
+        n = csr.shape[0]
+        key = np.concatenate([aug.u * n + aug.v, aug.v * n + aug.u])
+        exy = np.concatenate([aug.xy, aug.xy[:, [2, 3, 0, 1]]])
+        order = np.argsort(key)
+        key, exy = key[order], exy[order]
+        for k in np.flatnonzero(ta.attached):
+            node = int(tnode[k])
+            if not np.isfinite(d[node]):
+                continue
+            path = [node]
+            while path[-1] != start[0]:
+                path.append(int(pred[path[-1]]))
+            path = path[::-1]
+            if len(path) and start[0] >= aug.n_nodes:  # the connector edge is not a road
+                path = path[1:]
+            pts = [src[0], sa.point_xy[0]]
+            if len(path) > 1:
+                p = np.asarray(path)
+                pos = np.searchsorted(key, p[:-1] * n + p[1:])
+                seg = exy[pos]
+                pts.extend(seg.reshape(-1, 2))
+            pts.extend([ta.point_xy[k], tgt[k]])
+            line = np.asarray(pts)
+            keep = np.r_[True, (np.abs(np.diff(line, axis=0)) > 0).any(axis=1)]
+            line = line[keep]
+            if len(line) == 1:
+                line = np.vstack([line, line])
+            out[k] = shapely.LineString(line)
+        return out
+
+    # ---------------------------------------------------------------------------- report
+    def report(self, *, larger_tolerance_m: float = 20.0) -> dict[str, Any]:
+        """Connected parts and dangling ends, for ``geo-env check``.
+
+        Parameters
+        ----------
+        larger_tolerance_m
+            Report dangling line ends (ends joined to nothing) that lie within this
+            distance (m) of another line: a larger ``snap_tolerance_m`` would join them.
+
+        Returns
+        -------
+        dict
+            ``parts`` (number of connected parts), ``part_edges`` and ``part_length_m``
+            (per part, longest first), ``length_m``, ``nodes``, ``edges``,
+            ``snap_tolerance_m``, ``larger_tolerance_m`` and ``dangling_ends``: a list,
+            nearest gap first, of ``{"x", "y", "row", "gap_m", "joins_other_part"}`` —
+            coordinates in the roads' CRS (m), ``row`` the 1-based feature number of the
+            road the end belongs to, ``gap_m`` the distance to the nearest other line, and
+            whether joining it would connect two parts.
+        """
+        tol = _check_positive(larger_tolerance_m, "larger_tolerance_m")
+        csr = self.graph()
+        deg = np.diff(csr.indptr)
+        n_parts, lab = connected_components(csr, directed=False)
+        used = np.flatnonzero(np.bincount(lab[self.edge_u], minlength=n_parts) > 0)
+        edges = np.bincount(lab[self.edge_u], minlength=n_parts)[used]
+        length = np.bincount(lab[self.edge_u], weights=self.edge_length_m * self.edge_is_road,
+                             minlength=n_parts)[used]
+        order = np.argsort(-length, kind="stable")
+        dangling: list[dict[str, Any]] = []
+        end_ok = deg[self._end_node] == 1
+        en, erow, exy = self._end_node[end_ok], self._end_row[end_ok], self._end_xy[end_ok]
+        if len(en) and len(self._road_edges):
+            tree = shapely.STRtree(shapely.linestrings(
+                self.edge_xy[self._road_edges].reshape(-1, 2, 2)))
+            qi, ti = tree.query(shapely.points(exy), predicate="dwithin", distance=tol)
+            e = self._road_edges[ti]
+            other = (self.edge_row[e] != erow[qi]) & (self.edge_u[e] != en[qi]) \
+                & (self.edge_v[e] != en[qi])
+            qi, e = qi[other], e[other]
+            _, dd = _project(exy[qi], self.edge_xy[e, :2], self.edge_xy[e, 2:])
+            o = np.lexsort((dd, qi))
+            qi, e, dd = qi[o], e[o], dd[o]
+            first = _group_starts(qi)
+            for q, ee, g in zip(qi[first], e[first], dd[first]):
+                dangling.append({
+                    "x": float(exy[q, 0]), "y": float(exy[q, 1]), "row": int(erow[q]) + 1,
+                    "gap_m": float(g),
+                    "joins_other_part": bool(lab[en[q]] != lab[self.edge_u[ee]]),
+                })
+            dangling.sort(key=lambda r: r["gap_m"])
+        return {
+            "parts": int(len(used)),
+            "part_edges": [int(x) for x in edges[order]],
+            "part_length_m": [float(x) for x in length[order]],
+            "length_m": self.length_m,
+            "nodes": self.n_nodes,
+            "edges": self.n_edges,
+            "snap_tolerance_m": self.snap_tolerance_m,
+            "larger_tolerance_m": tol,
+            "dangling_ends": dangling,
+        }
+
+
+# --------------------------------------------------------------------------- District
+_CACHE: OrderedDict[tuple[Any, ...], RoadNetwork] = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def road_network(district: District) -> RoadNetwork:
+    """The road network of a District, built with its ``[layers.roads]`` options.
+
+    Built once per roads layer and options (the result is cached on a fingerprint of the
+    coordinates, so changed roads are rebuilt).
+
+    Raises
+    ------
+    ParameterError
+        The district has no roads layer.
+    """
+    roads = district.roads
+    if roads is None:
+        raise ParameterError(
+            "road distances need a roads layer",
+            hint="add [layers.roads] to the project file, or set [waste] metric = \"straight\"",
+        )
+    p = {**_road_defaults(), **(district.params.get("roads") or {})}
+    geoms, _ = _line_geometries(roads)
+    h = hashlib.sha1()
+    xy, idx = shapely.get_coordinates(geoms, return_index=True)
+    h.update(np.ascontiguousarray(xy).tobytes())
+    h.update(np.ascontiguousarray(idx).tobytes())
+    key = (h.hexdigest(), len(geoms), float(p["snap_tolerance_m"]), bool(p["node_crossings"]),
+           str(getattr(roads, "crs", None)))
+    net = _CACHE.get(key)
+    if net is None:
+        net = RoadNetwork.from_lines(roads, snap_tolerance_m=p["snap_tolerance_m"],
+                                     node_crossings=p["node_crossings"])
+        _CACHE[key] = net
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    return net
+
+
+def _road_defaults() -> dict[str, Any]:
+    from .standards import defaults
+
+    return defaults("roads")
+
+
+# ---------------------------------------------------------------------------- helpers
+def _line_geometries(roads: Any) -> tuple[np.ndarray, Any]:
+    """The road geometries as a shapely array (missing ones dropped), and their CRS."""
+    crs = getattr(roads, "crs", None)
+    if crs is not None and getattr(crs, "is_geographic", False):
+        raise CRSError("the roads are in a geographic CRS (degrees), not in metres",
+                       layer="roads", hint="reproject them to the working CRS first")
+    if hasattr(roads, "geometry"):
+        geoms = np.asarray(roads.geometry.values, dtype=object)
+    elif isinstance(roads, shapely.Geometry):
+        geoms = np.array([roads], dtype=object)
+    else:
+        geoms = np.asarray(list(roads) if not isinstance(roads, np.ndarray) else roads,
+                           dtype=object)
+    if geoms.ndim != 1:
+        geoms = geoms.reshape(-1)
+    missing = np.array([g is None for g in geoms], dtype=bool)
+    if missing.any():
+        geoms = geoms.copy()
+        geoms[missing] = shapely.LineString()
+    if len(geoms):
+        tid = shapely.get_type_id(geoms)
+        bad = ~np.isin(tid, (1, 2, 5)) & ~shapely.is_empty(geoms)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise GeometryTypeError(
+                f"roads must be lines; feature {row + 1} is a {geoms[row].geom_type}",
+                layer="roads", row=row + 1,
+                hint="give a line layer (LineString / MultiLineString) for [layers.roads]",
+            )
+    return geoms, crs
+
+
+def _as_xy(xy: Any, what: str) -> np.ndarray:
+    """Points as a float (n, 2) array; raise DataValueError if not finite."""
+    if hasattr(xy, "geometry") or (isinstance(xy, np.ndarray) and xy.dtype == object):
+        geoms = np.asarray(getattr(xy, "geometry", xy), dtype=object)
+        arr = shapely.get_coordinates(geoms)
+        if len(arr) != len(geoms):
+            raise GeometryTypeError(f"{what} must be single points")
+    else:
+        arr = np.asarray(xy, dtype=float)
+        if arr.size == 0:
+            arr = arr.reshape(0, 2)
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise DataValueError(f"{what} must be an (n, 2) array of x, y in metres, "
+                             f"not shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        row = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
+        raise DataValueError(f"{what} have coordinates that are not finite numbers",
+                             row=row + 1)
+    return arr
+
+
+def _check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = np.nan
+    if isinstance(value, bool) or not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise ParameterError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} "
+                             f"distance in metres, not {value!r}")
+    return v
+
+
+def _project(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest point of segments a–b to points p: parameter t in [0, 1] and distance (m)."""
+    ab = b - a
+    den = (ab * ab).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(den > 0, ((p - a) * ab).sum(axis=1) / den, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    q = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b, a + t[:, None] * ab))
+    return t, np.hypot(*(p - q).T) if len(p) else np.zeros(0)
+
+
+def _split_edges(
+    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
+    sp_edge: np.ndarray, sp_t: np.ndarray, sp_node: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+           tuple[np.ndarray, np.ndarray]]:
+    """Split straight edges at fractions ``sp_t`` (0 < t < 1) into pieces.
+
+    Returns the new edge list ``u, v, length, xy, original edge index`` (unsplit edges
+    kept as they are) and the node pairs of pieces shorter than ``_EPS_M`` (to merge).
+    """
+    n = len(u)
+    if not len(sp_edge):
+        return u, v, length, xy, np.arange(n), (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    split = np.zeros(n, dtype=bool)
+    split[sp_edge] = True
+    se = np.flatnonzero(split)
+    # boundary points of each split edge: its start, the split points, its end
+    b_edge = np.concatenate([se, sp_edge, se])
+    b_t = np.concatenate([np.zeros(len(se)), sp_t, np.ones(len(se))])
+    b_node = np.concatenate([u[se], sp_node, v[se]])
+    o = np.lexsort((b_t, b_edge))
+    b_edge, b_t, b_node = b_edge[o], b_t[o], b_node[o]
+    same = b_edge[1:] == b_edge[:-1]
+    e = b_edge[:-1][same]
+    t0, t1 = b_t[:-1][same], b_t[1:][same]
+    n0, n1 = b_node[:-1][same], b_node[1:][same]
+    a, d = xy[e, :2], xy[e, 2:] - xy[e, :2]
+    p0 = np.where(t0[:, None] <= 0, xy[e, :2], a + t0[:, None] * d)
+    p1 = np.where(t1[:, None] >= 1, xy[e, 2:], a + t1[:, None] * d)
+    plen = (t1 - t0) * length[e]
+    zero = plen < _EPS_M
+    keep = ~split
+    return (
+        np.concatenate([u[keep], n0[~zero]]),
+        np.concatenate([v[keep], n1[~zero]]),
+        np.concatenate([length[keep], plen[~zero]]),
+        np.concatenate([xy[keep], np.hstack([p0, p1])[~zero]]),
+        np.concatenate([np.flatnonzero(keep), e[~zero]]),
+        (n0[zero], n1[zero]),
+    )
+
+
+def _group_starts(*keys: np.ndarray) -> np.ndarray:
+    """True at the first element of each run of equal keys (arrays sorted by the keys)."""
+    n = len(keys[0])
+    start = np.ones(n, dtype=bool)
+    for k in keys:
+        start[1:] &= k[1:] == k[:-1]
+    start[1:] = ~start[1:]
+    return start
+
+
+def _merge_labels(
+    n: int, merges: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, int]:
+    """Node label after merging the given node pairs (union of all pairs)."""
+    a = np.concatenate([m[0] for m in merges]) if merges else np.zeros(0, np.int64)
+    b = np.concatenate([m[1] for m in merges]) if merges else np.zeros(0, np.int64)
+    if not len(a):
+        return np.arange(n), n
+    g = sp.coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
+    n_lab, label = connected_components(g, directed=False)
+    return label.astype(np.int64), int(n_lab)
+
+
+def _split_parallel(
+    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
+    row: np.ndarray, road: np.ndarray, node_xy: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """Make the graph simple: every edge parallel to a shorter one is split at its middle.
+
+    The CSR matrix holds one value per node pair, so a second road between the same two
+    junctions would otherwise be lost (points attaching to it could not be routed).
+    """
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    o = np.lexsort((length, hi, lo))
+    dup_sorted = ~_group_starts(lo[o], hi[o])
+    dup = o[dup_sorted]
+    if not len(dup):
+        return u, v, length, xy, row, road, node_xy
+    mid_xy = (xy[dup, :2] + xy[dup, 2:]) / 2
+    mid = len(node_xy) + np.arange(len(dup))
+    keep = np.ones(len(u), dtype=bool)
+    keep[dup] = False
+    half = length[dup] / 2
+    return (
+        np.concatenate([u[keep], u[dup], mid]),
+        np.concatenate([v[keep], mid, v[dup]]),
+        np.concatenate([length[keep], half, half]),
+        np.concatenate([xy[keep], np.hstack([xy[dup, :2], mid_xy]),
+                        np.hstack([mid_xy, xy[dup, 2:]])]),
+        np.concatenate([row[keep], row[dup], row[dup]]),
+        np.concatenate([road[keep], road[dup], road[dup]]),
+        np.concatenate([node_xy, mid_xy]),
+    )
