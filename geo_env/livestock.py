@@ -643,6 +643,12 @@ def _transfers(xy: np.ndarray, surplus: np.ndarray, spare: np.ndarray,
                          "distance_m": dist[i, j][keep], "pig_equivalents": x[keep]})
 
 
+def _remaining(surplus: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Surplus left after the moves; the LP's relative tolerance (1e-9) is not a surplus."""
+    rest = np.maximum(surplus - moved, 0.0)
+    return np.where(rest <= 1e-6 * np.maximum(surplus, 1.0), 0.0, rest)
+
+
 @dataclass
 class _Balance:
     villages: pd.DataFrame
@@ -691,7 +697,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
         "surplus_pig_equivalents": surplus, "spare_pig_equivalents": spare,
         "overloaded": pe > cap, "no_farmland": mu <= 0,
         "transfer_out_pig_equivalents": out_pe,
-        "remaining_surplus_pig_equivalents": np.maximum(surplus - out_pe, 0.0),
+        "remaining_surplus_pig_equivalents": _remaining(surplus, out_pe),
         "manure_destinations": dest,
         "limiting_nutrient": "nitrogen" if cap_n <= cap_p else "phosphorus",
         "farmland_source": source,
@@ -714,8 +720,8 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
     exported = pd.Series(cross["pig_equivalents"].to_numpy(),
                          index=tw[cross["from"].to_numpy()]).groupby(level=0).sum()
     tt["transfer_out_pig_equivalents"] = exported.reindex(tt.index).fillna(0.0)
-    tt["remaining_surplus_pig_equivalents"] = np.maximum(
-        tt["surplus_pig_equivalents"] - tt["transfer_out_pig_equivalents"], 0.0)
+    tt["remaining_surplus_pig_equivalents"] = _remaining(
+        tt["surplus_pig_equivalents"].to_numpy(), tt["transfer_out_pig_equivalents"].to_numpy())
     receivers = pd.Series([f"{names[t]}[{ids[t]}]" for t in cross["to"]],
                           index=tw[cross["from"].to_numpy()], dtype=object)
     tt["manure_destinations"] = [
