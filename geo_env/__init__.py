@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from .errors import GeoEnvError, GeoEnvWarning
 from .layers import read_layer
+from .livestock import livestock_check, manure_balance
 from .plan import Plan, analyze
 from .project import District, load_project
 from .sample import sample_district
@@ -23,7 +24,9 @@ __all__ = [
     "GeoEnvWarning",
     "Plan",
     "analyze",
+    "livestock_check",
     "load_project",
+    "manure_balance",
     "read_layer",
     "sample_district",
     "sewage_modes",

@@ -51,7 +51,7 @@ _BASE: dict[str, tuple[str, str]] = {
 }
 
 #: Modules whose ``LABELS`` dict extends the table (added as analyses land).
-_MODULES: tuple[str, ...] = ("sewage",)
+_MODULES: tuple[str, ...] = ("sewage", "livestock")
 
 
 @cache

@@ -56,9 +56,9 @@ class PlanPart:
 
 def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
     """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    from . import sewage
+    from . import livestock, sewage
 
-    return [("sewage", sewage.plan_part)]
+    return [("sewage", sewage.plan_part), ("livestock", livestock.plan_part)]
 
 
 @dataclass

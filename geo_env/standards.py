@@ -250,7 +250,113 @@ _SEWAGE: list[Parameter] = [
 # ---------------------------------------------------------------------------------------
 # [livestock]: livestock manure (畜禽粪污) — see livestock.py
 # ---------------------------------------------------------------------------------------
+_GUIDE = "农办牧〔2018〕1号《畜禽粪污土地承载力测算技术指南》"
+_UNCHECKED = (" [value as the guideline is commonly quoted; geo_env's research found no copy "
+              "of the guideline's own text to check it against: verify before official use]")
 _LIVESTOCK: list[Parameter] = [
+    # --- pig equivalents ---------------------------------------------------------------
+    _P("livestock", "factors", "guideline2018", "",
+       "'guideline2018': " + _GUIDE + ", 猪当量 (按存栏量折算: 100头猪相当于15头奶牛、30头肉牛、"
+       "250只羊、2500只家禽; per head on hand: dairy cow 6.667, beef cattle 3.333, sheep/goat "
+       "0.4, poultry 0.04 pig equivalents)" + _UNCHECKED + ". 'gb18596': GB 18596-2001"
+       "《畜禽养殖业污染物排放标准》1.2.2 (30只蛋鸡、60只肉鸡折算成1头猪, 1头奶牛折算成10头猪, "
+       "1头肉牛折算成5头猪; scale classes of 表1 are counted by stock, 以存栏数计); sheep 3:1 "
+       "is attributed to GB 18596-2001 (1.2.5) by secondary sources only, not verified; "
+       "generic poultry uses the layer ratio (geo_env choice: the larger factor)",
+       "猪当量折算系数", check=("guideline2018", "gb18596")),
+    _P("livestock", "head_is", "stock", "",
+       "GLOSSARY: head counts stock on hand (存栏) unless the project says annual output "
+       "(出栏); output is converted to stock by [livestock] cycle_days",
+       "头数口径", check=("stock", "output")),
+    _P("livestock", "cycle_days", {"pig": 180, "dairy_cow": 365, "beef_cattle": 365,
+                                   "sheep": 365, "layer": 365, "broiler": 45, "poultry": 45},
+       "days",
+       "geo_env estimate: stock = annual output × days on farm / 365. Days from the parameter "
+       "table '畜禽规模养殖场粪污产生量参数表' (附件4《畜禽养殖粪污产生量参数及计算公式》, a local "
+       "attachment whose issuer geo_env could not identify): 育肥猪 180 d, 肉鸡 45 d, 奶牛/肉牛/"
+       "蛋鸡/羊 365 d; generic poultry (家禽) given 45 d like meat birds (geo_env choice)",
+       "饲养周期（出栏折存栏）", check="mapping"),
+    # --- nutrients ---------------------------------------------------------------------
+    _P("livestock", "n_per_pig_equivalent_kg", 11.0, "kg N/year",
+       _GUIDE + ", 猪当量: 1个猪当量的氮排泄量为11 kg" + _UNCHECKED,
+       "每猪当量氮排泄量"),
+    _P("livestock", "p_per_pig_equivalent_kg", 1.65, "kg P/year",
+       _GUIDE + ", 猪当量: 1个猪当量的磷排泄量为1.65 kg" + _UNCHECKED,
+       "每猪当量磷排泄量"),
+    _P("livestock", "nutrient_retention", 0.65, "share",
+       "geo_env estimate: share of excreted N and P left after collection, storage and "
+       "treatment (the guideline's 养分留存率 depends on the manure process); 65 % is the "
+       "粪污肥料化还田率 used by 董心怡 et al. 2022 (农业工程学报 2022 年第 15 期, Hubei) in a "
+       "guideline-based assessment",
+       "粪污养分留存率", check="fraction"),
+    # --- crop uptake (土地承载力) -------------------------------------------------------
+    _P("livestock", "crop_yield_kg_per_mu", 400.0, "kg/mu",
+       "geo_env estimate: target yield of the reference crop (wheat), near the national "
+       "average wheat yield of about 5.7 t/ha (≈ 380 kg/mu) in recent statistical yearbooks; "
+       "set the district's own yield",
+       "参考作物产量"),
+    _P("livestock", "crop_n_per_100kg", 3.0, "kg N per 100 kg yield",
+       _GUIDE + ", 表1 不同植物形成100 kg产量需要吸收氮磷量推荐值: 小麦 N 3.0 kg" + _UNCHECKED,
+       "百千克产量需氮量"),
+    _P("livestock", "crop_p_per_100kg", 1.0, "kg P per 100 kg yield",
+       _GUIDE + ", 表1: 小麦 P 1.0 kg" + _UNCHECKED,
+       "百千克产量需磷量"),
+    _P("livestock", "fertilizer_share", 0.45, "share",
+       _GUIDE + ", 施肥供给养分占比: 35 % / 45 % / 55 % for soil N/P grades I / II / III; "
+       "45 % = grade II" + _UNCHECKED,
+       "施肥供给养分占比", check="fraction"),
+    _P("livestock", "manure_share", 0.5, "share",
+       _GUIDE + ", 粪肥占施肥比例 (set locally; 50 % is the guideline's worked value)"
+       + _UNCHECKED,
+       "粪肥占施肥比例", check="fraction"),
+    _P("livestock", "manure_n_utilisation", 0.30, "share",
+       _GUIDE + ", 粪肥氮素当季利用率 25 %–30 %; geo_env takes the upper end (less land "
+       "capacity, the cautious side)" + _UNCHECKED,
+       "粪肥氮当季利用率", check="fraction"),
+    _P("livestock", "manure_p_utilisation", 0.35, "share",
+       _GUIDE + ", 粪肥磷素当季利用率 30 %–35 %; geo_env takes the upper end" + _UNCHECKED,
+       "粪肥磷当季利用率", check="fraction"),
+    _P("livestock", "transport_distance_m", 5000.0, "m",
+       "geo_env estimate: straight-line distance between village anchors within which "
+       "surplus manure is offered to villages with spare land; liquid manure hauled by "
+       "tractor tanker is rarely worth more than a few kilometres. No standard sets it",
+       "粪肥外运距离"),
+    # --- setbacks ----------------------------------------------------------------------
+    _P("livestock", "residential_setback_m", 500.0, "m",
+       "HJ/T 81-2001《畜禽养殖业污染防治技术规范》3.2: 场界与禁建区域边界的最小距离不得小于500m "
+       "(禁建区域 of 3.1 include 城市和城镇居民区). The Ministry's reply of 2018 says village "
+       "settlements (村屯居民区) are not 3.1.2 areas and the distance is set by the EIA, with "
+       "this value as a reference",
+       "距居民点防护距离", check="nonnegative"),
+    _P("livestock", "residential_basis", "auto", "",
+       _MODEL + "; 'polygon': distance to the village polygons (0 inside: the polygons are "
+       "settlements); 'anchor': distance to the village anchors (for polygons that are whole "
+       "administrative territories, 村界, where every farm lies inside one); 'auto': "
+       "'polygon' when the village polygons cover less than half of their convex hull, "
+       "else 'anchor'",
+       "居民点距离口径", check=("auto", "polygon", "anchor")),
+    _P("livestock", "water_setback_m", 400.0, "m",
+       "HJ/T 81-2001 5 (畜禽粪便的贮存): 贮存设施的位置必须远离各类功能地表水体(距离不得小于400m); "
+       "geo_env applies it to the farm geometry, having no storage locations",
+       "距地表水体防护距离", check="nonnegative"),
+    # --- scale farms -------------------------------------------------------------------
+    _P("livestock", "scale_thresholds", {"pig": 500, "dairy_cow": 100, "beef_cattle": 200,
+                                         "layer": 20000, "broiler": 50000},
+       "head",
+       "第一次全国污染源普查 (2007) 农业源: 规模化养殖场 生猪≥500头(出栏)、奶牛≥100头(存栏)、"
+       "肉牛≥200头(出栏)、蛋鸡≥20000羽(存栏)、肉鸡≥50000羽(出栏); provinces set their own "
+       "(《畜禽规模养殖污染防治条例》 leaves the scale standard to them): override here. "
+       "Species without a threshold (sheep, generic poultry) compare their pig equivalents "
+       "with the pig threshold in pig equivalents, as GB 18596-2001 1.2.2 converts mixed "
+       "farms to pigs",
+       "规模养殖场标准", check="mapping"),
+    _P("livestock", "scale_threshold_basis", {"pig": "output", "dairy_cow": "stock",
+                                              "beef_cattle": "output", "layer": "stock",
+                                              "broiler": "output"},
+       "",
+       "第一次全国污染源普查 (2007): the basis (出栏 output / 存栏 stock) of each threshold "
+       "in scale_thresholds",
+       "规模标准口径", check="mapping"),
 ]
 
 # ---------------------------------------------------------------------------------------
