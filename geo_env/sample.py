@@ -31,7 +31,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -628,14 +628,17 @@ class _Roads:
         self.level: list[str] = []
         self.part: list[int] = []  # 0: the main network; 1: the cut-off forest roads
         self.join: list[str] = []
+        self.target: list[int] = []  # the line a branch starts from (-1: none)
         self.code: list[str] = []
 
-    def add(self, xy: np.ndarray, level: str, *, part: int = 0, join: str = "") -> int:
+    def add(self, xy: np.ndarray, level: str, *, part: int = 0, join: str = "",
+            target: int = -1) -> int:
         prefix = {"county": "X", "township": "Y", "village": "C"}[level]
         self.coords.append(np.asarray(xy, dtype=float))
         self.level.append(level)
         self.part.append(part)
         self.join.append(join)
+        self.target.append(target)
         self.code.append(f"{prefix}{sum(lv == level for lv in self.level):03d}")
         return len(self.coords) - 1
 
@@ -722,47 +725,103 @@ def _grow(roads: _Roads, rng: np.random.Generator, villages: gpd.GeoDataFrame,
         start = q + (p - q) / gap * rng.uniform(2.0, 8.0) if join == "short" else q
         xy = _wiggle(np.array([start, p]), rng, step_m=110.0, amp=0.05 + 0.05 * hill[v],
                      max_m=220.0)
-        new = roads.add(xy, level, join=join)
+        new = roads.add(xy, level, join=join, target=target)
         d_new = shapely.distance(shapely.points(seats[todo]), LineString(xy))
         closer = d_new < best
         best[closer], best_line[closer] = d_new[closer], new
 
 
-def _loops(roads: _Roads, rng: np.random.Generator, villages: gpd.GeoDataFrame,
-           avoid: Polygon) -> None:
-    """Close some loops: about one plain village in five gets a second road.
+class _Graph:
+    """The main network as a sparse graph, for the generator's own detour estimates.
 
-    The new road runs from the nearest point of another road (300–1500 m away) to the
-    village seat, where it shares the end vertex of the village's own road; it is skipped
-    if it would cross a road or ``avoid``.
+    Nodes are the distinct vertices of the main-network lines, edges their segments (m);
+    a branch that starts on a segment or short of its road gets an edge to that road's
+    nearest vertex.  (:mod:`geo_env.network` is the real thing; this rough copy keeps the
+    sample independent of it.)  Lines can be added one by one.
     """
+
+    def __init__(self, roads: _Roads) -> None:
+        self.node: dict[tuple[float, float], int] = {}
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.weights: list[float] = []
+        self._csr: Any = None
+        for i, part in enumerate(roads.part):
+            if part != 0:
+                continue
+            self.add_line(roads.coords[i])
+            t = roads.target[i]
+            if roads.join[i] in ("on_segment", "short") and t >= 0:
+                start = roads.coords[i][0]
+                near = roads.coords[t][int(np.argmin(np.hypot(*(roads.coords[t] - start).T)))]
+                self.add_line(np.array([start, near]))
+
+    def _id(self, xy: np.ndarray) -> int:
+        return self.node.setdefault((float(xy[0]), float(xy[1])), len(self.node))
+
+    def add_line(self, xy: np.ndarray) -> None:
+        ids = [self._id(p) for p in xy]
+        self.rows += ids[:-1]
+        self.cols += ids[1:]
+        self.weights += list(np.hypot(*np.diff(xy, axis=0).T) + 1e-3)
+        self._csr = None
+
+    def csr(self) -> Any:
+        from scipy.sparse import coo_matrix
+
+        if self._csr is None:
+            n = len(self.node)
+            r, c = np.array(self.rows), np.array(self.cols)
+            w = np.array(self.weights)
+            self._csr = coo_matrix((np.concatenate([w, w]), (np.concatenate([r, c]),
+                                   np.concatenate([c, r]))), shape=(n, n)).tocsr()
+        return self._csr
+
+
+def _shortcuts(roads: _Roads, rng: np.random.Generator, villages: gpd.GeoDataFrame,
+               avoid: Polygon, *, max_link_m: float = 2500.0, detour: float = 1.6) -> None:
+    """Link neighbouring village seats whose road route is a long detour (村村通).
+
+    Candidates are the edges of the relative neighbourhood graph of the seats of villages
+    with a road (each seat linked to the neighbours no third seat is closer to), up to
+    ``max_link_m`` long, most roundabout first.  A link is added when the road route
+    between its seats is still more than ``detour`` times the straight distance and the
+    link crosses no road and stays out of ``avoid``.  Links start and end at the seats,
+    which are vertices of the villages' own roads: noded.
+    """
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import Delaunay
+
     seats = villages[["seat_x", "seat_y"]].to_numpy()
-    lucky = (rng.random(len(villages)) < 0.22) & (villages["hilliness"].to_numpy() < 0.5)
-    names, probs = zip(*_JOINS)
-    for v in np.flatnonzero(lucky):
-        own = [i for i, xy in enumerate(roads.coords) if roads.part[i] == 0
-               and np.array_equal(xy[-1], seats[v])]
-        if not own:
+    graph = _Graph(roads)
+    at_seat = np.array([graph.node.get((float(x), float(y)), -1) for x, y in seats])
+    ids = np.flatnonzero(at_seat >= 0)  # seats at the end of a road
+    tri = Delaunay(seats[ids]).simplices
+    pairs = np.unique(np.sort(np.vstack([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]]), 1),
+                      axis=0)
+    a, b = ids[pairs[:, 0]], ids[pairs[:, 1]]
+    length = np.hypot(*(seats[a] - seats[b]).T)
+    # relative neighbourhood graph: no seat closer to both ends than they are to each other
+    to_a = np.hypot(*(seats[None, :, :] - seats[a][:, None, :]).transpose(2, 0, 1))
+    to_b = np.hypot(*(seats[None, :, :] - seats[b][:, None, :]).transpose(2, 0, 1))
+    third = np.maximum(to_a, to_b)
+    third[np.arange(len(a)), a] = np.inf
+    third[np.arange(len(a)), b] = np.inf
+    keep = (third.min(axis=1) >= length) & (length <= max_link_m)
+    a, b, length = a[keep], b[keep], length[keep]
+    route = dijkstra(graph.csr(), indices=at_seat[a])[np.arange(len(a)), at_seat[b]]
+    lines = list(roads.lines(0)[1])
+    for k in np.argsort(-(route / length), kind="stable"):
+        limit = detour * length[k]
+        if dijkstra(graph.csr(), indices=at_seat[a[k]], limit=limit)[at_seat[b[k]]] <= limit:
             continue
-        idx, lines = roads.lines(0)
-        keep = ~np.isin(idx, own)
-        idx, lines = idx[keep], lines[keep]
-        p = Point(seats[v])
-        d = shapely.distance(p, lines)
-        k = int(np.argmin(d))
-        if not 300.0 <= d[k] <= 1500.0:
-            continue
-        target = int(idx[k])
-        q = shapely.get_coordinates(lines[k].interpolate(lines[k].project(p)))[0]
-        xy = _wiggle(np.array([q, seats[v]]), rng, step_m=110.0, amp=0.05, max_m=200.0)
+        xy = _wiggle(seats[[a[k], b[k]]], rng, step_m=110.0, amp=0.04, max_m=150.0)
         link = LineString(xy)
-        others = roads.lines(0)[1]
-        if link.intersects(avoid) or shapely.crosses(link, others).any():
+        if link.intersects(avoid) or shapely.crosses(link, lines).any():
             continue
-        how = str(rng.choice(names, p=probs))
-        # keep loops clean: the short gaps belong to branch roads
-        join, _ = roads.join_at(target, q, "on_segment" if how == "short" else how)
-        roads.add(xy, "village", join=join)
+        roads.add(xy, "village", join="noded")
+        graph.add_line(xy)
+        lines.append(link)
 
 
 def _vertex_avoiding(roads: _Roads, p: np.ndarray, avoid: Polygon) -> tuple[int, np.ndarray]:
@@ -811,7 +870,6 @@ def _road_network(rng: np.random.Generator, villages: gpd.GeoDataFrame, district
     d_pool = shapely.distance(shapely.points(anchors[pool]), shapely.union_all(main))
     no_road = pool[np.argsort(-d_pool, kind="stable")][:2]
     _grow(roads, rng, villages, np.setdiff1d(pool, no_road), "village", avoid)
-    _loops(roads, rng, villages, avoid)
 
     # the cut-off piece: forest roads joining its three seats, nowhere near the network
     a, b, c = piece
@@ -822,6 +880,12 @@ def _road_network(rng: np.random.Generator, villages: gpd.GeoDataFrame, district
         line.interpolate(line.project(Point(seats[c]))))[0])
     roads.add(_wiggle(np.array([q, seats[c]]), rng, step_m=110.0, amp=0.08, max_m=220.0),
               "village", part=1, join="noded")
+
+    # shortcuts between neighbours, clear of the reservoir, the piece and the no-road villages
+    keep_out = shapely.union_all([
+        avoid, shapely.union_all(roads.lines(1)[1]).buffer(300.0),
+        shapely.multipoints(anchors[no_road]).buffer(1100.0)])
+    _shortcuts(roads, rng, villages, keep_out)
 
     roads.relabel_joins()
     gdf = gpd.GeoDataFrame(
