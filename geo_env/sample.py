@@ -592,7 +592,7 @@ def _villages(rng: np.random.Generator, boundary: Polygon, reservoir: Polygon) -
 
 
 # ------------------------------------------------------------------------------------------
-# roads: county roads through the seats, then village roads grown like a tree
+# roads: county roads through the seats, village roads grown like a tree, then shortcuts
 # ------------------------------------------------------------------------------------------
 # Waypoints: a township name (its seat, so roads meet there at a shared vertex) or km
 # offsets from CENTER.  County roads run past the district edge and are clipped to it.
@@ -839,6 +839,10 @@ def _vertex_avoiding(roads: _Roads, p: np.ndarray, avoid: Polygon) -> tuple[int,
 def _road_network(rng: np.random.Generator, villages: gpd.GeoDataFrame, district: Polygon,
                   reservoir: Polygon) -> tuple[gpd.GeoDataFrame, dict[str, list[str]]]:
     """The roads layer (EPSG:4548) and the ids of the villages it leaves unreachable.
+
+    County and township roads run through the township seats; every other village seat
+    gets a road branching from the nearest road (noded, a T-junction, or 2–8 m short, see
+    ``_JOINS``); then neighbouring seats whose road route is a long detour are linked.
 
     Returns ``(roads, {"no_road": [...], "cut_off": [...]})``: two or more hill villages
     with no road within 1 km of their anchor, and three hill villages served only by a
