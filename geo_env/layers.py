@@ -967,10 +967,10 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
                                  hint="fill in the township (乡镇/街道) of every village")
         out["township"] = out["township"].map(lambda v: " ".join(str(v).split()))
     if spec.kind == "livestock_farms":
-        empty = out["species"].isna() | (out["species"].astype(str).str.strip() == "")
-        if empty.any():
-            raise DataValueError("empty species", file=file, layer=label, column=src("species"),
-                                 row=format_rows(list(out.loc[empty, "_row"])))
+        from .livestock import parse_species  # the one list of species names
+
+        parse_species(out["species"], layer=label or spec.kind, column=src("species"), ids=out["id"],
+                      rows=out["_row"], file=file)
     if spec.kind == "sewage_plants":
         if "load_m3_per_day" not in out.columns:
             _warn(f"{file}: sewage plants have no load column; current load taken as 0 m³/d "

@@ -168,7 +168,8 @@ def _accepted_names() -> str:
 
 
 def parse_species(values: Iterable[object], *, layer: str = _LAYER, column: str = "species",
-                  ids: Iterable[object] | None = None) -> np.ndarray:
+                  ids: Iterable[object] | None = None, rows: Iterable[object] | None = None,
+                  file: str | None = None) -> np.ndarray:
     """Canonical species codes (:data:`SPECIES`) for English or Chinese names.
 
     Case, full-width characters, spaces, hyphens and underscores do not matter
@@ -177,8 +178,9 @@ def parse_species(values: Iterable[object], *, layer: str = _LAYER, column: str 
     Raises
     ------
     DataValueError
-        For an unknown or missing name, naming the row (1-based feature number; the feature's
-        id too when ``ids`` are given), the value and the accepted names.
+        For an unknown or missing name, naming the row (1-based feature number, or the
+        labels given as ``rows``; the feature's id too when ``ids`` are given), the value
+        and the accepted names.
     """
     vals = list(values)
     codes = np.array([_LOOKUP.get(_norm(v)) if not _isna(v) else None for v in vals],
@@ -186,12 +188,13 @@ def parse_species(values: Iterable[object], *, layer: str = _LAYER, column: str 
     bad = np.flatnonzero(pd.isna(codes))
     if len(bad):
         i = int(bad[0])
-        others = f" (rows with unknown species: {format_rows([int(b) + 1 for b in bad])})" \
+        labels = [int(b) + 1 for b in range(len(vals))] if rows is None else list(rows)
+        others = f" (rows with unknown species: {format_rows([labels[b] for b in bad])})" \
             if len(bad) > 1 else ""
         which = "" if ids is None else f" of farm {list(ids)[i]!r}"
         raise DataValueError(
             f"unknown species {vals[i]!r}{which}{others}",
-            layer=layer, column=column, row=i + 1,
+            file=file, layer=layer, column=column, row=labels[i],
             hint=f"use one of the accepted names — {_accepted_names()} ('牛' alone is "
                  "ambiguous: write 奶牛 or 肉牛)",
         )
