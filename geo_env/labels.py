@@ -22,6 +22,7 @@ _BASE: dict[str, tuple[str, str]] = {
     "population": ("人口（人）", "Population"),
     "households": ("户数（户）", "Households"),
     "farmland_mu": ("耕地面积（亩）", "Farmland (mu)"),
+    "settlement_area_ha": ("村庄建设用地（公顷）", "Settlement area (ha)"),
     "anchor_x": ("定位点X（米）", "Anchor X (m)"),
     "anchor_y": ("定位点Y（米）", "Anchor Y (m)"),
     "capacity_m3_per_day": ("设计规模（m³/d）", "Design capacity (m³/d)"),
@@ -122,7 +123,7 @@ _BRIEFING: dict[str, tuple[str, str]] = {
 }
 
 #: Modules whose ``LABELS`` dict extends the table (added as analyses land).
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("sewage", "livestock")
 
 
 @cache

@@ -59,7 +59,9 @@ class PlanPart:
 
 def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
     """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    return []
+    from . import livestock, sewage
+
+    return [("sewage", sewage.plan_part), ("livestock", livestock.plan_part)]
 
 
 @dataclass
