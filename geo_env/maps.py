@@ -710,6 +710,21 @@ def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
     farms = get("livestock_farms")
     if _present(farms):
         _farm_layers(b, _nonempty(farms), d.params.get("livestock", {}), lang)
+    # any other output layer an analysis adds (e.g. sewer routes): shown, switched off
+    handled = {"service_areas", "sewage_clusters", "proposed_transfer_stations", "sewage_plants",
+               "livestock_farms", "transfer_stations", "villages"}
+    for name, gdf in layers.items():
+        if name in handled or not _present(gdf):
+            continue
+        kinds = set(shapely.get_type_id(_nonempty(gdf).geometry.values).tolist())
+        if kinds and kinds <= {0, 4}:
+            _point_layer(b, name, gdf, lang, {"radius": 5, "color": "#ffffff", "weight": 1,
+                                              "fillColor": "#546e7a", "fillOpacity": 1})
+            b.layers[-1]["show"] = False
+        else:
+            _area_layer(b, name, gdf, lang, {"color": "#6d4c41", "weight": 1.6, "fillColor": "#bcaaa4",
+                                             "fillOpacity": 0.25}, show=False,
+                        interactive=kinds <= {1, 2, 3, 5, 6})
     if d.dem is not None:
         _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang)
 

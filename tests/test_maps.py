@@ -441,3 +441,14 @@ def test_large_districts_get_coarser_boundaries_without_gaps():
     areas = gpd.GeoSeries(rebuilt, crs=4326).to_crs(CRS)
     assert areas.area.sum() == pytest.approx(shapely.union_all(areas.values).area, rel=1e-6)
     assert areas.area.sum() == pytest.approx(box.area, rel=1e-4)
+
+
+def test_other_output_layers_are_shown_too():
+    plan = make_plan()
+    plan.layers["sewer_routes"] = gpd.GeoDataFrame(
+        {"village_id": ["V1"], "length_m": [1234.0]},
+        geometry=[shapely.LineString([(500_500, 3_400_500), (502_500, 3_402_500)])], crs=CRS)
+    data = data_of(page(plan))
+    spec = layer(data, "sewer_routes")
+    assert spec["kind"] == "lines" and spec["show"] is False
+    assert [f["key"] for f in data["tables"]["sewer_routes"]] == ["village_id", "length_m"]

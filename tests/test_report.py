@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import re
+
 import openpyxl
 import pytest
 
 from geo_env import report
+from geo_env.labels import label
 from geo_env.plan import analyze
 from geo_env.standards import PARAMETERS
 
@@ -49,9 +52,11 @@ def test_workbook_sheets_headers_and_formats(tmp_path):
     assert wb.sheetnames == ["乡镇督查考核汇总", "行政村明细", "规划新增转运站", "畜禽养殖场核查", "参数及依据"]
     ws = wb["乡镇督查考核汇总"]
     head = [c.value for c in ws[1]]
-    assert head[:4] == ["乡镇（街道）", "行政村数（个）", "人口（人）", "户数（户）"]
+    codes = ["township", "villages_count", "population", "households"]
+    assert head[:4] == [label(c, "zh") for c in codes]
+    assert all(re.search(r"[\u4e00-\u9fff]", h) for h in head)  # every header in Chinese
     assert ws.freeze_panes == "A2"
-    col = head.index("收运覆盖率（按人口）") + 1
+    col = head.index(label("coverage_rate_population", "zh")) + 1
     assert ws.cell(row=4, column=1).value == "合计"
     rate = ws.cell(row=4, column=col)
     assert rate.value == pytest.approx(1200 / 4500) and rate.number_format == "0.0%"
@@ -59,11 +64,9 @@ def test_workbook_sheets_headers_and_formats(tmp_path):
     v = wb["行政村明细"]
     vhead = [c.value for c in v[1]]
     assert vhead[:3] == ["编号", "名称", "乡镇（街道）"] and "定位点X（米）" not in vhead
-    modes = [r[vhead.index("sewage_mode")].value if "sewage_mode" in vhead else None
-             for r in v.iter_rows(min_row=2)]
-    assert modes[1] == "纳管（接入城镇污水管网）"
-    covered = [r[vhead.index("waste_covered") if "waste_covered" in vhead else -1].value
-               for r in v.iter_rows(min_row=2)]
+    modes = [r[vhead.index(label("sewage_mode"))].value for r in v.iter_rows(min_row=2)]
+    assert modes[1] == label("sewage_mode.connect") and modes[1] != "connect"
+    covered = [r[vhead.index(label("waste_covered"))].value for r in v.iter_rows(min_row=2)]
     assert covered[:3] == ["是", "是", "否"]
     farms = wb["畜禽养殖场核查"]
     fhead = [c.value for c in farms[1]]

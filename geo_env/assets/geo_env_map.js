@@ -415,7 +415,8 @@
   /* ---- controls ---- */
 
   function legendHtml(spec) {
-    var html = spec.legend.length > 1 ? '<div class="ge-legend-title">' + spec.name + '</div>' : '';
+    var titled = spec.legend.length > 1 || spec.legend[0].label !== spec.name;
+    var html = titled ? '<div class="ge-legend-title">' + spec.name + '</div>' : '';
     for (var i = 0; i < spec.legend.length; i++) {
       var e = spec.legend[i], sw;
       if (e.shape === 'line') { sw = '<i class="ge-sw ge-sw-line" style="border-top-color:' + e.color + '"></i>'; }
