@@ -3,31 +3,59 @@
 >>> import geo_env as ge
 >>> d = ge.sample_district()            # doctest: +SKIP
 >>> plan = ge.analyze(d)                # doctest: +SKIP
+
+The public names are imported lazily (on first use), so that ``import geo_env`` and
+``geo-env --help`` stay instant; ``from geo_env import X`` works as usual.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from .coverage import coverage_by_township, waste_coverage
-from .errors import GeoEnvError, GeoEnvWarning
-from .layers import read_layer
-from .plan import Plan, analyze
-from .project import District, load_project
-from .sample import sample_district
-from .siting import site_transfer_stations
+#: public name -> module that defines it
+_EXPORTS = {
+    "coverage_by_township": "coverage",
+    "waste_coverage": "coverage",
+    "GeoEnvError": "errors",
+    "GeoEnvWarning": "errors",
+    "read_layer": "layers",
+    "livestock_check": "livestock",
+    "manure_balance": "livestock",
+    "Plan": "plan",
+    "analyze": "plan",
+    "District": "project",
+    "load_project": "project",
+    "sample_district": "sample",
+    "sewage_modes": "sewage",
+    "site_transfer_stations": "siting",
+}
 
-__all__ = [
-    "__version__",
-    "District",
-    "GeoEnvError",
-    "GeoEnvWarning",
-    "Plan",
-    "analyze",
-    "coverage_by_township",
-    "load_project",
-    "read_layer",
-    "sample_district",
-    "site_transfer_stations",
-    "waste_coverage",
-]
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geo_env' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"geo_env.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .coverage import coverage_by_township, waste_coverage
+    from .errors import GeoEnvError, GeoEnvWarning
+    from .layers import read_layer
+    from .livestock import livestock_check, manure_balance
+    from .plan import Plan, analyze
+    from .project import District, load_project
+    from .sample import sample_district
+    from .sewage import sewage_modes
+    from .siting import site_transfer_stations

@@ -71,8 +71,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_rate_population_after": ("新增站点后覆盖率（按人口）",
                                        "Coverage after siting (population)"),
     # layers and tables
-    "service_areas": ("转运站服务范围", "Transfer station service areas"),
-    "proposed_transfer_stations": ("拟建转运站", "Proposed transfer stations"),
     "waste_townships": ("乡镇收运覆盖", "Collection coverage by township"),
     "uncovered_villages": ("未覆盖行政村", "Villages not covered"),
     "status": ("状态", "Status"),

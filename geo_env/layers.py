@@ -85,8 +85,8 @@ class LayerSpec:
 SPECS: dict[str, LayerSpec] = {
     "villages": LayerSpec(
         "villages", ("polygon", "point"), required=("township", "population"),
-        optional=("households", "farmland_mu", "anchor_x", "anchor_y", "level"),
-        numeric=("population", "households", "farmland_mu", "anchor_x", "anchor_y"),
+        optional=("households", "farmland_mu", "settlement_area_ha", "anchor_x", "anchor_y", "level"),
+        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "anchor_x", "anchor_y"),
         id_prefix="V",
     ),
     "village_points": LayerSpec("village_points", ("point",), id_prefix="VP"),
@@ -114,6 +114,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "population": ("population", "pop", "人口", "户籍人口", "常住人口", "人口数"),
     "households": ("households", "户数", "总户数"),
     "farmland_mu": ("farmland_mu", "耕地面积", "耕地亩数", "耕地"),
+    "settlement_area_ha": ("settlement_area_ha", "村庄建设用地", "建设用地面积", "居民点面积"),
     "capacity_m3_per_day": ("capacity_m3_per_day", "capacity", "设计规模", "处理规模", "规模"),
     "load_m3_per_day": ("load_m3_per_day", "load", "现状负荷", "实际处理量", "负荷"),
     "species": ("species", "畜种", "品种", "养殖种类"),
@@ -967,10 +968,10 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
                                  hint="fill in the township (乡镇/街道) of every village")
         out["township"] = out["township"].map(lambda v: " ".join(str(v).split()))
     if spec.kind == "livestock_farms":
-        empty = out["species"].isna() | (out["species"].astype(str).str.strip() == "")
-        if empty.any():
-            raise DataValueError("empty species", file=file, layer=label, column=src("species"),
-                                 row=format_rows(list(out.loc[empty, "_row"])))
+        from .livestock import parse_species  # the one list of species names
+
+        parse_species(out["species"], layer=label or spec.kind, column=src("species"), ids=out["id"],
+                      rows=out["_row"], file=file)
     if spec.kind == "sewage_plants":
         if "load_m3_per_day" not in out.columns:
             _warn(f"{file}: sewage plants have no load column; current load taken as 0 m³/d "

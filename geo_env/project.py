@@ -55,6 +55,9 @@ class District:
     dem_nodata
         A nodata value declared in the project (``[layers.dem] nodata``) that overrides the
         file's, or ``None``.
+    dem_crs
+        The DEM's CRS when the project declares it (``[layers.dem] crs``, for GeoTIFFs
+        without one), else ``None`` (the file's own CRS is used).
     params
         ``{"waste": {...}, "sewage": {...}, "livestock": {...}, "roads": {...},
         "villages": {...}}``: the project's settings merged over :mod:`geo_env.standards`.
@@ -78,6 +81,7 @@ class District:
     farmland: gpd.GeoDataFrame | None = None
     dem: Path | None = None
     dem_nodata: float | None = None
+    dem_crs: pyproj.CRS | None = None
     params: dict[str, dict[str, Any]] = field(default_factory=_default_params)
     lang: str = "zh"
     source: Path | None = None
@@ -270,7 +274,8 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
                 f"GCJ-02 or a wrong CRS)", DataWarning, stacklevel=4)
 
 
-def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame, file: Path) -> tuple[Path, float | None]:
+def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
+               file: Path) -> tuple[Path, float | None, pyproj.CRS | None]:
     import warnings
 
     import rasterio
@@ -289,7 +294,11 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame, fi
         raise InputFileNotFoundError(f"cannot be read as a raster: {exc}", file=path, layer="dem") from None
     if dem_crs is None and "crs" not in table:
         raise CRSError("the DEM has no CRS", file=path, layer="dem", hint='add crs = "EPSG:…" to [layers.dem]')
-    the_crs = pyproj.CRS.from_user_input(table.get("crs") or dem_crs.to_wkt())
+    try:
+        the_crs = pyproj.CRS.from_user_input(table.get("crs") or dem_crs.to_wkt())
+    except pyproj.exceptions.CRSError:
+        raise ProjectFileError(f"[layers.dem] crs = {table.get('crs')!r} is not a known CRS", file=file,
+                               hint='write it as "EPSG:4548"') from None
     vb = villages.geometry.to_crs(the_crs).total_bounds
     if vb[0] < bounds.left or vb[2] > bounds.right or vb[1] < bounds.bottom or vb[3] > bounds.top:
         warnings.warn(f"{path}: the DEM does not cover every village; elevations outside it are unknown",
@@ -297,7 +306,7 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame, fi
     nodata = table.get("nodata")
     if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))):
         raise ProjectFileError(f"[layers.dem] nodata must be a number, not {nodata!r}", file=file)
-    return path, (None if nodata is None else float(nodata))
+    return path, (None if nodata is None else float(nodata)), (the_crs if "crs" in table else None)
 
 
 def load_project(path: str | Path) -> District:
@@ -368,9 +377,9 @@ def load_project(path: str | Path) -> District:
                             layers.pop("village_points", None), working)
         layers["villages"] = villages
         _far_facilities(villages, layers)
-        dem = dem_nodata = None
+        dem = dem_nodata = dem_crs = None
         if "dem" in sections:
-            dem, dem_nodata = _check_dem(sections["dem"], base, villages, file)
+            dem, dem_nodata, dem_crs = _check_dem(sections["dem"], base, villages, file)
     messages: list[str] = []
     for w in caught:
         if issubclass(w.category, GeoEnvWarning):
@@ -381,6 +390,7 @@ def load_project(path: str | Path) -> District:
         crs=working,
         dem=dem,
         dem_nodata=dem_nodata,
+        dem_crs=dem_crs,
         params=params,
         lang=lang,
         basemap=basemap,

@@ -121,13 +121,244 @@ _WASTE = [
 # ---------------------------------------------------------------------------------------
 # [sewage]: rural domestic sewage (农村生活污水) — see sewage.py
 # ---------------------------------------------------------------------------------------
+_GBT51347 = "GB/T 51347-2019《农村生活污水处理工程技术标准》"
+_GUIDE = "住建部《农村生活污水处理项目建设与投资指南》"
+_PYSEWER = "pysewer (UFZ) default settings.yaml"
+_EST = "geo_env estimate (no verified source)"
 _SEWAGE: list[Parameter] = [
+    # --- flows --------------------------------------------------------------------------
+    _P("sewage", "water_use_l_per_capita_day", 80.0, "L/(person·d)",
+       _GBT51347 + " §4.1.2 and 条文说明 4.1.1: use local survey data or the regional "
+       "reference values of 表4.1.2; surveyed rural use ranges 5–150 L/(person·d); 80 is a "
+       "mid value — set the value of your region (a villages column "
+       "water_use_l_per_capita_day overrides it per village)",
+       "人均日用水量"),
+    _P("sewage", "sewage_coefficient", 0.6, "share of water use",
+       _GBT51347 + " 条文说明 4.1.2: sewage is generally 40 %–80 % of water use (lower "
+       "where grey water is reused, upper where drainage is complete); 0.6 is the middle",
+       "污水排放系数", check="fraction"),
+    _P("sewage", "peak_factor", 2.3, "",
+       _PYSEWER + " (peak_factor 2.3); used only to size connecting sewers",
+       "污水量变化系数"),
+    # --- sewer hydraulics and terrain ----------------------------------------------------
+    _P("sewage", "min_slope", 0.003, "m/m",
+       "GB 50014《室外排水设计规范》-2006 §4.2.10 (kept in GB 50014-2021): sewers of the "
+       "minimum diameter 300 mm have a minimum design slope of 0.003 (0.002 for plastic pipe)",
+       "管道最小坡度"),
+    _P("sewage", "min_trench_depth_m", 1.0, "m",
+       _EST + ": about 0.7 m of cover under roads plus a 300 mm pipe; pysewer uses "
+       "tmin = 0.25 m, too shallow for sewers laid along roads",
+       "最小埋深"),
+    _P("sewage", "max_trench_depth_m", 8.0, "m",
+       _PYSEWER + " (tmax = 8 m): deeper than this a lift (pump) station is placed",
+       "最大埋深"),
+    _P("sewage", "profile_step_m", 10.0, "m",
+       _PYSEWER + " (dx = 10 m): spacing of the elevation samples along a pipe route",
+       "高程剖面采样间距"),
+    _P("sewage", "manning_n", 0.013, "",
+       _PYSEWER + " (roughness 0.013): Manning roughness used to size sewers (half full)",
+       "管道粗糙系数"),
+    _P("sewage", "detour_factor", 1.3, "",
+       _EST + ": a sewer follows roads, which are longer than the straight line; road "
+       "circuity is commonly 1.2–1.4; used only where no road route is known",
+       "绕行系数"),
+    # --- decision rules ------------------------------------------------------------------
+    _P("sewage", "max_connect_distance_m", 5000.0, "m",
+       _EST + ": farther than this from a town plant (along the pipe route) a village is not "
+       "considered for connection",
+       "最大纳管距离"),
+    _P("sewage", "candidate_plants", 3, "",
+       _MODEL + "; the nearest plants (straight line) whose connection is costed per village",
+       "候选污水厂数"),
+    _P("sewage", "cluster_max_link_m", 1500.0, "m",
+       _MODEL + "; villages farther apart than this (straight line) never share a station",
+       "片区连接最大距离"),
+    _P("sewage", "protection_column", "source_protection", "",
+       _MODEL + "; the column of [layers.water] that marks drinking-water source "
+       "protection zones (true, 1 or a non-empty zone name such as 一级); household systems "
+       "are not allowed in them",
+       "水源保护区字段", check="str"),
+    _P("sewage", "dry_toilet_below_l_per_capita_day", 30.0, "L/(person·d)",
+       _EST + ": 宜水则水、宜旱则旱 — where water use is below this, household villages are "
+       "advised dry (double-urn) toilets rather than flush toilets with septic tanks",
+       "宜旱则旱用水阈值", check="nonnegative"),
+    # --- economics -----------------------------------------------------------------------
+    _P("sewage", "discount_rate", 0.08, "1/year",
+       "国家发展改革委、建设部《建设项目经济评价方法与参数》(第三版, 2006): social "
+       "discount rate 8 %",
+       "折现率", check="nonnegative"),
+    _P("sewage", "pipe_life_years", 30.0, "years", _EST + ": sewers and village networks",
+       "管网使用年限"),
+    _P("sewage", "station_life_years", 15.0, "years",
+       _EST + ": packaged treatment equipment", "处理站使用年限"),
+    _P("sewage", "pump_life_years", 15.0, "years", _EST + ": prefabricated lift stations",
+       "泵站使用年限"),
+    _P("sewage", "household_life_years", 15.0, "years", _EST + ": septic tanks and small "
+       "household units", "分户设施使用年限"),
+    _P("sewage", "sewer_cost_yuan_per_m", 400.0, "yuan/m",
+       _EST + ": a DN300 plastic sewer laid along a rural road incl. trench and surface "
+       "repair at shallow depth; larger diameters cost in proportion to the diameter",
+       "截污管单价（DN300）"),
+    _P("sewage", "sewer_depth_cost_yuan_per_m_per_m", 80.0, "yuan/m per m of depth",
+       _EST + ": extra excavation, shoring and backfill per metre of mean trench depth",
+       "管道埋深附加单价", check="nonnegative"),
+    _P("sewage", "pipe_om_share", 0.01, "share of capital per year",
+       _EST + ": yearly sewer maintenance (dredging, repairs) as a share of its capital cost",
+       "管网年维护费率", check="nonnegative"),
+    _P("sewage", "pump_station_capex_yuan", 150000.0, "yuan",
+       _EST + ": a small prefabricated lift station with its power supply",
+       "提升泵站造价"),
+    _P("sewage", "pump_station_om_yuan_per_year", 10000.0, "yuan/year",
+       _EST + ": power and maintenance of one small lift station", "提升泵站年运维费",
+       check="nonnegative"),
+    _P("sewage", "station_capex_yuan_per_m3_day", 20000.0, "yuan per m³/d",
+       _GUIDE + ": small packaged treatment units cost 11 000–39 000 yuan per m³/d of "
+       "capacity; 20 000 at the reference size below (geo_env's reading of that range)",
+       "村级处理站吨水投资"),
+    _P("sewage", "station_reference_m3_per_day", 20.0, "m³/d",
+       _MODEL + "; the size at which station_capex_yuan_per_m3_day applies",
+       "处理站参考规模"),
+    _P("sewage", "station_scale_exponent", 0.66, "",
+       "geo_env estimate from " + _GUIDE + ": 39 000 yuan per m³/d at 5 m³/d falling to "
+       "11 000 at 200 m³/d gives capital ∝ size^0.66 (economies of scale)",
+       "处理站规模指数", check="fraction"),
+    _P("sewage", "station_opex_yuan_per_m3", 1.5, "yuan/m³",
+       _EST + ": power, chemicals, sludge and visits of small village stations",
+       "村级处理站吨水运行费"),
+    _P("sewage", "plant_opex_yuan_per_m3", 1.0, "yuan/m³",
+       _EST + ": marginal treatment cost at a town plant", "城镇污水厂吨水处理费",
+       check="nonnegative"),
+    _P("sewage", "internal_pipe_cost_yuan_per_m", 300.0, "yuan/m",
+       _EST + ": DN200–300 collection pipes in village lanes", "村内管网单价"),
+    _P("sewage", "house_connection_yuan", 1500.0, "yuan/household",
+       _EST + ": household drain, inspection chamber and lateral", "户接管费用",
+       check="nonnegative"),
+    _P("sewage", "area_per_household_m2", 400.0, "m²/household",
+       _EST + ": settled area per household (plot, yard, lanes) for point villages",
+       "户均建设用地"),
+    _P("sewage", "max_area_per_household_m2", 1500.0, "m²/household",
+       _EST + ": a village polygon larger than households × this is mostly fields; the "
+       "settled area is capped at it", "户均用地上限"),
+    _P("sewage", "slope_cost_per_percent", 0.02, "share per % of slope",
+       _EST + ": village networks on slopes need drop manholes and deeper trenches: +2 % "
+       "of their cost per % of mean slope", "坡度管网附加系数", check="nonnegative"),
+    _P("sewage", "household_capex_yuan", 7000.0, "yuan/household",
+       _EST + ": a three-compartment septic tank with a small soil infiltration bed or "
+       "household unit", "分户设施造价"),
+    _P("sewage", "household_om_yuan_per_year", 200.0, "yuan/(household·year)",
+       _EST + ": desludging and upkeep", "分户设施年运维费", check="nonnegative"),
 ]
 
 # ---------------------------------------------------------------------------------------
 # [livestock]: livestock manure (畜禽粪污) — see livestock.py
 # ---------------------------------------------------------------------------------------
+_GUIDE = "农办牧〔2018〕1号《畜禽粪污土地承载力测算技术指南》"
+_UNCHECKED = (" [value as the guideline is commonly quoted; geo_env's research found no copy "
+              "of the guideline's own text to check it against: verify before official use]")
 _LIVESTOCK: list[Parameter] = [
+    # --- pig equivalents ---------------------------------------------------------------
+    _P("livestock", "factors", "guideline2018", "",
+       "'guideline2018': " + _GUIDE + ", 猪当量 (按存栏量折算: 100头猪相当于15头奶牛、30头肉牛、"
+       "250只羊、2500只家禽; per head on hand: dairy cow 6.667, beef cattle 3.333, sheep/goat "
+       "0.4, poultry 0.04 pig equivalents)" + _UNCHECKED + ". 'gb18596': GB 18596-2001"
+       "《畜禽养殖业污染物排放标准》1.2.2 (30只蛋鸡、60只肉鸡折算成1头猪, 1头奶牛折算成10头猪, "
+       "1头肉牛折算成5头猪; scale classes of 表1 are counted by stock, 以存栏数计); sheep 3:1 "
+       "is attributed to GB 18596-2001 (1.2.5) by secondary sources only, not verified; "
+       "generic poultry uses the layer ratio (geo_env choice: the larger factor)",
+       "猪当量折算系数", check=("guideline2018", "gb18596")),
+    _P("livestock", "head_is", "stock", "",
+       "GLOSSARY: head counts stock on hand (存栏) unless the project says annual output "
+       "(出栏); output is converted to stock by [livestock] cycle_days",
+       "头数口径", check=("stock", "output")),
+    _P("livestock", "cycle_days", {"pig": 180, "dairy_cow": 365, "beef_cattle": 365,
+                                   "sheep": 365, "layer": 365, "broiler": 45, "poultry": 45},
+       "days",
+       "geo_env estimate: stock = annual output × days on farm / 365. Days from the parameter "
+       "table '畜禽规模养殖场粪污产生量参数表' (附件4《畜禽养殖粪污产生量参数及计算公式》, a local "
+       "attachment whose issuer geo_env could not identify): 育肥猪 180 d, 肉鸡 45 d, 奶牛/肉牛/"
+       "蛋鸡/羊 365 d; generic poultry (家禽) given 45 d like meat birds (geo_env choice)",
+       "饲养周期（出栏折存栏）", check="mapping"),
+    # --- nutrients ---------------------------------------------------------------------
+    _P("livestock", "n_per_pig_equivalent_kg", 11.0, "kg N/year",
+       _GUIDE + ", 猪当量: 1个猪当量的氮排泄量为11 kg" + _UNCHECKED,
+       "每猪当量氮排泄量"),
+    _P("livestock", "p_per_pig_equivalent_kg", 1.65, "kg P/year",
+       _GUIDE + ", 猪当量: 1个猪当量的磷排泄量为1.65 kg" + _UNCHECKED,
+       "每猪当量磷排泄量"),
+    _P("livestock", "nutrient_retention", 0.65, "share",
+       "geo_env estimate: share of excreted N and P left after collection, storage and "
+       "treatment (the guideline's 养分留存率 depends on the manure process); 65 % is the "
+       "粪污肥料化还田率 used by 董心怡 et al. 2022 (农业工程学报 2022 年第 15 期, Hubei) in a "
+       "guideline-based assessment",
+       "粪污养分留存率", check="fraction"),
+    # --- crop uptake (土地承载力) -------------------------------------------------------
+    _P("livestock", "crop_yield_kg_per_mu", 400.0, "kg/mu",
+       "geo_env estimate: target yield of the reference crop (wheat), near the national "
+       "average wheat yield of about 5.7 t/ha (≈ 380 kg/mu) in recent statistical yearbooks; "
+       "set the district's own yield",
+       "参考作物产量"),
+    _P("livestock", "crop_n_per_100kg", 3.0, "kg N per 100 kg yield",
+       _GUIDE + ", 表1 不同植物形成100 kg产量需要吸收氮磷量推荐值: 小麦 N 3.0 kg" + _UNCHECKED,
+       "百千克产量需氮量"),
+    _P("livestock", "crop_p_per_100kg", 1.0, "kg P per 100 kg yield",
+       _GUIDE + ", 表1: 小麦 P 1.0 kg" + _UNCHECKED,
+       "百千克产量需磷量"),
+    _P("livestock", "fertilizer_share", 0.45, "share",
+       _GUIDE + ", 施肥供给养分占比: 35 % / 45 % / 55 % for soil N/P grades I / II / III; "
+       "45 % = grade II" + _UNCHECKED,
+       "施肥供给养分占比", check="fraction"),
+    _P("livestock", "manure_share", 0.5, "share",
+       _GUIDE + ", 粪肥占施肥比例 (set locally; 50 % is the guideline's worked value)"
+       + _UNCHECKED,
+       "粪肥占施肥比例", check="fraction"),
+    _P("livestock", "manure_n_utilisation", 0.30, "share",
+       _GUIDE + ", 粪肥氮素当季利用率 25 %–30 %; geo_env takes the upper end (less land "
+       "capacity, the cautious side)" + _UNCHECKED,
+       "粪肥氮当季利用率", check="fraction"),
+    _P("livestock", "manure_p_utilisation", 0.35, "share",
+       _GUIDE + ", 粪肥磷素当季利用率 30 %–35 %; geo_env takes the upper end" + _UNCHECKED,
+       "粪肥磷当季利用率", check="fraction"),
+    _P("livestock", "transport_distance_m", 5000.0, "m",
+       "geo_env estimate: straight-line distance between village anchors within which "
+       "surplus manure is offered to villages with spare land; liquid manure hauled by "
+       "tractor tanker is rarely worth more than a few kilometres. No standard sets it",
+       "粪肥外运距离"),
+    # --- setbacks ----------------------------------------------------------------------
+    _P("livestock", "residential_setback_m", 500.0, "m",
+       "HJ/T 81-2001《畜禽养殖业污染防治技术规范》3.2: 场界与禁建区域边界的最小距离不得小于500m "
+       "(禁建区域 of 3.1 include 城市和城镇居民区). The Ministry's reply of 2018 says village "
+       "settlements (村屯居民区) are not 3.1.2 areas and the distance is set by the EIA, with "
+       "this value as a reference",
+       "距居民点防护距离", check="nonnegative"),
+    _P("livestock", "residential_basis", "auto", "",
+       _MODEL + "; 'polygon': distance to the village polygons (0 inside: the polygons are "
+       "settlements); 'anchor': distance to the village anchors (for polygons that are whole "
+       "administrative territories, 村界, where every farm lies inside one); 'auto': "
+       "'polygon' when the village polygons cover less than half of their convex hull, "
+       "else 'anchor'",
+       "居民点距离口径", check=("auto", "polygon", "anchor")),
+    _P("livestock", "water_setback_m", 400.0, "m",
+       "HJ/T 81-2001 5 (畜禽粪便的贮存): 贮存设施的位置必须远离各类功能地表水体(距离不得小于400m); "
+       "geo_env applies it to the farm geometry, having no storage locations",
+       "距地表水体防护距离", check="nonnegative"),
+    # --- scale farms -------------------------------------------------------------------
+    _P("livestock", "scale_thresholds", {"pig": 500, "dairy_cow": 100, "beef_cattle": 200,
+                                         "layer": 20000, "broiler": 50000},
+       "head",
+       "第一次全国污染源普查 (2007) 农业源: 规模化养殖场 生猪≥500头(出栏)、奶牛≥100头(存栏)、"
+       "肉牛≥200头(出栏)、蛋鸡≥20000羽(存栏)、肉鸡≥50000羽(出栏); provinces set their own "
+       "(《畜禽规模养殖污染防治条例》 leaves the scale standard to them): override here. "
+       "Species without a threshold (sheep, generic poultry) compare their pig equivalents "
+       "with the pig threshold in pig equivalents, as GB 18596-2001 1.2.2 converts mixed "
+       "farms to pigs",
+       "规模养殖场标准", check="mapping"),
+    _P("livestock", "scale_threshold_basis", {"pig": "output", "dairy_cow": "stock",
+                                              "beef_cattle": "output", "layer": "stock",
+                                              "broiler": "output"},
+       "",
+       "第一次全国污染源普查 (2007): the basis (出栏 output / 存栏 stock) of each threshold "
+       "in scale_thresholds",
+       "规模标准口径", check="mapping"),
 ]
 
 # ---------------------------------------------------------------------------------------

@@ -110,3 +110,10 @@ def test_unexpected_errors_exit_1_without_traceback_unless_debug(tmp_path, monke
 def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "geo-env"
     assert exe.exists()
+
+
+def test_help_does_not_import_the_heavy_stack():
+    code = ("import sys\nfrom geo_env import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('geopandas', 'pandas', 'shapely', 'pyproj', 'rasterio') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip().splitlines()[-1] == "[]"

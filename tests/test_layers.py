@@ -378,3 +378,13 @@ def test_beijing_1954_zone_data_load_with_a_datum_warning(tmp_path):
     # the zone-prefixed eastings were understood: the village is where it should be (± the datum)
     truth = grid_villages().geometry.iloc[0].centroid
     assert d.villages.geometry.iloc[0].centroid.distance(truth) < 200
+
+
+def test_unknown_species_is_reported_with_the_file_row(tmp_path):
+    text = "编号,畜种,存栏量,经度,纬度\nF1,生猪,100,117.5,28.4\nF2,羊驼,5,117.51,28.41\n"
+    (tmp_path / "farms.csv").write_bytes(text.encode("gbk"))
+    with pytest.raises(DataValueError) as err:
+        read_layer(tmp_path / "farms.csv", kind="livestock_farms", columns={"id": "编号", "species": "畜种",
+                                                                          "head": "存栏量"})
+    msg = str(err.value)
+    assert "farms.csv" in msg and "column '畜种'" in msg and "row 3" in msg and "'羊驼'" in msg and "生猪" in msg

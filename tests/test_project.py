@@ -6,7 +6,7 @@ from shapely.geometry import Polygon
 
 from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import load_project
-from geo_env.errors import DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
+from geo_env.errors import CRSError, DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
 from geo_env.project import check_project, project_template
 
 
@@ -176,3 +176,32 @@ def test_check_reports_road_parts_and_dangling_ends(tmp_path):
     text = "\n".join(report.info)
     assert "2 connected part(s): 6.0 km, 5.0 km" in text
     assert "1 dangling end(s)" in text and "road row 2" in text and "gap 5.0 m (joins another part)" in text
+
+
+def _write_dem(path, crs=WORK, shift=0.0):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    x0, y0 = ORIGIN
+    data = np.arange(100 * 100, dtype="float32").reshape(100, 100)
+    with rasterio.open(path, "w", driver="GTiff", width=100, height=100, count=1, dtype="float32",
+                       crs=crs, transform=from_origin(x0 - 500 + shift, y0 + 6500, 70, 70)) as dst:
+        dst.write(data, 1)
+
+
+def test_dem_section(tmp_path):
+    path = write_project(tmp_path, stations=False, extra='\n[layers.dem]\npath = "dem.tif"\nnodata = -9999\n')
+    _write_dem(tmp_path / "dem.tif")
+    d = load_project(path)
+    assert d.dem.resolve() == (tmp_path / "dem.tif").resolve()
+    assert d.dem_nodata == -9999.0 and d.dem_crs is None
+    # a GeoTIFF without CRS needs the crs key, which then reaches the District
+    _write_dem(tmp_path / "dem.tif", crs=None)
+    with pytest.raises(CRSError, match=r"\[layers.dem\]"):
+        load_project(path)
+    path.write_text(path.read_text(encoding="utf-8") + 'crs = "EPSG:4548"\n', encoding="utf-8")
+    assert load_project(path).dem_crs.to_epsg() == 4548
+    # a DEM that misses the villages is named
+    _write_dem(tmp_path / "dem.tif", shift=20_000)
+    with pytest.warns(DataWarning, match="does not cover every village"):
+        load_project(path)

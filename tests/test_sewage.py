@@ -1,0 +1,448 @@
+"""sewage.py: hand cases, metamorphic relations, gravity/pump counting, capacity, clusters.
+
+Numbers are checked against hand computation, an independent per-sample Python loop
+(gravity), or relations that must hold whatever the data.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+
+import geo_env as ge
+from geo_env.errors import DataValueError, ParameterError
+from geo_env.sewage import MODES, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.standards import defaults
+
+CRS = pyproj.CRS("EPSG:4548")
+X0, Y0 = 500000.0, 3000000.0
+P = defaults("sewage")
+
+
+def villages(rows, *, polygons=False):
+    """rows: (x, y, population, households) with x, y in metres from (X0, Y0)."""
+    rows = np.asarray(rows, dtype=float).reshape(-1, 4)
+    pts = shapely.points(rows[:, :2] + [X0, Y0])
+    geom = shapely.buffer(pts, 150.0) if polygons else pts
+    return gpd.GeoDataFrame({
+        "id": [f"v{i}" for i in range(len(rows))],
+        "name": [f"村{i}" for i in range(len(rows))],
+        "township": ["甲镇" if i % 2 == 0 else "乙镇" for i in range(len(rows))],
+        "population": rows[:, 2].astype(int),
+        "households": rows[:, 3].astype(int),
+    }, geometry=geom, crs=CRS)
+
+
+def plants(rows):
+    """rows: (x, y, capacity, load)."""
+    rows = np.asarray(rows, dtype=float).reshape(-1, 4)
+    return gpd.GeoDataFrame({
+        "id": [f"P{i}" for i in range(len(rows))],
+        "name": [f"厂{i}" for i in range(len(rows))],
+        "capacity_m3_per_day": rows[:, 2],
+        "load_m3_per_day": rows[:, 3],
+    }, geometry=shapely.points(rows[:, :2] + [X0, Y0]), crs=CRS)
+
+
+def district(v, p=None, **kw):
+    return ge.District(name="测试区", crs=CRS, villages=v, sewage_plants=p, **kw)
+
+
+def write_dem(path, fn, *, size_m=12000.0, cell=30.0, origin=(-1000.0, -1000.0), nodata=None):
+    """A GeoTIFF whose cell centres hold fn(x, y) (x, y in metres from X0, Y0)."""
+    n = int(size_m / cell)
+    r, c = np.mgrid[0:n, 0:n]
+    x = origin[0] + (c + 0.5) * cell
+    y = origin[1] + size_m - (r + 0.5) * cell
+    z = fn(x, y).astype("float32")
+    t = Affine(cell, 0, X0 + origin[0], 0, -cell, Y0 + origin[1] + size_m)
+    prof = dict(driver="GTiff", width=n, height=n, count=1, dtype="float32", transform=t, crs="EPSG:4548")
+    if nodata is not None:
+        prof["nodata"] = nodata
+    with rasterio.open(path, "w", **prof) as dst:
+        dst.write(z, 1)
+    return path
+
+
+def naive_gravity(s, z, *, min_slope, min_depth, max_depth):
+    """Independent per-sample loop: lift stations and ∫depth ds / length of one profile."""
+    inv = z[0] - min_depth
+    pumps, integral, prev = 0, 0.0, min_depth
+    for k in range(1, len(s)):
+        ds = s[k] - s[k - 1]
+        inv = min(inv - min_slope * ds, z[k] - min_depth)
+        depth = z[k] - inv
+        if depth > max_depth and k < len(s) - 1:
+            pumps += 1
+            inv = z[k] - min_depth
+            depth = min_depth
+        integral += 0.5 * (prev + depth) * ds
+        prev = depth
+    return pumps, integral / (s[-1] - s[0])
+
+
+# ---------------------------------------------------------------------------------------
+# gravity and pumps on synthetic profiles with hand-computed answers
+# ---------------------------------------------------------------------------------------
+def test_uphill_profile_lift_stations_by_hand():
+    # ground rises 5 %, pipe falls 1 %: the trench deepens 0.6 m per 10 m step from 1 m;
+    # at step 6 it would be 4.6 m > 4 m → lift, restart at 1 m; lifts at 6, 12, …, 36.
+    s = np.arange(41) * 10.0
+    z = 0.05 * s
+    pumps, depth = gravity_sewer(np.zeros(41, int), s, z, min_slope=0.01, min_depth_m=1.0, max_depth_m=4.0)
+    assert pumps[0] == 6
+    # ∫depth: six cycles of 150 m·m (trapezoids 1→4 m plus the 4→1 m reset) + 88 m·m
+    assert depth[0] == pytest.approx((6 * 150 + 88) / 400)
+
+
+def test_flat_and_downhill_profiles_by_hand():
+    s = np.arange(501) * 10.0  # 5 km
+    # flat: 0.3 % deepens 0.03 m per step from 1 m; > 8 m first at step 234 → lifts 234, 468
+    pumps, _ = gravity_sewer(np.zeros(501, int), s, np.zeros(501), min_slope=0.003,
+                             min_depth_m=1.0, max_depth_m=8.0)
+    assert pumps[0] == 2
+    # downhill steeper than the minimum slope: the pipe follows the ground at 1 m
+    pumps, depth = gravity_sewer(np.zeros(501, int), s, 500 - 0.02 * s, min_slope=0.003,
+                                 min_depth_m=1.0, max_depth_m=8.0)
+    assert pumps[0] == 0 and depth[0] == pytest.approx(1.0)
+
+
+def test_gravity_vectorised_equals_the_naive_loop_on_random_profiles():
+    rng = np.random.default_rng(3)
+    lens = rng.integers(2, 300, 40)
+    idx = np.repeat(np.arange(40), lens)
+    s = np.concatenate([np.cumsum(np.r_[0, rng.uniform(5, 15, n - 1)]) for n in lens])
+    z = np.concatenate([np.cumsum(rng.normal(0.05, 0.8, n)) for n in lens])
+    pumps, depth = gravity_sewer(idx, s, z, min_slope=0.005, min_depth_m=1.0, max_depth_m=5.0,
+                                 chunk_cells=500)  # small chunks exercise the chunking
+    for k in range(40):
+        sel = idx == k
+        p_ref, d_ref = naive_gravity(s[sel], z[sel], min_slope=0.005, min_depth=1.0, max_depth=5.0)
+        assert pumps[k] == p_ref
+        assert depth[k] == pytest.approx(d_ref)
+
+
+def test_profile_gaps_are_filled_along_the_profile():
+    s = np.arange(5) * 10.0
+    full = gravity_sewer(np.zeros(5, int), s, np.array([10, 9, 8, 7, 6.0]), min_slope=0.003,
+                         min_depth_m=1.0, max_depth_m=8.0)
+    gap = gravity_sewer(np.zeros(5, int), s, np.array([np.nan, 9, np.nan, 7, np.nan]), min_slope=0.003,
+                        min_depth_m=1.0, max_depth_m=8.0)
+    # linear fill in the middle, nearest at the ends: 9, 9, 8, 7, 7
+    filled = gravity_sewer(np.zeros(5, int), s, np.array([9, 9, 8, 7, 7.0]), min_slope=0.003,
+                           min_depth_m=1.0, max_depth_m=8.0)
+    assert gap[1][0] == pytest.approx(filled[1][0])
+    assert gap[1][0] != pytest.approx(full[1][0])
+    # a profile with no elevation at all is flat ground: depth grows 0.03 m per 10 m
+    flat = gravity_sewer(np.zeros(5, int), s, np.full(5, np.nan), min_slope=0.003,
+                         min_depth_m=1.0, max_depth_m=8.0)
+    assert flat[1][0] == pytest.approx(1.0 + 0.5 * 0.003 * 40)
+
+
+def test_capital_recovery_factor_by_hand():
+    assert capital_recovery_factor(0.08, 30) == pytest.approx(0.08 * 1.08**30 / (1.08**30 - 1))
+    assert capital_recovery_factor(0.0, 20) == pytest.approx(0.05)
+
+
+# ---------------------------------------------------------------------------------------
+# hand cases
+# ---------------------------------------------------------------------------------------
+def test_village_beside_a_plant_with_spare_capacity_connects():
+    d = district(villages([(300, 0, 1000, 380)]), plants([(0, 0, 1000, 500)]))
+    sew = ge.sewage_modes(d)
+    row = sew.iloc[0]
+    assert row.sewage_mode == "connect"
+    assert row.sewage_plant_id == "P0"
+    assert row.pipe_length_m == pytest.approx(300 * P["detour_factor"])
+    assert row.pump_stations == 0
+    # flow = 1000 persons × 80 L × 0.6 = 48 m³/d
+    assert row.sewage_flow_m3_per_day == pytest.approx(1000 * 80 / 1000 * 0.6)
+    assert row.cost_connect_yuan_per_year < min(row.cost_centralized_yuan_per_year,
+                                                row.cost_household_yuan_per_year)
+    assert "厂0" in row.sewage_reason and "0.4 km" in row.sewage_reason
+    assert row.toilet_suggestion == "flush"
+
+
+def test_with_roads_the_sewer_follows_the_road_route():
+    # road: village (0, 500) → (0, 0) → plant (1000, 0); straight × 1.3 would be 1453 m
+    roads = gpd.GeoDataFrame({"name": ["乡道"]}, geometry=[shapely.LineString(
+        [(X0, Y0 + 500), (X0, Y0), (X0 + 1000, Y0)])], crs=CRS)
+    d = district(villages([(0, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
+    res = sewage_plan(d)
+    row = res.villages.iloc[0]
+    assert row.sewage_mode == "connect"
+    assert row.pipe_length_m == pytest.approx(1500.0)
+    route = res.routes.geometry.iloc[0]
+    assert route.length == pytest.approx(1500.0)
+    assert shapely.get_coordinates(route)[0] == pytest.approx([X0, Y0 + 500])  # flows village → plant
+    # a village the roads do not reach (beyond max_connector_m) falls back to straight × detour
+    # (2 km from the road; without the fallback the connection would be unknown, NaN)
+    far = district(villages([(-2000, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
+    row = ge.sewage_modes(far).iloc[0]
+    assert np.isfinite(row.cost_connect_yuan_per_year)
+    if row.sewage_mode == "connect":
+        assert row.pipe_length_m == pytest.approx(np.hypot(3000, 500) * P["detour_factor"])
+
+
+def test_small_remote_hamlet_uphill_gets_household(tmp_path):
+    # valley plant at (0, 0); the ground rises 4 % eastwards; hamlet 7 km east, 280 m up
+    dem = write_dem(tmp_path / "dem.tif", lambda x, y: 100 + 0.04 * np.maximum(x, 0))
+    v = villages([(7000, 0, 45, 17), (400, 0, 900, 340)])
+    d = district(v, plants([(0, 0, 1000, 500)]), dem=dem)
+    sew = ge.sewage_modes(d)
+    assert sew.sewage_mode.tolist() == ["household", "connect"]
+    assert sew.elevation_m.iloc[0] == pytest.approx(100 + 0.04 * 7000, abs=0.5)
+    assert np.isnan(sew.cost_connect_yuan_per_year.iloc[0])  # beyond 5 km: infeasible
+    assert "7.0 km" in sew.sewage_reason.iloc[0]
+    assert sew.toilet_suggestion.iloc[0] == "septic_tank"
+
+
+def test_village_below_its_plant_needs_lift_stations(tmp_path):
+    # the plant sits 2 km east and 60 m higher (3 % slope): pumps counted like the naive loop
+    dem = write_dem(tmp_path / "dem.tif", lambda x, y: 50 + 0.03 * np.clip(x, 0, 2000))
+    d = district(villages([(0, 0, 2000, 760)]), plants([(2000, 0, 5000, 0)]), dem=dem)
+    res = sewage_plan(d)
+    row = res.villages.iloc[0]
+    n = int(np.ceil(2000 * P["detour_factor"] / 10)) + 1
+    s = np.minimum(np.arange(n) * 10.0, 2600.0)
+    p_ref, _ = naive_gravity(s, 50 + 0.03 * s / 1.3, min_slope=0.003, min_depth=1.0, max_depth=8.0)
+    # along the 2.6 km route the ground rises 2.31 %: the trench deepens 2.61 m per 100 m
+    assert p_ref == 9
+    assert row.sewage_mode == "centralized"
+    assert f"纳管需{p_ref}座提升泵站" in row.sewage_reason
+    # the same layout on flat ground: 2.6 km at 0.3 % needs 1 lift, and connecting is cheaper
+    flat = sewage_plan(district(villages([(0, 0, 2000, 760)]), plants([(2000, 0, 5000, 0)]))).villages.iloc[0]
+    assert flat.cost_connect_yuan_per_year < row.cost_connect_yuan_per_year
+    assert "1座提升泵站" in flat.sewage_reason
+
+
+def test_source_protection_zone_forbids_household_systems():
+    v = villages([(7000, 0, 45, 17), (9000, 0, 45, 17)])
+    zone = gpd.GeoDataFrame({"source_protection": ["一级", ""]},
+                            geometry=[shapely.box(X0 + 6500, Y0 - 500, X0 + 7500, Y0 + 500),
+                                      shapely.box(X0 + 8500, Y0 - 500, X0 + 9500, Y0 + 500)], crs=CRS)
+    sew = ge.sewage_modes(district(v, water=zone))
+    assert sew.sewage_mode.tolist() == ["centralized", "household"]
+    assert np.isnan(sew.cost_household_yuan_per_year.iloc[0])
+    assert "水源保护区" in sew.sewage_reason.iloc[0]
+
+
+def test_two_villages_side_by_side_share_a_station_at_the_hand_computed_cost():
+    # two equal villages 200 m apart on flat ground, far from any plant
+    v = villages([(0, 0, 600, 230), (200, 0, 600, 230)])
+    res = sewage_plan(district(v))
+    sew = res.villages
+    assert sew.sewage_mode.tolist() == ["cluster", "cluster"]
+    assert sew.sewage_cluster_id.nunique() == 1
+    cl = res.clusters.iloc[0]
+    r = P["discount_rate"]
+    crf30, crf15 = capital_recovery_factor(r, 30), capital_recovery_factor(r, 15)
+    q = 2 * 600 * 0.08 * 0.6  # 57.6 m³/d
+    station = 20000 * 20 * (q / 20) ** 0.66 * crf15 + q * 365 * 1.5
+    internal = res.details["cost_internal_yuan_per_year"].sum()
+    # linking sewer: 200 m × 1.3, DN300, flat: depth 1 m → 1.78 m (0.3 % over 260 m), mean 1.39
+    link_len = 260.0
+    mean_depth = 1.0 + 0.5 * 0.003 * link_len
+    link = link_len * (400 + 80 * mean_depth) * (crf30 + 0.01)
+    assert cl.cost_yuan_per_year == pytest.approx(station + internal + link, rel=1e-3)
+    assert cl.villages_count == 2
+    assert sew.pipe_length_m.max() == pytest.approx(link_len)
+
+
+# ---------------------------------------------------------------------------------------
+# relations that hold whatever the data
+# ---------------------------------------------------------------------------------------
+def random_county(seed, n=40, n_plants=3, capacity=(5000, 0), size=8000.0):
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(30, 1500, n)
+    rows = np.column_stack([rng.uniform(0, size, n), rng.uniform(0, size, n), pop, np.ceil(pop / 2.6)])
+    prow = np.column_stack([rng.uniform(0, size, n_plants), rng.uniform(0, size, n_plants),
+                            np.full(n_plants, capacity[0]), np.full(n_plants, capacity[1])])
+    return villages(rows), plants(prow)
+
+
+@pytest.fixture(scope="module")
+def hilly_dem(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dem") / "hills.tif"
+    return write_dem(path, lambda x, y: 200 + 60 * np.sin(x / 1500) * np.cos(y / 1100) + 0.01 * x)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_village_gets_one_mode_and_a_reason_and_capacity_holds(seed, hilly_dem):
+    v, p = random_county(seed, capacity=(120, 60))  # scarce capacity: 60 m³/d spare each
+    res = sewage_plan(district(v, p, dem=hilly_dem))
+    sew = res.villages
+    assert sew.index.equals(v.index)
+    assert sew.sewage_mode.isin(MODES).all()
+    assert sew.sewage_reason.map(lambda t: isinstance(t, str) and len(t) > 5).all()
+    chosen = sew.apply(lambda r: r[f"cost_{r.sewage_mode}_yuan_per_year"], axis=1)
+    assert np.isfinite(chosen).all()
+    connected = sew[sew.sewage_mode == "connect"]
+    assert connected.sewage_plant_id.notna().all()
+    assert sew.loc[sew.sewage_mode != "connect", "sewage_plant_id"].isna().all()
+    flow = connected.groupby("sewage_plant_id").sewage_flow_m3_per_day.sum()
+    spare = (p.set_index("id").capacity_m3_per_day - p.set_index("id").load_m3_per_day)
+    assert (flow <= spare.reindex(flow.index) + 1e-9).all()
+    after = res.plants.set_index("id").load_after_m3_per_day
+    assert (after <= p.set_index("id").capacity_m3_per_day + 1e-9).all()
+    # a non-connect village's chosen cost is the cheapest of its feasible own options
+    own = sew[sew.sewage_mode.isin(["centralized", "household"])]
+    best = own[["cost_centralized_yuan_per_year", "cost_household_yuan_per_year"]].min(axis=1)
+    np.testing.assert_allclose(chosen[own.index], best)
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_every_cluster_is_cheaper_than_its_members_alone(seed, hilly_dem):
+    v, p = random_county(seed, n=50, n_plants=1, capacity=(10, 10))
+    res = sewage_plan(district(v, p, dem=hilly_dem), cluster_max_link_m=2500)
+    assert len(res.clusters) > 0
+    alone = res.details["cost_alone_yuan_per_year"]
+    sew = res.villages
+    for _, cl in res.clusters.iterrows():
+        members = sew.index[sew.sewage_cluster_id == cl.sewage_cluster_id]
+        assert len(members) == cl.villages_count >= 2
+        assert cl.cost_yuan_per_year < alone[members].sum()
+        assert (sew.loc[members, "cost_cluster_yuan_per_year"] < alone[members]).all()
+        assert sew.loc[members, "cost_cluster_yuan_per_year"].sum() == pytest.approx(cl.cost_yuan_per_year)
+
+
+def test_zero_spare_capacity_means_nobody_connects_to_that_plant():
+    v, _ = random_county(5, n=30)
+    p = plants([(2000, 2000, 800, 800), (6000, 6000, 800, 0), (4000, 4000, 500, 900)])
+    sew = ge.sewage_modes(district(v, p))
+    used = set(sew.sewage_plant_id.dropna())
+    assert "P0" not in used and "P2" not in used
+    assert "P1" in used  # the control plant with room does take villages
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(seed, hilly_dem):
+    v, p = random_county(seed, n=30, n_plants=2)
+    base = ge.sewage_modes(district(v, p, dem=hilly_dem))
+    conn = base[base.sewage_mode == "connect"]
+    assert len(conn) > 0
+    for idx, row in conn.head(4).iterrows():
+        j = int(row.sewage_plant_id[1:])
+        for frac in (0.3, 0.7):
+            p2 = p.copy()
+            a = np.array(p.geometry.iloc[j].coords[0])
+            b = np.array(v.geometry.loc[idx].coords[0])
+            p2.loc[p2.index[j], "geometry"] = shapely.Point(a + frac * (b - a))
+            moved = ge.sewage_modes(district(v, p2, dem=hilly_dem))
+            assert moved.loc[idx, "sewage_mode"] == "connect"
+            assert moved.loc[idx, "cost_connect_yuan_per_year"] <= row.cost_connect_yuan_per_year + 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_raising_the_sewer_unit_cost_never_increases_connections(seed, hilly_dem):
+    v, p = random_county(seed, n=40, n_plants=3)
+    d = district(v, p, dem=hilly_dem)
+    counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c).sewage_mode == "connect").sum())
+              for c in (100, 300, 600, 1200, 3000)]
+    assert counts == sorted(counts, reverse=True)
+    assert counts[0] > counts[-1]  # the sweep does move the mix
+
+
+def test_scarce_capacity_goes_to_the_largest_saving_per_m3():
+    # spare 50 m³/d: the near village (high saving per m³/d) connects, the far one cannot fit
+    v = villages([(300, 0, 800, 300), (600, 0, 800, 300)])
+    sew = ge.sewage_modes(district(v, plants([(0, 0, 100, 50)])))
+    assert sew.sewage_mode.iloc[0] == "connect"
+    assert sew.sewage_mode.iloc[1] != "connect"
+    assert "余量" in sew.sewage_reason.iloc[1]
+
+
+# ---------------------------------------------------------------------------------------
+# parameters, bad input, language, DEM nodata, plan integration
+# ---------------------------------------------------------------------------------------
+def test_overrides_are_validated():
+    d = district(villages([(0, 0, 100, 40)]))
+    with pytest.raises(ParameterError, match="sewer_cost_yuan_per_m"):
+        ge.sewage_modes(d, sewer_cost_per_m=500)
+    with pytest.raises(ParameterError, match="greater than 0"):
+        ge.sewage_modes(d, sewer_cost_yuan_per_m=-1)
+    with pytest.raises(ParameterError, match="max_trench_depth_m"):
+        ge.sewage_modes(d, max_trench_depth_m=0.5)
+
+
+def test_bad_population_names_the_row():
+    v = villages([(0, 0, 100, 40), (10, 0, 100, 40)])
+    v.loc[1, "population"] = -5
+    with pytest.raises(DataValueError, match="population") as err:
+        ge.sewage_modes(district(v))
+    assert err.value.row == 2
+
+
+def test_english_reasons_and_inputs_untouched():
+    v = villages([(300, 0, 1000, 380), (9000, 0, 30, 12)])
+    p = plants([(0, 0, 1000, 500)])
+    before = v.copy()
+    d = district(v, p, lang="en")
+    sew = ge.sewage_modes(d)
+    assert sew.sewage_reason.iloc[0].startswith("0.4 km of sewer to plant 厂0")
+    assert "household systems" in sew.sewage_reason.iloc[1]
+    assert v.equals(before)
+
+
+def test_dem_with_nodata_holes_and_fill_values(tmp_path):
+    def fn(x, y):
+        z = 100 + 0.01 * x
+        return np.where((x > 2900) & (x < 3300), -3.4028234663852886e38, z)  # undeclared fill
+    dem = write_dem(tmp_path / "holes.tif", fn)
+    v = villages([(3100, 0, 500, 190), (1000, 0, 500, 190)])
+    d = district(v, plants([(0, 0, 1000, 0)]), dem=dem)
+    with pytest.warns(ge.GeoEnvWarning, match="not elevations"):
+        sew = ge.sewage_modes(d)
+    assert np.isnan(sew.elevation_m.iloc[0])  # in the hole
+    assert sew.elevation_m.iloc[1] == pytest.approx(110.0, abs=0.01)
+    assert np.isfinite(sew.cost_connect_yuan_per_year).all()
+    # the project's nodata override declares the fill value: same answer, no warning
+    d2 = district(v, plants([(0, 0, 1000, 0)]), dem=dem, dem_nodata=-3.4028234663852886e38)
+    sew2 = ge.sewage_modes(d2)
+    np.testing.assert_allclose(sew2.cost_connect_yuan_per_year, sew.cost_connect_yuan_per_year)
+
+
+def test_analyze_adds_columns_layers_tables_and_summary(tmp_path):
+    v, p = random_county(7, n=25, n_plants=2, capacity=(300, 250))
+    plan = ge.analyze(district(v, p))
+    for col in ("sewage_mode", "sewage_plant_id", "sewage_cluster_id", "sewage_reason", "toilet_suggestion",
+                "cost_connect_yuan_per_year", "pump_stations", "elevation_m"):
+        assert col in plan.villages.columns
+    s = plan.summary["sewage"]
+    assert sum(s["by_mode"][m]["villages"] for m in MODES) == 25
+    assert sum(s["by_mode"][m]["population"] for m in MODES) == v.population.sum()
+    assert {pl["id"] for pl in s["plants"]} == {"P0", "P1"}
+    for pl in s["plants"]:
+        assert pl["load_after_m3_per_day"] <= pl["capacity_m3_per_day"] + 1e-9
+    table = plan.tables["sewage_by_township"]
+    total = table.set_index("township").loc["total"]
+    assert total["villages"] == 25
+    assert total[[f"{m}_villages" for m in MODES]].sum() == 25
+    assert "sewage_clusters" in plan.layers and "load_after_m3_per_day" in plan.layers["sewage_plants"]
+    written = plan.save(tmp_path / "out")
+    import pyogrio
+
+    names = [n for n, _ in pyogrio.list_layers(written[0])]
+    assert {"villages", "sewage_plants", "sewage_clusters", "sewer_routes"} <= set(names)
+
+
+def test_plan_saves_with_no_clusters_and_no_connections(tmp_path):
+    plan = ge.analyze(district(villages([(0, 0, 100, 40)])))
+    assert len(plan.layers["sewage_clusters"]) == 0 and len(plan.layers["sewer_routes"]) == 0
+    assert plan.summary["sewage"]["by_mode"]["household"]["villages"] == 1
+    plan.save(tmp_path / "out")
+
+
+def test_labels_cover_every_output_column_and_mode():
+    from geo_env.labels import label
+    from geo_env.sewage import _OUT_COLUMNS
+
+    for code in [*_OUT_COLUMNS, *MODES, "flush", "septic_tank", "dry", "sewage_clusters",
+                 "load_after_m3_per_day"]:
+        assert label(code, "zh") != code and label(code, "en") != code
+    assert label("connect", "zh") == "纳管" and label("household", "zh") == "联户分户"
