@@ -358,7 +358,16 @@ def _rates(tab: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def plan_part(district: District) -> Any:
-    """Waste coverage and transfer-station siting for :func:`geo_env.analyze`."""
+    """Waste coverage and transfer-station siting for :func:`geo_env.analyze`.
+
+    With the project's ``[waste]`` parameters: village columns ``station_id
+    station_distance_m distance_metric waste_covered waste_unreachable
+    proposed_station_id``; layers ``service_areas`` (existing and proposed stations,
+    ``status`` column) and ``proposed_transfer_stations``; tables ``waste_townships``
+    (coverage by township before and after siting) and ``uncovered_villages``; and the
+    ``waste`` block of summary.json (radius and its source, metric, counts and rates by
+    villages and by population, overall and by township, and the siting result).
+    """
     from .plan import PlanPart
     from .siting import _site
     from .standards import parameter
@@ -410,8 +419,6 @@ def plan_part(district: District) -> Any:
         layers={"service_areas": area_layer, "proposed_transfer_stations": sites},
         tables={
             "waste_townships": tab,
-            "proposed_stations": pd.DataFrame(sites.drop(columns="geometry")).assign(
-                x=sites.geometry.x if len(sites) else [], y=sites.geometry.y if len(sites) else []),
             "uncovered_villages": unc,
         },
         summary=summary,

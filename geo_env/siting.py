@@ -61,7 +61,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "covers_villages": ("新增覆盖村数（个）", "Villages newly covered"),
     "covers_population": ("新增覆盖人口（人）", "Population newly covered"),
     "candidate_id": ("候选点编号", "Candidate"),
-    "proposed_stations": ("拟建转运站", "Proposed stations"),
 }
 
 log = logging.getLogger(__name__)
