@@ -241,7 +241,9 @@ def _site(
     reachable = np.zeros(len(w), dtype=bool)
     reachable[pv_m] = True
     w_achievable = w_before + float(w[reachable].sum())
-    share = (lambda x: x / w_total) if w_total > 0 else (lambda x: float("nan"))
+
+    def share(x: float) -> float:
+        return x / w_total if w_total > 0 else float("nan")
 
     need = target * w_total - w_before
     if max_new is None:
@@ -387,7 +389,7 @@ def _pairs(
 
 
 def _reduce(
-    pc: np.ndarray, pv: np.ndarray, w: np.ndarray, n_cand: int
+    pc: np.ndarray, pv: np.ndarray, w: np.ndarray
 ) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
     """The shrunk coverage matrix (village groups × candidates), group weights, candidates.
 
@@ -436,7 +438,7 @@ def _solve(
 
     if not len(pc):
         return np.zeros(0, np.int64), True, {}
-    A, gw, cand = _reduce(pc, pv, w, n_cand)
+    A, gw, cand = _reduce(pc, pv, w)
     ng, nc = A.shape
     model = {"candidates": int(n_cand), "candidates_kept": int(nc),
              "villages_modelled": int(len(np.unique(pv))), "village_groups": int(ng)}

@@ -292,3 +292,14 @@ def test_analyze_and_cli_write_the_waste_outputs(tmp_path):
     vil = gpd.read_file(out / "plan.gpkg", layer="villages")
     assert {"station_id", "station_distance_m", "distance_metric", "waste_covered"} <= set(vil)
     assert int(vil["waste_covered"].sum()) == w["covered_villages"]
+    proposed = gpd.read_file(out / "plan.gpkg", layer="proposed_transfer_stations")
+    assert len(proposed) == w["siting"]["proposed_stations"] > 0
+    assert {"id", "rank", "covers_villages", "covers_population"} <= set(proposed)
+    import openpyxl
+
+    from geo_env.labels import label
+
+    sheets = openpyxl.load_workbook(out / "report.xlsx", read_only=True).sheetnames
+    for key in ("waste_townships", "uncovered_villages", "sheet.proposed_transfer_stations"):
+        assert label(key) in sheets
+    assert (out / "figures" / "waste_coverage.png").exists()
