@@ -164,7 +164,7 @@ def test_village_beside_a_plant_with_spare_capacity_connects():
     assert row.sewage_flow_m3_per_day == pytest.approx(1000 * 80 / 1000 * 0.6)
     assert row.cost_connect_yuan_per_year < min(row.cost_centralized_yuan_per_year,
                                                 row.cost_household_yuan_per_year)
-    assert "厂0" in row.sewage_reason and "0.4 km" in row.sewage_reason
+    assert row.sewage_reason.startswith("接入厂0（P0），管线0.4 km，全程重力流，纳管年费用比")
     assert row.toilet_suggestion == "flush"
 
 
@@ -223,7 +223,7 @@ def test_village_below_its_plant_needs_lift_stations(tmp_path):
 
 def test_source_protection_zone_forbids_household_systems():
     v = villages([(7000, 0, 45, 17), (9000, 0, 45, 17)])
-    zone = gpd.GeoDataFrame({"source_protection": ["一级", ""]},
+    zone = gpd.GeoDataFrame({"protection": ["一级", ""]},
                             geometry=[shapely.box(X0 + 6500, Y0 - 500, X0 + 7500, Y0 + 500),
                                       shapely.box(X0 + 8500, Y0 - 500, X0 + 9500, Y0 + 500)], crs=CRS)
     sew = ge.sewage_modes(district(v, water=zone))
@@ -233,33 +233,44 @@ def test_source_protection_zone_forbids_household_systems():
 
 
 def test_two_villages_side_by_side_share_a_station_at_the_hand_computed_cost():
-    # two equal villages 200 m apart on flat ground, far from any plant
-    v = villages([(0, 0, 600, 230), (200, 0, 600, 230)])
+    # two equal villages 200 m apart on flat ground, far from any plant; 450 residents each:
+    # one settlement cluster each (⌈450/500⌉), too large for household systems (> 200)
+    v = villages([(0, 0, 450, 170), (200, 0, 450, 170)])
     res = sewage_plan(district(v))
     sew = res.villages
     assert sew.sewage_mode.tolist() == ["cluster", "cluster"]
     assert sew.sewage_cluster_id.nunique() == 1
+    assert np.isnan(sew.cost_household_yuan_per_year).all()
     cl = res.clusters.iloc[0]
     r = P["discount_rate"]
     crf30, crf15 = capital_recovery_factor(r, 30), capital_recovery_factor(r, 15)
-    q = 2 * 600 * 0.08 * 0.6  # 57.6 m³/d
+    q = 2 * 450 * 0.08 * 0.6  # 43.2 m³/d
     station = 20000 * 20 * (q / 20) ** 0.66 * crf15 + q * 365 * 1.5
-    internal = res.details["cost_internal_yuan_per_year"].sum()
+    # lanes through 170 houses on 450 × 150 m² (a point village: no polygon to bound it)
+    lanes = 0.7124 * np.sqrt(170 * 450 * 150.0)
+    internal = 2 * (lanes * 300 + 170 * 1500) * (crf30 + 0.01)
+    assert res.details["village_network_m"].to_numpy() == pytest.approx([lanes, lanes])
+    assert (res.details["trunk_m"] == 0).all()
     # linking sewer: 200 m × 1.3, DN300, flat: depth 1 m → 1.78 m (0.3 % over 260 m), mean 1.39
     link_len = 260.0
     mean_depth = 1.0 + 0.5 * 0.003 * link_len
     link = link_len * (400 + 80 * mean_depth) * (crf30 + 0.01)
-    assert cl.cost_yuan_per_year == pytest.approx(station + internal + link, rel=1e-3)
+    assert cl.cost_yuan_per_year == pytest.approx(station + internal + link, rel=1e-9)
     assert cl.villages_count == 2
     assert sew.pipe_length_m.max() == pytest.approx(link_len)
+    # alone, each village would build its own station: the shared one is cheaper
+    alone = (lanes * 300 + 170 * 1500) * (crf30 + 0.01) + (
+        20000 * 20 * (q / 2 / 20) ** 0.66 * crf15 + q / 2 * 365 * 1.5)
+    assert sew.cost_centralized_yuan_per_year.to_numpy() == pytest.approx([alone, alone])
+    assert cl.cost_yuan_per_year < 2 * alone
 
 
 # ---------------------------------------------------------------------------------------
 # relations that hold whatever the data
 # ---------------------------------------------------------------------------------------
-def random_county(seed, n=40, n_plants=3, capacity=(5000, 0), size=8000.0):
+def random_county(seed, n=40, n_plants=3, capacity=(5000, 0), size=8000.0, pop=(30, 1500)):
     rng = np.random.default_rng(seed)
-    pop = rng.integers(30, 1500, n)
+    pop = rng.integers(pop[0], pop[1], n)
     rows = np.column_stack([rng.uniform(0, size, n), rng.uniform(0, size, n), pop, np.ceil(pop / 2.6)])
     prow = np.column_stack([rng.uniform(0, size, n_plants), rng.uniform(0, size, n_plants),
                             np.full(n_plants, capacity[0]), np.full(n_plants, capacity[1])])
@@ -298,7 +309,7 @@ def test_every_village_gets_one_mode_and_a_reason_and_capacity_holds(seed, hilly
 
 @pytest.mark.parametrize("seed", [0, 4])
 def test_every_cluster_is_cheaper_than_its_members_alone(seed, hilly_dem):
-    v, p = random_county(seed, n=50, n_plants=1, capacity=(10, 10))
+    v, p = random_county(seed, n=50, n_plants=1, capacity=(10, 10), pop=(30, 500))
     res = sewage_plan(district(v, p, dem=hilly_dem), cluster_max_link_m=2500)
     assert len(res.clusters) > 0
     alone = res.details["cost_alone_yuan_per_year"]
@@ -342,10 +353,11 @@ def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(s
 def test_raising_the_sewer_unit_cost_never_increases_connections(seed, hilly_dem):
     v, p = random_county(seed, n=40, n_plants=3)
     d = district(v, p, dem=hilly_dem)
-    counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c).sewage_mode == "connect").sum())
-              for c in (100, 300, 600, 1200, 3000)]
-    assert counts == sorted(counts, reverse=True)
-    assert counts[0] > counts[-1]  # the sweep does move the mix
+    for priority in (3000, 0):  # the priority rule does not depend on costs
+        counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c, connect_priority_distance_m=priority)
+                       .sewage_mode == "connect").sum()) for c in (100, 300, 600, 1200, 3000)]
+        assert counts == sorted(counts, reverse=True)
+    assert counts[0] > counts[-1]  # without the priority rule the sweep does move the mix
 
 
 def test_scarce_capacity_goes_to_the_largest_saving_per_m3():
@@ -384,7 +396,7 @@ def test_english_reasons_and_inputs_untouched():
     before = v.copy()
     d = district(v, p, lang="en")
     sew = ge.sewage_modes(d)
-    assert sew.sewage_reason.iloc[0].startswith("0.4 km of sewer to plant 厂0")
+    assert sew.sewage_reason.iloc[0].startswith("Connects to 厂0 (P0): 0.4 km of sewer, gravity all the way;")
     assert "household systems" in sew.sewage_reason.iloc[1]
     assert v.equals(before)
 
