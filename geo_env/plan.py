@@ -13,13 +13,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from . import _io
 from .project import District
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["Plan", "PlanPart", "analyze"]
 
@@ -88,11 +91,39 @@ class Plan:
     summary: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
 
-    def save(self, out_dir: str | Path, *, progress: Callable[[str], None] | None = None) -> list[Path]:
+    def save(
+        self,
+        out_dir: str | Path,
+        *,
+        progress: Callable[[str], None] | None = None,
+        lang: str | None = None,
+        basemap: str | None = None,
+    ) -> list[Path]:
         """Write the output folder and return the files written.
 
-        Every file is written atomically (temporary file, then rename).
+        ``plan.gpkg``, ``summary.json``, ``report.xlsx``, ``plan_map.html`` and
+        ``figures/*.png`` (the figures of the analyses present).  Every file is written
+        atomically (temporary file, then rename).
+
+        Parameters
+        ----------
+        out_dir
+            The output folder (created if missing).
+        progress
+            Called with the name of each file before it is written (the CLI shows it).
+        lang
+            ``"zh"`` or ``"en"`` for the report, map and figures; default: the district's.
+        basemap
+            Basemap of the HTML map (see :data:`geo_env.maps.BASEMAPS`); default: the
+            district's setting, else ``"none"``.
+
+        Raises
+        ------
+        geo_env.figures.FontNotFoundError
+            When no CJK font is installed (after every other file has been written).
         """
+        from . import figures, maps, report
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written: list[Path] = []
@@ -107,7 +138,24 @@ class Plan:
         step("summary.json")
         written.append(_io.write_text(out / "summary.json", json.dumps(
             _jsonable(self.summary), ensure_ascii=False, indent=2) + "\n"))
+        step("report.xlsx")
+        written.append(report.write_report(self, out / "report.xlsx", lang=lang))
+        step("plan_map.html")
+        written.append(maps.save_map(self.map(lang=lang, basemap=basemap), out / "plan_map.html"))
+        step("figures")
+        written.extend(figures.write_figures(self, out / "figures", lang=lang))
         return written
+
+    def map(self, *, lang: str | None = None, basemap: str | None = None) -> folium.Map:
+        """The interactive plan map (a :class:`folium.Map`; displays inline in Jupyter).
+
+        See :func:`geo_env.maps.plan_map`: offline (Leaflet inlined), every layer the plan
+        holds, labels in ``lang`` (default: the district's), ``basemap`` one of
+        ``none | osm | tianditu | amap`` (default: the district's setting, else none).
+        """
+        from .maps import plan_map
+
+        return plan_map(self, lang=lang, basemap=basemap)
 
     def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The layers of ``plan.gpkg`` in writing order."""

@@ -1,0 +1,420 @@
+"""Static briefing maps for print: A4 landscape PNGs with a CJK font.
+
+:func:`write_figures` draws, for the analyses a plan holds,
+
+* ``waste_coverage.png`` — villages by collection coverage, stations, proposed stations;
+* ``sewage_modes.png`` — villages by sewage mode, plants, shared-station clusters;
+* ``livestock.png`` — farms by setback check with their setback rings, water,
+  no-farming zones;
+
+each with a Chinese (or English) title and legend, township labels, a scale bar, a north
+arrow and a footer with the CRS.  Text is set in a CJK font found on the system
+(:func:`cjk_font`); when none exists the figures are not drawn and
+:class:`~geo_env.errors.GeoEnvError` says which font package to install — never
+boxes in place of characters.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.patheffects import withStroke
+
+from . import _io
+from .errors import GeoEnvError
+from .labels import label
+from .maps import (COLORS, FARM_CLASSES, SEWAGE_MODES, WASTE_CLASSES, farm_class, sewage_class,
+                   township_areas, waste_class)
+
+if TYPE_CHECKING:
+    from .plan import Plan
+
+__all__ = ["A4_LANDSCAPE_IN", "DPI", "FIGURES", "cjk_font", "write_figures", "draw_figure",
+           "FontNotFoundError"]
+
+log = logging.getLogger(__name__)
+
+#: A4 landscape in inches (297 × 210 mm).
+A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
+#: Print resolution (dots per inch).
+DPI = 200
+
+#: Families tried first, in order; any other installed font with CJK glyphs follows.
+PREFERRED_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Microsoft YaHei",
+                 "SimHei", "PingFang SC", "Hiragino Sans GB", "WenQuanYi Zen Hei",
+                 "WenQuanYi Micro Hei", "Noto Sans CJK JP", "Source Han Sans CN")
+#: Characters a CJK font must have (common in every figure).
+_PROBE = "行政村乡镇覆盖率污水处理养殖场图例比例尺北"
+
+FONT_HINT = ("install a CJK font: on Debian/Ubuntu `sudo apt-get install fonts-noto-cjk`, "
+             "on Fedora `sudo dnf install google-noto-sans-cjk-fonts`; on Windows Microsoft "
+             "YaHei or SimHei are present by default")
+
+
+class FontNotFoundError(GeoEnvError, LookupError):
+    """No installed font can draw the figures' Chinese text."""
+
+
+def _has_glyphs(path: str, text: str, index: int = 0) -> bool:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        try:
+            font = FT2Font(path, face_index=index)
+        except TypeError:  # matplotlib < 3.10 reads the first face of a collection only
+            font = FT2Font(path)
+    except Exception:  # unreadable font file: not a candidate
+        return False
+    return all(font.get_char_index(ord(c)) != 0 for c in text)
+
+
+def _find_cjk(entries: Sequence[Any]) -> str | None:
+    by_name: dict[str, Any] = {}
+    for e in entries:
+        by_name.setdefault(e.name, e)
+    for name in PREFERRED_CJK:
+        e = by_name.get(name)
+        if e is not None and _has_glyphs(e.fname, _PROBE, getattr(e, "index", 0)):
+            return name
+    for name, e in sorted(by_name.items()):
+        if _has_glyphs(e.fname, _PROBE, getattr(e, "index", 0)):
+            return name
+    return None
+
+
+@cache
+def cjk_font() -> str:
+    """The family name of an installed font that draws Chinese text.
+
+    Looks among matplotlib's known fonts, preferring :data:`PREFERRED_CJK`; when none
+    has the glyphs, adds the system's font files matplotlib has not seen yet (a font
+    installed after matplotlib built its cache) and looks again.
+
+    Raises
+    ------
+    FontNotFoundError
+        When no installed font has Chinese glyphs (the message says what to install).
+    """
+    name = _find_cjk(font_manager.fontManager.ttflist)
+    if name is None:
+        known = {e.fname for e in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except Exception:  # a broken font file is skipped, not fatal
+                    log.debug("cannot read font %s", path)
+        name = _find_cjk(font_manager.fontManager.ttflist)
+    if name is None:
+        raise FontNotFoundError("no installed font has Chinese characters, so the figures "
+                                "cannot be drawn without empty boxes", hint=FONT_HINT)
+    log.debug("CJK font: %s", name)
+    return name
+
+
+# --------------------------------------------------------------------------------------
+# map furniture
+# --------------------------------------------------------------------------------------
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 × 10^k m) of about a fifth of ``span_m``."""
+    target = max(span_m / 5, 1e-9)
+    exp = math.floor(math.log10(target))
+    for mult in (5, 2, 1):
+        if mult * 10 ** exp <= target:
+            return float(mult * 10 ** exp)
+    return float(10 ** exp)
+
+
+def _scale_bar(ax: Any, lang: str) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = nice_length(x1 - x0)
+    h = (y1 - y0) * 0.008
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
+    ax.add_patch(Rectangle((bx - (x1 - x0) * 0.015, by - (y1 - y0) * 0.02),
+                           length + (x1 - x0) * 0.06, (y1 - y0) * 0.075, facecolor="white",
+                           edgecolor="none", alpha=0.85, zorder=19))
+    for k in range(4):
+        ax.add_patch(Rectangle((bx + k * length / 4, by), length / 4, h,
+                               facecolor="black" if k % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6, zorder=20))
+    unit_km = length >= 1000
+    fmt = (lambda v: f"{v / 1000:g}") if unit_km else (lambda v: f"{v:g}")
+    for v in (0, length / 2, length):
+        ax.text(bx + v, by + h * 1.8, fmt(v), ha="center", va="bottom", fontsize=7.5, zorder=20)
+    ax.text(bx + length + (x1 - x0) * 0.01, by + h / 2, "km" if unit_km else "m", ha="left",
+            va="center", fontsize=7.5, zorder=20)
+
+
+def _north_arrow(ax: Any, lang: str) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    cx, top = x1 - w * 0.05, y1 - h * 0.05
+    ln = h * 0.07
+    ax.add_patch(FancyArrow(cx, top - ln, 0, ln, width=w * 0.004, head_width=w * 0.022,
+                            head_length=ln * 0.45, length_includes_head=True, color="black",
+                            zorder=20))
+    ax.text(cx, top - ln * 1.12, label("north", lang), ha="center", va="top", fontsize=11,
+            fontweight="bold", zorder=20)
+
+
+def _boundaries(ax: Any, villages: gpd.GeoDataFrame, lang: str) -> None:
+    if not len(villages):
+        return
+    areas = township_areas(villages)
+    is_points = (shapely.get_type_id(villages.geometry.values) == 0).all()
+    if not is_points:
+        areas.boundary.plot(ax=ax, color="#37474f", linewidth=0.9, linestyle=(0, (5, 2.5)), zorder=6)
+        outline = shapely.union_all(areas.geometry.values)
+        gpd.GeoSeries([outline], crs=villages.crs).boundary.plot(ax=ax, color="#1c2833",
+                                                                 linewidth=1.8, zorder=7)
+    halo = [withStroke(linewidth=2.6, foreground="white")]
+    for town, pt in zip(areas.index, areas["label_point"]):
+        ax.text(pt.x, pt.y, str(town), ha="center", va="center", fontsize=10, fontweight="bold",
+                color="#263238", path_effects=halo, zorder=15)
+
+
+def _villages(ax: Any, villages: gpd.GeoDataFrame, colors: Sequence[str]) -> None:
+    if not len(villages):
+        return
+    if (shapely.get_type_id(villages.geometry.values) == 0).all():
+        villages.plot(ax=ax, color=list(colors), markersize=14, edgecolor="white", linewidth=0.4,
+                      zorder=3)
+    else:
+        villages.plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.3, zorder=3)
+
+
+def _points(ax: Any, gdf: gpd.GeoDataFrame | None, **style: Any) -> bool:
+    if gdf is None or not len(gdf):
+        return False
+    gdf.plot(ax=ax, zorder=10, **style)
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------
+def _layer(plan: Plan, name: str) -> gpd.GeoDataFrame | None:
+    gdf = plan.layers.get(name)
+    return gdf if gdf is not None else getattr(plan.district, name, None)
+
+
+def _waste(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    v = plan.villages
+    cls = waste_class(v)
+    col = COLORS["waste"]
+    _villages(ax, v, [col[WASTE_CLASSES[c]] for c in cls])
+    handles: list[Any] = [Patch(facecolor=col[c], edgecolor="#888", label=label(f"waste.{c}", lang))
+                          for c in WASTE_CLASSES if (cls == WASTE_CLASSES.index(c)).any()]
+    areas = plan.layers.get("service_areas")
+    if areas is not None and len(areas):
+        areas.boundary.plot(ax=ax, color="#1565c0", linewidth=0.7, linestyle=(0, (3, 2)), zorder=5)
+        handles.append(Line2D([], [], color="#1565c0", linewidth=0.9, linestyle=(0, (3, 2)),
+                              label=label("service_areas", lang)))
+    if _points(ax, _layer(plan, "transfer_stations"), color="#1565c0", markersize=36,
+               edgecolor="white", linewidth=0.8):
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#1565c0",
+                              markeredgecolor="white", markersize=7,
+                              label=label("transfer_stations", lang)))
+    if _points(ax, plan.layers.get("proposed_transfer_stations"), marker="*", color="#ffeb3b",
+               markersize=160, edgecolor="#c62828", linewidth=1.0):
+        handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor="#ffeb3b",
+                              markeredgecolor="#c62828", markersize=12,
+                              label=label("proposed_transfer_stations", lang)))
+    return handles
+
+
+def _sewage(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    v = plan.villages
+    cls = sewage_class(v)
+    col = COLORS["sewage"]
+    modes = (*SEWAGE_MODES, "unknown")
+    _villages(ax, v, [col[modes[c]] for c in cls])
+    handles: list[Any] = [Patch(facecolor=col[m], edgecolor="#888", label=label(f"sewage_mode.{m}", lang))
+                          for m in modes if (cls == modes.index(m)).any()]
+    clusters = plan.layers.get("sewage_clusters")
+    if clusters is not None and len(clusters):
+        geoms = clusters.geometry
+        polys = clusters[np.isin(shapely.get_type_id(geoms.values), [3, 6])]
+        if len(polys):
+            polys.boundary.plot(ax=ax, color="#e65100", linewidth=1.4, linestyle=(0, (6, 3)), zorder=8)
+            handles.append(Line2D([], [], color="#e65100", linewidth=1.4, linestyle=(0, (6, 3)),
+                                  label=label("sewage_clusters", lang)))
+    if _points(ax, _layer(plan, "sewage_plants"), marker="s", color="#00838f", markersize=60,
+               edgecolor="white", linewidth=0.8):
+        handles.append(Line2D([], [], marker="s", linestyle="", markerfacecolor="#00838f",
+                              markeredgecolor="white", markersize=8,
+                              label=label("sewage_plants", lang)))
+    return handles
+
+
+def _livestock(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    d = plan.district
+    v = plan.villages
+    _villages(ax, v, ["#ece8df"] * len(v))
+    handles: list[Any] = []
+    for name, style, handle in (
+        ("prohibited_zones", {"color": "#ef9a9a", "alpha": 0.5, "edgecolor": "#c62828"},
+         Patch(facecolor="#ef9a9a", edgecolor="#c62828", alpha=0.7)),
+        ("water", {"color": "#a6cee3", "edgecolor": "#3b83bd"},
+         Patch(facecolor="#a6cee3", edgecolor="#3b83bd")),
+    ):
+        gdf = getattr(d, name)
+        if gdf is not None and len(gdf):
+            kinds = shapely.get_type_id(gdf.geometry.values)
+            polys, lines = gdf[np.isin(kinds, [3, 6])], gdf[np.isin(kinds, [1, 2, 5])]
+            if len(polys):
+                polys.plot(ax=ax, zorder=4, linewidth=0.5, **style)
+            if len(lines):
+                lines.plot(ax=ax, zorder=4, linewidth=1.0, color=style["edgecolor"])
+            handle.set_label(label(name, lang))
+            handles.append(handle)
+    farms = _layer(plan, "livestock_farms")
+    cls = farm_class(farms)
+    col = COLORS["farms"]
+    radius = d.params.get("livestock", {}).get("residential_setback_m")
+    if radius:
+        rings = farms.geometry.buffer(float(radius), quad_segs=32).boundary
+        rings.plot(ax=ax, color=[col[FARM_CLASSES[c]] for c in cls], linewidth=0.8,
+                   linestyle=(0, (4, 3)), zorder=9)
+        handles.append(Line2D([], [], color=col["issue"], linewidth=0.8, linestyle=(0, (4, 3)),
+                              label=f"{label('setback_rings', lang)} {float(radius):,.0f} m"))
+    size = np.full(len(farms), 40.0)
+    if "pig_equivalents" in farms.columns:
+        pe = farms["pig_equivalents"].to_numpy(dtype=float)
+        size = 20 + 160 * np.sqrt(np.nan_to_num(pe) / max(np.nanmax(pe), 1e-9))
+    farms.plot(ax=ax, color=[col[FARM_CLASSES[c]] for c in cls], markersize=size,
+               edgecolor="white", linewidth=0.6, zorder=10)
+    handles += [Line2D([], [], marker="o", linestyle="", markerfacecolor=col[c], markeredgecolor="white",
+                       markersize=8, label=label(f"farms.{c}", lang))
+                for c in FARM_CLASSES if (cls == FARM_CLASSES.index(c)).any()]
+    return handles
+
+
+#: file name → (title label, the test that the analysis is present, drawing function)
+FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str], list[Any]]]] = {
+    "waste_coverage.png": ("figure.waste_coverage", lambda p: "waste_covered" in p.villages.columns,
+                           _waste),
+    "sewage_modes.png": ("figure.sewage_modes", lambda p: "sewage_mode" in p.villages.columns, _sewage),
+    "livestock.png": ("figure.livestock",
+                      lambda p: (f := _layer(p, "livestock_farms")) is not None and len(f) > 0
+                      and "setback_ok" in f.columns, _livestock),
+}
+
+
+def _text_of(plan: Plan, lang: str, title_key: str) -> str:
+    towns = "".join(map(str, plan.villages["township"].unique()))
+    return f"{plan.district.name}{label(title_key, lang)}{towns}{label('legend', lang)}"
+
+
+def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DPI) -> Figure:
+    """The figure ``name`` (a key of :data:`FIGURES`) as a matplotlib Figure (A4 landscape).
+
+    Raises
+    ------
+    FontNotFoundError
+        When the text needs a CJK font and none is installed.
+    """
+    lang = lang or plan.district.lang or "zh"
+    title_key, _, draw = FIGURES[name]
+    text = _text_of(plan, lang, title_key)
+    family = ["DejaVu Sans"]
+    if any(ord(c) > 0x2E7F for c in text):
+        family = [cjk_font(), "DejaVu Sans"]
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+        fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.035, 0.08, 0.70, 0.80))
+        handles = draw(ax, plan, lang)
+        _boundaries(ax, plan.villages, lang)
+        handles += [Line2D([], [], color="#37474f", linewidth=0.9, linestyle=(0, (5, 2.5)),
+                           label=label("townships", lang)),
+                    Line2D([], [], color="#1c2833", linewidth=1.8, label=label("district", lang))]
+        _frame(ax, plan)
+        _scale_bar(ax, lang)
+        _north_arrow(ax, lang)
+        fig.suptitle(f"{plan.district.name}{label(title_key, lang)}", fontsize=18,
+                     fontweight="bold", y=0.955)
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.88), frameon=True,
+                   title=label("legend", lang), title_fontsize=12, fontsize=10, borderpad=0.9,
+                   labelspacing=0.8, alignment="left")
+        _footer(fig, plan, lang)
+        # draw now, inside the font context, so the text is laid out with the CJK font
+        fig.canvas.draw()
+    return fig
+
+
+def _frame(ax: Any, plan: Plan) -> None:
+    x0, y0, x1, y1 = plan.villages.total_bounds
+    w, h = x1 - x0, y1 - y0
+    pad = 0.06 * max(w, h, 1.0)
+    # the axes' shape: 0.70 × 0.80 of an A4 landscape page
+    aspect = (0.80 * A4_LANDSCAPE_IN[1]) / (0.70 * A4_LANDSCAPE_IN[0])
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w, half_h = w / 2 + pad, h / 2 + pad
+    if half_h / half_w > aspect:
+        half_w = half_h / aspect
+    else:
+        half_h = half_w * aspect
+    ax.set_xlim(cx - half_w, cx + half_w)
+    ax.set_ylim(cy - half_h, cy + half_h)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_facecolor("#fbfaf7")
+    for spine in ax.spines.values():
+        spine.set_linewidth(1.2)
+
+
+def _footer(fig: Figure, plan: Plan, lang: str) -> None:
+    from . import __version__
+
+    crs = plan.district.crs
+    epsg = crs.to_epsg()
+    text = (f"{label('crs', lang)}：{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
+            + f"    {label('made_with', lang)}：geo_env {__version__}"
+            + f"    {label('date', lang)}：{_dt.date.today().isoformat()}")
+    fig.text(0.035, 0.035, text, fontsize=8.5, color="#455a64", ha="left")
+
+
+def write_figures(plan: Plan, out_dir: str | Path, *, lang: str | None = None,
+                  dpi: int = DPI) -> list[Path]:
+    """Draw every figure whose analysis the plan holds into ``out_dir``; return the paths.
+
+    Each PNG is written atomically. Figures of missing analyses are skipped.
+
+    Raises
+    ------
+    FontNotFoundError
+        When the text needs a CJK font and none is installed.
+    """
+    out = Path(out_dir)
+    written: list[Path] = []
+    for name, (_, present, _) in FIGURES.items():
+        if not present(plan):
+            log.info("figure %s skipped: its analysis is not in the plan", name)
+            continue
+        fig = draw_figure(plan, name, lang=lang, dpi=dpi)
+        with _io.atomic_path(out / name) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png", facecolor="white")
+        written.append(out / name)
+    return written

@@ -1,0 +1,121 @@
+"""report.xlsx (sheets, headers, formats, numbers) and the whole output folder."""
+
+from __future__ import annotations
+
+import json
+
+import re
+
+import openpyxl
+import pytest
+
+from geo_env import report
+from geo_env.labels import label
+from geo_env.plan import analyze
+from geo_env.standards import PARAMETERS
+
+from _plans import make_plan
+
+
+def test_township_summary_numbers_by_hand():
+    """Grid villages k = 3j + i, population 100(k+1); 甲镇 = columns 0–1, 乙镇 = column 2.
+    Within 1500 m of S1: villages 0, 1, 3, 4 (all 甲镇); village 8 (乙镇) unreachable."""
+    t = report.township_summary(make_plan()).set_index("township")
+    assert t.loc["甲镇", "villages_count"] == 6 and t.loc["乙镇", "villages_count"] == 3
+    assert t.loc["乙镇", "population"] == 300 + 600 + 900
+    assert t.loc["甲镇", "covered_villages"] == 4
+    assert t.loc["甲镇", "covered_population"] == 100 + 200 + 400 + 500
+    assert t.loc["甲镇", "coverage_rate_villages"] == pytest.approx(4 / 6)
+    assert t.loc["甲镇", "coverage_rate_population"] == pytest.approx(1200 / 2700)
+    assert t.loc["乙镇", "unreachable_villages"] == 1
+    assert t.loc["total", "coverage_rate_population"] == pytest.approx(1200 / 4500)
+    # sewage modes per township: 甲镇 = villages 0,1,3,4,6,7
+    assert t.loc["甲镇", ["villages_connect", "villages_centralized", "villages_cluster",
+                         "villages_household"]].tolist() == [1, 1, 2, 2]
+    assert t.loc["乙镇", ["villages_connect", "villages_centralized", "villages_cluster",
+                         "villages_household"]].tolist() == [3, 0, 0, 0]
+    # farms: F1 in village 2 (乙镇), F2 in village 4 (甲镇), F3 outside, nearest village 5 (乙镇)
+    assert t.loc["乙镇", "farms"] == 2 and t.loc["甲镇", "farms"] == 1
+    assert t.loc["乙镇", "farms_with_issues"] == 1 and t.loc["甲镇", "farms_with_issues"] == 1
+    assert t.loc["total", "pig_equivalents"] == pytest.approx(1666.6)
+
+
+def test_summary_of_a_plan_without_analyses_has_the_base_columns_only():
+    t = report.township_summary(make_plan(analyses=False))
+    assert list(t.columns) == ["township", "villages_count", "population", "households"]
+    assert t["township"].tolist() == ["乙镇", "甲镇", "total"]
+
+
+def test_workbook_sheets_headers_and_formats(tmp_path):
+    path = report.write_report(make_plan(), tmp_path / "report.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["乡镇督查考核汇总", "行政村明细", "规划新增转运站", "畜禽养殖场核查", "参数及依据"]
+    ws = wb["乡镇督查考核汇总"]
+    head = [c.value for c in ws[1]]
+    codes = ["township", "villages_count", "population", "households"]
+    assert head[:4] == [label(c, "zh") for c in codes]
+    assert all(re.search(r"[\u4e00-\u9fff]", h) for h in head)  # every header in Chinese
+    assert ws.freeze_panes == "A2"
+    col = head.index(label("coverage_rate_population", "zh")) + 1
+    assert ws.cell(row=4, column=1).value == "合计"
+    rate = ws.cell(row=4, column=col)
+    assert rate.value == pytest.approx(1200 / 4500) and rate.number_format == "0.0%"
+    assert ws.column_dimensions["A"].width >= 8
+    v = wb["行政村明细"]
+    vhead = [c.value for c in v[1]]
+    assert vhead[:3] == ["编号", "名称", "乡镇（街道）"] and "定位点X（米）" not in vhead
+    modes = [r[vhead.index(label("sewage_mode"))].value for r in v.iter_rows(min_row=2)]
+    assert modes[1] == label("sewage_mode.connect") and modes[1] != "connect"
+    covered = [r[vhead.index(label("waste_covered"))].value for r in v.iter_rows(min_row=2)]
+    assert covered[:3] == ["是", "是", "否"]
+    farms = wb["畜禽养殖场核查"]
+    fhead = [c.value for c in farms[1]]
+    assert "经度（WGS84）" in fhead and "纬度（WGS84）" in fhead
+
+
+def test_sheets_appear_for_the_analyses_present(tmp_path):
+    path = report.write_report(make_plan(analyses=False), tmp_path / "r.xlsx")
+    assert openpyxl.load_workbook(path).sheetnames == ["乡镇督查考核汇总", "行政村明细", "参数及依据"]
+
+
+def test_parameters_sheet_lists_every_parameter_with_its_source(tmp_path):
+    plan = make_plan()
+    path = report.write_report(plan, tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path)["参数及依据"]
+    rows = {(r[0].value, r[1].value): r for r in ws.iter_rows(min_row=2)}
+    expected = {(s, k) for s, vals in plan.district.params.items() for k in vals}
+    assert set(rows) == expected
+    for (section, name), row in rows.items():
+        p = PARAMETERS.get((section, name))
+        assert row[6].value == (p.source if p else "project file")
+    assert rows[("waste", "service_radius_m")][3].value == 3000
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    plan = make_plan()
+    plan.villages.loc[0, "name"] = '=HYPERLINK("http://x","y")'
+    path = report.write_report(plan, tmp_path / "r.xlsx")
+    cell = openpyxl.load_workbook(path)["行政村明细"]["B2"]
+    assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+
+
+def test_english_headers(tmp_path):
+    path = report.write_report(make_plan(), tmp_path / "r.xlsx", lang="en")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "Township summary"
+    assert wb["Township summary"]["A1"].value == "Township"
+    assert wb["Township summary"]["A4"].value == "Total"
+
+
+def test_plan_save_writes_the_whole_pack_and_keeps_summary_keys(tmp_path):
+    plan = make_plan()
+    base = analyze(plan.district)  # the foundation's summary keys
+    plan.summary = base.summary
+    files = plan.save(tmp_path, progress=lambda m: None)
+    names = sorted(str(f.relative_to(tmp_path)) for f in files)
+    assert names == ["figures/livestock.png", "figures/sewage_modes.png",
+                     "figures/waste_coverage.png", "plan.gpkg", "plan_map.html", "report.xlsx",
+                     "summary.json"]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert set(base.summary) <= set(summary)
+    assert not [f for f in tmp_path.rglob(".*")]  # no temporary files left behind
