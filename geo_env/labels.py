@@ -23,6 +23,7 @@ _BASE: dict[str, tuple[str, str]] = {
     "households": ("户数（户）", "Households"),
     "farmland_mu": ("耕地面积（亩）", "Farmland (mu)"),
     "settlement_area_ha": ("村庄建设用地（公顷）", "Settlement area (ha)"),
+    "natural_villages": ("自然村数（个）", "Natural villages"),
     "anchor_x": ("定位点X（米）", "Anchor X (m)"),
     "anchor_y": ("定位点Y（米）", "Anchor Y (m)"),
     "capacity_m3_per_day": ("设计规模（m³/d）", "Design capacity (m³/d)"),

@@ -85,8 +85,10 @@ class LayerSpec:
 SPECS: dict[str, LayerSpec] = {
     "villages": LayerSpec(
         "villages", ("polygon", "point"), required=("township", "population"),
-        optional=("households", "farmland_mu", "settlement_area_ha", "anchor_x", "anchor_y", "level"),
-        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "anchor_x", "anchor_y"),
+        optional=("households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x", "anchor_y",
+                  "level"),
+        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x",
+                 "anchor_y"),
         id_prefix="V",
     ),
     "village_points": LayerSpec("village_points", ("point",), id_prefix="VP"),
@@ -115,6 +117,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "households": ("households", "户数", "总户数"),
     "farmland_mu": ("farmland_mu", "耕地面积", "耕地亩数", "耕地"),
     "settlement_area_ha": ("settlement_area_ha", "村庄建设用地", "建设用地面积", "居民点面积"),
+    "natural_villages": ("natural_villages", "自然村数", "自然村个数", "自然村数量"),
     "capacity_m3_per_day": ("capacity_m3_per_day", "capacity", "设计规模", "处理规模", "规模"),
     "load_m3_per_day": ("load_m3_per_day", "load", "现状负荷", "实际处理量", "负荷"),
     "species": ("species", "畜种", "品种", "养殖种类"),

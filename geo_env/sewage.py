@@ -1,18 +1,44 @@
 """Sewage mode of every village: 纳管 / 村级集中 / 片区集中 / 联户分户, with the reason.
 
 For each village the four modes are costed in yuan per year (annualised capital plus
-operation) and the cheapest feasible one is chosen, hard rules first:
+operation); rules from the guidelines come first, then the cheapest feasible mode is chosen
+("connect villages to a town plant where that pays, build village stations where villages
+are dense, use joint or single-household systems where they are scattered"):
 
 * ``connect`` (纳管): a sewer from the village anchor to a town plant.  Only the
   ``candidate_plants`` nearest plants are costed; the pipe route is the road route when
-  roads and :mod:`geo_env.network` are available, else the straight line × ``detour_factor``.
+  roads and :mod:`geo_env.network` are available and the road is not a long detour (at
+  most ``max_road_detour`` × the straight line), else the straight line × ``detour_factor``.
   Infeasible when the route is longer than ``max_connect_distance_m`` or the plant's spare
-  capacity (capacity − load) is smaller than the village's flow.
-* ``centralized`` (村级集中): a station for the village.  Always feasible.
+  capacity (capacity − load) is smaller than the village's flow.  *Priority rule*
+  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode): a village whose sewer to a plant
+  with room is at most ``connect_priority_distance_m`` long and needs no lift station
+  connects even when another mode would cost less.
+* ``centralized`` (村级集中): a station for the village's settlements, either one station
+  with a trunk sewer joining the settlement clusters or one station per cluster, whichever
+  costs less.  Always feasible.
 * ``cluster`` (片区集中): neighbouring villages share one station (see *Clusters*).
-* ``household`` (联户分户): septic tanks and small household units.  Not allowed in
-  drinking-water source protection zones (``[layers.water]`` rows whose
-  ``protection_column`` is true / 1 / a non-empty zone name).
+* ``household`` (联户分户): septic tanks with small treatment units, for one or a few
+  households.  Not allowed where the settled area (a disc of the settled area round the
+  anchor) touches a drinking-water source protection zone (``[layers.water]`` rows whose
+  ``protection_column`` is true / 1 / a non-empty value), nor for villages whose
+  settlement clusters hold more than ``household_max_settlement_population`` residents on
+  average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule).
+
+Settlements (村庄建设用地, 自然村)
+    An administrative village is mostly fields and forest; its sewers serve only the
+    settled area A (m²): the villages column ``settlement_area_ha`` × 10 000 where given,
+    else residents × ``land_per_capita_m2`` (GB 50188 per-capita construction land), never
+    more than the village polygon.  The settled area is split into k settlement clusters
+    (natural villages): the villages column ``natural_villages`` where given, else
+    ⌈residents / P⌉ with P the residents of one cluster, ``settlement_population_plain`` on
+    a mean slope ≤ ``plain_slope_deg`` falling geometrically to
+    ``settlement_population_hill`` at ≥ ``hill_slope_deg`` (mean slope of the polygon from
+    the DEM; flat without one), and at most ``max_settlements_per_km2`` clusters per km²
+    of territory.  Lanes: a tour through the houses, 0.7124·√(households × A) (Beardwood–
+    Halton–Hammersley; the same for any k as each cluster holds its share of houses and
+    area).  Trunk joining the clusters: :func:`mst_length` of k points over the village
+    polygon (points: over 10 × A) × ``detour_factor``.
 
 Flows
     flow (m³/d) = population × water use (L/(person·d)) / 1000 × sewage coefficient.
@@ -26,18 +52,17 @@ Costs (yuan/year)
     capital × capital recovery factor ``r(1+r)^n/((1+r)^n − 1)`` (``discount_rate`` r,
     lifetime n years) + operation.  Sewer: length × (unit cost × diameter/0.3 m + depth
     cost × mean trench depth); diameter: the smallest of 0.3–1.0 m that carries the peak
-    flow half full at the minimum slope (Manning).  Village network: length
-    0.7124·√(households × settled area) (the Beardwood–Halton–Hammersley length of a tour
-    through randomly placed houses) × unit cost × (1 + slope factor × mean slope %) +
-    house connections; settled area = polygon area capped at households ×
-    ``max_area_per_household_m2`` (points: households × ``area_per_household_m2``).
-    Station: ``station_capex_yuan_per_m3_day`` × Q_ref × (Q / Q_ref)^exponent + opex per m³.
+    flow half full at the minimum slope (Manning).  Village network: lanes × lane pipe
+    cost + trunk × sewer cost, both × (1 + slope factor × mean slope %), + house
+    connections.  Station: ``station_capex_yuan_per_m3_day`` × Q_ref × (Q / Q_ref)^exponent
+    + opex per m³.  Household systems: per household capital + upkeep.
 Capacity sharing (fair, documented)
     Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
-    yuan/year.  Pairs are ranked by saving per m³/d of flow (the best use of scarce
-    capacity) and assigned greedily: a village takes the first pair whose plant still has
-    room for its whole flow; villages with no positive saving never connect.  So a plant's
-    connected flow never exceeds its spare capacity.
+    yuan/year.  Villages under the priority rule come first, then pairs are ranked by
+    saving per m³/d of flow (the best use of scarce capacity) and assigned greedily: a
+    village takes the first pair whose plant still has room for its whole flow; villages
+    with no positive saving and no priority never connect.  So a plant's connected flow
+    never exceeds its spare capacity.
 Clusters (agglomerative)
     Among villages not connected, start with every village alone (cost: its cheaper of
     centralized / household).  Two groups are neighbours when some of their villages lie
@@ -81,6 +106,7 @@ __all__ = [
     "sewage_plan",
     "gravity_sewer",
     "capital_recovery_factor",
+    "mst_length",
     "plan_part",
 ]
 
@@ -93,6 +119,9 @@ MODES = ("connect", "centralized", "cluster", "household")
 #: n random points in area A is about 0.7124·√(nA).
 _BHH = 0.7124
 _DIAMETERS_M = np.array([0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
+#: Villages given as points have no territory: their settlement clusters are taken to lie
+#: within this many times their settled area (geo_env estimate).
+_POINT_SPREAD = 10.0
 _SECONDS_PER_DAY = 86400.0
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -411,6 +440,57 @@ def _plant_points(plants: gpd.GeoDataFrame) -> np.ndarray:
     return shapely.get_coordinates(pts)
 
 
+def _optional_positive(v: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """An optional numeric villages column; NaN where absent, blank, zero or negative."""
+    values = _number_column(v, column, "villages", required=False)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def mst_length(k: np.ndarray | float, area_m2: np.ndarray | float) -> np.ndarray:
+    """Expected length (m) of the minimum spanning tree of ``k`` points spread uniformly
+    over an area of ``area_m2`` (m²).
+
+    ``0.7·√A·(k − 1.25)/√(k − 1)`` for k ≥ 2, 0 for k ≤ 1: a fit to Monte Carlo means in a
+    square, within 3 % for k = 2 … 40 (exact mean for k = 2: 0.5214·√A); for large k it
+    tends to the Beardwood–Halton–Hammersley-type growth ∝ √(kA).
+    """
+    k = np.asarray(k, dtype=float)
+    a = np.asarray(area_m2, dtype=float)
+    km1 = np.maximum(k - 1.0, 1.0)
+    return np.where(k >= 2, 0.7 * np.sqrt(a) * (km1 - 0.25) / np.sqrt(km1), 0.0)
+
+
+def _settlements(v: gpd.GeoDataFrame, geoms: np.ndarray, pop: np.ndarray, hh: np.ndarray,
+                 slope_percent: np.ndarray, prm: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Settled area, settlement clusters and village sewer lengths (see *Settlements*)."""
+    is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
+    poly_area = np.where(is_poly, shapely.area(geoms), np.inf)
+    given = _optional_positive(v, "settlement_area_ha") * 10_000.0
+    estimated = pop * prm["land_per_capita_m2"]
+    area = np.minimum(np.where(np.isfinite(given), given, estimated), poly_area)
+    area = np.where(pop > 0, area, 0.0)
+    # settlement clusters (自然村): the data's count, else from population and mean slope
+    deg = np.degrees(np.arctan(np.nan_to_num(slope_percent, nan=0.0) / 100.0))
+    lo, hi = prm["plain_slope_deg"], max(prm["hill_slope_deg"], prm["plain_slope_deg"])
+    t = np.clip((deg - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (deg > lo).astype(float)
+    p_plain, p_hill = prm["settlement_population_plain"], prm["settlement_population_hill"]
+    per_cluster = p_plain * (p_hill / p_plain) ** t
+    spread = np.where(is_poly, poly_area, _POINT_SPREAD * area)  # where the clusters lie
+    k_max = np.floor(spread / 1e6 * prm["max_settlements_per_km2"])
+    k_model = np.maximum(np.minimum(np.ceil(pop / per_cluster - 1e-9), k_max), 1.0)
+    k_data = _optional_positive(v, "natural_villages")
+    k = np.where(np.isfinite(k_data), np.maximum(np.round(k_data), 1.0), k_model)
+    k = np.where(pop > 0, k, 1.0).astype(np.int64)
+    # houses of each cluster lie within its share of the settled area: a tour through the
+    # houses of all clusters together is 0.7124·√(households × area) whatever the number of
+    # clusters; the clusters are joined by a trunk across the village territory
+    network = _BHH * np.sqrt(hh * area)
+    trunk = mst_length(k, spread) * prm["detour_factor"]
+    return {"area": area, "area_from_data": np.isfinite(given) & (pop > 0), "clusters": k,
+            "cluster_population": pop / k, "network": network, "trunk": trunk, "spread": spread}
+
+
 # ---------------------------------------------------------------------------------------
 # routes and profiles
 # ---------------------------------------------------------------------------------------
@@ -572,7 +652,7 @@ def sewage_plan(
         pxy = _plant_points(plants)
         spare = np.maximum(cap - load, 0.0)
         pid = plants["id"].astype(str).to_numpy() if "id" in plants.columns else np.arange(len(plants)).astype(str)
-        pname = plants["name"].astype(str).to_numpy() if "name" in plants.columns else pid
+        pname = plants["name"].to_numpy(dtype=object) if "name" in plants.columns else pid
     else:
         pxy = np.zeros((0, 2))
         spare = np.zeros(0)
@@ -596,20 +676,20 @@ def sewage_plan(
             slope[no_cells] = Dem(grid, dem.transform, dem.crs).sample(xy[no_cells], method="nearest")
     tick("terrain")
 
-    # --- flows and local costs ------------------------------------------------------------
+    # --- flows, settlements and local costs ---------------------------------------------
     flow = pop * use / 1000.0 * prm["sewage_coefficient"]
     geoms = np.asarray(v.geometry.values, dtype=object)
-    is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
-    area = np.where(is_poly, np.minimum(shapely.area(geoms), hh * prm["max_area_per_household_m2"]),
-                    hh * prm["area_per_household_m2"])
-    net_len = _BHH * np.sqrt(hh * area)
+    st = _settlements(v, geoms, pop, hh, slope, prm)
     slope_f = 1.0 + prm["slope_cost_per_percent"] * np.nan_to_num(slope, nan=0.0)
     r = prm["discount_rate"]
     crf_pipe = capital_recovery_factor(r, prm["pipe_life_years"])
     crf_station = capital_recovery_factor(r, prm["station_life_years"])
     crf_house = capital_recovery_factor(r, prm["household_life_years"])
-    internal = ((net_len * prm["internal_pipe_cost_yuan_per_m"] * slope_f + hh * prm["house_connection_yuan"])
-                * (crf_pipe + prm["pipe_om_share"]))
+    pipe_f = crf_pipe + prm["pipe_om_share"]
+    network = ((st["network"] * prm["internal_pipe_cost_yuan_per_m"] * slope_f
+                + hh * prm["house_connection_yuan"]) * pipe_f)
+    trunk = st["trunk"] * prm["sewer_cost_yuan_per_m"] * slope_f * pipe_f
+    internal = network + trunk  # all the village's sewage gathered at its anchor
 
     def station(q: np.ndarray | float) -> np.ndarray:
         q = np.asarray(q, dtype=float)
@@ -617,14 +697,23 @@ def sewage_plan(
         capex = prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
         return capex * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
 
-    centralized = internal + station(flow)
+    k_cl = st["clusters"]
+    one_station = internal + station(flow)
+    per_cluster = network + k_cl * station(flow / k_cl)  # a station in every cluster, no trunk
+    split = (k_cl > 1) & (per_cluster < one_station)
+    centralized = np.where(split, per_cluster, one_station)
+    village_stations = np.where(split, k_cl, 1)
     household = hh * (prm["household_capex_yuan"] * crf_house + prm["household_om_yuan_per_year"])
     zones = _protection_zones(district, prm["protection_column"])
     protected = np.zeros(n, dtype=bool)
-    if zones is not None:
-        hit = shapely.STRtree(zones).query(geoms, predicate="intersects")
+    if zones is not None:  # the settled area as a disc around the anchor
+        discs = shapely.buffer(shapely.points(xy), np.sqrt(st["area"] / np.pi) + 1.0)
+        hit = shapely.STRtree(zones).query(discs, predicate="intersects")
         protected[np.unique(hit[0])] = True
-        household = np.where(protected, np.nan, household)
+    too_big = np.zeros(n, dtype=bool)
+    if prm["household_max_settlement_population"] > 0:
+        too_big = st["cluster_population"] > prm["household_max_settlement_population"]
+    household = np.where(protected | too_big, np.nan, household)
     alone = np.fmin(centralized, household)
     tick("local costs")
 
@@ -647,6 +736,10 @@ def sewage_plan(
         net = _road_network(district)
         if net is not None and len(pair_v):
             route_lines = _road_routes(net, xy, pxy, pair_v, pair_p, district)
+            straight = np.hypot(*(xy[pair_v] - pxy[pair_p]).T)
+            for q, g in enumerate(route_lines):  # a sewer does not follow a long road detour
+                if g is not None and g.length > prm["max_road_detour"] * max(straight[q], 1.0):
+                    route_lines[q] = None
         tick("routes")
         conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
                       max_length_m=prm["max_connect_distance_m"])
@@ -661,14 +754,18 @@ def sewage_plan(
     if feasible.any():
         cheapest = pd.Series(conn["cost"][feasible]).groupby(pair_v[feasible]).min()
         cost_connect[cheapest.index.to_numpy()] = cheapest.to_numpy()
-    # fair sharing of spare capacity: greedy by saving per m³/d
+    # priority rule (纳管优先): a gravity sewer no longer than connect_priority_distance_m
+    prio_pair = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
+    prio_village = np.bincount(pair_v[prio_pair], minlength=n) > 0
+    # fair sharing of spare capacity: priority villages first, then by saving per m³/d
     saving = alone[pair_v] - conn["cost"]
-    cand = np.flatnonzero(feasible & (saving > 0))
-    rank = cand[np.lexsort((pair_p[cand], pair_v[cand], -saving[cand] / flow[pair_v[cand]]))]
+    cand = np.flatnonzero(feasible & ((saving > 0) | prio_village[pair_v]))
+    rank = cand[np.lexsort((pair_p[cand], pair_v[cand], -saving[cand] / flow[pair_v[cand]],
+                            ~prio_village[pair_v[cand]]))]
     room = spare.copy()
     assigned = np.full(n, -1)  # pair index
     capacity_blocked = np.zeros(n, dtype=bool)
-    for q in rank:  # pairs in order of saving per m³/d; cheap scalar work per pair
+    for q in rank:  # pairs in rank order; cheap scalar work per pair
         i, j = pair_v[q], pair_p[q]
         if assigned[i] >= 0:
             continue
@@ -721,21 +818,25 @@ def sewage_plan(
             "geometry": shapely.MultiLineString(lines),
         })
     plant_of = np.full(n, None, dtype=object)
-    plant_name = np.full(n, None, dtype=object)
     conn_q = assigned[connected]
     plant_of[connected] = pid[pair_p[conn_q]]
-    plant_name[connected] = pname[pair_p[conn_q]]
     pipe_len[connected] = conn["length_m"][conn_q]
     pumps_out[connected] = conn["pumps"][conn_q]
     cost_connect[connected] = conn["cost"][conn_q]
+    plant_label = np.array([_plant_label(a, b) for a, b in zip(pname, pid)], dtype=object)
+    plant_j = np.full(n, -1)
+    plant_j[connected] = pair_p[conn_q]
 
     facts = {
-        "flow": flow, "pop": pop, "hh": hh, "use": use, "mode": mode, "protected": protected,
+        "flow": flow, "pop": pop, "mode": mode, "protected": protected, "too_big": too_big,
         "cost_connect": cost_connect, "centralized": centralized, "household": household,
         "cost_cluster": cost_cluster, "alone": alone, "pipe_len": pipe_len, "pumps": pumps_out,
-        "plant_name": plant_name, "plant_dist": plant_dist, "nearest_plant": nearest_plant,
-        "spare": spare, "has_within": has_within, "capacity_blocked": capacity_blocked,
+        "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
+        "nearest_plant": nearest_plant, "spare": spare, "has_within": has_within,
+        "capacity_blocked": capacity_blocked, "priority": prio_village,
         "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v, conn),
+        "clusters": st["clusters"], "cluster_population": st["cluster_population"],
+        "stations": village_stations, "slope": slope,
     }
     reasons = _reasons(facts, prm, district.lang)
     toilet = np.where(mode == "household",
@@ -760,9 +861,13 @@ def sewage_plan(
     out["toilet_suggestion"] = toilet
 
     details = pd.DataFrame({
-        "slope_percent": slope, "settled_area_m2": area, "village_network_m": net_len,
+        "slope_percent": slope, "settled_area_m2": st["area"],
+        "settled_area_from_data": st["area_from_data"], "settlement_clusters": st["clusters"],
+        "settlement_population": st["cluster_population"], "village_network_m": st["network"],
+        "trunk_m": st["trunk"], "village_stations": village_stations,
         "cost_internal_yuan_per_year": internal, "cost_alone_yuan_per_year": alone,
         "nearest_plant_distance_m": plant_dist, "source_protection": protected,
+        "household_too_large": too_big, "connect_priority": prio_village,
         "capacity_blocked": capacity_blocked,
     }, index=v.index)
 
@@ -896,74 +1001,133 @@ def _pct(chosen: float, other: float) -> float:
     return (other - chosen) / other * 100.0 if other > 0 else 0.0
 
 
+def _plant_label(name: Any, pid: Any) -> tuple[str, str]:
+    """How a plant is named in reasons: (zh, en), e.g. ('石门镇污水处理站（WS03）', '石门镇污水处理站 (WS03)')."""
+    name = "" if name is None or str(name).strip().lower() in ("", "nan", "none") else str(name).strip()
+    pid = "" if pid is None else str(pid).strip()
+    if name and pid and name != pid:
+        return f"{name}（{pid}）", f"{name} ({pid})"
+    if name:
+        return name, name
+    return f"污水厂{pid}", f"plant {pid}"
+
+
 def _reasons(f: dict[str, Any], prm: dict[str, Any], lang: str) -> list[str]:
     """One sentence per village in ``lang`` with the numbers that decided its mode."""
     zh = lang == "zh"
-    name = {m: LABELS[m][0 if zh else 1] for m in MODES}
-    max_km = prm["max_connect_distance_m"] / 1000.0
+    name = {m: LABELS[m][0] for m in MODES} if zh else {
+        "connect": "connecting", "centralized": "a village station", "cluster": "a shared station",
+        "household": "household systems"}
     out = []
     for i in range(len(f["mode"])):
         m = f["mode"][i]
         if f["flow"][i] <= 0:
             out.append("无常住人口，无需建设污水设施" if zh else "No residents: no sewage works needed")
             continue
-        cen, hou = f["centralized"][i], f["household"][i]
         if m == "connect":
-            alt_m = "household" if np.isfinite(hou) and hou < cen else "centralized"
-            alt = min(cen, hou) if np.isfinite(hou) else cen
-            km, pu, pct = f["pipe_len"][i] / 1000.0, f["pumps"][i], _pct(f["cost_connect"][i], alt)
-            lift = (f"需{pu}座提升泵站" if pu else "全程重力流") if zh else (
-                f"{pu} lift station(s)" if pu else "gravity all the way")
-            out.append(
-                f"距{f['plant_name'][i]}污水厂管线{km:.1f} km，{lift}，纳管年费用比{name[alt_m]}低{pct:.0f}%"
-                if zh else
-                f"{km:.1f} km of sewer to plant {f['plant_name'][i]}, {lift}; connecting "
-                f"costs {pct:.0f}% less per year than {name[alt_m].lower()}")
+            out.append(_connect_reason(f, i, prm, zh, name))
             continue
-        why = _why_not_connect(f, i, prm, zh, max_km)
-        if m == "cluster":
-            k = int(f["cluster_size"][i]) - 1
-            pct = _pct(f["cost_cluster"][i], f["alone"][i])
-            out.append(f"{why}；与{k}个相邻村共建片区站，年费用比单独处理低{pct:.0f}%" if zh else
-                       f"{why}; shares a station with {k} neighbouring village(s), {pct:.0f}% cheaper "
-                       "per year than on its own")
-        elif m == "centralized":
-            if not np.isfinite(hou):
-                out.append(f"{why}；位于水源保护区，不宜分户处理，采用村级集中" if zh else
-                           f"{why}; inside a source-protection zone, so household systems are not "
-                           "allowed: village station")
-            else:
-                pct = _pct(cen, hou)
-                out.append(f"{why}；村级集中年费用比联户分户低{pct:.0f}%" if zh else
-                           f"{why}; a village station costs {pct:.0f}% less per year than household systems")
-        else:
-            pct = _pct(hou, cen)
-            pop = f["pop"][i]
-            out.append(f"{why}；人口{pop:.0f}人，联户分户年费用比村级集中低{pct:.0f}%" if zh else
-                       f"{why}; {pop:.0f} residents: household systems cost {pct:.0f}% less per year "
-                       "than a village station")
+        why = _why_not_connect(f, i, prm, zh)
+        local = _local_reason(f, i, prm, zh, name)
+        out.append(f"{why}；{local}" if zh else f"{why}; {local}")
     return out
 
 
-def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, max_km: float) -> str:
-    if f["nearest_plant"][i] < 0:
-        return "无可纳管污水厂" if zh else "No sewage plant"
-    km = f["plant_dist"][i] / 1000.0
+def _connect_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, name: dict[str, str]) -> str:
+    cen, hou = f["centralized"][i], f["household"][i]
+    alt_m = "household" if np.isfinite(hou) and hou < cen else "centralized"
+    alt = float(np.fmin(cen, hou))
+    km, pu = f["pipe_len"][i] / 1000.0, int(f["pumps"][i])
+    pct = _pct(f["cost_connect"][i], alt)
+    label = f["plant_label"][f["plant_j"][i]][0 if zh else 1]
+    if pct < 0:  # connected by the priority rule although dearer
+        lim = prm["connect_priority_distance_m"] / 1000.0
+        return (f"距{label}管线{km:.1f} km（不超过{lim:.1f} km）且全程重力流，按就近纳管优先原则接入"
+                f"（年费用比{name[alt_m]}高{-pct:.0f}%）" if zh else
+                f"Connects to {label}, as villages near a plant connect first: {km:.1f} km of sewer "
+                f"(at most {lim:.1f} km) by gravity all the way, though {-pct:.0f}% dearer per year "
+                f"than {name[alt_m]}")
+    if zh:
+        lift = f"需{pu}座提升泵站" if pu else "全程重力流"
+        return f"接入{label}，管线{km:.1f} km，{lift}，纳管年费用比{name[alt_m]}低{pct:.0f}%"
+    lift = _lifts_en(pu) if pu else "gravity all the way"
+    return f"Connects to {label}: {km:.1f} km of sewer, {lift}; {pct:.0f}% cheaper per year than {name[alt_m]}"
+
+
+def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -> str:
+    j = f["nearest_plant"][i]
+    if j < 0:
+        return "区内无污水厂可纳管" if zh else "No sewage plant to connect to"
+    label = f["plant_label"][j][0 if zh else 1]
+    km, lim = f["plant_dist"][i] / 1000.0, prm["max_connect_distance_m"] / 1000.0
     if not f["has_within"][i]:
-        return (f"距最近污水厂直线{km:.1f} km，管线将超过纳管距离{max_km:.1f} km" if zh else
-                f"Nearest plant {km:.1f} km away in a straight line; the sewer would exceed the "
-                f"{max_km:.1f} km limit")
+        if km > lim:
+            return (f"距最近的{label}直线{km:.1f} km，超过纳管距离{lim:.1f} km" if zh else
+                    f"The nearest plant, {label}, is {km:.1f} km away in a straight line, beyond the "
+                    f"{lim:.1f} km connection limit")
+        return (f"距最近的{label}直线{km:.1f} km，但管线将超过纳管距离{lim:.1f} km" if zh else
+                f"The sewer to the nearest plant, {label} ({km:.1f} km in a straight line), would "
+                f"exceed the {lim:.1f} km connection limit")
+    q, spare = f["flow"][i], f["spare"][j]
     if not np.isfinite(f["cost_connect"][i]):
-        return (f"邻近污水厂余量不足（本村{f['flow'][i]:.1f} m³/d）" if zh else
-                f"The nearby plants lack spare capacity for {f['flow'][i]:.1f} m³/d")
+        return (f"邻近污水厂余量不足（本村污水量{q:.1f} m³/d，{label}余量{spare:.1f} m³/d）" if zh else
+                f"The nearby plants lack room for its {q:.1f} m³/d ({label} has {spare:.1f} m³/d spare)")
     if f["capacity_blocked"][i]:
-        return ("纳管可省钱，但邻近污水厂余量已分配给单位水量节省更多的村" if zh else
-                "Connecting would save money, but the plants' spare capacity went to villages "
-                "saving more per m³/d")
+        return ("邻近污水厂余量已分配给优先纳管或单位水量节省更多的村" if zh else
+                "The nearby plants' spare capacity went to villages with priority or larger savings "
+                "per m³/d")
     pct = -_pct(f["cost_connect"][i], f["alone"][i])
     pu = max(int(f["best_pair_pumps"][i]), 0)
-    lift = (f"需{pu}座提升泵站，" if pu else "") if zh else (f"needs {pu} lift station(s) and " if pu else "")
-    return (f"纳管{lift}年费用高{pct:.0f}%" if zh else f"Connecting {lift}costs {pct:.0f}% more per year")
+    if zh:
+        return f"纳管需{pu}座提升泵站，年费用高{pct:.0f}%" if pu else f"纳管年费用高{pct:.0f}%"
+    lift = f" needs {_lifts_en(pu)} and" if pu else ""
+    return f"Connecting{lift} costs {pct:.0f}% more per year"
+
+
+def _lifts_en(n: int) -> str:
+    return "1 lift station" if n == 1 else f"{n} lift stations"
+
+
+def _local_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, name: dict[str, str]) -> str:
+    """The village's own choice: shared station, village station(s) or household systems."""
+    m = f["mode"][i]
+    cen, hou = f["centralized"][i], f["household"][i]
+    k, cp, pop = int(f["clusters"][i]), f["cluster_population"][i], f["pop"][i]
+    if m == "cluster":
+        n_other = int(f["cluster_size"][i]) - 1
+        pct = _pct(f["cost_cluster"][i], f["alone"][i])
+        return (f"与{n_other}个相邻村共建片区处理站，年费用比单独处理低{pct:.0f}%" if zh else
+                f"shares a station with {n_other} neighbouring village(s), {pct:.0f}% cheaper per "
+                "year than on its own")
+    if m == "centralized":
+        s = int(f["stations"][i])
+        stn = ("建村级处理站" if s == 1 else f"分{s}处建村级处理站") if zh else (
+            "a village station" if s == 1 else f"{s} village stations, one per settlement")
+        if f["protected"][i]:
+            return (f"居民点邻近饮用水水源保护区，不宜分户处理，{stn}" if zh else
+                    f"the settlement touches a drinking-water source protection zone, where household "
+                    f"systems are not allowed: {stn}")
+        if f["too_big"][i]:
+            lim = prm["household_max_settlement_population"]
+            if zh:
+                pts = f"居民点{cp:.0f}人" if k == 1 else f"{k}处居民点平均{cp:.0f}人"
+                return f"{pts}，超过分户处理上限{lim:.0f}人，{stn}"
+            pts = f"one settlement of {cp:.0f} residents" if k == 1 else (
+                f"{k} settlements of {cp:.0f} residents on average")
+            return f"{pts}, above the {lim:.0f}-resident limit for household systems: {stn}"
+        pct = _pct(cen, hou)
+        return (f"{pop:.0f}人居住较集中（居民点{k}处），{stn}，年费用比联户分户低{pct:.0f}%" if zh else
+                f"{pop:.0f} residents in {k} settlement(s): {stn}, {pct:.0f}% cheaper per year than "
+                "household systems")
+    pct = _pct(hou, cen)
+    slope = f["slope"][i]
+    if k > 1:
+        sl = (f"，平均坡度{slope:.0f}%" if zh else f", mean slope {slope:.0f}%") if np.isfinite(slope) else ""
+        return (f"居民点分散（{k}处，平均{cp:.0f}人{sl}），联户分户年费用比村级集中低{pct:.0f}%" if zh else
+                f"scattered settlements ({k}, {cp:.0f} residents each{sl}): household systems cost "
+                f"{pct:.0f}% less per year than village stations")
+    return (f"人口{pop:.0f}人，联户分户年费用比村级集中低{pct:.0f}%" if zh else
+            f"{pop:.0f} residents: household systems cost {pct:.0f}% less per year than a village station")
 
 
 # ---------------------------------------------------------------------------------------

@@ -123,6 +123,16 @@ _WASTE = [
 # ---------------------------------------------------------------------------------------
 _GBT51347 = "GB/T 51347-2019《农村生活污水处理工程技术标准》"
 _GUIDE = "住建部《农村生活污水处理项目建设与投资指南》"
+_GUIDE_SEEN = (" (figures as quoted by a trade article on the guide, cjhbo.com/19614613.html: 小型人工湿地 "
+               "2600–3700、土地处理 2000–3300、稳定塘 1900–3300、净化沼气池 600–5300、小型一体化污水处理设备 "
+               "11000–39000 元 per m³/d; geo_env found no copy of the guide itself)")
+_ZNB = ("中农办、农业农村部、生态环境部等《关于推进农村生活污水治理的指导意见》(中农发〔2019〕14号): "
+        "推进城镇污水处理设施和服务向城镇近郊的农村延伸; 离城镇生活污水管网较远、人口密集的村庄可建设集中"
+        "处理设施; 人口较少的村庄以卫生厕所改造为重点, 就地就近实现农田利用 (as quoted by shuzixc.com)")
+_GD_NACHANG = ("广东省生态环境厅, 农村生活污水治理专栏 (gdee.gd.gov.cn/ztzl_13387/ncshwszlgj/content/"
+               "post_3503695.html), 纳厂模式适用范围: 城镇周边(一般距离城镇3km范围内)、属于城镇污水处理厂规划"
+               "服务范围内(一般在污水处理厂5km内)、人口集中且满足市政排水管网接入要求的村庄, 优先接入城镇污水"
+               "收集管网")
 _PYSEWER = "pysewer (UFZ) default settings.yaml"
 _EST = "geo_env estimate (no verified source)"
 _SEWAGE: list[Parameter] = [
@@ -140,6 +150,42 @@ _SEWAGE: list[Parameter] = [
     _P("sewage", "peak_factor", 2.3, "",
        _PYSEWER + " (peak_factor 2.3); used only to size connecting sewers",
        "污水量变化系数"),
+    # --- settlements (村庄建设用地 and 自然村) -------------------------------------------------
+    _P("sewage", "land_per_capita_m2", 150.0, "m²/person",
+       "settled area (村庄建设用地) = residents × this, where the villages layer has no "
+       "settlement_area_ha; bounded by the village polygon. 150 = the ceiling of planned "
+       "construction land per person for villages in GB 50188-93《村镇规划标准》 (除坝上地区外均"
+       "不得超过150 m²/人; as quoted by a planning handbook, ctoth.com/dictionary/1157910.html). "
+       "Its successor GB 50188-2007《镇规划标准》 表5.2.2 is quoted with four grades of "
+       "60–140 m²/person for planned towns; geo_env could not check that table against the "
+       "standard's text. Existing villages usually exceed planning grades, hence the ceiling",
+       "人均村庄建设用地"),
+    _P("sewage", "settlement_population_plain", 500.0, "persons",
+       _EST + ": residents of one settlement cluster (自然村) in flat villages (mean slope ≤ "
+       "plain_slope_deg). China has about 2.36 million natural villages for about 510 million "
+       "rural residents (national statistics as commonly quoted for 2020: ≈ 216 residents each); "
+       "plains have larger ones. A villages column natural_villages (自然村数) overrides the model",
+       "平原自然村人口"),
+    _P("sewage", "settlement_population_hill", 120.0, "persons",
+       _EST + ": residents of one settlement cluster in hill villages (mean slope ≥ "
+       "hill_slope_deg), about 40 households: hamlets (村民小组) on valley floors and spurs. "
+       "Between the two slopes the cluster size falls geometrically; √(500 × 120) ≈ 245 is "
+       "near the national mean of ≈ 216",
+       "山区自然村人口"),
+    _P("sewage", "plain_slope_deg", 2.0, "°",
+       "TD/T 1014-2007《第二次全国土地调查技术规程》 slope classes (≤2°, 2–6°, 6–15°, 15–25°, "
+       ">25°): ≤ 2° is flat land; applied to the village's mean slope from the DEM",
+       "平原坡度上限", check="nonnegative"),
+    _P("sewage", "hill_slope_deg", 6.0, "°",
+       "TD/T 1014-2007 slope classes: above 6° is sloping land (斜坡, then 陡坡 above 15°), "
+       "where fields are terraced and settlements break into hamlets; applied to the "
+       "village's mean slope from the DEM",
+       "山区坡度下限"),
+    _P("sewage", "max_settlements_per_km2", 3.0, "1/km²",
+       _EST + ": at most this many settlement clusters per km² of village territory (natural "
+       "villages rarely lie closer than about 600 m, each amid its own fields); caps the "
+       "cluster count of small, populous villages such as town seats",
+       "每平方公里最多居民点数"),
     # --- sewer hydraulics and terrain ----------------------------------------------------
     _P("sewage", "min_slope", 0.003, "m/m",
        "GB 50014《室外排水设计规范》-2006 §4.2.10 (kept in GB 50014-2021): sewers of the "
@@ -160,23 +206,40 @@ _SEWAGE: list[Parameter] = [
        "管道粗糙系数"),
     _P("sewage", "detour_factor", 1.3, "",
        _EST + ": a sewer follows roads, which are longer than the straight line; road "
-       "circuity is commonly 1.2–1.4; used only where no road route is known",
+       "circuity is commonly 1.2–1.4; used where no road route is known",
        "绕行系数"),
+    _P("sewage", "max_road_detour", 1.5, "",
+       _MODEL + "; a road route longer than this × the straight line is not followed: the "
+       "sewer is laid cross-country (field roads, ditches) at straight line × detour_factor",
+       "沿路管线最大绕行比"),
     # --- decision rules ------------------------------------------------------------------
     _P("sewage", "max_connect_distance_m", 5000.0, "m",
-       _EST + ": farther than this from a town plant (along the pipe route) a village is not "
-       "considered for connection",
+       _GD_NACHANG + "; a county plan (东阳市) also takes 一般5公里以内 for 进厂治理. Farther "
+       "than this along the pipe route a village is not considered for connection",
        "最大纳管距离"),
+    _P("sewage", "connect_priority_distance_m", 3000.0, "m",
+       _GD_NACHANG + "; " + _ZNB + ". geo_env's rule: a village whose sewer to a plant with "
+       "room is at most this long and flows by gravity all the way (no lift station: 满足接入"
+       "要求) connects even when another mode would cost less (distance along the pipe route "
+       "to the plant, standing in for the distance to the town's sewers). 0 disables the rule",
+       "优先纳管距离", check="nonnegative"),
+    _P("sewage", "household_max_settlement_population", 200.0, "persons",
+       "广东省农业农村厅、广东省生态环境厅《广东省农村生活污水资源化利用技术细则（试行）》: "
+       "资源化利用(就地就近) 适用于常住人口较少、居住分散的村庄; 人口超过200人的村庄或聚居片只在"
+       "具备足够环境消纳能力时也可采用 (as reported by 中国经济网). geo_env's rule: household "
+       "systems are not chosen for villages whose settlement clusters hold more residents "
+       "than this on average; 0 disables the rule (raise it where land can take the effluent)",
+       "分户处理聚居点人口上限", check="nonnegative"),
     _P("sewage", "candidate_plants", 3, "",
        _MODEL + "; the nearest plants (straight line) whose connection is costed per village",
        "候选污水厂数"),
     _P("sewage", "cluster_max_link_m", 1500.0, "m",
        _MODEL + "; villages farther apart than this (straight line) never share a station",
        "片区连接最大距离"),
-    _P("sewage", "protection_column", "source_protection", "",
+    _P("sewage", "protection_column", "protection", "",
        _MODEL + "; the column of [layers.water] that marks drinking-water source "
-       "protection zones (true, 1 or a non-empty zone name such as 一级); household systems "
-       "are not allowed in them",
+       "protection zones (true, 1 or a non-empty value such as 一级 or drinking_water_source); "
+       "household systems are not allowed for settlements touching them",
        "水源保护区字段", check="str"),
     _P("sewage", "dry_toilet_below_l_per_capita_day", 30.0, "L/(person·d)",
        _EST + ": 宜水则水、宜旱则旱 — where water use is below this, household villages are "
@@ -197,7 +260,8 @@ _SEWAGE: list[Parameter] = [
        "household units", "分户设施使用年限"),
     _P("sewage", "sewer_cost_yuan_per_m", 400.0, "yuan/m",
        _EST + ": a DN300 plastic sewer laid along a rural road incl. trench and surface "
-       "repair at shallow depth; larger diameters cost in proportion to the diameter",
+       "repair at shallow depth; larger diameters cost in proportion to the diameter; also "
+       "the trunk that joins a village's settlement clusters",
        "截污管单价（DN300）"),
     _P("sewage", "sewer_depth_cost_yuan_per_m_per_m", 80.0, "yuan/m per m of depth",
        _EST + ": extra excavation, shoring and backfill per metre of mean trench depth",
@@ -212,15 +276,17 @@ _SEWAGE: list[Parameter] = [
        _EST + ": power and maintenance of one small lift station", "提升泵站年运维费",
        check="nonnegative"),
     _P("sewage", "station_capex_yuan_per_m3_day", 20000.0, "yuan per m³/d",
-       _GUIDE + ": small packaged treatment units cost 11 000–39 000 yuan per m³/d of "
-       "capacity; 20 000 at the reference size below (geo_env's reading of that range)",
+       _GUIDE + ": small packaged treatment units (小型一体化污水处理设备) cost 11 000–39 000 yuan "
+       "per m³/d" + _GUIDE_SEEN + "; 20 000 at the reference size below is geo_env's reading "
+       "of that range. For ecological stations (人工湿地) set 2600–3700",
        "村级处理站吨水投资"),
     _P("sewage", "station_reference_m3_per_day", 20.0, "m³/d",
        _MODEL + "; the size at which station_capex_yuan_per_m3_day applies",
        "处理站参考规模"),
     _P("sewage", "station_scale_exponent", 0.66, "",
-       "geo_env estimate from " + _GUIDE + ": 39 000 yuan per m³/d at 5 m³/d falling to "
-       "11 000 at 200 m³/d gives capital ∝ size^0.66 (economies of scale)",
+       "geo_env estimate from " + _GUIDE + ": reading the range 39 000 yuan per m³/d as the "
+       "cost at 5 m³/d and 11 000 as the cost at 200 m³/d gives capital ∝ size^0.66 "
+       "(economies of scale); the guide as quoted does not tie the range to sizes",
        "处理站规模指数", check="fraction"),
     _P("sewage", "station_opex_yuan_per_m3", 1.5, "yuan/m³",
        _EST + ": power, chemicals, sludge and visits of small village stations",
@@ -233,18 +299,13 @@ _SEWAGE: list[Parameter] = [
     _P("sewage", "house_connection_yuan", 1500.0, "yuan/household",
        _EST + ": household drain, inspection chamber and lateral", "户接管费用",
        check="nonnegative"),
-    _P("sewage", "area_per_household_m2", 400.0, "m²/household",
-       _EST + ": settled area per household (plot, yard, lanes) for point villages",
-       "户均建设用地"),
-    _P("sewage", "max_area_per_household_m2", 1500.0, "m²/household",
-       _EST + ": a village polygon larger than households × this is mostly fields; the "
-       "settled area is capped at it", "户均用地上限"),
     _P("sewage", "slope_cost_per_percent", 0.02, "share per % of slope",
        _EST + ": village networks on slopes need drop manholes and deeper trenches: +2 % "
        "of their cost per % of mean slope", "坡度管网附加系数", check="nonnegative"),
     _P("sewage", "household_capex_yuan", 7000.0, "yuan/household",
-       _EST + ": a three-compartment septic tank with a small soil infiltration bed or "
-       "household unit", "分户设施造价"),
+       _EST + ": a three-compartment septic tank (三格化粪池) with a small soil infiltration bed "
+       "or wetland, or a household unit (户用一体化设施), shared by a few households (联户) "
+       "or for one", "分户设施造价"),
     _P("sewage", "household_om_yuan_per_year", 200.0, "yuan/(household·year)",
        _EST + ": desludging and upkeep", "分户设施年运维费", check="nonnegative"),
 ]

@@ -388,3 +388,13 @@ def test_unknown_species_is_reported_with_the_file_row(tmp_path):
                                                                           "head": "存栏量"})
     msg = str(err.value)
     assert "farms.csv" in msg and "column '畜种'" in msg and "row 3" in msg and "'羊驼'" in msg and "生猪" in msg
+
+
+def test_optional_village_columns_by_alias(tmp_path):
+    v = grid_villages()
+    v["自然村数"] = [3] * 9
+    v["村庄建设用地"] = ["12.5"] * 9
+    v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    out = read_layer(tmp_path / "v.gpkg", kind="villages")
+    assert out["natural_villages"].tolist() == [3.0] * 9
+    assert out["settlement_area_ha"].tolist() == [12.5] * 9

@@ -164,7 +164,7 @@ def test_village_beside_a_plant_with_spare_capacity_connects():
     assert row.sewage_flow_m3_per_day == pytest.approx(1000 * 80 / 1000 * 0.6)
     assert row.cost_connect_yuan_per_year < min(row.cost_centralized_yuan_per_year,
                                                 row.cost_household_yuan_per_year)
-    assert "厂0" in row.sewage_reason and "0.4 km" in row.sewage_reason
+    assert row.sewage_reason.startswith("接入厂0（P0），管线0.4 km，全程重力流，纳管年费用比")
     assert row.toilet_suggestion == "flush"
 
 
@@ -223,7 +223,7 @@ def test_village_below_its_plant_needs_lift_stations(tmp_path):
 
 def test_source_protection_zone_forbids_household_systems():
     v = villages([(7000, 0, 45, 17), (9000, 0, 45, 17)])
-    zone = gpd.GeoDataFrame({"source_protection": ["一级", ""]},
+    zone = gpd.GeoDataFrame({"protection": ["一级", ""]},
                             geometry=[shapely.box(X0 + 6500, Y0 - 500, X0 + 7500, Y0 + 500),
                                       shapely.box(X0 + 8500, Y0 - 500, X0 + 9500, Y0 + 500)], crs=CRS)
     sew = ge.sewage_modes(district(v, water=zone))
@@ -233,33 +233,44 @@ def test_source_protection_zone_forbids_household_systems():
 
 
 def test_two_villages_side_by_side_share_a_station_at_the_hand_computed_cost():
-    # two equal villages 200 m apart on flat ground, far from any plant
-    v = villages([(0, 0, 600, 230), (200, 0, 600, 230)])
+    # two equal villages 200 m apart on flat ground, far from any plant; 450 residents each:
+    # one settlement cluster each (⌈450/500⌉), too large for household systems (> 200)
+    v = villages([(0, 0, 450, 170), (200, 0, 450, 170)])
     res = sewage_plan(district(v))
     sew = res.villages
     assert sew.sewage_mode.tolist() == ["cluster", "cluster"]
     assert sew.sewage_cluster_id.nunique() == 1
+    assert np.isnan(sew.cost_household_yuan_per_year).all()
     cl = res.clusters.iloc[0]
     r = P["discount_rate"]
     crf30, crf15 = capital_recovery_factor(r, 30), capital_recovery_factor(r, 15)
-    q = 2 * 600 * 0.08 * 0.6  # 57.6 m³/d
+    q = 2 * 450 * 0.08 * 0.6  # 43.2 m³/d
     station = 20000 * 20 * (q / 20) ** 0.66 * crf15 + q * 365 * 1.5
-    internal = res.details["cost_internal_yuan_per_year"].sum()
+    # lanes through 170 houses on 450 × 150 m² (a point village: no polygon to bound it)
+    lanes = 0.7124 * np.sqrt(170 * 450 * 150.0)
+    internal = 2 * (lanes * 300 + 170 * 1500) * (crf30 + 0.01)
+    assert res.details["village_network_m"].to_numpy() == pytest.approx([lanes, lanes])
+    assert (res.details["trunk_m"] == 0).all()
     # linking sewer: 200 m × 1.3, DN300, flat: depth 1 m → 1.78 m (0.3 % over 260 m), mean 1.39
     link_len = 260.0
     mean_depth = 1.0 + 0.5 * 0.003 * link_len
     link = link_len * (400 + 80 * mean_depth) * (crf30 + 0.01)
-    assert cl.cost_yuan_per_year == pytest.approx(station + internal + link, rel=1e-3)
+    assert cl.cost_yuan_per_year == pytest.approx(station + internal + link, rel=1e-9)
     assert cl.villages_count == 2
     assert sew.pipe_length_m.max() == pytest.approx(link_len)
+    # alone, each village would build its own station: the shared one is cheaper
+    alone = (lanes * 300 + 170 * 1500) * (crf30 + 0.01) + (
+        20000 * 20 * (q / 2 / 20) ** 0.66 * crf15 + q / 2 * 365 * 1.5)
+    assert sew.cost_centralized_yuan_per_year.to_numpy() == pytest.approx([alone, alone])
+    assert cl.cost_yuan_per_year < 2 * alone
 
 
 # ---------------------------------------------------------------------------------------
 # relations that hold whatever the data
 # ---------------------------------------------------------------------------------------
-def random_county(seed, n=40, n_plants=3, capacity=(5000, 0), size=8000.0):
+def random_county(seed, n=40, n_plants=3, capacity=(5000, 0), size=8000.0, pop=(30, 1500)):
     rng = np.random.default_rng(seed)
-    pop = rng.integers(30, 1500, n)
+    pop = rng.integers(pop[0], pop[1], n)
     rows = np.column_stack([rng.uniform(0, size, n), rng.uniform(0, size, n), pop, np.ceil(pop / 2.6)])
     prow = np.column_stack([rng.uniform(0, size, n_plants), rng.uniform(0, size, n_plants),
                             np.full(n_plants, capacity[0]), np.full(n_plants, capacity[1])])
@@ -298,7 +309,7 @@ def test_every_village_gets_one_mode_and_a_reason_and_capacity_holds(seed, hilly
 
 @pytest.mark.parametrize("seed", [0, 4])
 def test_every_cluster_is_cheaper_than_its_members_alone(seed, hilly_dem):
-    v, p = random_county(seed, n=50, n_plants=1, capacity=(10, 10))
+    v, p = random_county(seed, n=50, n_plants=1, capacity=(10, 10), pop=(30, 500))
     res = sewage_plan(district(v, p, dem=hilly_dem), cluster_max_link_m=2500)
     assert len(res.clusters) > 0
     alone = res.details["cost_alone_yuan_per_year"]
@@ -342,10 +353,11 @@ def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(s
 def test_raising_the_sewer_unit_cost_never_increases_connections(seed, hilly_dem):
     v, p = random_county(seed, n=40, n_plants=3)
     d = district(v, p, dem=hilly_dem)
-    counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c).sewage_mode == "connect").sum())
-              for c in (100, 300, 600, 1200, 3000)]
-    assert counts == sorted(counts, reverse=True)
-    assert counts[0] > counts[-1]  # the sweep does move the mix
+    for priority in (3000, 0):  # the priority rule does not depend on costs
+        counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c, connect_priority_distance_m=priority)
+                       .sewage_mode == "connect").sum()) for c in (100, 300, 600, 1200, 3000)]
+        assert counts == sorted(counts, reverse=True)
+    assert counts[0] > counts[-1]  # without the priority rule the sweep does move the mix
 
 
 def test_scarce_capacity_goes_to_the_largest_saving_per_m3():
@@ -384,7 +396,7 @@ def test_english_reasons_and_inputs_untouched():
     before = v.copy()
     d = district(v, p, lang="en")
     sew = ge.sewage_modes(d)
-    assert sew.sewage_reason.iloc[0].startswith("0.4 km of sewer to plant 厂0")
+    assert sew.sewage_reason.iloc[0].startswith("Connects to 厂0 (P0): 0.4 km of sewer, gravity all the way;")
     assert "household systems" in sew.sewage_reason.iloc[1]
     assert v.equals(before)
 
@@ -446,3 +458,153 @@ def test_labels_cover_every_output_column_and_mode():
                  "load_after_m3_per_day"]:
         assert label(code, "zh") != code and label(code, "en") != code
     assert label("connect", "zh") == "纳管" and label("household", "zh") == "联户分户"
+
+
+# ---------------------------------------------------------------------------------------
+# settlements: settled area, clusters, lanes and trunk (hand-computed)
+# ---------------------------------------------------------------------------------------
+def box_villages(rows, **extra):
+    """rows: (x, y, population, households) → 2 km × 1 km polygons centred there."""
+    rows = np.asarray(rows, dtype=float).reshape(-1, 4)
+    geoms = [shapely.box(X0 + x - 1000, Y0 + y - 500, X0 + x + 1000, Y0 + y + 500) for x, y, _, _ in rows]
+    gdf = gpd.GeoDataFrame({
+        "id": [f"v{i}" for i in range(len(rows))], "name": [f"村{i}" for i in range(len(rows))],
+        "township": "甲镇", "population": rows[:, 2].astype(int), "households": rows[:, 3].astype(int),
+    }, geometry=geoms, crs=CRS)
+    for k, values in extra.items():
+        gdf[k] = values
+    return gdf
+
+
+def test_settled_area_and_clusters_by_hand_on_flat_ground():
+    v = box_villages([(0, 0, 900, 300), (5000, 0, 900, 300), (10000, 0, 900, 300),
+                      (15000, 0, 900, 300), (20000, 0, 0, 0)],
+                     settlement_area_ha=[np.nan, 20.0, 500.0, np.nan, np.nan],
+                     natural_villages=[np.nan, np.nan, np.nan, 5, np.nan])
+    det = sewage_plan(district(v)).details
+    # residents × 150 m²; the given 20 ha; 500 ha bounded by the 200 ha polygon; 0 people
+    assert det.settled_area_m2.tolist() == pytest.approx([135_000, 200_000, 2_000_000, 135_000, 0])
+    assert det.settled_area_from_data.tolist() == [False, True, True, False, False]
+    # no DEM: flat, 500 residents per cluster → ⌈900/500⌉ = 2; the data's 5 natural villages
+    assert det.settlement_clusters.tolist() == [2, 2, 2, 5, 1]
+    assert det.village_network_m.iloc[0] == pytest.approx(0.7124 * np.sqrt(300 * 135_000))
+    assert det.village_network_m.iloc[1] == pytest.approx(0.7124 * np.sqrt(300 * 200_000))
+    # trunk: expected spanning tree of 2 (5) points over the 2 km² polygon × detour 1.3
+    assert det.trunk_m.iloc[0] == pytest.approx(0.7 * np.sqrt(2e6) * 0.75 * 1.3)
+    assert det.trunk_m.iloc[3] == pytest.approx(0.7 * np.sqrt(2e6) * 3.75 / 2 * 1.3)
+    assert det.trunk_m.iloc[4] == 0
+
+
+def test_point_village_settled_area_is_not_bounded():
+    det = sewage_plan(district(villages([(0, 0, 4000, 1300)]))).details
+    assert det.settled_area_m2.iloc[0] == pytest.approx(4000 * 150)
+    # 8 clusters of 500 on flat ground; the clusters lie within 10 × 60 ha = 6 km² (≤ 18)
+    assert det.settlement_clusters.iloc[0] == 8
+    assert det.trunk_m.iloc[0] == pytest.approx(0.7 * np.sqrt(6e6) * 6.75 / np.sqrt(7) * 1.3)
+
+
+@pytest.mark.parametrize("deg, clusters", [(1.0, 2), (4.0, 5), (10.0, 6)])
+def test_clusters_follow_the_mean_slope(tmp_path, deg, clusters):
+    # a plane rising at `deg` degrees: slope = tan(deg) everywhere
+    dem = write_dem(tmp_path / "plane.tif", lambda x, y: 100 + np.tan(np.radians(deg)) * (x + 1000))
+    v = box_villages([(3000, 3000, 1000, 330)])
+    det = sewage_plan(district(v, dem=dem)).details
+    assert det.slope_percent.iloc[0] == pytest.approx(100 * np.tan(np.radians(deg)), rel=1e-4)
+    # residents per cluster: 500 up to 2°, 500·(120/500)^((deg−2)/4) up to 6°, then 120:
+    # 1° → 500 → 2;  4° → 244.9 → ⌈4.08⌉ = 5;  10° → 120 → 9, capped at 3 per km² × 2 km² = 6
+    assert det.settlement_clusters.iloc[0] == clusters
+    assert det.settlement_population.iloc[0] == pytest.approx(1000 / clusters)
+
+
+def test_mst_length_matches_random_spanning_trees():
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial.distance import cdist
+
+    from geo_env.sewage import mst_length
+
+    rng = np.random.default_rng(11)
+    for k in (2, 3, 5, 10):
+        pts = rng.uniform(0, 1000.0, (600, k, 2))  # 1 km² squares
+        mean = np.mean([minimum_spanning_tree(cdist(p, p)).sum() for p in pts])
+        assert mst_length(k, 1e6) == pytest.approx(mean, rel=0.05)
+    assert mst_length(1, 1e6) == 0 and mst_length(2, 4e6) == pytest.approx(2 * mst_length(2, 1e6))
+
+
+# ---------------------------------------------------------------------------------------
+# guideline rules
+# ---------------------------------------------------------------------------------------
+def test_near_gravity_village_connects_first_even_when_dearer(tmp_path):
+    # a hamlet of 150 residents 2 km from a plant (sewer 2.6 km ≤ 3 km); the ground falls 1 %
+    # towards the plant, so the sewer runs by gravity; household systems would cost less
+    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
+    v = villages([(-2000, 0, 150, 50)])
+    p = plants([(0, 0, 1000, 0)])
+    row = ge.sewage_modes(district(v, p, dem=down)).iloc[0]
+    assert row.sewage_mode == "connect" and row.pump_stations == 0
+    assert row.pipe_length_m == pytest.approx(2600)
+    assert row.cost_connect_yuan_per_year > row.cost_household_yuan_per_year
+    assert row.sewage_reason.startswith("距厂0（P0）管线2.6 km（不超过3.0 km）且全程重力流，按就近纳管优先原则接入")
+    # without the rule, or when the sewer would need lift stations, cost decides: household
+    off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0).iloc[0]
+    assert off.sewage_mode == "household"
+    up = write_dem(tmp_path / "up.tif", lambda x, y: 100 + 0.01 * (x + 1000))
+    uphill = ge.sewage_modes(district(v, p, dem=up)).iloc[0]
+    assert uphill.sewage_mode == "household"
+    assert "提升泵站" in uphill.sewage_reason
+
+
+def test_household_systems_not_for_large_settlements():
+    # 900 residents on flat ground: 2 clusters of 450 (> 200): household systems excluded
+    v = villages([(0, 0, 900, 300), (9000, 0, 150, 50)])
+    sew = ge.sewage_modes(district(v))
+    assert np.isnan(sew.cost_household_yuan_per_year.iloc[0])
+    assert sew.sewage_mode.iloc[0] == "centralized"
+    assert "2处居民点平均450人，超过分户处理上限200人" in sew.sewage_reason.iloc[0]
+    assert sew.sewage_mode.iloc[1] == "household"  # 150 residents: allowed and cheaper
+    # the bound lifted: household systems are costed (per household) and compete again
+    free = ge.sewage_modes(district(v), household_max_settlement_population=0)
+    crf15 = capital_recovery_factor(0.08, 15)
+    assert free.cost_household_yuan_per_year.iloc[0] == pytest.approx(300 * (7000 * crf15 + 200))
+
+
+def test_protection_zone_applies_to_the_settlement_not_the_whole_territory():
+    # 2 km × 1 km territory; the zone covers its far east end, 800 m from the anchor, while the
+    # settled area (150 × 150 m² → a disc of 84 m radius) lies round the anchor
+    v = box_villages([(0, 0, 150, 50)])
+    zone = gpd.GeoDataFrame({"protection": ["drinking_water_source"]},
+                            geometry=[shapely.box(X0 + 800, Y0 - 600, X0 + 1200, Y0 + 600)], crs=CRS)
+    sew = ge.sewage_modes(district(v, water=zone))
+    assert sew.sewage_mode.iloc[0] == "household"
+    near = zone.copy()
+    near["geometry"] = [shapely.box(X0 + 50, Y0 - 600, X0 + 1200, Y0 + 600)]
+    assert ge.sewage_modes(district(v, water=near)).sewage_mode.iloc[0] == "centralized"
+
+
+def test_sewer_does_not_follow_a_long_road_detour():
+    # the only road from the village to the plant 1 km away loops 3 km out and back
+    roads = gpd.GeoDataFrame({"name": ["绕行路"]}, geometry=[shapely.LineString(
+        [(X0, Y0), (X0, Y0 + 1500), (X0 + 1000, Y0 + 1500), (X0 + 1000, Y0)])], crs=CRS)
+    v = villages([(0, 0, 3000, 1000)])
+    d = district(v, plants([(1000, 0, 5000, 0)]), roads=roads)
+    res = sewage_plan(d)
+    assert res.villages.sewage_mode.iloc[0] == "connect"
+    assert res.villages.pipe_length_m.iloc[0] == pytest.approx(1000 * P["detour_factor"])
+    # a looser bound follows the 4 km road (4 km > 1.5 × 1 km, but ≤ 5 × 1 km)
+    res5 = sewage_plan(d, max_road_detour=5, sewer_cost_yuan_per_m=20)  # cheap sewer: connects
+    assert res5.villages.sewage_mode.iloc[0] == "connect"
+    assert res5.villages.pipe_length_m.iloc[0] == pytest.approx(4000)
+
+
+def test_reasons_name_plants_cleanly():
+    v = villages([(300, 0, 1000, 380), (600, 0, 1000, 380), (20000, 0, 300, 100)])
+    p = plants([(0, 0, 1000, 0), (900, 0, 1000, 0)])
+    p["name"] = ["城东污水处理厂", None]
+    sew = ge.sewage_modes(district(v, p))
+    assert sew.sewage_reason.iloc[0].startswith("接入城东污水处理厂（P0），")
+    assert sew.sewage_reason.iloc[1].startswith("接入污水厂P1，")
+    assert sew.sewage_reason.iloc[2].startswith("距最近的污水厂P1直线19.1 km，超过纳管距离5.0 km；")
+    for text in sew.sewage_reason:
+        assert "污水厂污水" not in text and "厂0污水" not in text and "None" not in text
+    en = ge.sewage_modes(district(v, p, lang="en"))
+    assert en.sewage_reason.iloc[0].startswith("Connects to 城东污水处理厂 (P0): ")
+    assert en.sewage_reason.iloc[2].startswith("The nearest plant, plant P1, is 19.1 km away")
