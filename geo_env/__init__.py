@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _EXPORTS = {
+    "coverage_by_township": "coverage",
+    "waste_coverage": "coverage",
     "GeoEnvError": "errors",
     "GeoEnvWarning": "errors",
     "read_layer": "layers",
@@ -28,6 +30,7 @@ _EXPORTS = {
     "load_project": "project",
     "sample_district": "sample",
     "sewage_modes": "sewage",
+    "site_transfer_stations": "siting",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -47,6 +50,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .coverage import coverage_by_township, waste_coverage
     from .errors import GeoEnvError, GeoEnvWarning
     from .layers import read_layer
     from .livestock import livestock_check, manure_balance
@@ -54,3 +58,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .project import District, load_project
     from .sample import sample_district
     from .sewage import sewage_modes
+    from .siting import site_transfer_stations

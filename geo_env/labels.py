@@ -124,7 +124,7 @@ _BRIEFING: dict[str, tuple[str, str]] = {
 }
 
 #: Modules whose ``LABELS`` dict extends the table (added as analyses land).
-_MODULES: tuple[str, ...] = ("sewage", "livestock")
+_MODULES: tuple[str, ...] = ("coverage", "siting", "sewage", "livestock")
 
 
 @cache

@@ -173,7 +173,8 @@ class RoadNetwork:
         self.crs = crs
         self._graph = _Graph(len(node_xy), edge_u, edge_v, edge_length_m, edge_xy)
         self._csr: sp.csr_array | None = None
-        self._tree: shapely.STRtree | None = None
+        self._kd: _SegmentIndex | None = None
+        self._seg: tuple[_SegmentIndex, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._road_edges = np.flatnonzero(edge_is_road)
 
     # ----------------------------------------------------------------------------- build
@@ -250,6 +251,7 @@ class RoadNetwork:
         ends = np.unique(np.concatenate([first, last]))
 
         merges: list[tuple[np.ndarray, np.ndarray]] = []
+        seg_index: _SegmentIndex | None = None
         # 1. junctions: vertices of different lines within 1 m (or exactly equal)
         if n_vert:
             pairs = cKDTree(xy).query_pairs(r=JUNCTION_TOLERANCE_M, output_type="ndarray")
@@ -258,9 +260,6 @@ class RoadNetwork:
                 same = (vline[p0] == vline[p1]) & ~(xy[p0] == xy[p1]).all(axis=1)
                 merges.append((p0[~same], p1[~same]))
 
-        seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1)) \
-            if len(seg_a) else np.zeros(0, dtype=object)
-        tree = shapely.STRtree(seg_geoms)
         n_new = 0
         split_seg: list[np.ndarray] = []
         split_t: list[np.ndarray] = []
@@ -280,14 +279,11 @@ class RoadNetwork:
 
         # 2. line ends within snap_tolerance_m of another line join its nearest point
         if len(ends) and len(seg_a):
-            ei, si = tree.query(shapely.points(xy[ends]), predicate="dwithin",
-                                distance=max(snap, 1e-12))
+            seg_index = _SegmentIndex(xy[seg_a], xy[seg_b])
+            ei, si, t, d = seg_index.within(xy[ends], snap)
             ev = ends[ei]
             other = seg_line[si] != vline[ev]
-            ev, si = ev[other], si[other]
-            t, d = _project(xy[ev], xy[seg_a[si]], xy[seg_b[si]])
-            ok = d <= snap
-            ev, si, t, d = ev[ok], si[ok], t[ok], d[ok]
+            ev, si, t, d = ev[other], si[other], t[other], d[other]
             # per (end, other line): the nearest point of that line
             order = np.lexsort((d, seg_line[si], ev))
             ev, si, t, d = ev[order], si[order], t[order], d[order]
@@ -303,7 +299,8 @@ class RoadNetwork:
 
         # 3. optional: split lines where they cross
         if node_crossings and len(seg_a):
-            i, j = tree.query(seg_geoms, predicate="intersects")
+            seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1))
+            i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
             keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
             i, j = i[keep], j[keep]
             a, r = xy[seg_a[i]], xy[seg_b[i]] - xy[seg_a[i]]
@@ -336,6 +333,7 @@ class RoadNetwork:
         merges.append(zero)
         erow = part_row[seg_line[eorig]]
         eroad = np.ones(len(eu), dtype=bool)
+        eseg = eorig.copy()
         if links:
             lu = np.concatenate([lk[0] for lk in links])
             lv = np.concatenate([lk[1] for lk in links])
@@ -346,6 +344,7 @@ class RoadNetwork:
             exy = np.concatenate([exy, np.hstack([all_xy[lu], all_xy[lv]])])
             erow = np.concatenate([erow, part_row[vline[lu]]])
             eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
+            eseg = np.concatenate([eseg, np.full(len(lu), -1)])
 
         # 5. merge junctions, drop self-loops, make parallel edges distinct
         label, n_lab = _merge_labels(n_nodes0, merges)
@@ -354,15 +353,18 @@ class RoadNetwork:
         node_xy = all_xy[rep]
         eu, ev_ = label[eu], label[ev_]
         loop = eu == ev_
-        eu, ev_, elen, exy, erow, eroad = (x[~loop] for x in (eu, ev_, elen, exy, erow, eroad))
-        eu, ev_, elen, exy, erow, eroad, node_xy = _split_parallel(
-            eu, ev_, elen, exy, erow, eroad, node_xy)
+        eu, ev_, elen, exy, erow, eroad, eseg = (
+            x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
+        eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
+            eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
         net = cls(
             node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
             edge_is_road=eroad, edge_row=erow,
             end_node=label[ends], end_row=part_row[vline[ends]], end_xy=xy[ends],
             snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
         )
+        if seg_index is not None:
+            net._use_segment_index(seg_index, eseg)
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
                  len(parts), len(node_xy), len(eu), elen.sum() / 1000)
         return net
@@ -416,20 +418,51 @@ class RoadNetwork:
         conn = np.full(n, np.inf)
         at_xy = np.full((n, 2), np.nan)
         if n and len(self._road_edges):
-            if self._tree is None:
-                exy = self.edge_xy[self._road_edges]
-                self._tree = shapely.STRtree(shapely.linestrings(exy.reshape(-1, 2, 2)))
-            qi, ti = self._tree.query_nearest(shapely.points(pts), all_matches=False)
-            e = self._road_edges[ti]
+            e = self._nearest_edges(pts)
             a, b = self.edge_xy[e, :2], self.edge_xy[e, 2:]
-            tt, d = _project(pts[qi], a, b)
-            edge[qi], t[qi], conn[qi] = e, tt, d
-            at_xy[qi] = np.where(tt[:, None] <= 0, a, np.where(tt[:, None] >= 1, b,
-                                                                  a + tt[:, None] * (b - a)))
+            t, conn = _project(pts, a, b)
+            edge[:] = e
+            at_xy = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b,
+                                                          a + t[:, None] * (b - a)))
         pos = np.full(n, np.nan)
         pos[edge >= 0] = t[edge >= 0] * self.edge_length_m[edge[edge >= 0]]
         return Attachment(edge=edge, position_m=pos, connector_m=conn, point_xy=at_xy,
                           attached=conn <= maxc)
+
+    def _index(self) -> _SegmentIndex:
+        if self._kd is None:
+            e = self._road_edges
+            self._kd = _SegmentIndex(self.edge_xy[e, :2], self.edge_xy[e, 2:])
+        return self._kd
+
+    def _use_segment_index(self, index: _SegmentIndex, edge_seg: np.ndarray) -> None:
+        """Attach through the index of the original segments built for snapping.
+
+        Road edges are pieces of those segments: the nearest segment and the position on
+        it give the edge (looked up by segment and start fraction).
+        """
+        e = self._road_edges
+        seg = edge_seg[e]
+        a, d = index.a[seg], index.b[seg] - index.a[seg]
+        t0 = ((self.edge_xy[e, :2] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        t1 = ((self.edge_xy[e, 2:] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        key = seg * 2.0 + np.clip(np.minimum(t0, t1), 0.0, 1.0)
+        o = np.argsort(key, kind="stable")
+        self._seg = (index, key[o], e[o], seg[o])
+
+    def _nearest_edges(self, pts: np.ndarray) -> np.ndarray:
+        """Index of the nearest road edge to each point (exact distance; ties: any one)."""
+        if self._seg is None:
+            return self._road_edges[self._index().nearest(pts)]
+        index, key, edge, seg_of = self._seg
+        s = index.nearest(pts)
+        t, _ = _project(pts, index.a[s], index.b[s])
+        k = np.clip(np.searchsorted(key, s * 2.0 + t, side="right") - 1, 0, len(key) - 1)
+        out = edge[k]
+        lost = seg_of[k] != s  # the piece fell out of the graph (a dropped self-loop)
+        if lost.any():
+            out[lost] = self._road_edges[self._index().nearest(pts[lost])]
+        return out
 
     def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
         """The graph with nodes added at the attachment points (edges split there).
@@ -438,27 +471,26 @@ class RoadNetwork:
         """
         g = self._graph
         edges = np.concatenate([a.edge[a.attached] for a in atts]) if atts else np.zeros(0, int)
-        ts = np.concatenate([
-            a.position_m[a.attached] / self.edge_length_m[a.edge[a.attached]] for a in atts
-        ]) if atts else np.zeros(0)
-        ts = np.clip(ts, 0.0, 1.0)
-        # one node per distinct (edge, t); ends of edges are their nodes
+        pos = np.concatenate([a.position_m[a.attached] for a in atts]) if atts else np.zeros(0)
+        elen_ = g.length[edges]
+        # one node per point along an edge (points closer than _EPS_M share it); the ends
+        # of edges are their nodes
         node = np.full(len(edges), -1, dtype=np.int64)
-        at_u, at_v = ts <= 0.0, ts >= 1.0
+        at_u, at_v = pos < _EPS_M, elen_ - pos < _EPS_M
+        at_v &= ~at_u
         node[at_u] = g.u[edges[at_u]]
         node[at_v] = g.v[edges[at_v]]
         inner = np.flatnonzero(~(at_u | at_v))
-        keys = np.stack([edges[inner].astype(float), ts[inner]], axis=1)
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True) if len(inner) else \
-            (np.zeros((0, 2)), np.zeros(0, np.int64))
-        inv = np.asarray(inv).reshape(-1)
-        node[inner] = g.n_nodes + inv
-        u_e = uniq[:, 0].astype(np.int64)
-        u_t = uniq[:, 1]
+        o = inner[np.lexsort((pos[inner], edges[inner]))]
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = (edges[o][1:] != edges[o][:-1]) | (np.diff(pos[o]) >= _EPS_M)
+        node[o] = g.n_nodes + np.cumsum(first) - 1
+        u_e = edges[o][first]
+        u_t = pos[o][first] / g.length[u_e]
         eu, ev, elen, exy, eorig, zero = _split_edges(
-            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(uniq)))
-        assert not len(zero[0]), "distinct split points cannot make zero-length pieces"
-        aug = _Graph(g.n_nodes + len(uniq), eu, ev, elen, exy)
+            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)), eps=0.0)
+        assert not len(zero[0]), "strictly increasing split points make positive pieces"
+        aug = _Graph(g.n_nodes + len(u_e), eu, ev, elen, exy)
         out: list[np.ndarray] = []
         k = 0
         for a in atts:
@@ -597,6 +629,61 @@ class RoadNetwork:
             return empty
         return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
 
+    def reachable(
+        self, sources_xy: Any, *, max_connector_m: float, limit: float
+    ) -> list[shapely.MultiLineString | None]:
+        """The road pieces within ``limit`` road metres of each source.
+
+        Parameters
+        ----------
+        sources_xy
+            Points, shape (m, 2), ``(x, y)`` in the roads' CRS (m).
+        max_connector_m
+            Longest connector (m) from a point to the road.
+        limit
+            Road distance (m), the connector included.
+
+        Returns
+        -------
+        list of shapely.MultiLineString or None
+            Per source: its connector (as far as ``limit`` reaches) and every edge or
+            part of an edge whose road distance from the source is at most ``limit`` (an
+            edge reached from both ends is whole when the two reaches meet); None for a
+            source that is not attached.
+        """
+        src = _as_xy(sources_xy, "sources")
+        lim = _check_positive(limit, "limit")
+        out: list[shapely.MultiLineString | None] = [None] * len(src)
+        sa = self.attach(src, max_connector_m=max_connector_m)
+        if not sa.attached.any():
+            return out
+        aug, (snode,) = self._augment(sa)
+        s_idx = np.flatnonzero(sa.attached)
+        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
+        csr = aug.csr(extra, len(extra[0]))
+        a, b, length = aug.xy[:, :2], aug.xy[:, 2:], aug.length
+        for k, i in enumerate(s_idx):
+            d = dijkstra(csr, directed=True, indices=int(start[k]), limit=lim)
+            du, dv = d[aug.u], d[aug.v]
+            ru = np.where(np.isfinite(du), np.clip(lim - du, 0, None), 0.0)
+            rv = np.where(np.isfinite(dv), np.clip(lim - dv, 0, None), 0.0)
+            whole = (ru + rv >= length) & ((ru > 0) | (rv > 0))
+            from_u = ~whole & (ru > 0)
+            from_v = ~whole & (rv > 0)
+            t0 = np.concatenate([np.zeros(whole.sum() + from_u.sum()),
+                                 1 - rv[from_v] / length[from_v]])
+            t1 = np.concatenate([np.ones(whole.sum()), ru[from_u] / length[from_u],
+                                 np.ones(from_v.sum())])
+            e = np.concatenate([np.flatnonzero(whole), np.flatnonzero(from_u),
+                                np.flatnonzero(from_v)])
+            p0 = a[e] + t0[:, None] * (b[e] - a[e])
+            p1 = np.where(t1[:, None] >= 1, b[e], a[e] + t1[:, None] * (b[e] - a[e]))
+            c = min(1.0, lim / sa.connector_m[i]) if sa.connector_m[i] > 0 else 1.0
+            conn = np.array([[src[i], src[i] + c * (sa.point_xy[i] - src[i])]])
+            pieces = np.concatenate([conn, np.stack([p0, p1], axis=1)])
+            out[i] = shapely.multilinestrings(shapely.linestrings(pieces))
+        return out
+
     # ---------------------------------------------------------------------------- routes
     def routes(
         self, source_xy: Any, targets_xy: Any, *, max_connector_m: float
@@ -696,14 +783,11 @@ class RoadNetwork:
         end_ok = deg[self._end_node] == 1
         en, erow, exy = self._end_node[end_ok], self._end_row[end_ok], self._end_xy[end_ok]
         if len(en) and len(self._road_edges):
-            tree = shapely.STRtree(shapely.linestrings(
-                self.edge_xy[self._road_edges].reshape(-1, 2, 2)))
-            qi, ti = tree.query(shapely.points(exy), predicate="dwithin", distance=tol)
+            qi, ti, _, dd = self._index().within(exy, tol)
             e = self._road_edges[ti]
             other = (self.edge_row[e] != erow[qi]) & (self.edge_u[e] != en[qi]) \
                 & (self.edge_v[e] != en[qi])
-            qi, e = qi[other], e[other]
-            _, dd = _project(exy[qi], self.edge_xy[e, :2], self.edge_xy[e, 2:])
+            qi, e, dd = qi[other], e[other], dd[other]
             o = np.lexsort((dd, qi))
             qi, e, dd = qi[o], e[o], dd[o]
             first = _group_starts(qi)
@@ -725,6 +809,76 @@ class RoadNetwork:
             "larger_tolerance_m": tol,
             "dangling_ends": dangling,
         }
+
+
+class _SegmentIndex:
+    """Exact nearest-segment and within-distance queries for straight segments.
+
+    The segments are cut, for indexing only, into pieces no longer than ``2 h`` (``h``
+    about half the median segment length) whose midpoints go into a KD-tree.  The
+    nearest point of any segment lies within ``h`` of one of its midpoints, so
+
+    * every segment within ``r`` of a point has a midpoint within ``r + h`` of it;
+    * once the k-th nearest midpoint of a point is farther than (the best exact distance
+      found among the k) + h, the nearest segment is among those k.
+
+    Parameters
+    ----------
+    a, b
+        Segment ends, shape (n, 2) each, in metres.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+        length = np.hypot(*(b - a).T) if len(a) else np.zeros(0)
+        step = max(float(np.median(length)), 1.0) if len(a) else 1.0
+        n_piece = np.maximum(np.ceil(length / step), 1).astype(np.int64)
+        owner = np.repeat(np.arange(len(a)), n_piece)
+        k_in = np.arange(len(owner)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
+        frac = ((k_in + 0.5) / n_piece[owner])[:, None]
+        self.owner = owner
+        self.half = float((length / n_piece).max()) / 2 if len(a) else 0.0
+        self.tree = cKDTree(a[owner] + frac * (b[owner] - a[owner]))
+
+    def nearest(self, pts: np.ndarray) -> np.ndarray:
+        """Index of the nearest segment to each point (pts non-empty, segments non-empty)."""
+        n_samples = self.tree.n
+        best = np.zeros(len(pts), dtype=np.int64)
+        todo = np.arange(len(pts))
+        k = min(8, n_samples)
+        while len(todo):
+            dd, ii = self.tree.query(pts[todo], k=k, workers=-1)
+            dd, ii = dd.reshape(len(todo), k), ii.reshape(len(todo), k)
+            cand = self.owner[ii]
+            flat = cand.ravel()
+            _, d = _project(np.repeat(pts[todo], k, axis=0), self.a[flat], self.b[flat])
+            d = d.reshape(len(todo), k)
+            o = np.argmin(d, axis=1)
+            rows = np.arange(len(todo))
+            best[todo] = cand[rows, o]
+            if k == n_samples:
+                break
+            todo = todo[dd[:, -1] <= d[rows, o] + self.half]
+            k = min(4 * k, n_samples)
+        return best
+
+    def within(
+        self, pts: np.ndarray, r: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(point, segment) pairs at most ``r`` apart: indices, parameter t, distance (m).
+
+        A pair may be listed more than once.
+        """
+        if not len(pts) or not self.tree.n:
+            z = np.zeros(0, np.int64)
+            return z, z, np.zeros(0), np.zeros(0)
+        pairs = cKDTree(pts).sparse_distance_matrix(
+            self.tree, max_distance=r + self.half * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        # a segment may come several times (one per piece): callers keep the nearest
+        pi, seg = pairs["i"].astype(np.int64), self.owner[pairs["j"]]
+        t, d = _project(pts[pi], self.a[seg], self.b[seg])
+        ok = d <= r
+        return pi[ok], seg[ok], t[ok], d[ok]
 
 
 # --------------------------------------------------------------------------- District
@@ -853,13 +1007,13 @@ def _project(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
 
 def _split_edges(
     u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
-    sp_edge: np.ndarray, sp_t: np.ndarray, sp_node: np.ndarray,
+    sp_edge: np.ndarray, sp_t: np.ndarray, sp_node: np.ndarray, eps: float = _EPS_M,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
            tuple[np.ndarray, np.ndarray]]:
     """Split straight edges at fractions ``sp_t`` (0 < t < 1) into pieces.
 
     Returns the new edge list ``u, v, length, xy, original edge index`` (unsplit edges
-    kept as they are) and the node pairs of pieces shorter than ``_EPS_M`` (to merge).
+    kept as they are) and the node pairs of pieces not longer than ``eps`` m (to merge).
     """
     n = len(u)
     if not len(sp_edge):
@@ -881,7 +1035,7 @@ def _split_edges(
     p0 = np.where(t0[:, None] <= 0, xy[e, :2], a + t0[:, None] * d)
     p1 = np.where(t1[:, None] >= 1, xy[e, 2:], a + t1[:, None] * d)
     plen = (t1 - t0) * length[e]
-    zero = plen < _EPS_M
+    zero = plen <= eps if eps == 0 else plen < eps
     keep = ~split
     return (
         np.concatenate([u[keep], n0[~zero]]),
@@ -917,20 +1071,23 @@ def _merge_labels(
 
 
 def _split_parallel(
-    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray,
-    row: np.ndarray, road: np.ndarray, node_xy: np.ndarray,
+    u: np.ndarray, v: np.ndarray, length: np.ndarray, xy: np.ndarray, node_xy: np.ndarray,
+    *attrs: np.ndarray,
 ) -> tuple[np.ndarray, ...]:
     """Make the graph simple: every edge parallel to a shorter one is split at its middle.
 
     The CSR matrix holds one value per node pair, so a second road between the same two
     junctions would otherwise be lost (points attaching to it could not be routed).
+    ``attrs`` are per-edge arrays that both halves inherit.
     """
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    o = np.lexsort((length, hi, lo))
-    dup_sorted = ~_group_starts(lo[o], hi[o])
+    key = lo * (int(hi.max(initial=0)) + 1) + hi
+    _, counts = np.unique(key, return_counts=True)
+    if not (counts > 1).any():
+        return (u, v, length, xy, node_xy, *attrs)
+    o = np.lexsort((length, key))
+    dup_sorted = ~_group_starts(key[o])
     dup = o[dup_sorted]
-    if not len(dup):
-        return u, v, length, xy, row, road, node_xy
     mid_xy = (xy[dup, :2] + xy[dup, 2:]) / 2
     mid = len(node_xy) + np.arange(len(dup))
     keep = np.ones(len(u), dtype=bool)
@@ -942,7 +1099,6 @@ def _split_parallel(
         np.concatenate([length[keep], half, half]),
         np.concatenate([xy[keep], np.hstack([xy[dup, :2], mid_xy]),
                         np.hstack([mid_xy, xy[dup, 2:]])]),
-        np.concatenate([row[keep], row[dup], row[dup]]),
-        np.concatenate([road[keep], road[dup], road[dup]]),
         np.concatenate([node_xy, mid_xy]),
+        *(np.concatenate([x[keep], x[dup], x[dup]]) for x in attrs),
     )

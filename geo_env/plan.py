@@ -59,9 +59,10 @@ class PlanPart:
 
 def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
     """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    from . import livestock, sewage
+    from . import coverage, livestock, sewage
 
-    return [("sewage", sewage.plan_part), ("livestock", livestock.plan_part)]
+    return [("waste", coverage.plan_part), ("sewage", sewage.plan_part),
+            ("livestock", livestock.plan_part)]
 
 
 @dataclass

@@ -104,9 +104,11 @@ _ROADS = [
 # ---------------------------------------------------------------------------------------
 _WASTE = [
     _P("waste", "service_radius_m", 3000.0, "m",
-       "GB 50337-2018《城市环境卫生设施规划标准》: transfer stations served by small "
-       "motor vehicles have a collection service radius within 3.0 km",
-       "转运站服务半径"),
+       "GB/T 51435-2021《农村生活垃圾收运和处理技术标准》§4.4.2: collection by small "
+       "motor vehicles — service radius should not exceed 3 km",
+       "转运站服务半径",
+       note="the same clause gives 1 km for non-motorised collection (set "
+            "service_radius_m = 1000 where carts collect)"),
     _P("waste", "metric", "auto", "",
        _MODEL + "; 'road' when a roads layer is given, else 'straight'",
        "距离计算方式", check=("auto", "road", "straight")),

@@ -41,6 +41,13 @@ def test_end_beyond_snap_tolerance_does_not_join_unless_tolerance_is_raised():
     assert d[0] == pytest.approx(10 + 500 + 3 + 797 + 100, abs=1e-9)
 
 
+def test_end_exactly_on_a_line_joins_with_zero_tolerance():
+    net = RoadNetwork.from_lines([L([(0, 0), (1000, 0)]), L([(500, 0), (500, 800)])],
+                                 snap_tolerance_m=0)
+    d, _ = dist(net, [(0, 0)], [(500, 800)])
+    assert d[0] == 1300.0
+
+
 def test_vertices_of_different_lines_within_1m_are_one_junction():
     # interior vertices 0.6 m apart: one junction, no link length
     a = L([(0, 0), (500, 0), (1000, 0)])
@@ -76,6 +83,12 @@ def test_two_facilities_and_villages_on_one_segment_are_exact():
     d, s = dist(net, [(100, 5), (900, 5)], [(400, -3), (600, 2), (100, 0), (950, 0)])
     np.testing.assert_allclose(d, [5 + 300 + 3, 5 + 300 + 2, 5.0, 5 + 50], atol=1e-9)
     np.testing.assert_array_equal(s, [0, 1, 0, 1])
+
+
+def test_points_a_hair_apart_on_one_segment_share_a_node():
+    net = RoadNetwork.from_lines([L([(0, 0), (1000, 0)])])
+    d, s = dist(net, [(0.5, 10), (0.5 + 1e-12, 10)], [(0.5 + 2e-12, -10), (999.9999999999, 3)])
+    np.testing.assert_allclose(d, [20.0, 10 + 999.4999999999 + 3], atol=1e-9)
 
 
 def test_unattached_unreachable_and_limit_give_nan():

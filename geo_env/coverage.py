@@ -1,0 +1,426 @@
+"""Waste collection coverage: distance from each village to its nearest transfer station.
+
+A village is covered when the distance from its anchor (DESIGN.md "Geometry rules") to
+the nearest transfer station is at most the service radius (``[waste]
+service_radius_m``, default 3 km from GB/T 51435-2021 §4.4.2).  Distances are
+
+* ``"straight"``: planar distance in the working CRS (m), exact (a KD-tree query, not a
+  buffer polygon, whose chords would leave out villages right at the radius);
+* ``"road"``: connector + shortest path along the roads + connector
+  (:mod:`geo_env.network`); where no road joins a village to any station the distance is
+  NaN, the village is not covered and it is reported as unreachable.
+
+``metric = "auto"`` (the default) means ``"road"`` when the district has a roads layer,
+else ``"straight"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from ._geometry import anchor_points
+from .errors import ColumnNotFoundError, CRSError, DataValueError, GeometryTypeError, ParameterError
+from .project import District
+
+__all__ = [
+    "waste_coverage",
+    "coverage_by_township",
+    "service_areas",
+    "plan_part",
+    "SERVICE_AREA_BUFFER_M",
+    "LABELS",
+]
+
+log = logging.getLogger(__name__)
+
+#: Half-width (m) of the band drawn around the reachable roads of a road service area.
+SERVICE_AREA_BUFFER_M = 100.0
+
+#: Township column value of the total row of :func:`coverage_by_township`.
+TOTAL = "total"
+
+COVERAGE_COLUMNS = ("station_id", "station_distance_m", "distance_metric", "waste_covered",
+                    "waste_unreachable")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # village columns
+    "station_id": ("最近转运站编号", "Nearest transfer station"),
+    "station_distance_m": ("至转运站距离（米）", "Distance to station (m)"),
+    "distance_metric": ("距离计算方式", "Distance metric"),
+    "waste_covered": ("收运覆盖", "Covered by collection"),
+    "waste_unreachable": ("无道路可达", "No road to a station"),
+    "proposed_station_id": ("拟建转运站编号", "Proposed station"),
+    "straight": ("直线距离", "straight line"),
+    "road": ("道路距离", "along roads"),
+    # township table
+    "covered_villages": ("覆盖村数（个）", "Covered villages"),
+    "coverage_rate_villages": ("覆盖率（按村）", "Coverage (villages)"),
+    "covered_population": ("覆盖人口（人）", "Covered population"),
+    "coverage_rate_population": ("覆盖率（按人口）", "Coverage (population)"),
+    "unreachable_villages": ("无道路可达村数（个）", "Villages without road access"),
+    "covered_villages_after": ("新增站点后覆盖村数（个）", "Covered villages after siting"),
+    "coverage_rate_villages_after": ("新增站点后覆盖率（按村）", "Coverage after siting (villages)"),
+    "covered_population_after": ("新增站点后覆盖人口（人）", "Covered population after siting"),
+    "coverage_rate_population_after": ("新增站点后覆盖率（按人口）",
+                                       "Coverage after siting (population)"),
+    # layers and tables
+    "waste_townships": ("乡镇收运覆盖", "Collection coverage by township"),
+    "uncovered_villages": ("未覆盖行政村", "Villages not covered"),
+    "status": ("状态", "Status"),
+    "existing": ("现状", "existing"),
+    "proposed": ("拟建", "proposed"),
+    "radius_m": ("服务半径（米）", "Service radius (m)"),
+    "metric": ("距离计算方式", "Distance metric"),
+}
+
+
+# ------------------------------------------------------------------------------ settings
+def _settings(district: District, radius_m: float | None, metric: str | None) -> tuple[float, str]:
+    """The service radius (m) and the resolved metric (``"road"`` or ``"straight"``)."""
+    from .standards import parameter
+
+    p = {**{"service_radius_m": parameter("waste", "service_radius_m").default,
+            "metric": "auto"}, **(district.params.get("waste") or {})}
+    radius = p["service_radius_m"] if radius_m is None else radius_m
+    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.number)) \
+            or not np.isfinite(radius) or radius <= 0:
+        raise ParameterError(f"radius_m must be a positive distance in metres, not {radius!r}",
+                             hint="the default is 3000 m (GB/T 51435-2021 §4.4.2)")
+    m = p["metric"] if metric is None else metric
+    if m not in ("auto", "road", "straight"):
+        raise ParameterError(f"metric must be 'road', 'straight' or 'auto', not {m!r}")
+    if m == "auto":
+        m = "road" if district.roads is not None else "straight"
+    if m == "road" and district.roads is None:
+        raise ParameterError(
+            "metric='road' needs a roads layer",
+            hint="add [layers.roads] to the project file, or use metric='straight'",
+        )
+    return float(radius), m
+
+
+def _max_connector(district: District) -> float:
+    from .standards import defaults
+
+    return float({**defaults("roads"), **(district.params.get("roads") or {})}["max_connector_m"])
+
+
+def points_xy(gdf: gpd.GeoDataFrame | None, layer: str, crs: Any = None) -> np.ndarray:
+    """Coordinates (n, 2) of a point layer in its CRS (m); GeoEnvError for non-points."""
+    if gdf is None or len(gdf) == 0:
+        return np.zeros((0, 2))
+    if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
+        raise CRSError(f"the {layer} are in {gdf.crs.name}, not in the working CRS {crs.name}",
+                       layer=layer, hint=f"reproject them with .to_crs({crs.to_string()!r})")
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    missing = np.array([g is None for g in geoms], dtype=bool)
+    if missing.any():
+        raise DataValueError(f"the {layer} have features without geometry", layer=layer,
+                             row=int(np.flatnonzero(missing)[0]) + 1,
+                             hint="give each feature a point or delete it")
+    tid = shapely.get_type_id(geoms)
+    single = (tid == 4) & (shapely.get_num_geometries(geoms) == 1)
+    geoms = np.where(single, shapely.get_geometry(geoms, 0), geoms)
+    tid = shapely.get_type_id(geoms)
+    bad = (tid != 0) | shapely.is_empty(geoms)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise GeometryTypeError(f"the {layer} must be single points; feature {row + 1} is a "
+                                f"{'empty geometry' if shapely.is_empty(geoms[row]) else geoms[row].geom_type}",
+                                layer=layer, row=row + 1, hint="give one point per feature")
+    return shapely.get_coordinates(geoms)
+
+
+def layer_ids(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Ids of a layer as strings (the ``id`` column, else the index)."""
+    if gdf is None:
+        return np.zeros(0, dtype=object)
+    ids = gdf["id"] if "id" in gdf.columns else pd.Series(gdf.index, index=gdf.index)
+    return ids.astype(str).to_numpy(dtype=object)
+
+
+def village_anchors(villages: gpd.GeoDataFrame) -> np.ndarray:
+    """Anchor coordinates (n, 2) of the villages, working CRS (m).
+
+    The loader stores every anchor in ``anchor_x``/``anchor_y``; when they are complete
+    they are used as they are, else :func:`geo_env._geometry.anchor_points` derives them.
+    """
+    if not len(villages):
+        return np.zeros((0, 2))
+    if "anchor_x" in villages.columns and "anchor_y" in villages.columns:
+        xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+        if np.isfinite(xy).all():
+            return xy
+    return anchor_points(villages)
+
+
+def nearest_station(
+    district: District, stations_xy: np.ndarray, radius: float, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m, NaN if none) and index (-1 if none) of each village's nearest station."""
+    anchors = village_anchors(district.villages)
+    n = len(anchors)
+    if not len(stations_xy) or not n:
+        return np.full(n, np.nan), np.full(n, -1, dtype=np.int64)
+    if metric == "straight":
+        _, idx = cKDTree(stations_xy).query(anchors, k=1, workers=-1)
+        idx = np.asarray(idx, dtype=np.int64)
+        return planar_distance(anchors, stations_xy[idx]), idx
+    from .network import road_network
+
+    return road_network(district).distances(stations_xy, anchors,
+                                            max_connector_m=_max_connector(district))
+
+
+def planar_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Planar distance (m) between matching rows of two (n, 2) arrays (one formula for all)."""
+    return np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+
+
+def coverage_frame(
+    district: District, stations_xy: np.ndarray, station_ids: np.ndarray, radius: float,
+    metric: str,
+) -> gpd.GeoDataFrame:
+    """The villages with the coverage columns for the given stations."""
+    d, idx = nearest_station(district, stations_xy, radius, metric)
+    out = district.villages.copy()
+    sid = np.full(len(out), None, dtype=object)
+    sid[idx >= 0] = np.asarray(station_ids, dtype=object)[idx[idx >= 0]]
+    out["station_id"] = pd.Series(sid, index=out.index, dtype=object)
+    out["station_distance_m"] = d
+    out["distance_metric"] = metric
+    out["waste_covered"] = np.nan_to_num(d, nan=np.inf) <= radius
+    out["waste_unreachable"] = np.isnan(d)
+    out.attrs["waste"] = {"radius_m": radius, "metric": metric}
+    return out
+
+
+# ---------------------------------------------------------------------------- public API
+def waste_coverage(
+    district: District, *, radius_m: float | None = None, metric: str | None = None
+) -> gpd.GeoDataFrame:
+    """Waste collection coverage of each village by the existing transfer stations.
+
+    Parameters
+    ----------
+    district
+        The district; its ``transfer_stations`` (points, working CRS) may be ``None``.
+    radius_m
+        Service radius (m).  Default: the project's ``[waste] service_radius_m``, else
+        3000 m (GB/T 51435-2021 §4.4.2: small motor collection vehicles, radius ≤ 3 km).
+    metric
+        ``"straight"``, ``"road"`` or ``"auto"``.  Default: the project's ``[waste]
+        metric``, else ``"auto"`` (``"road"`` when the district has roads).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``district.villages`` (same index) with ``station_id`` (nearest station,
+        None when none is reachable), ``station_distance_m`` (m; NaN when no station is
+        reachable), ``distance_metric``, ``waste_covered`` (distance ≤ radius) and
+        ``waste_unreachable`` (no station can be reached: none exists, or for ``"road"``
+        the village or every station is off the network or no road joins them).
+
+    Raises
+    ------
+    ParameterError
+        Bad radius or metric, or ``metric="road"`` without roads.
+
+    Examples
+    --------
+    >>> import geo_env as ge
+    >>> cov = ge.waste_coverage(ge.sample_district(), metric="straight")  # doctest: +SKIP
+    >>> cov["waste_covered"].mean()  # doctest: +SKIP
+    """
+    radius, m = _settings(district, radius_m, metric)
+    xy = points_xy(district.transfer_stations, "transfer_stations", district.crs)
+    cov = coverage_frame(district, xy, layer_ids(district.transfer_stations), radius, m)
+    log.info("waste coverage (%s, %.0f m): %d of %d villages covered", m, radius,
+             int(cov["waste_covered"].sum()), len(cov))
+    return cov
+
+
+def coverage_by_township(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Coverage per township and in total.
+
+    Parameters
+    ----------
+    coverage
+        The result of :func:`waste_coverage` (columns ``township``, ``population``,
+        ``waste_covered``, and ``waste_unreachable`` if present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per township (in order of first appearance) and a last row whose
+        ``township`` is ``"total"``: ``villages``, ``covered_villages``,
+        ``coverage_rate_villages``, ``population``, ``covered_population``,
+        ``coverage_rate_population`` (rates as fractions in [0, 1], NaN when the
+        denominator is 0) and ``unreachable_villages``.
+    """
+    for col in ("township", "population", "waste_covered"):
+        if col not in coverage.columns:
+            raise ColumnNotFoundError(
+                f"coverage_by_township needs the column '{col}'", column=col,
+                hint="pass the result of geo_env.waste_coverage(district)")
+    cov = coverage["waste_covered"].astype(bool).to_numpy()
+    pop = pd.to_numeric(coverage["population"], errors="coerce").fillna(0).to_numpy(float)
+    unr = (coverage["waste_unreachable"].astype(bool).to_numpy()
+           if "waste_unreachable" in coverage.columns else np.zeros(len(coverage), bool))
+    df = pd.DataFrame({
+        "township": coverage["township"].astype(str).to_numpy(),
+        "villages": 1, "covered_villages": cov.astype(int), "population": pop,
+        "covered_population": pop * cov, "unreachable_villages": unr.astype(int),
+    })
+    g = df.groupby("township", sort=False).sum().reset_index()
+    total = g.drop(columns="township").sum().to_frame().T
+    total.insert(0, "township", TOTAL)
+    out = pd.concat([g, total], ignore_index=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["coverage_rate_villages"] = out["covered_villages"] / out["villages"].where(
+            out["villages"] > 0)
+        out["coverage_rate_population"] = out["covered_population"] / out["population"].where(
+            out["population"] > 0)
+    cols = ["township", "villages", "covered_villages", "coverage_rate_villages", "population",
+            "covered_population", "coverage_rate_population", "unreachable_villages"]
+    out = out[cols]
+    for c in ("villages", "covered_villages", "unreachable_villages"):
+        out[c] = out[c].astype(int)
+    return out
+
+
+def service_areas(
+    district: District,
+    *,
+    radius_m: float | None = None,
+    metric: str | None = None,
+    stations: gpd.GeoDataFrame | None = None,
+    buffer_m: float = SERVICE_AREA_BUFFER_M,
+) -> gpd.GeoDataFrame:
+    """Service area polygon of each transfer station (for maps).
+
+    * ``"straight"``: the circle of the service radius around the station (a 256-gon
+      inscribed in it).
+    * ``"road"``: the parts of the road network whose road distance from the station
+      (connector included) is at most the radius — whole edges, and the reachable ends of
+      edges that are reached only part-way — together with the station's connector,
+      buffered by ``buffer_m`` on each side and merged into one polygon.  It shows where
+      the collection vehicle gets within the radius; whether a village is covered is
+      decided by its own exact distance (:func:`waste_coverage`), not by this polygon.
+
+    Parameters
+    ----------
+    district
+        The district.
+    radius_m, metric
+        As in :func:`waste_coverage`.
+    stations
+        Points to draw areas for (``id`` column optional); default the district's
+        transfer stations.
+    buffer_m
+        Half-width (m) of the band around reachable roads (road metric only).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``station_id``, ``metric``, ``radius_m`` and the polygon (working CRS); the
+        geometry is None for a station that is not attached to the road network.
+    """
+    radius, m = _settings(district, radius_m, metric)
+    st = district.transfer_stations if stations is None else stations
+    xy = points_xy(st, "transfer_stations", district.crs)
+    ids = layer_ids(st)
+    if m == "straight":
+        geoms = shapely.buffer(shapely.points(xy), radius, quad_segs=64) if len(xy) else []
+    else:
+        from .network import road_network
+
+        net = road_network(district)
+        reach = net.reachable(xy, max_connector_m=_max_connector(district), limit=radius)
+        geoms = [None if r is None else shapely.buffer(r, buffer_m) for r in reach]
+    return gpd.GeoDataFrame(
+        {"station_id": pd.Series(ids, dtype=object), "metric": m, "radius_m": radius},
+        geometry=gpd.GeoSeries(list(geoms), crs=district.crs), crs=district.crs,
+    )
+
+
+# --------------------------------------------------------------------------- plan part
+def _rates(tab: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    return {str(r["township"]): {k: r[k] for k in tab.columns if k != "township"}
+            for _, r in tab.iterrows()}
+
+
+def plan_part(district: District) -> Any:
+    """Waste coverage and transfer-station siting for :func:`geo_env.analyze`.
+
+    With the project's ``[waste]`` parameters: village columns ``station_id
+    station_distance_m distance_metric waste_covered waste_unreachable
+    proposed_station_id``; layers ``service_areas`` (existing and proposed stations,
+    ``status`` column) and ``proposed_transfer_stations``; tables ``waste_townships``
+    (coverage by township before and after siting) and ``uncovered_villages``; and the
+    ``waste`` block of summary.json (radius and its source, metric, counts and rates by
+    villages and by population, overall and by township, and the siting result).
+    """
+    from .plan import PlanPart
+    from .siting import _site
+    from .standards import parameter
+
+    p = district.params.get("waste") or {}
+    cov = waste_coverage(district)
+    radius, metric = cov.attrs["waste"]["radius_m"], cov.attrs["waste"]["metric"]
+    site = _site(district, cov, target=p.get("target_coverage"))
+    tab = site.townships
+    cols = cov[list(COVERAGE_COLUMNS)].copy()
+    cols["proposed_station_id"] = site.proposed_station_of_village
+    total = tab.iloc[-1]
+
+    existing = service_areas(district, radius_m=radius, metric=metric)
+    existing.insert(1, "status", "existing")
+    areas = [existing]
+    if len(site.sites):
+        new = service_areas(district, radius_m=radius, metric=metric, stations=site.sites)
+        new.insert(1, "status", "proposed")
+        areas.append(new)
+    area_layer = gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs=district.crs)
+
+    keep = [c for c in ("id", "name", "township", "population") if c in cov.columns]
+    unc = pd.DataFrame(cols.join(cov[keep]).loc[~cov["waste_covered"].to_numpy(bool),
+                                                 keep + ["station_id", "station_distance_m",
+                                                         "waste_unreachable",
+                                                         "proposed_station_id"]])
+    summary = {
+        "radius_m": radius,
+        "radius_source": parameter("waste", "service_radius_m").source,
+        "metric": metric,
+        "transfer_stations": int(0 if district.transfer_stations is None
+                                 else len(district.transfer_stations)),
+        "villages": int(total["villages"]),
+        "covered_villages": int(total["covered_villages"]),
+        "unreachable_villages": int(total["unreachable_villages"]),
+        "population": float(total["population"]),
+        "covered_population": float(total["covered_population"]),
+        "coverage_rate_villages": total["coverage_rate_villages"],
+        "coverage_rate_population": total["coverage_rate_population"],
+        "by_township": _rates(tab[[c for c in tab.columns if not c.endswith("_after")]]
+                              .iloc[:-1]),
+        "siting": site.summary(),
+    }
+    sites = site.sites
+    return PlanPart(
+        name="waste",
+        village_columns=cols,
+        layers={"service_areas": area_layer, "proposed_transfer_stations": sites},
+        tables={
+            "waste_townships": tab,
+            "uncovered_villages": unc,
+        },
+        summary=summary,
+        result=site,
+    )
