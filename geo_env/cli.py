@@ -121,25 +121,67 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
 
 def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN001
     s = plan.summary
-    print(f"{s['project']}: {s['layers'].get('villages', 0)} villages in {s['townships']} townships, "
-          f"population {s['population']:,}; working CRS {s['crs']} ({s['crs_name']})")
-    for line in _headlines(s):
+    zh = s.get("lang") == "zh"
+    if zh:
+        print(f"{s['project']}：{s['townships']} 个乡镇（街道）、{s['layers'].get('villages', 0)} 个村，"
+              f"人口 {s['population']:,}；工作坐标系 {s['crs']}（{s['crs_name']}）")
+    else:
+        print(f"{s['project']}: {s['layers'].get('villages', 0)} villages in {s['townships']} townships, "
+              f"population {s['population']:,}; working CRS {s['crs']} ({s['crs_name']})")
+    for line in _headlines(s, zh):
         print(line)
-    print(f"wrote {len(written)} file(s) to {out}:")
+    print(f"已写出 {len(written)} 个文件到 {out}：" if zh else f"wrote {len(written)} file(s) to {out}:")
     for p in written:
         print(f"  {p}")
     if s.get("warnings"):
-        print(f"{len(s['warnings'])} warning(s) while reading; see summary.json")
+        n = len(s["warnings"])
+        print(f"读取时有 {n} 条警告，见 summary.json" if zh else f"{n} warning(s) while reading; see summary.json")
 
 
-def _headlines(s: dict) -> list[str]:
-    """One line per analysis present in the summary."""
+_MODE_ZH = {"connect": "纳管", "centralized": "村级集中", "cluster": "片区集中", "household": "联户/分户"}
+
+
+def _headlines(s: dict, zh: bool) -> list[str]:
+    """One line per analysis present in the summary, in the project's language."""
     lines = []
     w = s.get("waste")
     if isinstance(w, dict) and "coverage_rate_villages" in w:
-        lines.append(f"waste: {w['coverage_rate_villages']:.1%} of villages and "
-                     f"{w.get('coverage_rate_population', float('nan')):.1%} of population within "
-                     f"{w.get('radius_m', 0) / 1000:g} km ({w.get('metric')})")
+        km = w["radius_m"] / 1000
+        metric = {"road": "沿道路", "straight": "直线"}.get(w["metric"], w["metric"]) if zh else w["metric"]
+        if zh:
+            line = (f"垃圾收运：{km:g} km（{metric}）服务半径内村数占 {w['coverage_rate_villages']:.1%}，"
+                    f"人口占 {w['coverage_rate_population']:.1%}")
+            if w.get("unreachable_villages"):
+                line += f"；{w['unreachable_villages']} 个村无道路可达"
+        else:
+            line = (f"waste: {w['coverage_rate_villages']:.1%} of villages and "
+                    f"{w['coverage_rate_population']:.1%} of population within {km:g} km ({metric})")
+            if w.get("unreachable_villages"):
+                line += f"; {w['unreachable_villages']} village(s) unreachable by road"
+        lines.append(line)
+        siting = w.get("siting")
+        if isinstance(siting, dict) and siting.get("message"):
+            lines.append(f"  {siting['message']}")
+    sw = s.get("sewage")
+    if isinstance(sw, dict) and "by_mode" in sw:
+        if zh:
+            modes = "、".join(f"{_MODE_ZH.get(m, m)} {b['villages']} 个村" for m, b in sw["by_mode"].items())
+            lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
+                         f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
+        else:
+            modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items())
+            lines.append(f"sewage: {modes} villages; {sw['flow_m3_per_day']:,.0f} m³/d; "
+                         f"{sw['cost_yuan_per_year'] / 1e4:,.0f} × 10⁴ yuan/year")
+    lv = s.get("livestock")
+    if isinstance(lv, dict) and "farms" in lv:
+        bad = lv.get("flags", {}).get("setback_not_ok", 0)
+        over = len(lv.get("balance", {}).get("overloaded_villages", []))
+        if zh:
+            lines.append(f"畜禽养殖：{lv['farms']} 个养殖场，{lv['pig_equivalents']:,.0f} 猪当量；"
+                         f"{bad} 个不满足防护距离；{over} 个村粪污超过土地承载力")
+        else:
+            lines.append(f"livestock: {lv['farms']} farms, {lv['pig_equivalents']:,.0f} pig equivalents; "
+                         f"{bad} break a setback; {over} village(s) with more manure than their land takes")
     return lines
 
 

@@ -117,3 +117,26 @@ def test_help_does_not_import_the_heavy_stack():
             "print(sorted(m for m in ('geopandas', 'pandas', 'shapely', 'pyproj', 'rasterio') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow
+def test_demo_writes_the_whole_pack(tmp_path):
+    import pyogrio
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    before = file_digests(sample)
+    r = run("demo", "--out", tmp_path / "demo")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "demo"
+    for name in ("summary.json", "plan.gpkg", "report.xlsx", "plan_map.html", "figures/waste_coverage.png",
+                 "figures/sewage_modes.png", "figures/livestock.png"):
+        assert (out / name).stat().st_size > 0, name
+    layers = set(pyogrio.list_layers(out / "plan.gpkg")[:, 0])
+    assert {"villages", "transfer_stations", "proposed_transfer_stations", "service_areas", "sewage_plants",
+            "livestock_farms", "sewage_clusters"} <= layers
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {"waste", "sewage", "livestock"} <= set(summary)
+    # the headline lines are in the project's language and carry the summary's numbers
+    w = summary["waste"]
+    assert f"人口占 {w['coverage_rate_population']:.1%}" in r.stdout
+    assert file_digests(sample) == before
