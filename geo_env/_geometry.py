@@ -12,21 +12,23 @@ __all__ = ["anchor_points"]
 def anchor_points(villages: gpd.GeoDataFrame) -> np.ndarray:
     """Anchor coordinates of villages, shape (n, 2), in the villages' CRS (metres).
 
-    The anchor is the project-supplied point (``anchor_x``/``anchor_y`` columns, working
-    CRS) where given; else the polygon's centroid when it lies inside the polygon; else
-    ``representative_point()``.  Point villages are their own anchor.
+    The anchor is the given point (``anchor_x``/``anchor_y`` columns, set by the loader
+    from the project's anchors or a ``village_points`` layer) where finite; else the
+    polygon's centroid when it lies inside the polygon; else ``representative_point()``.
+    Point villages are their own anchor. Geometry is only computed for the rows without a
+    given anchor.
     """
-    geoms = villages.geometry.values
-    arr = np.asarray(geoms, dtype=object)
-    cent = shapely.centroid(arr)
-    inside = shapely.contains_properly(arr, cent) | (shapely.get_type_id(arr) == 0)
-    pts = np.where(inside, cent, shapely.point_on_surface(arr))
-    xy = shapely.get_coordinates(pts)
-    if len(xy) != len(villages):  # empty geometries would lose rows: never silently
-        raise ValueError("villages contain empty geometries; load them with geo_env.read_layer")
+    n = len(villages)
+    xy = np.full((n, 2), np.nan)
     if "anchor_x" in villages.columns and "anchor_y" in villages.columns:
-        given = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
-        ok = np.isfinite(given).all(axis=1)
-        xy[ok] = given[ok]
+        xy[:] = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+    todo = ~np.isfinite(xy).all(axis=1)
+    if todo.any():
+        arr = np.asarray(villages.geometry.values, dtype=object)[todo]
+        if (shapely.is_missing(arr) | shapely.is_empty(arr)).any():  # never lose rows silently
+            raise ValueError("villages contain empty geometries; load them with geo_env.read_layer")
+        cent = shapely.centroid(arr)
+        inside = shapely.contains_properly(arr, cent) | (shapely.get_type_id(arr) == 0)
+        pts = np.where(inside, cent, shapely.point_on_surface(arr))
+        xy[todo] = shapely.get_coordinates(pts)
     return xy
-

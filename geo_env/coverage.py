@@ -146,26 +146,11 @@ def layer_ids(gdf: gpd.GeoDataFrame | None) -> np.ndarray:
     return ids.astype(str).to_numpy(dtype=object)
 
 
-def village_anchors(villages: gpd.GeoDataFrame) -> np.ndarray:
-    """Anchor coordinates (n, 2) of the villages, working CRS (m).
-
-    The loader stores every anchor in ``anchor_x``/``anchor_y``; when they are complete
-    they are used as they are, else :func:`geo_env._geometry.anchor_points` derives them.
-    """
-    if not len(villages):
-        return np.zeros((0, 2))
-    if "anchor_x" in villages.columns and "anchor_y" in villages.columns:
-        xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
-        if np.isfinite(xy).all():
-            return xy
-    return anchor_points(villages)
-
-
 def nearest_station(
     district: District, stations_xy: np.ndarray, radius: float, metric: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m, NaN if none) and index (-1 if none) of each village's nearest station."""
-    anchors = village_anchors(district.villages)
+    anchors = anchor_points(district.villages)
     n = len(anchors)
     if not len(stations_xy) or not n:
         return np.full(n, np.nan), np.full(n, -1, dtype=np.int64)

@@ -48,9 +48,9 @@ from .coverage import (
     layer_ids,
     planar_distance,
     points_xy,
-    village_anchors,
     waste_coverage,
 )
+from ._geometry import anchor_points
 from .errors import ColumnNotFoundError, DataValueError, ParameterError
 from .project import District
 
@@ -350,7 +350,7 @@ def _candidates(
     """Candidate coordinates (n, 2) in the working CRS, ids, names and townships."""
     v = district.villages
     if candidates is None:
-        xy = village_anchors(v)
+        xy = anchor_points(v)
         src = v
     else:
         xy = points_xy(candidates, "candidates", district.crs)
@@ -370,7 +370,7 @@ def _pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(candidate, village, distance m) for every candidate–village pair within the radius."""
     v = district.villages
-    anchors = village_anchors(v)
+    anchors = anchor_points(v)
     if not len(cxy) or not len(anchors):
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
