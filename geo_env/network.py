@@ -70,7 +70,7 @@ _GRID_CHUNK = 65_536
 _GRID_MAX_CELLS = 400
 
 #: :class:`_SegmentGrid` cell side, relative to the side of a square holding one segment.
-_GRID_CELL_FACTOR = 1.0
+_GRID_CELL_FACTOR = 2.0
 
 #: :class:`_SegmentGrid` first search half-side for nearest segments, in cell sides.
 _GRID_FIRST_R = 0.25
@@ -261,7 +261,8 @@ class RoadNetwork:
         seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
         seg_b = seg_a + 1
         seg_line = vline[seg_a]
-        seg_len = np.hypot(*(xy[seg_b] - xy[seg_a]).T) if len(seg_a) else np.zeros(0)
+        a_xy, b_xy = _take(xy, seg_a), _take(xy, seg_b)
+        seg_len = np.hypot(b_xy[:, 0] - a_xy[:, 0], b_xy[:, 1] - a_xy[:, 1])
         first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
         last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
         # every line has >= 2 vertices, so first < last < next first: sorted and distinct
@@ -272,7 +273,7 @@ class RoadNetwork:
         # 1. junctions: vertices of different lines within 1 m (or exactly equal)
         if n_vert:
             p0, p1 = _close_pairs(xy, JUNCTION_TOLERANCE_M)
-            same = (vline[p0] == vline[p1]) & ~(xy[p0] == xy[p1]).all(axis=1)
+            same = (vline[p0] == vline[p1]) & ~(_take(xy, p0) == _take(xy, p1)).all(axis=1)
             merges.append((p0[~same], p1[~same]))
 
         n_new = 0
@@ -294,8 +295,8 @@ class RoadNetwork:
 
         # 2. line ends within snap_tolerance_m of another line join its nearest point
         if len(ends) and len(seg_a):
-            seg_index = _SegmentGrid(xy[seg_a], xy[seg_b])
-            ei, si, t, d = seg_index.within(xy[ends], snap)
+            seg_index = _SegmentGrid(a_xy, b_xy)
+            ei, si, t, d = seg_index.within(_take(xy, ends), snap)
             ev = ends[ei]
             other = seg_line[si] != vline[ev]
             ev, si, t, d = ev[other], si[other], t[other], d[other]
@@ -306,7 +307,8 @@ class RoadNetwork:
             ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
             nodes = n_vert + n_new + np.arange(len(ev))
             n_new += len(ev)
-            new_xy.append(xy[seg_a[si]] + t[:, None] * (xy[seg_b[si]] - xy[seg_a[si]]))
+            a, b = _take(a_xy, si), _take(b_xy, si)
+            new_xy.append(a + t[:, None] * (b - a))
             to_node(si, t, nodes)
             short = d < _EPS_M
             merges.append((ev[short], nodes[short]))
@@ -314,12 +316,12 @@ class RoadNetwork:
 
         # 3. optional: split lines where they cross
         if node_crossings and len(seg_a):
-            seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1))
+            seg_geoms = shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
             i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
             keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
             i, j = i[keep], j[keep]
-            a, r = xy[seg_a[i]], xy[seg_b[i]] - xy[seg_a[i]]
-            c, s = xy[seg_a[j]], xy[seg_b[j]] - xy[seg_a[j]]
+            a, r = _take(a_xy, i), _take(b_xy, i) - _take(a_xy, i)
+            c, s = _take(a_xy, j), _take(b_xy, j) - _take(a_xy, j)
             den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
             ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
             i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
@@ -339,8 +341,7 @@ class RoadNetwork:
         all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
         sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
         pieces = _split_edges(
-            seg_a, seg_b, seg_len, np.hstack([xy[seg_a], xy[seg_b]]) if len(seg_a) else
-            np.zeros((0, 4)), sseg,
+            seg_a, seg_b, seg_len, np.hstack([a_xy, b_xy]), sseg,
             np.concatenate(split_t) if split_t else np.zeros(0),
             np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
         )
@@ -356,7 +357,7 @@ class RoadNetwork:
             eu = np.concatenate([eu, lu])
             ev_ = np.concatenate([ev_, lv])
             elen = np.concatenate([elen, ld])
-            exy = np.concatenate([exy, np.hstack([all_xy[lu], all_xy[lv]])])
+            exy = np.concatenate([exy, np.hstack([_take(all_xy, lu), _take(all_xy, lv)])])
             erow = np.concatenate([erow, part_row[vline[lu]]])
             eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
             eseg = np.concatenate([eseg, np.full(len(lu), -1)])
@@ -365,7 +366,7 @@ class RoadNetwork:
         label, n_lab = _merge_labels(n_nodes0, merges)
         rep = np.empty(n_lab, dtype=np.int64)
         rep[label[::-1]] = np.arange(n_nodes0)[::-1]
-        node_xy = all_xy[rep]
+        node_xy = _take(all_xy, rep)
         eu, ev_ = label[eu], label[ev_]
         loop = eu == ev_
         eu, ev_, elen, exy, erow, eroad, eseg = (
@@ -375,7 +376,7 @@ class RoadNetwork:
         net = cls(
             node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
             edge_is_road=eroad, edge_row=erow,
-            end_node=label[ends], end_row=part_row[vline[ends]], end_xy=xy[ends],
+            end_node=label[ends], end_row=part_row[vline[ends]], end_xy=_take(xy, ends),
             snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
         )
         if seg_index is not None:
@@ -458,7 +459,8 @@ class RoadNetwork:
         at_xy = np.full((n, 2), np.nan)
         if n and len(self._road_edges):
             e = self._nearest_edges(pts)
-            a, b = self.edge_xy[e, :2], self.edge_xy[e, 2:]
+            exy = _take(self.edge_xy, e)
+            a, b = exy[:, :2], exy[:, 2:]
             t, conn = _project(pts, a, b)
             edge[:] = e
             at_xy = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b,
@@ -1131,7 +1133,7 @@ class _SegmentGrid:
             again = dmin > r_eff * r_eff
             todo = todo[again]
             dmin = np.sqrt(dmin[again])
-            r = np.where(np.isfinite(dmin), dmin, 4 * r[again])
+            r = np.where(np.isfinite(dmin), dmin, np.maximum(4 * r[again], self.c))
         return best
 
     def within(
@@ -1305,13 +1307,18 @@ def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
 
 def _project(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest point of segments a–b to points p: parameter t in [0, 1] and distance (m)."""
-    ab = b - a
-    den = (ab * ab).sum(axis=1)
+    if not len(p):
+        return np.zeros(0), np.zeros(0)
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    abx, aby = bx - ax, by - ay
+    den = abx * abx + aby * aby
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(den > 0, ((p - a) * ab).sum(axis=1) / den, 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    q = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b, a + t[:, None] * ab))
-    return t, np.hypot(*(p - q).T) if len(p) else np.zeros(0)
+        t = np.where(den > 0, ((p[:, 0] - ax) * abx + (p[:, 1] - ay) * aby) / den, 0.0)
+    np.clip(t, 0.0, 1.0, out=t)
+    at_a, at_b = t <= 0, t >= 1
+    qx = np.where(at_a, ax, np.where(at_b, bx, ax + t * abx))
+    qy = np.where(at_a, ay, np.where(at_b, by, ay + t * aby))
+    return t, np.hypot(p[:, 0] - qx, p[:, 1] - qy)
 
 
 def _split_edges(
@@ -1340,9 +1347,11 @@ def _split_edges(
     e = b_edge[:-1][same]
     t0, t1 = b_t[:-1][same], b_t[1:][same]
     n0, n1 = b_node[:-1][same], b_node[1:][same]
-    a, d = xy[e, :2], xy[e, 2:] - xy[e, :2]
-    p0 = np.where(t0[:, None] <= 0, xy[e, :2], a + t0[:, None] * d)
-    p1 = np.where(t1[:, None] >= 1, xy[e, 2:], a + t1[:, None] * d)
+    exy = _take(xy, e)
+    a, b = exy[:, :2], exy[:, 2:]
+    d = b - a
+    p0 = np.where(t0[:, None] <= 0, a, a + t0[:, None] * d)
+    p1 = np.where(t1[:, None] >= 1, b, a + t1[:, None] * d)
     plen = (t1 - t0) * length[e]
     zero = plen <= eps if eps == 0 else plen < eps
     keep = ~split
@@ -1390,15 +1399,20 @@ def _close_pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
     cells = sk[first]
     count = np.diff(np.r_[first, n])
     out_i, out_j = [], []
-    # pairs inside one cell, and with four of the eight neighbour cells
-    for off in (0, 1, ny - 1, ny, ny + 1):
-        if off:
-            pos = np.searchsorted(cells, cells + off)
-            pos[pos == len(cells)] = 0
-            hit = np.flatnonzero(cells[pos] == cells + off)
-        else:
-            hit = np.flatnonzero(count > 1)
-            pos = np.arange(len(cells))
+    # pairs inside one cell: sorted positions p and p + s in one cell, s = 1, 2, ...
+    p = np.flatnonzero(sk[1:] == sk[:-1])
+    s = 1
+    while len(p):
+        out_i.append(p)
+        out_j.append(p + s)
+        s += 1
+        p = p[p + s < n]
+        p = p[sk[p + s] == sk[p]]
+    # pairs with four of the eight neighbour cells
+    for off in (1, ny - 1, ny, ny + 1):
+        pos = np.searchsorted(cells, cells + off)
+        pos[pos == len(cells)] = 0
+        hit = np.flatnonzero(cells[pos] == cells + off)
         if not len(hit):
             continue
         other = pos[hit]
@@ -1406,11 +1420,8 @@ def _close_pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
         n_pair = ca * cb
         c = np.repeat(np.arange(len(hit)), n_pair)
         k = np.arange(len(c)) - np.repeat(np.cumsum(n_pair) - n_pair, n_pair)
-        a, b = k // cb[c], k % cb[c]
-        if not off:  # each unordered pair of a cell once
-            c, a, b = c[a < b], a[a < b], b[a < b]
-        out_i.append(first[hit][c] + a)
-        out_j.append(first[other][c] + b)
+        out_i.append(first[hit][c] + k // cb[c])
+        out_j.append(first[other][c] + k % cb[c])
     if not out_i:
         return z, z
     i, j = order[np.concatenate(out_i)], order[np.concatenate(out_j)]
@@ -1435,8 +1446,8 @@ def _merge_labels(
     if not len(a):
         return np.arange(n), n
     root = np.arange(n)
+    ra, rb = a, b  # each node is its own root at first
     while len(a):
-        ra, rb = root[a], root[b]
         diff = ra != rb
         a, b, ra, rb = a[diff], b[diff], ra[diff], rb[diff]
         if not len(a):
@@ -1449,6 +1460,7 @@ def _merge_labels(
             if (nxt == root).all():
                 break
             root = nxt
+        ra, rb = root[a], root[b]
     is_root = root == np.arange(n)
     number = np.cumsum(is_root) - 1
     return number[root], int(is_root.sum())
