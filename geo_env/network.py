@@ -305,13 +305,18 @@ class RoadNetwork:
             ev, si, t, d = ev[order], si[order], t[order], d[order]
             firsts = _group_starts(ev, seg_line[si])
             ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
-            nodes = n_vert + n_new + np.arange(len(ev))
-            n_new += len(ev)
-            a, b = _take(a_xy, si), _take(b_xy, si)
-            new_xy.append(a + t[:, None] * (b - a))
-            to_node(si, t, nodes)
+            # the nearest point is a vertex of the other line, or a new node splitting it
+            at_a, at_b = t <= 0.0, t >= 1.0
+            nodes = np.where(at_a, seg_a[si], seg_b[si])
+            inner = np.flatnonzero(~(at_a | at_b))
+            nodes[inner] = n_vert + n_new + np.arange(len(inner))
+            n_new += len(inner)
+            a, b = _take(a_xy, si[inner]), _take(b_xy, si[inner])
+            new_xy.append(a + t[inner, None] * (b - a))
+            to_node(si[inner], t[inner], nodes[inner])
             short = d < _EPS_M
-            merges.append((ev[short], nodes[short]))
+            # (an end this close to a vertex of another line is already its junction)
+            merges.append((ev[short & ~at_a & ~at_b], nodes[short & ~at_a & ~at_b]))
             links.append((ev[~short], nodes[~short], d[~short]))
 
         # 3. optional: split lines where they cross
@@ -381,6 +386,7 @@ class RoadNetwork:
         )
         if seg_index is not None:
             net._use_segment_index(seg_index, eseg)
+        net._csr_parts()  # the graph for scipy.sparse.csgraph, built with the network
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
                  len(parts), len(node_xy), len(eu), elen.sum() / 1000)
         return net
@@ -568,7 +574,8 @@ class RoadNetwork:
 
     def _augmented_csr(
         self, sources: Attachment, *atts: Attachment
-    ) -> tuple[sp.csr_array, np.ndarray, np.ndarray, list[np.ndarray]]:
+    ) -> tuple[sp.csr_array, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
+               np.ndarray]:
         """The CSR graph with the attachment points as nodes and a start node per source.
 
         The graph's CSR arrays are copied once; an edge with new nodes inside keeps its two
@@ -577,8 +584,9 @@ class RoadNetwork:
         :func:`_split_edges`).  A source off the road gets a node of its own with a
         one-way connector to its attachment node.
 
-        Returns the matrix, the attached sources' indices and start nodes, and per
-        attachment in ``atts`` the node of each point (-1: not attached).
+        Returns the matrix, the attached sources' indices and start nodes, per
+        attachment in ``atts`` the node of each point (-1: not attached), and the edge and
+        fraction of each new node (as :meth:`_attachment_nodes`).
         """
         indptr, indices, data, slot_uv, slot_vu = self._csr_parts()
         (snode, *nodes), u_e, u_t = self._attachment_nodes((sources, *atts))
@@ -611,7 +619,56 @@ class RoadNetwork:
             np.concatenate([indptr, indptr[-1] + 2 * np.arange(1, k + 1, dtype=np.int32),
                             indptr[-1] + 2 * k + np.arange(1, len(vs) + 1, dtype=np.int32)]),
         ), shape=(size, size))
-        return csr, s_idx, start, nodes
+        return csr, s_idx, start, nodes, u_e, u_t
+
+    def _on_edges(
+        self, d: np.ndarray, edge: np.ndarray, pos: np.ndarray, node_edge: np.ndarray,
+        node_t: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Shortest distances to points inside edges that are not graph nodes.
+
+        ``d`` holds the distances of the nodes of a graph whose edges are split at the
+        new nodes ``n_nodes + k`` (edge ``node_edge``, fraction ``node_t``, sorted).  A
+        point at ``pos`` (m) along ``edge`` is reached through its neighbour on the left or
+        on the right: the edge's end or the nearest new node on that edge, at the piece
+        lengths :func:`_split_edges` would give; a point within ``_EPS_M`` of an end is that
+        end.  Splitting an edge at a point changes no other distance, so this equals a
+        Dijkstra run with the points added as nodes.
+
+        Returns the distance (m) and the node through which each point is reached.
+        """
+        n, k = self.n_nodes, len(node_edge)
+        length = self.edge_length_m[edge]
+        t = pos / length
+        # the new nodes and the points on one line, by edge and fraction (nodes first)
+        all_e = np.concatenate([node_edge, edge])
+        o = np.lexsort((np.r_[np.zeros(k), np.ones(len(edge))], np.r_[node_t, t], all_e))
+        at = np.arange(len(o))
+        is_node = o < k
+        left = np.maximum.accumulate(np.where(is_node, at, -1))
+        right = np.minimum.accumulate(np.where(is_node, at, len(o))[::-1])[::-1]
+        pt = o[~is_node] - k
+        li, ri = left[~is_node], right[~is_node]
+        # the nearest new node before / after each point (k: none), if on the same edge
+        lk = np.where(li >= 0, o[np.maximum(li, 0)], k)
+        rk = np.where(ri < len(o), o[np.minimum(ri, len(o) - 1)], k)
+        node_edge, node_t = np.r_[node_edge, -1], np.r_[node_t, 0.0]
+        e = edge[pt]
+        has_l, has_r = node_edge[lk] == e, node_edge[rk] == e
+        ln = np.where(has_l, n + lk, self.edge_u[e])
+        rn = np.where(has_r, n + rk, self.edge_v[e])
+        tp = t[pt]
+        dl = d[ln] + (tp - np.where(has_l, node_t[lk], 0.0)) * length[pt]
+        dr = d[rn] + (np.where(has_r, node_t[rk], 1.0) - tp) * length[pt]
+        via = np.where(dr < dl, rn, ln)
+        dist = np.minimum(dl, dr)
+        at_u = pos[pt] < _EPS_M
+        at_v = ~at_u & (length[pt] - pos[pt] < _EPS_M)
+        via = np.where(at_u, self.edge_u[e], np.where(at_v, self.edge_v[e], via))
+        dist = np.where(at_u | at_v, d[via], dist)
+        out_d, out_via = np.empty(len(edge)), np.empty(len(edge), dtype=np.int64)
+        out_d[pt], out_via[pt] = dist, via
+        return out_d, out_via
 
     @staticmethod
     def _source_entries(
@@ -671,18 +728,20 @@ class RoadNetwork:
         ta = self.attach(tgt, max_connector_m=max_connector_m)
         if not sa.attached.any() or not ta.attached.any():
             return dist, which
-        csr, s_idx, start, (tnode,) = self._augmented_csr(sa, ta)
+        # the targets are not added as nodes: each is reached through an end of its edge
+        # or a source's node on that edge (_on_edges)
+        csr, s_idx, start, _, s_edge, s_t = self._augmented_csr(sa)
         d, _, origin = dijkstra(csr, directed=True, indices=start, min_only=True,
                                 return_predecessors=True, limit=lim)
         # the start node of each source -> its index (on-road sources share nodes: first)
         owner = np.full(csr.shape[0], -1, dtype=np.int64)
         owner[start[::-1]] = s_idx[::-1]
         t_idx = np.flatnonzero(ta.attached)
-        tn = tnode[t_idx]
-        total = d[tn] + ta.connector_m[t_idx]
+        dt, via = self._on_edges(d, ta.edge[t_idx], ta.position_m[t_idx], s_edge, s_t)
+        total = dt + ta.connector_m[t_idx]
         ok = np.isfinite(total) & (total <= lim)
         dist[t_idx[ok]] = total[ok]
-        which[t_idx[ok]] = owner[origin[tn[ok]]]
+        which[t_idx[ok]] = owner[origin[via[ok]]]
         return dist, which
 
     def pair_distances(
@@ -719,7 +778,7 @@ class RoadNetwork:
         ta = self.attach(tgt, max_connector_m=max_connector_m)
         if not sa.attached.any() or not ta.attached.any():
             return empty
-        csr, s_idx, start, (tnode,) = self._augmented_csr(sa, ta)
+        csr, s_idx, start, (tnode,), _, _ = self._augmented_csr(sa, ta)
         t_idx = np.flatnonzero(ta.attached)
         tn, tc = tnode[t_idx], ta.connector_m[t_idx]
         chunk = max(1, _CHUNK_CELLS // max(csr.shape[0], 1))
