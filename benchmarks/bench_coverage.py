@@ -166,7 +166,7 @@ def case_road(n_grid: int, n_v: int, n_s: int) -> dict:
     """geo_env's side of the road case (the networkx side is :func:`case_road_nx`)."""
     import geo_env as ge
     from geo_env import network
-    from geo_env.coverage import _max_connector
+    from geo_env.coverage import _max_connector  # imports done before timing, as for nx
 
     d, sxy, vxy = _road_data(n_grid, n_v, n_s)
     maxc = _max_connector(d)

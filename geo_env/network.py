@@ -1347,16 +1347,19 @@ def _pieces(
     if not n:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0
     n_piece = np.maximum(np.ceil(length / step), 1).astype(np.int64)
-    if (n_piece == 1).all():
-        owner, frac = np.arange(n), np.full(n, 0.5)
-    else:
-        owner = np.repeat(np.arange(n), n_piece)
-        k_in = np.arange(len(owner)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
-        frac = (k_in + 0.5) / n_piece[owner]
     ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
-    if len(owner) > n:
-        ax, ay, dx, dy = ax[owner], ay[owner], dx[owner], dy[owner]
-    return owner, ax + frac * dx, ay + frac * dy, float((length / n_piece).max()) / 2
+    owner, mx, my = np.arange(n), ax + 0.5 * dx, ay + 0.5 * dy  # one piece each ...
+    long = np.flatnonzero(n_piece > 1)
+    if len(long):  # ... but the long segments, cut in several (usually few of them)
+        npl = n_piece[long]
+        lo = np.repeat(long, npl)
+        k_in = np.arange(len(lo)) - np.repeat(np.cumsum(npl) - npl, npl)
+        frac = (k_in + 0.5) / n_piece[lo]
+        keep = n_piece == 1
+        owner = np.concatenate([owner[keep], lo])
+        mx = np.concatenate([mx[keep], ax[lo] + frac * dx[lo]])
+        my = np.concatenate([my[keep], ay[lo] + frac * dy[lo]])
+    return owner, mx, my, float((length / n_piece).max()) / 2
 
 
 def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
