@@ -32,8 +32,9 @@ Three cases, each in its own process (so peak memory is its own):
 
 Run ``python benchmarks/bench_coverage.py`` (full sizes; several minutes, ~6 GB) or
 ``--quick``; ``--case road`` runs one case.  Prints a table; exits 1 when a target is
-missed.  Timings are wall-clock (CPU seconds beside them) on whatever machine runs it: the
-load average at the start and end of the run is printed.
+missed (with ``--quick``, only when a result is wrong: the targets are for full sizes).
+Timings are wall-clock on whatever machine runs it: the load average at the start and
+end of the run is printed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -149,6 +151,17 @@ def _step(fn: Callable[[], Any]) -> tuple[Any, dict]:
     return out, stats
 
 
+def _traced_peak_mb(fn: Callable[[], Any]) -> float:
+    """Peak of the memory ``fn`` allocates (tracemalloc: numpy arrays, Python objects)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def _road_data(n_grid: int, n_v: int, n_s: int) -> tuple:
     from geo_env.project import District
 
@@ -177,12 +190,17 @@ def case_road(n_grid: int, n_v: int, n_s: int) -> dict:
     _, attach = _step(lambda: (net.attach(sxy, max_connector_m=maxc),
                                net.attach(vxy, max_connector_m=maxc)))
     (dist, _), query = _step(lambda: net.distances(sxy, vxy, max_connector_m=maxc))
-    same = np.allclose(dist, cov["station_distance_m"].to_numpy(), rtol=0, atol=0,
-                       equal_nan=True)
-    return {"case": "road", "edges": net.n_edges, "nodes": net.n_nodes, "all_in": all_in,
-            "build": build, "attach": attach, "query": query, "consistent": bool(same),
-            "covered": int(cov["waste_covered"].sum()),
-            "unreachable": int(cov["waste_unreachable"].sum())}
+    out = {"case": "road", "edges": net.n_edges, "nodes": net.n_nodes, "all_in": all_in,
+           "build": build, "attach": attach, "query": query,
+           "consistent": bool(np.allclose(dist, cov["station_distance_m"].to_numpy(),
+                                          rtol=0, atol=0, equal_nan=True)),
+           "covered": int(cov["waste_covered"].sum()),
+           "unreachable": int(cov["waste_unreachable"].sum())}
+    del cov, net, dist
+    network._CACHE.clear()
+    out["traced_mb"] = _traced_peak_mb(
+        lambda: ge.waste_coverage(d, radius_m=3000, metric="road"))
+    return out
 
 
 def case_road_nx(n_grid: int, n_v: int, n_s: int) -> dict:
@@ -215,8 +233,18 @@ def case_road_nx(n_grid: int, n_v: int, n_s: int) -> dict:
     # agreement: geo_env from points exactly at the stations' nodes to the villages' nodes
     ours, _ = net.distances(net.node_xy[s_node], net.node_xy[v_node], max_connector_m=maxc)
     both = np.isfinite(ours) & np.isfinite(nx_d)
+    reached = len(dist)
+    del g, dist
+
+    def all_in() -> None:
+        g = graph()
+        s_node, v_node = nearest()
+        dist = nx.multi_source_dijkstra_path_length(g, set(s_node.tolist()))
+        np.array([dist.get(k, np.nan) for k in v_node.tolist()])
+
+    traced = _traced_peak_mb(all_in)
     return {"case": "road_nx", "build": build, "nearest": near, "dijkstra": dij,
-            "read": read, "reached": len(dist),
+            "read": read, "reached": reached, "traced_mb": traced,
             "agree_nan": bool((np.isnan(ours) == np.isnan(nx_d)).all()),
             "agree_max_m": float(np.abs(ours[both] - nx_d[both]).max(initial=0.0)),
             "agree_n": int(both.sum())}
@@ -255,8 +283,9 @@ CASES = {"straight": case_straight, "road": case_road, "road_nx": case_road_nx,
 SIZE_OF = {"road_nx": "road"}
 
 
-def _road_rows(r: dict, x: dict) -> tuple[list[str], bool]:
-    """The road case's lines of the table, and whether its targets are met."""
+def _road_rows(r: dict, x: dict) -> tuple[list[str], bool, bool]:
+    """The road case's lines of the table; whether its targets are met; whether its
+    results are right."""
     t_max, r_min = TARGETS["road"]
     ours = r["all_in"]["s"]
     nx_all = sum(x[k]["s"] for k in ("build", "nearest", "dijkstra", "read"))
@@ -280,12 +309,14 @@ def _road_rows(r: dict, x: dict) -> tuple[list[str], bool]:
         f"+{x['build']['peak_mb']:,.0f} MB), nearest nodes {x['nearest']['s']:.2f} s, "
         f"Dijkstra {x['dijkstra']['s']:.2f} s (peak +{x['dijkstra']['peak_mb']:,.0f} MB), "
         f"read-off {x['read']['s']:.2f} s; CPU {x['dijkstra']['cpu_s']:.2f} s in Dijkstra",
-        f"{'':9}all-in ratio {a_ratio:.1f}× (networkx is handed the built edge list); "
-        f"{r['covered']:,} covered, {r['unreachable']:,} unreachable; geo_env at networkx's "
-        f"nodes: max |Δ| {x['agree_max_m']:.1e} m over {x['agree_n']:,} villages "
+        f"{'':9}peak memory (traced, all-in): geo_env {r['traced_mb']:,.0f} MB, networkx "
+        f"{x['traced_mb']:,.0f} MB; networkx is handed the built edge list; "
+        f"{r['covered']:,} covered, {r['unreachable']:,} unreachable",
+        f"{'':9}geo_env with stations and villages at networkx's nodes: max |Δ| "
+        f"{x['agree_max_m']:.1e} m over {x['agree_n']:,} villages "
         f"({'agree' if ok_agree else 'DISAGREE'})",
     ]
-    return lines, ok_all and ok_q and ok_agree
+    return lines, ok_all and ok_q, ok_agree
 
 
 def main() -> int:
@@ -320,21 +351,24 @@ def main() -> int:
         if name == "road_nx":
             continue
         if name == "road":
-            lines, good = _road_rows(r, res["road_nx"])
+            lines, good, right = _road_rows(r, res["road_nx"])
             print("\n".join(lines))
-            ok &= good
+            ok &= right and (good or args.quick)
             continue
         t_max, r_min = TARGETS[r["case"]]
         ratio = r["base_s"] / r["ours_s"] if r["base_s"] else None
         good = r["ours_s"] <= t_max and (r_min is None or (ratio or 0) >= r_min)
         good &= r.get("optimal", True)
-        ok &= good
+        ok &= good or (args.quick and r.get("optimal", True))
         tgt = f"≤{t_max:g}s" + (f", ≥{r_min:g}×" if r_min else "")
         print(f"{r['case']:9}{r['size']:48}{r['ours_s']:9.2f}"
               f"{(r['base_s'] or float('nan')):10.2f}{(ratio or float('nan')):8.1f}  "
               f"{tgt:14} {'yes' if good else 'NO'}")
         print(f"{'':9}{r['note']}; peak RSS {r['peak_rss_mb']:,.0f} MB"
               + (f" (baseline: {r['baseline']})" if r["baseline"] else ""))
+    if args.quick:
+        print("\n(--quick: targets are for full sizes; the exit status reports wrong results "
+              "only)")
     return 0 if ok else 1
 
 

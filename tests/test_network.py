@@ -234,18 +234,24 @@ def oracle_distances(lines, sources, targets, *, snap, maxc, node_crossings=Fals
                 splits[s].append((t, ("a", g, i)))
                 G.add_edge((g, i), ("a", g, i), weight=d)
     for s, (li, k, a, b) in enumerate(segs):
-        length = float(np.hypot(*(b - a)))
-        chain = [(0.0, ("v", li, k)), *sorted(splits[s], key=lambda x: x[0]),
-                 (1.0, ("v", li, k + 1))]
-        for (t1, n1), (t2, n2) in zip(chain[:-1], chain[1:]):
-            G.add_edge(n1, n2, weight=(t2 - t1) * length)
-    srcs = [("src", i) for i in range(len(sources)) if G.has_node(("src", i))]
-    out = np.full(len(targets), np.nan)
-    if srcs:
-        dd = nx.multi_source_dijkstra_path_length(G, srcs)
-        for j in range(len(targets)):
-            out[j] = dd.get(("tgt", j), np.nan)
+        add_chain(G, ("v", li, k), splits[s], ("v", li, k + 1), float(np.hypot(*(b - a))))
+    out = from_nearest(G, [("src", i) for i in range(len(sources))],
+                       [("tgt", j) for j in range(len(targets))])
     return out, G
+
+
+def add_chain(G, first, cuts, last, length):
+    """A straight edge first–last of ``length`` m, cut at the (fraction, node) ``cuts``."""
+    chain = [(0.0, first), *sorted(cuts, key=lambda x: x[0]), (1.0, last)]
+    for (t0, n0), (t1, n1) in zip(chain[:-1], chain[1:]):
+        G.add_edge(n0, n1, weight=(t1 - t0) * length)
+
+
+def from_nearest(G, sources, targets):
+    """Distance of each target node from the nearest source node of G (NaN: none)."""
+    srcs = [s for s in sources if G.has_node(s)]
+    dd = nx.multi_source_dijkstra_path_length(G, srcs) if srcs else {}
+    return np.array([dd.get(t, np.nan) for t in targets], dtype=float)
 
 
 def random_instance(rng, n_lines=10):
@@ -374,15 +380,9 @@ def reference_distances(net, sources, targets, maxc):
                 G.add_edge((kind, i), (kind, "at", i), weight=float(d[i]))
         out.append(d)
     for k, (u, v, w) in enumerate(zip(net.edge_u, net.edge_v, net.edge_length_m)):
-        chain = [(0.0, int(u)), *sorted(cuts.get(k, [])), (1.0, int(v))]
-        for (t0, n0), (t1, n1) in zip(chain[:-1], chain[1:]):
-            G.add_edge(n0, n1, weight=(t1 - t0) * float(w))
-    srcs = [("s", i) for i in range(len(sources)) if G.has_node(("s", i))]
-    want = np.full(len(targets), np.nan)
-    if srcs:
-        dd = nx.multi_source_dijkstra_path_length(G, srcs)
-        for j in range(len(targets)):
-            want[j] = dd.get(("t", j), np.nan)
+        add_chain(G, int(u), cuts.get(k, []), int(v), float(w))
+    want = from_nearest(G, [("s", i) for i in range(len(sources))],
+                        [("t", j) for j in range(len(targets))])
     return want, G, out[1]
 
 
@@ -419,13 +419,11 @@ def test_optimised_distances_equal_a_straightforward_reference(seed, monkeypatch
         on = np.flatnonzero(ta.attached)
         g = nx.Graph()
         g.add_weighted_edges_from(zip(aug.u.tolist(), aug.v.tolist(), aug.length.tolist()))
-        g.add_weighted_edges_from(
-            (("s", int(i)), int(snode[i]), float(sa.connector_m[i]))
-            for i in np.flatnonzero(sa.attached))
-        dd = nx.multi_source_dijkstra_path_length(
-            g, [("s", int(i)) for i in np.flatnonzero(sa.attached)])
-        got = np.array([dd.get(int(tnode[j]), np.nan) for j in on]) + ta.connector_m[on]
-        np.testing.assert_allclose(got, want[on], rtol=1e-12, atol=1e-9)
+        on_s = np.flatnonzero(sa.attached)
+        g.add_weighted_edges_from((("s", int(i)), int(snode[i]), float(sa.connector_m[i]))
+                                  for i in on_s)
+        got = from_nearest(g, [("s", int(i)) for i in on_s], [int(tnode[j]) for j in on])
+        np.testing.assert_allclose(got + ta.connector_m[on], want[on], rtol=1e-12, atol=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(6))
