@@ -28,7 +28,7 @@ sample: $(STAMP)
 	$(BIN)/python -m geo_env.sample data/sample
 
 bench: $(STAMP)
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+	@rc=0; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) maps build *.egg-info .pytest_cache
