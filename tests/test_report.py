@@ -97,6 +97,8 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     path = report.write_report(plan, tmp_path / "r.xlsx")
     cell = openpyxl.load_workbook(path)["行政村明细"]["B2"]
     assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+    assert cell.quotePrefix  # Excel keeps it text even after the user edits the cell
+    assert not openpyxl.load_workbook(path)["行政村明细"]["B3"].quotePrefix
 
 
 def test_english_headers(tmp_path):
