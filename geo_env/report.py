@@ -154,7 +154,7 @@ def report_sheets(plan: Plan) -> dict[str, pd.DataFrame]:
     sheets["villages"] = pd.DataFrame(v.drop(columns=[c for c in _DROP | {v.geometry.name}
                                                       if c in v.columns]))
     proposed = plan.layers.get("proposed_transfer_stations")
-    if proposed is not None and len(proposed):
+    if proposed is not None:  # present (possibly empty: no station needed) whenever siting ran
         sheets["proposed_transfer_stations"] = _attributes(proposed)
     farms = plan.layers.get("livestock_farms")
     if farms is not None and len(farms):

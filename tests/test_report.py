@@ -121,3 +121,11 @@ def test_plan_save_writes_the_whole_pack_and_keeps_summary_keys(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert set(base.summary) <= set(summary)
     assert not [f for f in tmp_path.rglob(".*")]  # no temporary files left behind
+
+
+def test_proposed_stations_sheet_is_there_even_when_none_are_needed(tmp_path):
+    plan = make_plan()
+    plan.layers["proposed_transfer_stations"] = plan.layers["proposed_transfer_stations"].iloc[:0]
+    wb = openpyxl.load_workbook(report.write_report(plan, tmp_path / "r.xlsx"))
+    ws = wb["规划新增转运站"]
+    assert ws.max_row == 1 and ws["A1"].value == "编号"
