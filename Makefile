@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each creates .venv when missing and installs geo_env (editable) with its test extra.
+# Each creates .venv when missing and installs geo_env (editable) with its test and fonts extras.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,7 +14,7 @@ $(BIN)/python: | check-python
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,fonts]'
 	@touch $@
 
 demo: $(STAMP)
@@ -28,7 +28,7 @@ sample: $(STAMP)
 	$(BIN)/python -m geo_env.sample data/sample
 
 bench: $(STAMP)
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+	@rc=0; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) maps build *.egg-info .pytest_cache

@@ -60,7 +60,8 @@ PREFERRED_CJK = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Micr
 #: Characters a CJK font must have (common in every figure).
 _PROBE = "行政村乡镇覆盖率污水处理养殖场图例比例尺北"
 
-FONT_HINT = ("install a CJK font: on Debian/Ubuntu `sudo apt-get install fonts-noto-cjk`, "
+FONT_HINT = ("install a CJK font: `pip install geo_env[fonts]` (Noto Sans CJK, SIL OFL), or on "
+             "Debian/Ubuntu `sudo apt-get install fonts-noto-cjk`, "
              "on Fedora `sudo dnf install google-noto-sans-cjk-fonts`; on Windows Microsoft "
              "YaHei or SimHei are present by default")
 
@@ -96,6 +97,20 @@ def _find_cjk(entries: Sequence[Any]) -> str | None:
     return None
 
 
+def _packaged_cjk_font() -> Path | None:
+    """Noto Sans CJK (SIL OFL 1.1) from the optional ``geo_env[fonts]`` dependency
+    ``noto-cjk-sans-otc``, for machines without a system CJK font; None if not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("noto_cjk_sans_otc")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        for path in sorted(Path(folder).glob("*.tt[cf]")):
+            return path
+    return None
+
+
 @cache
 def cjk_font() -> str:
     """The family name of an installed font that draws Chinese text.
@@ -119,6 +134,11 @@ def cjk_font() -> str:
                 except Exception:  # a broken font file is skipped, not fatal
                     log.debug("cannot read font %s", path)
         name = _find_cjk(font_manager.fontManager.ttflist)
+    if name is None:
+        packaged = _packaged_cjk_font()
+        if packaged is not None:
+            font_manager.fontManager.addfont(str(packaged))
+            name = _find_cjk(font_manager.fontManager.ttflist)
     if name is None:
         raise FontNotFoundError("no installed font has Chinese characters, so the figures "
                                 "cannot be drawn without empty boxes", hint=FONT_HINT)
@@ -338,7 +358,8 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         family = [cjk_font(), "DejaVu Sans"]
     import matplotlib
 
-    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+    # parse_math off: user text (names with "$") is drawn as written, never as mathtext
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "text.parse_math": False}):
         fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.035, 0.08, 0.70, 0.80))

@@ -105,15 +105,38 @@ def test_only_the_figures_of_present_analyses(cjk, tmp_path):
     assert [p.name for p in figures.write_figures(plan, tmp_path / "w")] == ["waste_coverage.png"]
 
 
+def test_names_with_dollar_signs_are_drawn_as_written(cjk, tmp_path):
+    plan = make_plan()
+    plan.villages["township"] = plan.villages["township"].replace({"甲镇": r"$\foo{$镇"})
+    assert figures.write_figures(plan, tmp_path)  # mathtext would raise ParseFatalException
+
+
 def test_no_cjk_font_fails_loudly(monkeypatch, tmp_path):
     latin = [e for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans"]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
+    monkeypatch.setattr(figures, "_packaged_cjk_font", lambda: None)
     figures.cjk_font.cache_clear()
     try:
         with pytest.raises(FontNotFoundError, match="fonts-noto-cjk"):
             figures.write_figures(make_plan(), tmp_path)
         assert not list(tmp_path.iterdir())
+    finally:
+        figures.cjk_font.cache_clear()
+
+
+def test_packaged_font_is_used_when_the_system_has_none(monkeypatch, tmp_path):
+    if figures._packaged_cjk_font() is None:
+        pytest.skip("the fonts extra (noto-cjk-sans-otc) is not installed")
+    latin = [e for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans"]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", list(latin))
+    monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
+    figures.cjk_font.cache_clear()
+    try:
+        assert figures.cjk_font() == "Noto Sans CJK SC"
+        entry = next(e for e in font_manager.fontManager.ttflist if e.name == "Noto Sans CJK SC")
+        assert "noto_cjk_sans_otc" in entry.fname
+        assert [p.name for p in figures.write_figures(make_plan(), tmp_path)]
     finally:
         figures.cjk_font.cache_clear()
 
