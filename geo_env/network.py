@@ -64,7 +64,7 @@ _EPS_M = 1e-9
 _CHUNK_CELLS = 25_000_000
 
 #: Points per batch of :class:`_SegmentGrid` queries (bounds their temporary arrays).
-_GRID_CHUNK = 65_536
+_GRID_CHUNK = 16_384
 
 #: A :class:`_SegmentGrid` search square covering more cells than this goes to a KD-tree.
 _GRID_MAX_CELLS = 400
@@ -242,153 +242,15 @@ class RoadNetwork:
             parts, part_row = shapely.get_parts(geoms, return_index=True)
         keep = ~shapely.is_empty(parts)
         parts, part_row = parts[keep], part_row[keep]
-        xy, vline = shapely.get_coordinates(parts, return_index=True)
-        if not np.isfinite(xy).all():
-            bad = int(part_row[vline[~np.isfinite(xy).all(axis=1)][0]])
-            raise DataValueError("a road has coordinates that are not finite numbers",
-                                 layer="roads", row=bad + 1,
-                                 hint="fix or delete that feature")
-        # consecutive duplicate vertices make zero-length segments: drop them
-        if len(xy):
-            dup = np.zeros(len(xy), dtype=bool)
-            dup[1:] = (vline[1:] == vline[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
-            xy, vline = xy[~dup], vline[~dup]
-            ok = np.bincount(vline, minlength=len(parts)) >= 2
-            xy, vline = xy[ok[vline]], vline[ok[vline]]
-        n_vert = len(xy)
-
-        # segments: vertex i -> i + 1 within one line
-        seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
-        seg_b = seg_a + 1
-        seg_line = vline[seg_a]
-        a_xy, b_xy = _take(xy, seg_a), _take(xy, seg_b)
-        seg_len = np.hypot(b_xy[:, 0] - a_xy[:, 0], b_xy[:, 1] - a_xy[:, 1])
-        first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
-        last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
-        # every line has >= 2 vertices, so first < last < next first: sorted and distinct
-        ends = np.column_stack([first, last]).ravel()
-
-        merges: list[tuple[np.ndarray, np.ndarray]] = []
-        seg_index: _SegmentGrid | None = None
-        # 1. junctions: vertices of different lines within 1 m (or exactly equal)
-        if n_vert:
-            p0, p1 = _close_pairs(xy, JUNCTION_TOLERANCE_M)
-            same = (vline[p0] == vline[p1]) & ~(_take(xy, p0) == _take(xy, p1)).all(axis=1)
-            merges.append((p0[~same], p1[~same]))
-
-        n_new = 0
-        split_seg: list[np.ndarray] = []
-        split_t: list[np.ndarray] = []
-        split_node: list[np.ndarray] = []
-        new_xy: list[np.ndarray] = []
-        links: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-        def to_node(seg: np.ndarray, t: np.ndarray, node: np.ndarray) -> None:
-            """Join ``node`` to the point at ``t`` on ``seg``: merge at ends, split inside."""
-            at_a, at_b = t <= 0.0, t >= 1.0
-            merges.append((node[at_a], seg_a[seg[at_a]]))
-            merges.append((node[at_b], seg_b[seg[at_b]]))
-            inner = ~(at_a | at_b)
-            split_seg.append(seg[inner])
-            split_t.append(t[inner])
-            split_node.append(node[inner])
-
-        # 2. line ends within snap_tolerance_m of another line join its nearest point
-        if len(ends) and len(seg_a):
-            seg_index = _SegmentGrid(a_xy, b_xy)
-            ei, si, t, d = seg_index.within(_take(xy, ends), snap)
-            ev = ends[ei]
-            other = seg_line[si] != vline[ev]
-            ev, si, t, d = ev[other], si[other], t[other], d[other]
-            # per (end, other line): the nearest point of that line
-            order = np.lexsort((d, seg_line[si], ev))
-            ev, si, t, d = ev[order], si[order], t[order], d[order]
-            firsts = _group_starts(ev, seg_line[si])
-            ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
-            # the nearest point is a vertex of the other line, or a new node splitting it
-            at_a, at_b = t <= 0.0, t >= 1.0
-            nodes = np.where(at_a, seg_a[si], seg_b[si])
-            inner = np.flatnonzero(~(at_a | at_b))
-            nodes[inner] = n_vert + n_new + np.arange(len(inner))
-            n_new += len(inner)
-            a, b = _take(a_xy, si[inner]), _take(b_xy, si[inner])
-            new_xy.append(a + t[inner, None] * (b - a))
-            to_node(si[inner], t[inner], nodes[inner])
-            short = d < _EPS_M
-            # (an end this close to a vertex of another line is already its junction)
-            merges.append((ev[short & ~at_a & ~at_b], nodes[short & ~at_a & ~at_b]))
-            links.append((ev[~short], nodes[~short], d[~short]))
-
-        # 3. optional: split lines where they cross
-        if node_crossings and len(seg_a):
-            seg_geoms = shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
-            i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
-            keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
-            i, j = i[keep], j[keep]
-            a, r = _take(a_xy, i), _take(b_xy, i) - _take(a_xy, i)
-            c, s = _take(a_xy, j), _take(b_xy, j) - _take(a_xy, j)
-            den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-            ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
-            i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
-            w = c - a
-            ti = np.clip((w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / den, 0.0, 1.0)
-            tj = np.clip((w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den, 0.0, 1.0)
-            ti = np.where(ti < 1e-12, 0.0, np.where(ti > 1 - 1e-12, 1.0, ti))
-            tj = np.where(tj < 1e-12, 0.0, np.where(tj > 1 - 1e-12, 1.0, tj))
-            nodes = n_vert + n_new + np.arange(len(i))
-            n_new += len(i)
-            new_xy.append(a + ti[:, None] * r)
-            to_node(i, ti, nodes)
-            to_node(j, tj, nodes)
-
-        # 4. pieces of segments between their split points
-        n_nodes0 = n_vert + n_new
-        all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
-        sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
-        pieces = _split_edges(
-            seg_a, seg_b, seg_len, np.hstack([a_xy, b_xy]), sseg,
-            np.concatenate(split_t) if split_t else np.zeros(0),
-            np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
-        )
-        eu, ev_, elen, exy, eorig, zero = pieces
-        merges.append(zero)
-        erow = part_row[seg_line[eorig]]
-        eroad = np.ones(len(eu), dtype=bool)
-        eseg = eorig.copy()
-        if links:
-            lu = np.concatenate([lk[0] for lk in links])
-            lv = np.concatenate([lk[1] for lk in links])
-            ld = np.concatenate([lk[2] for lk in links])
-            eu = np.concatenate([eu, lu])
-            ev_ = np.concatenate([ev_, lv])
-            elen = np.concatenate([elen, ld])
-            exy = np.concatenate([exy, np.hstack([_take(all_xy, lu), _take(all_xy, lv)])])
-            erow = np.concatenate([erow, part_row[vline[lu]]])
-            eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
-            eseg = np.concatenate([eseg, np.full(len(lu), -1)])
-
-        # 5. merge junctions, drop self-loops, make parallel edges distinct
-        label, n_lab = _merge_labels(n_nodes0, merges)
-        rep = np.empty(n_lab, dtype=np.int64)
-        rep[label[::-1]] = np.arange(n_nodes0)[::-1]
-        node_xy = _take(all_xy, rep)
-        eu, ev_ = label[eu], label[ev_]
-        loop = eu == ev_
-        eu, ev_, elen, exy, erow, eroad, eseg = (
-            x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
-        eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
-            eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
-        net = cls(
-            node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
-            edge_is_road=eroad, edge_row=erow,
-            end_node=label[ends], end_row=part_row[vline[ends]], end_xy=_take(xy, ends),
-            snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
-        )
+        arrays, seg_index, eseg = _graph_arrays(parts, part_row, snap, bool(node_crossings))
+        net = cls(**arrays, snap_tolerance_m=snap, node_crossings=bool(node_crossings),
+                  crs=crs)
+        del arrays  # (the build's temporaries are gone before the CSR is made)
         if seg_index is not None:
             net._use_segment_index(seg_index, eseg)
         net._csr_parts()  # the graph for scipy.sparse.csgraph, built with the network
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
-                 len(parts), len(node_xy), len(eu), elen.sum() / 1000)
+                 len(parts), net.n_nodes, net.n_edges, net.length_m / 1000)
         return net
 
     # ------------------------------------------------------------------------ properties
@@ -1272,6 +1134,160 @@ def _road_defaults() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _graph_arrays(
+    parts: np.ndarray, part_row: np.ndarray, snap: float, node_crossings: bool
+) -> tuple[dict[str, np.ndarray], _SegmentGrid | None, np.ndarray]:
+    """The arrays of a :class:`RoadNetwork` built from line geometries (DESIGN.md rules).
+
+    ``parts`` are non-empty LineStrings, ``part_row`` the 0-based feature each comes from.
+    Returns the keyword arguments of :class:`RoadNetwork` (all but the options and CRS),
+    the segment index built for snapping, and the original segment of each edge (-1 for
+    links).
+    """
+    xy, vline = shapely.get_coordinates(parts, return_index=True)
+    if not np.isfinite(xy).all():
+        bad = int(part_row[vline[~np.isfinite(xy).all(axis=1)][0]])
+        raise DataValueError("a road has coordinates that are not finite numbers",
+                             layer="roads", row=bad + 1,
+                             hint="fix or delete that feature")
+    # consecutive duplicate vertices make zero-length segments: drop them
+    if len(xy):
+        dup = np.zeros(len(xy), dtype=bool)
+        dup[1:] = (vline[1:] == vline[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
+        xy, vline = xy[~dup], vline[~dup]
+        ok = np.bincount(vline, minlength=len(parts)) >= 2
+        xy, vline = xy[ok[vline]], vline[ok[vline]]
+    n_vert = len(xy)
+
+    # segments: vertex i -> i + 1 within one line
+    seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
+    seg_b = seg_a + 1
+    seg_line = vline[seg_a]
+    a_xy, b_xy = _take(xy, seg_a), _take(xy, seg_b)
+    seg_len = np.hypot(b_xy[:, 0] - a_xy[:, 0], b_xy[:, 1] - a_xy[:, 1])
+    first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
+    last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
+    # every line has >= 2 vertices, so first < last < next first: sorted and distinct
+    ends = np.column_stack([first, last]).ravel()
+
+    merges: list[tuple[np.ndarray, np.ndarray]] = []
+    seg_index: _SegmentGrid | None = None
+    # 1. junctions: vertices of different lines within 1 m (or exactly equal)
+    if n_vert:
+        p0, p1 = _close_pairs(xy, JUNCTION_TOLERANCE_M)
+        same = (vline[p0] == vline[p1]) & ~(_take(xy, p0) == _take(xy, p1)).all(axis=1)
+        merges.append((p0[~same], p1[~same]))
+
+    n_new = 0
+    split_seg: list[np.ndarray] = []
+    split_t: list[np.ndarray] = []
+    split_node: list[np.ndarray] = []
+    new_xy: list[np.ndarray] = []
+    links: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def to_node(seg: np.ndarray, t: np.ndarray, node: np.ndarray) -> None:
+        """Join ``node`` to the point at ``t`` on ``seg``: merge at ends, split inside."""
+        at_a, at_b = t <= 0.0, t >= 1.0
+        merges.append((node[at_a], seg_a[seg[at_a]]))
+        merges.append((node[at_b], seg_b[seg[at_b]]))
+        inner = ~(at_a | at_b)
+        split_seg.append(seg[inner])
+        split_t.append(t[inner])
+        split_node.append(node[inner])
+
+    # 2. line ends within snap_tolerance_m of another line join its nearest point
+    if len(ends) and len(seg_a):
+        seg_index = _SegmentGrid(a_xy, b_xy)
+        ei, si, t, d = seg_index.within(_take(xy, ends), snap)
+        ev = ends[ei]
+        other = seg_line[si] != vline[ev]
+        ev, si, t, d = ev[other], si[other], t[other], d[other]
+        # per (end, other line): the nearest point of that line
+        order = np.lexsort((d, seg_line[si], ev))
+        ev, si, t, d = ev[order], si[order], t[order], d[order]
+        firsts = _group_starts(ev, seg_line[si])
+        ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
+        # the nearest point is a vertex of the other line, or a new node splitting it
+        at_a, at_b = t <= 0.0, t >= 1.0
+        nodes = np.where(at_a, seg_a[si], seg_b[si])
+        inner = np.flatnonzero(~(at_a | at_b))
+        nodes[inner] = n_vert + n_new + np.arange(len(inner))
+        n_new += len(inner)
+        a, b = _take(a_xy, si[inner]), _take(b_xy, si[inner])
+        new_xy.append(a + t[inner, None] * (b - a))
+        to_node(si[inner], t[inner], nodes[inner])
+        short = d < _EPS_M
+        # (an end this close to a vertex of another line is already its junction)
+        merges.append((ev[short & ~at_a & ~at_b], nodes[short & ~at_a & ~at_b]))
+        links.append((ev[~short], nodes[~short], d[~short]))
+
+    # 3. optional: split lines where they cross
+    if node_crossings and len(seg_a):
+        seg_geoms = shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
+        i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
+        keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
+        i, j = i[keep], j[keep]
+        a, r = _take(a_xy, i), _take(b_xy, i) - _take(a_xy, i)
+        c, s = _take(a_xy, j), _take(b_xy, j) - _take(a_xy, j)
+        den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+        ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
+        i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
+        w = c - a
+        ti = np.clip((w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / den, 0.0, 1.0)
+        tj = np.clip((w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den, 0.0, 1.0)
+        ti = np.where(ti < 1e-12, 0.0, np.where(ti > 1 - 1e-12, 1.0, ti))
+        tj = np.where(tj < 1e-12, 0.0, np.where(tj > 1 - 1e-12, 1.0, tj))
+        nodes = n_vert + n_new + np.arange(len(i))
+        n_new += len(i)
+        new_xy.append(a + ti[:, None] * r)
+        to_node(i, ti, nodes)
+        to_node(j, tj, nodes)
+
+    # 4. pieces of segments between their split points
+    n_nodes0 = n_vert + n_new
+    all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
+    sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
+    eu, ev_, elen, exy, eorig, zero = _split_edges(
+        seg_a, seg_b, seg_len, np.hstack([a_xy, b_xy]), sseg,
+        np.concatenate(split_t) if split_t else np.zeros(0),
+        np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
+    )
+    merges.append(zero)
+    erow = part_row[seg_line[eorig]]
+    eroad = np.ones(len(eu), dtype=bool)
+    eseg = eorig.copy()
+    if links:
+        lu = np.concatenate([lk[0] for lk in links])
+        lv = np.concatenate([lk[1] for lk in links])
+        ld = np.concatenate([lk[2] for lk in links])
+        eu = np.concatenate([eu, lu])
+        ev_ = np.concatenate([ev_, lv])
+        elen = np.concatenate([elen, ld])
+        exy = np.concatenate([exy, np.hstack([_take(all_xy, lu), _take(all_xy, lv)])])
+        erow = np.concatenate([erow, part_row[vline[lu]]])
+        eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
+        eseg = np.concatenate([eseg, np.full(len(lu), -1)])
+
+    # 5. merge junctions, drop self-loops, make parallel edges distinct
+    label, n_lab = _merge_labels(n_nodes0, merges)
+    del merges, split_seg, split_t, split_node, new_xy, eorig  # (peak memory)
+    rep = np.empty(n_lab, dtype=np.int64)
+    rep[label[::-1]] = np.arange(n_nodes0)[::-1]
+    node_xy = _take(all_xy, rep)
+    eu, ev_ = label[eu], label[ev_]
+    loop = eu == ev_
+    eu, ev_, elen, exy, erow, eroad, eseg = (
+        x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
+    eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
+        eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
+    arrays = dict(
+        node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
+        edge_is_road=eroad, edge_row=erow,
+        end_node=label[ends], end_row=part_row[vline[ends]], end_xy=_take(xy, ends),
+    )
+    return arrays, seg_index, eseg
+
+
 def _line_geometries(roads: Any) -> tuple[np.ndarray, Any]:
     """The road geometries as a shapely array (missing ones dropped), and their CRS."""
     crs = getattr(roads, "crs", None)
