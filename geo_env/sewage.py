@@ -11,9 +11,13 @@ are dense, use joint or single-household systems where they are scattered"):
   most ``max_road_detour`` × the straight line), else the straight line × ``detour_factor``.
   Infeasible when the route is longer than ``max_connect_distance_m`` or the plant's spare
   capacity (capacity − load) is smaller than the village's flow.  *Priority rule*
-  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode): a village whose sewer to a plant
-  with room is at most ``connect_priority_distance_m`` long and needs no lift station
-  connects even when another mode would cost less.
+  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property of a (village, plant)
+  pair: a *priority pair* is a feasible pair whose sewer is at most
+  ``connect_priority_distance_m`` long and needs no lift station.  Priority pairs get the
+  plants' spare capacity first (see *Capacity sharing*), and a village given a plant
+  through a priority pair connects even when another mode would cost less.  The rule does
+  not extend to the village's other pairs: when the plants of its priority pairs fill up,
+  it connects to another plant only where that is cheaper than its own solution.
 * ``centralized`` (村级集中): a station for the village's settlements, either one station
   with a trunk sewer joining the settlement clusters or one station per cluster, whichever
   costs less.  Always feasible.
@@ -24,6 +28,13 @@ are dense, use joint or single-household systems where they are scattered"):
   ``protection_column`` is true / 1 / a non-empty value), nor for villages whose
   settlement clusters hold more than ``household_max_settlement_population`` residents on
   average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule).
+
+Villages without residents
+    A village of 0 residents needs no sewage works.  To keep the contract (every village
+    has one of the four modes) it gets ``household`` at a cost of 0 (the other modes NaN),
+    the reason "无常住人口，无需建设污水设施", ``toilet_suggestion`` ``not_needed``, and the
+    summary and the township table count it as ``no_population``, not as a household
+    village.
 
 Settlements (村庄建设用地, 自然村)
     An administrative village is mostly fields and forest; its sewers serve only the
@@ -58,20 +69,24 @@ Costs (yuan/year)
     + opex per m³.  Household systems: per household capital + upkeep.
 Capacity sharing (fair, documented)
     Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
-    yuan/year.  Villages under the priority rule come first, then pairs are ranked by
-    saving per m³/d of flow (the best use of scarce capacity) and assigned greedily: a
-    village takes the first pair whose plant still has room for its whole flow; villages
-    with no positive saving and no priority never connect.  So a plant's connected flow
-    never exceeds its spare capacity.
+    yuan/year.  The candidates are the priority pairs and the pairs with a positive
+    saving; priority pairs come first, then the others, each group ranked by saving per
+    m³/d of flow (the best use of scarce capacity), and pairs are assigned greedily: a
+    village takes the first pair whose plant still has room for its whole flow.  A pair
+    that is neither a priority pair nor saving money never connects.  So a plant's
+    connected flow never exceeds its spare capacity.
 Clusters (agglomerative)
     Among villages not connected, start with every village alone (cost: its cheaper of
     centralized / household).  Two groups are neighbours when some of their villages lie
     within ``cluster_max_link_m``.  A merged group has one station at the member that makes
-    it cheapest; every other member sends its sewage there through its own linking sewer
-    (costed with profile and pumps like a connection); members farther than
-    ``cluster_max_link_m`` from the station are not allowed.  Repeatedly merge the pair of
-    neighbouring groups with the largest positive saving (cost(A) + cost(B) −
-    cost(A ∪ B)); stop when no merge saves.  Each merge saves, so every cluster costs less
+    it cheapest; every other member sends its sewage there through its own linking sewer.
+    A link never follows roads: it is the straight line between the two anchors ×
+    ``detour_factor``, its ground profile sampled on the DEM along that straight line, with
+    its lift stations, trench depth and diameter (for the member's own flow) costed as for a
+    connecting sewer; no plant capacity is involved.  Members farther than
+    ``cluster_max_link_m`` (straight line) from the station are not allowed.  Repeatedly
+    merge the pair of neighbouring groups with the largest positive saving (cost(A) +
+    cost(B) − cost(A ∪ B)); stop when no merge saves.  Each merge saves, so every cluster costs less
     than its members alone.  A member's ``cost_cluster_yuan_per_year`` is the cluster's
     cost shared in proportion to the members' stand-alone costs (so each member pays less
     than alone).
@@ -146,6 +161,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "flush": ("水冲式厕所（接入污水收集）", "Flush toilet (sewage collected)"),
     "septic_tank": ("三格化粪池厕所", "Three-compartment septic tank"),
     "dry": ("双瓮或卫生旱厕（宜旱则旱）", "Double-urn or dry toilet"),
+    "not_needed": ("无需改厕（无常住人口）", "Not needed (no residents)"),
+    "no_population": ("无常住人口", "No residents"),
+    "no_population_villages": ("无常住人口村数", "No residents: villages"),
     "sewage_clusters": ("片区污水处理站", "Shared sewage stations"),
     "sewer_routes": ("纳管管线", "Connecting sewers"),
     "station_village_id": ("处理站所在村编号", "Station village ID"),
@@ -494,6 +512,27 @@ def _settlements(v: gpd.GeoDataFrame, geoms: np.ndarray, pop: np.ndarray, hh: np
 # ---------------------------------------------------------------------------------------
 # routes and profiles
 # ---------------------------------------------------------------------------------------
+def _dem_window(district: District, xy: np.ndarray, pxy: np.ndarray) -> tuple[float, float, float, float]:
+    """Bounds (xmin, ymin, xmax, ymax; working CRS, m) of everything the DEM is read for.
+
+    The whole village polygons (zonal slope), the anchors, the plants and, when there are
+    plants, the roads (sewers may follow them).  Straight routes and cluster links run
+    between anchors and plants, so they lie inside.  :func:`~geo_env.terrain.read_dem` adds
+    its margin.
+    """
+    boxes = [np.vstack([xy, pxy]).min(axis=0), np.vstack([xy, pxy]).max(axis=0)]
+    layers = [district.villages]
+    if len(pxy) and district.roads is not None and len(district.roads):
+        layers.append(district.roads)
+    for gdf in layers:
+        b = np.asarray(gdf.total_bounds, dtype=float)
+        if np.isfinite(b).all():
+            boxes += [b[:2], b[2:]]
+    pts = np.vstack(boxes)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
 def _road_network(district: District) -> Any | None:
     """The district's road network (:func:`geo_env.network.road_network`), or None without roads."""
     if district.roads is None or len(district.roads) == 0:
@@ -664,10 +703,8 @@ def sewage_plan(
     elev = np.full(n, np.nan)
     slope = np.full(n, np.nan)
     if district.dem is not None:
-        allxy = np.vstack([xy, pxy])
-        bounds = (*allxy.min(axis=0), *allxy.max(axis=0))
-        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs, bounds=bounds,
-                       dem_crs=district.dem_crs)
+        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs,
+                       bounds=_dem_window(district, xy, pxy), dem_crs=district.dem_crs)
         elev = dem.sample(xy)
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
@@ -714,6 +751,11 @@ def sewage_plan(
     if prm["household_max_settlement_population"] > 0:
         too_big = st["cluster_population"] > prm["household_max_settlement_population"]
     household = np.where(protected | too_big, np.nan, household)
+    # no residents: nothing to build; recorded as household mode at no cost (see *Villages
+    # without residents*)
+    no_pop = pop <= 0
+    household = np.where(no_pop, 0.0, household)
+    centralized = np.where(no_pop, np.nan, centralized)
     alone = np.fmin(centralized, household)
     tick("local costs")
 
@@ -754,14 +796,16 @@ def sewage_plan(
     if feasible.any():
         cheapest = pd.Series(conn["cost"][feasible]).groupby(pair_v[feasible]).min()
         cost_connect[cheapest.index.to_numpy()] = cheapest.to_numpy()
-    # priority rule (纳管优先): a gravity sewer no longer than connect_priority_distance_m
+    # priority rule (纳管优先), a property of a (village, plant) pair: a gravity sewer no
+    # longer than connect_priority_distance_m to a plant with room for the village
     prio_pair = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
     prio_village = np.bincount(pair_v[prio_pair], minlength=n) > 0
-    # fair sharing of spare capacity: priority villages first, then by saving per m³/d
+    # fair sharing of spare capacity: priority pairs first, then by saving per m³/d; a pair
+    # that is neither a priority pair nor saving money is never a candidate
     saving = alone[pair_v] - conn["cost"]
-    cand = np.flatnonzero(feasible & ((saving > 0) | prio_village[pair_v]))
+    cand = np.flatnonzero(feasible & ((saving > 0) | prio_pair))
     rank = cand[np.lexsort((pair_p[cand], pair_v[cand], -saving[cand] / flow[pair_v[cand]],
-                            ~prio_village[pair_v[cand]]))]
+                            ~prio_pair[cand]))]
     room = spare.copy()
     assigned = np.full(n, -1)  # pair index
     capacity_blocked = np.zeros(n, dtype=bool)
@@ -785,7 +829,7 @@ def sewage_plan(
 
     # --- assemble -------------------------------------------------------------------------
     mode = np.where(np.isfinite(household) & (household < centralized), "household", "centralized").astype(object)
-    mode[flow <= 0] = "household"
+    mode[(flow <= 0) | no_pop] = "household"
     mode[connected] = "connect"
     cluster_id = np.full(n, None, dtype=object)
     cost_cluster = np.full(n, np.nan)
@@ -826,6 +870,8 @@ def sewage_plan(
     plant_label = np.array([_plant_label(a, b) for a, b in zip(pname, pid)], dtype=object)
     plant_j = np.full(n, -1)
     plant_j[connected] = pair_p[conn_q]
+    by_priority = np.zeros(n, dtype=bool)  # connected through a priority pair
+    by_priority[connected] = prio_pair[conn_q]
 
     facts = {
         "flow": flow, "pop": pop, "mode": mode, "protected": protected, "too_big": too_big,
@@ -833,8 +879,9 @@ def sewage_plan(
         "cost_cluster": cost_cluster, "alone": alone, "pipe_len": pipe_len, "pumps": pumps_out,
         "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
         "nearest_plant": nearest_plant, "spare": spare, "has_within": has_within,
-        "capacity_blocked": capacity_blocked, "priority": prio_village,
-        "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v, conn),
+        "capacity_blocked": capacity_blocked, "by_priority": by_priority,
+        "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v[feasible],
+                                                                              _take(conn, feasible)),
         "clusters": st["clusters"], "cluster_population": st["cluster_population"],
         "stations": village_stations, "slope": slope,
     }
@@ -842,6 +889,7 @@ def sewage_plan(
     toilet = np.where(mode == "household",
                       np.where(use < prm["dry_toilet_below_l_per_capita_day"], "dry", "septic_tank"),
                       "flush").astype(object)
+    toilet[no_pop] = "not_needed"
     tick("reasons")
 
     base_cols = [c for c in ("id", "name", "township", "population", "households") if c in v.columns]
@@ -868,7 +916,7 @@ def sewage_plan(
         "cost_internal_yuan_per_year": internal, "cost_alone_yuan_per_year": alone,
         "nearest_plant_distance_m": plant_dist, "source_protection": protected,
         "household_too_large": too_big, "connect_priority": prio_village,
-        "capacity_blocked": capacity_blocked,
+        "connected_by_priority": by_priority, "capacity_blocked": capacity_blocked,
     }, index=v.index)
 
     clusters = gpd.GeoDataFrame(
@@ -885,15 +933,24 @@ def sewage_plan(
         plants_out["load_after_m3_per_day"] = load + plants_out["connected_flow_m3_per_day"].to_numpy()
         plants_out["spare_after_m3_per_day"] = cap - plants_out["load_after_m3_per_day"].to_numpy()
     routes = _routes_layer(v, xy, pxy, pid, pair_p, assigned, connected, conn, route_lines, prm)
-    by_town = _by_township(out)
-    summary = _summary(out, by_town, plants_out, clusters)
+    by_town = _by_township(out, no_pop)
+    summary = _summary(out, no_pop, plants_out, clusters)
     tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters, plants_out, routes, by_town, summary, prm, timings)
 
 
+def _take(conn: dict[str, np.ndarray], sel: np.ndarray) -> dict[str, np.ndarray]:
+    """The pairs ``sel`` (boolean mask) of a ``_links`` result."""
+    return {k: a[sel] for k, a in conn.items()}
+
+
 def _cheapest_pair_pumps(n: int, pair_v: np.ndarray, conn: dict[str, np.ndarray]) -> np.ndarray:
-    """Lift stations of each village's cheapest costed connection (−1: none costed)."""
+    """Lift stations of each village's cheapest pair in ``pair_v`` (−1: none).
+
+    Called with the feasible pairs, so that it describes the connection whose cost is
+    ``cost_connect_yuan_per_year``.
+    """
     out = np.full(n, -1)
     if len(pair_v):
         order = np.lexsort((conn["cost"], pair_v))
@@ -1021,7 +1078,7 @@ def _reasons(f: dict[str, Any], prm: dict[str, Any], lang: str) -> list[str]:
     out = []
     for i in range(len(f["mode"])):
         m = f["mode"][i]
-        if f["flow"][i] <= 0:
+        if f["pop"][i] <= 0:
             out.append("无常住人口，无需建设污水设施" if zh else "No residents: no sewage works needed")
             continue
         if m == "connect":
@@ -1040,13 +1097,17 @@ def _connect_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, na
     km, pu = f["pipe_len"][i] / 1000.0, int(f["pumps"][i])
     pct = _pct(f["cost_connect"][i], alt)
     label = f["plant_label"][f["plant_j"][i]][0 if zh else 1]
-    if pct < 0:  # connected by the priority rule although dearer
+    if f["by_priority"][i]:  # a priority pair: short, by gravity; it connects whatever the cost
         lim = prm["connect_priority_distance_m"] / 1000.0
-        return (f"距{label}管线{km:.1f} km（不超过{lim:.1f} km）且全程重力流，按就近纳管优先原则接入"
-                f"（年费用比{name[alt_m]}高{-pct:.0f}%）" if zh else
-                f"Connects to {label}, as villages near a plant connect first: {km:.1f} km of sewer "
-                f"(at most {lim:.1f} km) by gravity all the way, though {-pct:.0f}% dearer per year "
-                f"than {name[alt_m]}")
+        dearer = pct < 0
+        if zh:
+            return (f"距{label}管线{km:.1f} km（不超过{lim:.1f} km）且全程重力流，按就近纳管优先原则接入"
+                    f"（年费用比{name[alt_m]}{'高' if dearer else '低'}{abs(pct):.0f}%）")
+        return (f"Connects to {label}, as villages near a plant connect first: {km:.1f} km of sewer "
+                f"(at most {lim:.1f} km) by gravity all the way, "
+                f"{'though' if dearer else 'and'} {abs(pct):.0f}% {'dearer' if dearer else 'cheaper'} "
+                f"per year than {name[alt_m]}")
+    # otherwise it connects only because connecting saves money (pct > 0)
     if zh:
         lift = f"需{pu}座提升泵站" if pu else "全程重力流"
         return f"接入{label}，管线{km:.1f} km，{lift}，纳管年费用比{name[alt_m]}低{pct:.0f}%"
@@ -1151,11 +1212,15 @@ def _routes_layer(v: gpd.GeoDataFrame, xy: np.ndarray, pxy: np.ndarray, pid: np.
     }, geometry=geoms, crs=v.crs)
 
 
-def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Villages, population and flow per mode and township (one row per township + total)."""
+def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray) -> pd.DataFrame:
+    """Villages, population and flow per mode and township (one row per township + total).
+
+    Villages without residents are counted in ``no_population_villages``, not under their
+    (household) mode.
+    """
     df = pd.DataFrame({
         "township": out["township"] if "township" in out.columns else "",
-        "mode": out["sewage_mode"],
+        "mode": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
         "population": out["population"] if "population" in out.columns else 0,
         "flow": out["sewage_flow_m3_per_day"],
     })
@@ -1166,6 +1231,8 @@ def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
     for m in MODES:
         for what, suffix in (("villages", "villages"), ("population", "population"), ("flow", "flow_m3_per_day")):
             cols[f"{m}_{suffix}"] = wide[(what, m)] if (what, m) in wide.columns else 0.0
+    cols["no_population_villages"] = (wide[("villages", "no_population")]
+                                      if ("villages", "no_population") in wide.columns else 0.0)
     table = pd.DataFrame(cols, index=wide.index)
     table.insert(0, "villages", df.groupby("township").size())
     table.insert(1, "population", df.groupby("township")["population"].sum())
@@ -1179,30 +1246,36 @@ def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _summary(out: gpd.GeoDataFrame, by_town: pd.DataFrame, plants: gpd.GeoDataFrame | None,
+def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame | None,
              clusters: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The ``sewage`` block of summary.json; villages without residents are counted apart
+    (``no_population``), not as household villages."""
     def block(df: pd.DataFrame) -> dict[str, Any]:
-        res = {}
+        res: dict[str, Any] = {}
         for m in MODES:
-            sel = df["sewage_mode"] == m
+            sel = (df["sewage_mode"] == m) & ~df["_no_pop"]
             res[m] = {"villages": int(sel.sum()),
                       "population": float(df.loc[sel, "population"].sum()) if "population" in df else 0.0,
                       "flow_m3_per_day": round(float(df.loc[sel, "sewage_flow_m3_per_day"].sum()), 3)}
         return res
 
+    flagged = pd.DataFrame(out.drop(columns="geometry")).assign(_no_pop=np.asarray(no_pop, dtype=bool))
     total_cost = np.nansum(np.select(
         [out["sewage_mode"] == m for m in MODES],
         [out[f"cost_{m}_yuan_per_year"] for m in MODES], np.nan))
     summary: dict[str, Any] = {
         "villages": int(len(out)),
         "flow_m3_per_day": round(float(out["sewage_flow_m3_per_day"].sum()), 3),
-        "by_mode": block(out),
+        "by_mode": block(flagged),
+        "no_population": {"villages": int(no_pop.sum())},
         "clusters": int(len(clusters)),
         "cost_yuan_per_year": round(float(total_cost), 0),
         "lift_stations": int(out["pump_stations"].sum()),
     }
     if "township" in out.columns:
-        summary["by_township"] = {str(t): block(g) for t, g in out.groupby("township")}
+        summary["by_township"] = {
+            str(t): {**block(g), "no_population": {"villages": int(g["_no_pop"].sum())}}
+            for t, g in flagged.groupby("township")}
     if plants is not None:
         summary["plants"] = [
             {"id": str(r.get("id", k)), "name": str(r.get("name", "")),
