@@ -202,6 +202,9 @@ _OUT_COLUMNS = [
     "toilet_suggestion",
 ]
 
+#: Township key of villages without one (left out of the per-township summary).
+_NO_TOWN = "\x00"
+
 _TRUE_WORDS = {"", "0", "false", "no", "none", "nan", "否", "无", "非"}
 
 
@@ -548,24 +551,24 @@ def _links(
     flow: np.ndarray,
     dem: Dem | None,
     prm: dict[str, Any],
-    lines: list[Any] | None = None,
+    lines: np.ndarray | None = None,
     max_length_m: float = np.inf,
 ) -> dict[str, np.ndarray]:
     """Length, lift stations, depth and yearly cost of sewers from ``starts`` to ``ends``.
 
-    ``lines`` (optional) gives a road route per link (LineString from start to end, or None
-    for the straight line × detour factor).  Links longer than ``max_length_m`` are not
+    ``lines`` (optional) gives a road route per link (object array: LineString from start to
+    end, or None for the straight line × detour factor).  Links longer than ``max_length_m`` are not
     profiled: their pumps and depth are 0 and their cost NaN (they are infeasible).
     """
     n = len(starts)
     if n == 0:
         return {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost", "diameter_m")}
     step = prm["profile_step_m"]
-    road = np.zeros(n, dtype=bool) if lines is None else np.array([g is not None for g in lines])
+    road = np.zeros(n, dtype=bool) if lines is None else ~shapely.is_missing(lines)
     idx_parts, s_parts, xy_parts = [], [], []
     length = np.hypot(*(np.asarray(ends) - np.asarray(starts)).T) * prm["detour_factor"]
     if road.any():
-        length[road] = shapely.length(np.array([lines[k] for k in np.flatnonzero(road)], dtype=object))  # type: ignore[index]
+        length[road] = shapely.length(lines[road])  # type: ignore[index]
     keep = length <= max_length_m
     straight = np.flatnonzero(~road & keep)
     if straight.size:
@@ -574,8 +577,7 @@ def _links(
         idx_parts.append(straight[i]); s_parts.append(s); xy_parts.append(xy)
     on_road = np.flatnonzero(road & keep)
     if on_road.size:
-        geoms = np.array([lines[k] for k in on_road], dtype=object)  # type: ignore[index]
-        i, s, xy = densify_lines(geoms, step_m=step)
+        i, s, xy = densify_lines(lines[on_road], step_m=step)  # type: ignore[index]
         idx_parts.append(on_road[i]); s_parts.append(s); xy_parts.append(xy)
     pumps = np.zeros(n, dtype=np.int64)
     depth = np.zeros(n)
@@ -764,7 +766,7 @@ def sewage_plan(
     plant_dist = np.full(n, np.nan)
     nearest_plant = np.full(n, -1)
     conn: dict[str, np.ndarray] = {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost")}
-    route_lines: list[Any] | None = None
+    route_lines: np.ndarray | None = None
     if len(pxy):
         tree = cKDTree(pxy)
         dd, ii = tree.query(xy, k=1)
@@ -779,9 +781,9 @@ def sewage_plan(
         if net is not None and len(pair_v):
             route_lines = _road_routes(net, xy, pxy, pair_v, pair_p, district)
             straight = np.hypot(*(xy[pair_v] - pxy[pair_p]).T)
-            for q, g in enumerate(route_lines):  # a sewer does not follow a long road detour
-                if g is not None and g.length > prm["max_road_detour"] * max(straight[q], 1.0):
-                    route_lines[q] = None
+            # a sewer does not follow a long road detour (NaN length: no route, left alone)
+            detour = shapely.length(route_lines) > prm["max_road_detour"] * np.maximum(straight, 1.0)
+            route_lines[detour] = None
         tick("routes")
         conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
                       max_length_m=prm["max_connect_distance_m"])
@@ -824,8 +826,8 @@ def sewage_plan(
 
     # --- clusters -------------------------------------------------------------------------
     free = np.flatnonzero(~connected & (flow > 0))
-    groups, group_cost, link_of = _clusters(free, xy, flow, internal, alone, station, dem, prm)
-    tick("clusters")
+    groups, group_cost, links = _clusters(free, xy, flow, internal, alone, station, dem, prm, tick)
+    tick("cluster merges")
 
     # --- assemble -------------------------------------------------------------------------
     mode = np.where(np.isfinite(household) & (household < centralized), "household", "centralized").astype(object)
@@ -844,13 +846,11 @@ def sewage_plan(
         cluster_id[members] = cid
         cost_cluster[members] = share
         cluster_size[members] = len(members)
-        lines = []
-        for m in members:
-            if m != stn:
-                ln, pu = link_of[(m, stn)]
-                pipe_len[m] = ln
-                pumps_out[m] = pu
-                lines.append(shapely.LineString([xy[m], xy[stn]]))
+        others = members[members != stn]
+        at, _ = links.find(others, np.full(len(others), stn))
+        pipe_len[others] = links.length_m[at]
+        pumps_out[others] = links.pumps[at]
+        lines = shapely.linestrings(np.stack([xy[others], np.broadcast_to(xy[stn], xy[others].shape)], axis=1))
         cluster_rows.append({
             "sewage_cluster_id": cid,
             "station_village_id": str(v["id"].iloc[stn]) if "id" in v.columns else str(stn),
@@ -859,7 +859,7 @@ def sewage_plan(
             "flow_m3_per_day": float(flow[members].sum()),
             "cost_yuan_per_year": float(group_cost[c]),
             "saving_yuan_per_year": float(alone[members].sum() - group_cost[c]),
-            "geometry": shapely.MultiLineString(lines),
+            "geometry": shapely.multilinestrings(lines),
         })
     plant_of = np.full(n, None, dtype=object)
     conn_q = assigned[connected]
@@ -960,80 +960,133 @@ def _cheapest_pair_pumps(n: int, pair_v: np.ndarray, conn: dict[str, np.ndarray]
 
 
 def _road_routes(net: Any, xy: np.ndarray, pxy: np.ndarray, pair_v: np.ndarray,
-                 pair_p: np.ndarray, district: District) -> list[Any]:
-    """Road route per (village, plant) pair, oriented village → plant (None: no road path)."""
-    max_conn = district.params.get("roads", {}).get("max_connector_m", 1000.0)
-    lines: list[Any] = [None] * len(pair_v)
+                 pair_p: np.ndarray, district: District) -> np.ndarray:
+    """Road route per (village, plant) pair, oriented village → plant (None: no road path);
+    an object array of LineStrings, working CRS."""
+    # the district's [roads] setting over the standards' default (no default kept here)
+    max_conn = float({**defaults("roads"), **(district.params.get("roads") or {})}["max_connector_m"])
+    lines = np.full(len(pair_v), None, dtype=object)
     for j in np.unique(pair_p):  # one shortest-path tree per plant
         sel = np.flatnonzero(pair_p == j)
-        got = net.routes(pxy[j], xy[pair_v[sel]], max_connector_m=max_conn)
-        for q, g in zip(sel, got):
-            if g is not None and not g.is_empty:
-                lines[q] = shapely.reverse(g)
+        got = np.empty(len(sel), dtype=object)
+        got[:] = net.routes(pxy[j], xy[pair_v[sel]], max_connector_m=max_conn)
+        ok = ~shapely.is_missing(got) & ~shapely.is_empty(got)
+        lines[sel[ok]] = shapely.reverse(got[ok])
     return lines
+
+
+@dataclass(frozen=True)
+class _LinkTable:
+    """Linking sewers between villages, looked up by (from, to) village index, vectorised.
+
+    ``keys`` = from × n + to, sorted; ``cost`` (yuan/year), ``length_m`` and ``pumps`` in
+    the same order.  A pair that is not in the table has no link (cost ∞).
+    """
+
+    n: int
+    keys: np.ndarray
+    cost: np.ndarray
+    length_m: np.ndarray
+    pumps: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _LinkTable:
+        return cls(n, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+
+    def find(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the table of the links src → dst, and whether each exists."""
+        k = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, k), max(len(self.keys) - 1, 0))
+        found = self.keys[pos] == k if len(self.keys) else np.zeros(k.shape, dtype=bool)
+        return pos, found
 
 
 def _clusters(
     free: np.ndarray, xy: np.ndarray, flow: np.ndarray, internal: np.ndarray, alone: np.ndarray,
     station: Callable[[Any], np.ndarray], dem: Dem | None, prm: dict[str, Any],
-) -> tuple[list[tuple[np.ndarray, int]], list[float], dict[tuple[int, int], tuple[float, int]]]:
+    tick: Callable[[str], None] | None = None,
+) -> tuple[list[tuple[np.ndarray, int]], list[float], _LinkTable]:
     """Agglomerative clustering (see the module docstring). Returns groups of ≥ 2 villages
-    as (members, station village), their yearly costs, and (member, station) → (length, pumps)."""
+    as (members, station village), their yearly costs, and the table of linking sewers.
+    ``tick("cluster links")`` is called once the links are costed."""
+    n = len(xy)
     if len(free) < 2:
-        return [], [], {}
+        return [], [], _LinkTable.empty(n)
     pairs = cKDTree(xy[free]).query_pairs(prm["cluster_max_link_m"], output_type="ndarray")
     if len(pairs) == 0:
-        return [], [], {}
+        return [], [], _LinkTable.empty(n)
     a, b = free[pairs[:, 0]], free[pairs[:, 1]]
     src = np.concatenate([a, b])
     dst = np.concatenate([b, a])
     lk = _links(xy[src], xy[dst], flow[src], dem, prm)
-    link_cost = dict(zip(zip(src.tolist(), dst.tolist()), lk["cost"].tolist()))
-    link_info = dict(zip(zip(src.tolist(), dst.tolist()),
-                         zip(lk["length_m"].tolist(), lk["pumps"].tolist())))
+    keys = src.astype(np.int64) * n + dst
+    order = np.argsort(keys)
+    table = _LinkTable(n, keys[order], lk["cost"][order], lk["length_m"][order], lk["pumps"][order])
+    if tick is not None:
+        tick("cluster links")
 
-    def group_cost(members: list[int]) -> tuple[float, int]:
-        base = float(internal[members].sum() + station(flow[members].sum()))
-        best, best_s = np.inf, -1
-        for s in members:
-            tot = 0.0
-            for m in members:
-                if m == s:
-                    continue
-                c = link_cost.get((m, s))
-                if c is None:
-                    tot = np.inf
-                    break
-                tot += c
-            if tot < best:
-                best, best_s = tot, s
-        return base + best, best_s
-
-    # groups keyed by a representative id
+    # groups keyed by a representative id.  into[g][x] = (sum of the yearly costs of the
+    # links from g's members into village x, how many of g's members link to x): with it a
+    # candidate merge g ∪ h is costed in O(|g| + |h|), not by summing |g ∪ h|² links
     members: dict[int, list[int]] = {int(i): [int(i)] for i in free}
     cost: dict[int, float] = {int(i): float(alone[i]) for i in free}
     stn: dict[int, int] = {int(i): int(i) for i in free}
+    inner: dict[int, float] = {int(i): float(internal[i]) for i in free}  # yuan/year
+    q: dict[int, float] = {int(i): float(flow[i]) for i in free}  # m³/d
+    into: dict[int, dict[int, tuple[float, int]]] = {int(i): {} for i in free}
+    for i, j, c in zip(src[order].tolist(), dst[order].tolist(), table.cost.tolist()):
+        into[i][j] = (c, 1)
     nbrs: dict[int, set[int]] = {int(i): set() for i in free}
     for i, j in zip(a.tolist(), b.tolist()):
         nbrs[i].add(j)
         nbrs[j].add(i)
     version: dict[int, int] = {int(i): 0 for i in free}
-    heap: list[tuple[float, int, int, int, int, float, int]] = []
+
+    def merged_cost(g: int, h: int) -> tuple[float, int]:
+        """Yearly cost of g ∪ h with its best station, and that station (−1: none)."""
+        ig, ih, ng, nh = into[g], into[h], len(members[g]), len(members[h])
+        best, best_s = np.inf, -1
+        for k, s in enumerate(members[g] + members[h]):  # first of equal sums wins
+            own = k < ng  # s in g: the others of g and all of h link into s
+            sg, cg = ig.get(s, (0.0, 0))
+            sh, ch = ih.get(s, (0.0, 0))
+            if cg == ng - own and ch == nh - (not own) and sg + sh < best:
+                best, best_s = sg + sh, s
+        return inner[g] + inner[h] + float(station(q[g] + q[h])) + best, best_s
 
     def push(g: int, h: int) -> None:
-        c, s = group_cost(members[g] + members[h])
+        c, s = merged_cost(g, h)
         gain = cost[g] + cost[h] - c
         if gain > 1e-6:
             heapq.heappush(heap, (-gain, g, h, version[g], version[h], c, s))
 
-    for i, j in zip(a.tolist(), b.tolist()):
-        push(i, j)
+    # the first candidate merges, village pairs, all at once: the station is at a (first in
+    # the members' order, as in merged_cost) unless the link into b is strictly cheaper
+    to_a, ok_a = table.find(b, a)
+    to_b, ok_b = table.find(a, b)
+    link_a = np.where(ok_a, table.cost[to_a], np.inf)
+    link_b = np.where(ok_b, table.cost[to_b], np.inf)
+    pair_s = np.where(link_b < link_a, b, a)
+    pair_c = internal[a] + internal[b] + station(flow[a] + flow[b]) + np.minimum(link_a, link_b)
+    gain = alone[a] + alone[b] - pair_c
+    good = np.flatnonzero(gain > 1e-6)
+    heap: list[tuple[float, int, int, int, int, float, int]] = list(zip(
+        (-gain[good]).tolist(), a[good].tolist(), b[good].tolist(), [0] * len(good),
+        [0] * len(good), pair_c[good].tolist(), pair_s[good].tolist()))
+    heapq.heapify(heap)
     while heap:
         _, g, h, vg, vh, c, s = heapq.heappop(heap)
         if g not in members or h not in members or version[g] != vg or version[h] != vh:
             continue
         members[g] = members[g] + members.pop(h)
         cost[g], stn[g] = c, s
+        inner[g] += inner.pop(h)
+        q[g] += q.pop(h)
+        big, small = (into[g], into.pop(h)) if len(into[g]) >= len(into[h]) else (into.pop(h), into[g])
+        for x, (sx, cx) in small.items():
+            sb, cb = big.get(x, (0.0, 0))
+            big[x] = (sb + sx, cb + cx)
+        into[g] = big
         version[g] += 1
         del cost[h], stn[h], version[h]
         nb = (nbrs[g] | nbrs.pop(h)) - {g, h}
@@ -1048,7 +1101,7 @@ def _clusters(
         if len(members[g]) >= 2:
             groups.append((np.array(sorted(members[g])), stn[g]))
             costs.append(cost[g])
-    return groups, costs, link_info
+    return groups, costs, table
 
 
 # ---------------------------------------------------------------------------------------
@@ -1196,13 +1249,15 @@ def _local_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, name
 # ---------------------------------------------------------------------------------------
 def _routes_layer(v: gpd.GeoDataFrame, xy: np.ndarray, pxy: np.ndarray, pid: np.ndarray,
                   pair_p: np.ndarray, assigned: np.ndarray, connected: np.ndarray,
-                  conn: dict[str, np.ndarray], lines: list[Any] | None, prm: dict[str, Any]) -> gpd.GeoDataFrame:
+                  conn: dict[str, np.ndarray], lines: np.ndarray | None, prm: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The connecting sewers: the road route where one was used, else the straight line."""
     rows = np.flatnonzero(connected)
     q = assigned[rows]
-    geoms = []
-    for i, k in zip(rows, q):
-        g = lines[k] if lines is not None else None
-        geoms.append(g if g is not None else shapely.LineString([xy[i], pxy[pair_p[k]]]))
+    geoms = np.full(len(q), None, dtype=object) if lines is None else lines[q]
+    straight = shapely.is_missing(geoms)
+    if straight.any():
+        ends = np.stack([xy[rows[straight]], pxy[pair_p[q[straight]]]], axis=1)
+        geoms[straight] = shapely.linestrings(ends)
     ids = v["id"].astype(str).to_numpy()[rows] if "id" in v.columns else rows.astype(str)
     return gpd.GeoDataFrame({
         "village_id": ids,
@@ -1250,32 +1305,45 @@ def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame
              clusters: gpd.GeoDataFrame) -> dict[str, Any]:
     """The ``sewage`` block of summary.json; villages without residents are counted apart
     (``no_population``), not as household villages."""
-    def block(df: pd.DataFrame) -> dict[str, Any]:
+    tw = out["township"] if "township" in out.columns else pd.Series(np.nan, index=out.index)
+    frame = pd.DataFrame({
+        "township": tw.astype(str).where(tw.notna(), _NO_TOWN).to_numpy(),
+        "key": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
+        "population": out["population"].to_numpy(dtype=float) if "population" in out.columns else 0.0,
+        "flow": out["sewage_flow_m3_per_day"].to_numpy(dtype=float),
+    })
+    # one pass: villages, population and flow per (township, mode or no_population)
+    agg = frame.groupby(["township", "key"]).agg(
+        villages=("key", "size"), population=("population", "sum"), flow=("flow", "sum"))
+    cells = {k: (int(r.villages), float(r.population), float(r.flow)) for k, r in zip(agg.index, agg.itertuples())}
+    towns = sorted({t for t, _ in cells})
+
+    def block(ts: list[str]) -> dict[str, Any]:
         res: dict[str, Any] = {}
         for m in MODES:
-            sel = (df["sewage_mode"] == m) & ~df["_no_pop"]
-            res[m] = {"villages": int(sel.sum()),
-                      "population": float(df.loc[sel, "population"].sum()) if "population" in df else 0.0,
-                      "flow_m3_per_day": round(float(df.loc[sel, "sewage_flow_m3_per_day"].sum()), 3)}
+            got = [cells[(t, m)] for t in ts if (t, m) in cells]
+            res[m] = {"villages": sum(c[0] for c in got), "population": float(sum(c[1] for c in got)),
+                      "flow_m3_per_day": round(float(sum(c[2] for c in got)), 3)}
         return res
 
-    flagged = pd.DataFrame(out.drop(columns="geometry")).assign(_no_pop=np.asarray(no_pop, dtype=bool))
+    def empty(ts: list[str]) -> dict[str, int]:
+        return {"villages": sum(cells[(t, "no_population")][0] for t in ts if (t, "no_population") in cells)}
+
     total_cost = np.nansum(np.select(
         [out["sewage_mode"] == m for m in MODES],
         [out[f"cost_{m}_yuan_per_year"] for m in MODES], np.nan))
     summary: dict[str, Any] = {
         "villages": int(len(out)),
         "flow_m3_per_day": round(float(out["sewage_flow_m3_per_day"].sum()), 3),
-        "by_mode": block(flagged),
-        "no_population": {"villages": int(no_pop.sum())},
+        "by_mode": block(towns),
+        "no_population": empty(towns),
         "clusters": int(len(clusters)),
         "cost_yuan_per_year": round(float(total_cost), 0),
         "lift_stations": int(out["pump_stations"].sum()),
     }
     if "township" in out.columns:
-        summary["by_township"] = {
-            str(t): {**block(g), "no_population": {"villages": int(g["_no_pop"].sum())}}
-            for t, g in flagged.groupby("township")}
+        summary["by_township"] = {t: {**block([t]), "no_population": empty([t])}
+                                  for t in towns if t != _NO_TOWN}
     if plants is not None:
         summary["plants"] = [
             {"id": str(r.get("id", k)), "name": str(r.get("name", "")),
