@@ -359,7 +359,8 @@ class SewagePlan:
         columns (``sewage_mode`` … ``toilet_suggestion``), index of ``district.villages``.
     details
         Diagnostic numbers per village (slope %, settled area m², network length m, flows,
-        stand-alone cost, nearest plant …), same index.
+        stand-alone cost, nearest plant, ``connect_priority``: the village has a priority
+        pair, ``connected_by_priority``: it connected through one …), same index.
     clusters
         One row per shared station: ``sewage_cluster_id station_village_id villages_count
         population flow_m3_per_day cost_yuan_per_year saving_yuan_per_year``; geometry: the
@@ -638,7 +639,8 @@ def sewage_modes(district: District, **overrides: Any) -> gpd.GeoDataFrame:
         elevation_m pipe_length_m pump_stations cost_connect_yuan_per_year
         cost_centralized_yuan_per_year cost_cluster_yuan_per_year
         cost_household_yuan_per_year sewage_reason toilet_suggestion`` (costs in yuan/year,
-        NaN where the mode is infeasible or, for clusters, not formed); working CRS.
+        NaN where the mode is infeasible or, for clusters, not formed; villages without
+        residents: ``household`` at cost 0, toilet ``not_needed``); working CRS.
 
     Examples
     --------
