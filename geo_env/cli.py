@@ -15,8 +15,8 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-_LANGS = ("zh", "en")
-_BASEMAPS = ("none", "osm", "tianditu", "amap")
+from ._choices import BASEMAPS as _BASEMAPS
+from ._choices import LANGS as _LANGS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``geo-env``; returns the exit status."""
     args = _parser().parse_args(argv)
     console = _Console(args.quiet)
+    shown = warnings.showwarning
     warnings.showwarning = console.showwarning  # one line each, no source line
     try:
         if args.command == "init":
@@ -92,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback, "
               f"and please report it)", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = shown
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:
@@ -138,9 +141,6 @@ def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN00
         print(f"读取时有 {n} 条警告，见 summary.json" if zh else f"{n} warning(s) while reading; see summary.json")
 
 
-_MODE_ZH = {"connect": "纳管", "centralized": "村级集中", "cluster": "片区集中", "household": "联户/分户"}
-
-
 def _headlines(s: dict, zh: bool) -> list[str]:
     """One line per analysis present in the summary, in the project's language."""
     lines = []
@@ -165,7 +165,9 @@ def _headlines(s: dict, zh: bool) -> list[str]:
     sw = s.get("sewage")
     if isinstance(sw, dict) and "by_mode" in sw:
         if zh:
-            modes = "、".join(f"{_MODE_ZH.get(m, m)} {b['villages']} 个村" for m, b in sw["by_mode"].items())
+            from .labels import label
+
+            modes = "、".join(f"{label(m, 'zh')} {b['villages']} 个村" for m, b in sw["by_mode"].items())
             lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
                          f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
         else:
@@ -174,8 +176,8 @@ def _headlines(s: dict, zh: bool) -> list[str]:
                          f"{sw['cost_yuan_per_year'] / 1e4:,.0f} × 10⁴ yuan/year")
     lv = s.get("livestock")
     if isinstance(lv, dict) and "farms" in lv:
-        bad = lv.get("flags", {}).get("setback_not_ok", 0)
-        over = len(lv.get("balance", {}).get("overloaded_villages", []))
+        bad = (lv.get("flags") or {}).get("setback_not_ok", 0)
+        over = len((lv.get("balance") or {}).get("overloaded_villages", []))
         if zh:
             lines.append(f"畜禽养殖：{lv['farms']} 个养殖场，{lv['pig_equivalents']:,.0f} 猪当量；"
                          f"{bad} 个不满足防护距离；{over} 个村粪污超过土地承载力")

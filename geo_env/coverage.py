@@ -182,7 +182,9 @@ def coverage_frame(
     out["station_distance_m"] = d
     out["distance_metric"] = metric
     out["waste_covered"] = np.nan_to_num(d, nan=np.inf) <= radius
-    out["waste_unreachable"] = np.isnan(d)
+    # no road path to any station; a district without stations has nothing to reach, so
+    # its villages are uncovered but not "unreachable"
+    out["waste_unreachable"] = np.isnan(d) & (len(stations_xy) > 0)
     out.attrs["waste"] = {"radius_m": radius, "metric": metric}
     return out
 

@@ -358,7 +358,8 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         family = [cjk_font(), "DejaVu Sans"]
     import matplotlib
 
-    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False}):
+    # parse_math off: user text (names with "$") is drawn as written, never as mathtext
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "text.parse_math": False}):
         fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.035, 0.08, 0.70, 0.80))

@@ -12,7 +12,7 @@ from functools import cache
 
 __all__ = ["label", "labels", "LANGS"]
 
-LANGS = ("zh", "en")
+from ._choices import LANGS  # noqa: E402
 
 _BASE: dict[str, tuple[str, str]] = {
     # canonical columns

@@ -126,6 +126,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("kind", "类型"),
 }
 
+#: Township names the township tables use for their total row.
+RESERVED_NAMES = ("total", "合计", "总计")
+
 _X_ALIASES = ("x", "lon", "lng", "long", "longitude", "经度", "东经", "x坐标")
 _Y_ALIASES = ("y", "lat", "latitude", "纬度", "北纬", "y坐标")
 
@@ -194,13 +197,16 @@ def detect_encoding(data: bytes, declared: str | None = None) -> tuple[str, str 
     valid UTF-8 or GB18030 text made of CJK characters (a mislabelled Chinese file).
     Without a declaration: UTF-8 if the bytes decode strictly as UTF-8, else GB18030.
     """
-    ascii_only = not any(b > 127 for b in data)
-    if ascii_only:
+    if data.isascii():
         return (declared or "utf-8"), None
     utf8 = _strict(data, "utf-8")
+    if utf8 is None and _decodes(data, "utf-8"):  # values cut inside a character by the field width
+        utf8 = data.decode("utf-8", errors="ignore")
     gb = None if utf8 is not None else _strict(data, "gb18030")
     if declared:
         text = _strict(data, declared)
+        if text is None and _decodes(data, declared):
+            text = data.decode(declared, errors="ignore")
         if text is not None:
             if declared in _CJK_CODECS or declared in ("utf-8",):
                 return declared, None
@@ -224,6 +230,70 @@ def detect_encoding(data: bytes, declared: str | None = None) -> tuple[str, str 
         "the text decodes neither as UTF-8 nor as GBK/GB18030",
         hint='set encoding = "…" (e.g. "big5") in the layer\'s section of the project file',
     )
+
+
+def _decode_value(raw: bytes, enc: str) -> tuple[str, int]:
+    """Decode one DBF text value; 0 = clean, 1 = its last character was cut by the field
+    width (dropped), 2 = undecodable bytes replaced by U+FFFD."""
+    try:
+        return raw.decode(enc), 0
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3:  # an incomplete last character: ArcGIS cuts by bytes
+            try:
+                return raw[: exc.start].decode(enc), 1
+            except UnicodeDecodeError:
+                pass
+        return raw.decode(enc, errors="replace"), 2
+
+
+def _decodes(text: bytes, enc: str) -> bool:
+    """``text`` (DBF values separated by newlines) decodes in ``enc``, allowing values whose
+    last character the field width cut (see :func:`_decode_value`)."""
+    if _strict(text, enc) is not None:
+        return True
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        return False
+    return all(_decode_value(piece.rstrip(b" "), enc)[1] < 2 for piece in text.split(b"\n"))
+
+
+def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
+    """Decode the text columns (and column names) of a layer GDAL read as Latin-1."""
+    flags = np.zeros(len(gdf), dtype=np.int8)
+
+    def decode_series(col: pd.Series) -> pd.Series:
+        text = col.where(col.map(lambda v: isinstance(v, str)), None)
+        try:  # the common case: every value decodes
+            return text.str.encode("latin-1").str.decode(enc).where(text.notna(), col)
+        except UnicodeDecodeError:
+            pass
+        values = col.to_numpy(dtype=object)
+        out = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):  # text values only; geometry is untouched
+            if isinstance(v, str):
+                out[i], f = _decode_value(v.encode("latin-1"), enc)
+                flags[i] = max(flags[i], f)
+            else:
+                out[i] = v
+        return pd.Series(out, index=col.index, name=col.name)
+
+    renamed = {c: _decode_value(c.encode("latin-1"), enc)[0] for c in gdf.columns
+               if isinstance(c, str) and c != gdf.geometry.name}
+    out = gdf.copy()
+    for c in gdf.columns:
+        if c != gdf.geometry.name and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c])):
+            out[c] = decode_series(gdf[c])
+    out = out.rename(columns=renamed)
+    cut = np.flatnonzero(flags == 1)
+    bad = np.flatnonzero(flags == 2)
+    if len(cut):
+        _warn(f"{file}: {len(cut)} text value(s) end in a character cut by the field width; it was dropped "
+              f"(rows {format_rows([_feature_row(i) for i in cut])})")
+    if len(bad):
+        _warn(f"{file}: {len(bad)} text value(s) hold bytes that are not {enc}; they show as � "
+              f"(rows {format_rows([_feature_row(i) for i in bad])})")
+    return out
 
 
 def _dbf_text(data: bytes, limit: int = 8_000_000) -> tuple[bytes, int]:
@@ -336,6 +406,14 @@ def _feature_row(i: int) -> str:
     return f"{int(i) + 1} (FID {int(i)})"
 
 
+def _row_labels(n: int, *, table: bool) -> np.ndarray:
+    """The row label of every feature, as :func:`_table_row` / :func:`_feature_row` give them."""
+    i = np.arange(n)
+    if table:
+        return i + 2
+    return np.char.add(np.char.add((i + 1).astype(str), " (FID "), np.char.add(i.astype(str), ")")).astype(object)
+
+
 # ---------------------------------------------------------------------------------------
 # the reader
 # ---------------------------------------------------------------------------------------
@@ -429,7 +507,7 @@ def read_layer(
             hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, CSV or XLSX",
         )
     gdf = gdf.reset_index(drop=True)
-    gdf["_row"] = [row_of(i) for i in range(len(gdf))]
+    gdf["_row"] = _row_labels(len(gdf), table=row_of is _table_row)
     if len(gdf) == 0:
         raise EmptyLayerError("the layer has no features", file=fname, layer=label,
                               hint="check the file, the layer or sheet name, or remove the layer")
@@ -480,6 +558,7 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
                 hint=f"did you mean '{near}'?" if near else 'set layer = "…" to one of them',
             )
     read_kwargs: dict[str, Any] = {}
+    enc = None
     if dbf is not None:
         declared = None
         if cpg is not None:
@@ -489,19 +568,22 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
             declared = _LDID.get(ldid)
         if encoding is not None:
             enc = _normalise_encoding(encoding)
-            if _strict(text, enc) is None:
-                found = "UTF-8" if _strict(text, "utf-8") is not None else (
-                    "GBK" if _strict(text, "gb18030") is not None else None)
+            if not _decodes(text, enc):
+                found = "UTF-8" if _decodes(text, "utf-8") else ("GBK" if _decodes(text, "gb18030") else None)
                 raise EncodingError(
                     f"the attributes cannot be decoded as {encoding}", file=fname, layer=label,
                     hint=(f"they decode as {found}: set encoding = \"{found.lower()}\" or remove the key"
                           if found else "check the encoding key"),
                 )
         else:
-            enc, note = detect_encoding(text, declared)
+            try:
+                enc, note = detect_encoding(text, declared)
+            except EncodingError as exc:
+                raise EncodingError(exc.message, file=fname, layer=label, hint=exc.hint) from None
             if note:
                 _warn(f"{fname}: {note}; set encoding = \"…\" to choose another")
-        read_kwargs["encoding"] = {"gb18030": "GB18030", "utf-8": "UTF-8"}.get(enc, enc)
+        # GDAL reads the bytes 1:1 as Latin-1; geo_env decodes them (see _recode)
+        read_kwargs["encoding"] = "ISO-8859-1"
     elif encoding is not None and suffix not in (".gpkg", ".geojson", ".json", ".kml", ".kmz", ".fgb"):
         read_kwargs["encoding"] = encoding
     try:
@@ -513,6 +595,8 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
             f"cannot be read: {exc}", file=fname, layer=label,
             hint="open it in QGIS to check it; re-export it as GeoPackage if it is damaged",
         ) from None
+    if enc is not None and isinstance(gdf, pd.DataFrame):
+        gdf = _recode(gdf, enc, file=fname)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
         raise GeometryTypeError("the file has no geometry", file=fname, layer=label,
                                 hint="for a table of points use CSV/XLSX with x and y columns")
@@ -571,12 +655,8 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             enc = "utf-8-sig"
         else:
             enc, _ = detect_encoding(raw)
-        import io
 
-        text = raw.decode(enc)
-        sep = "\t" if text.split("\n", 1)[0].count("\t") > text.split("\n", 1)[0].count(",") else ","
-        df = pd.read_csv(io.StringIO(text), dtype=str, sep=sep, keep_default_na=False,
-                         na_values=[""], skipinitialspace=True)
+        df = _parse_csv(raw.decode(enc), file=fname, label=label)
     else:
         import openpyxl
 
@@ -626,6 +706,39 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     return gdf, _table_row
 
 
+def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
+    """A CSV (or tab-separated) table as strings; rows whose number of fields differs from
+    the header's are an error (pandas would silently shift or drop their values)."""
+    import csv
+    import io
+
+    first = text.split("\n", 1)[0]
+    sep = "\t" if first.count("\t") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    rows: list[list[str]] = []
+    bad: list[int] = []
+    header: list[str] | None = None
+    for record in reader:
+        if not any(field.strip() for field in record):
+            continue  # blank lines
+        if header is None:
+            header = record
+            continue
+        if len(record) != len(header):
+            bad.append(reader.line_num)
+        rows.append(record)
+    if header is None:
+        raise EmptyLayerError("the table is empty", file=file, layer=label)
+    if bad:
+        raise DataValueError(
+            f"{len(bad)} line(s) have a different number of fields than the header ({len(header)})",
+            file=file, layer=label, row=format_rows(bad),
+            hint="a value probably holds the separator: put it in double quotes, or save the sheet as XLSX",
+        )
+    df = pd.DataFrame(rows, columns=header, dtype=object)
+    return df.replace("", None)
+
+
 def _clean_name(c: object) -> str:
     return " ".join(str(c).split())
 
@@ -651,7 +764,9 @@ def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str],
 
 
 def _coords_look_geographic(xs: np.ndarray, ys: np.ndarray) -> bool:
-    return bool(np.all(np.abs(xs) <= 180) and np.all(np.abs(ys) <= 90))
+    """Most rows are longitude/latitude (a few typos must not make the table 'projected')."""
+    inside = (np.abs(xs) <= 180) & (np.abs(ys) <= 90)
+    return bool(inside.mean() > 0.5)
 
 
 def _swapped_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -744,15 +859,30 @@ def _first_vertex_feature(gdf: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def _check_projected(gdf: gpd.GeoDataFrame, the_crs: pyproj.CRS, *, file: str, label: str | None) -> None:
-    """Eastings with a zone prefix in a CRS without one (or the reverse) are an error."""
+    """Coordinates that cannot fit a Gauss-Krüger / transverse Mercator CRS are an error:
+    swapped axes (surveyors' X is the northing), eastings with a zone prefix in a CRS
+    without one (or the reverse), and a zone number that is not the CRS's zone."""
     xy = shapely.get_coordinates(gdf.geometry.values)
     if not len(xy):
         return
     east = float(np.nanmedian(xy[:, 0]))
+    north = float(np.nanmedian(xy[:, 1]))
     try:
         fe = next(p.value for p in the_crs.coordinate_operation.params if p.name == "False easting")
     except (AttributeError, StopIteration):
         return
+    if fe < 1_000 or not np.isfinite([east, north]).all():
+        return  # not a false-easting TM-style CRS: nothing to check here
+    # in China, northings are 0.3–6.0 million m; TM eastings stay within ±400 km of the false easting
+    east_ok = abs(east - fe % 1_000_000) < 400_000 if east < 1_000_000 else 25e6 <= east < 46e6
+    north_like = 300_000 <= east <= 6_000_000 and not east_ok
+    east_like_y = abs(north - 500_000) < 400_000 or 25e6 <= north < 46e6
+    if north_like and east_like_y:
+        raise CoordinateError(
+            f"x and y look swapped: x values like {east:,.0f} are northings and y values like {north:,.0f} "
+            f"eastings (the surveyors' convention: X = north)", file=file, layer=label,
+            hint="swap the columns (x = the easting, y = the northing) or re-export the layer",
+        )
     if east > 1_000_000 and fe < 1_000_000:
         code = _crs.gk_zone_crs_for_easting(east)
         raise CRSError(
@@ -766,6 +896,14 @@ def _check_projected(gdf: gpd.GeoDataFrame, the_crs: pyproj.CRS, *, file: str, l
             f"eastings like {east:,.0f} have no zone number, but the CRS ({the_crs.name}) expects one",
             file=file, layer=label,
             hint='set crs = "EPSG:…" to the matching CM zone CRS (e.g. EPSG:4534–4554 for CGCS2000)',
+        )
+    if fe > 1_000_000 and east > 1_000_000 and int(east // 1_000_000) != int(fe // 1_000_000):
+        code = _crs.gk_zone_crs_for_easting(east)
+        raise CRSError(
+            f"eastings like {east:,.0f} are in zone {int(east // 1_000_000)}, but the CRS ({the_crs.name}) "
+            f"is zone {int(fe // 1_000_000)}", file=file, layer=label,
+            hint=(f'set crs = "EPSG:{code}" (CGCS2000 3° zone {int(east // 1e6)}) or the zone CRS of the '
+                  f'datum the data were made in' if code else 'set crs = "EPSG:…" to the right zone'),
         )
 
 
@@ -830,20 +968,28 @@ def _clean_geometries(gdf: gpd.GeoDataFrame, spec: LayerSpec | None, *, file: st
         geoms = geoms.copy()
         fixed = shapely.make_valid(geoms[invalid])
         # keep the polygonal part of what make_valid returns (it may add slivers as lines)
-        fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-        geoms[invalid] = fixed
+        geoms[invalid] = np.array([_polygonal(g) for g in fixed], dtype=object)
         rows = gdf["_row"].to_numpy()[invalid]
         _warn(f"{file}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid (rows {format_rows(list(rows))})")
+        degenerate = invalid & shapely.is_missing(geoms)
+        if degenerate.any():
+            if degenerate.all():
+                raise EmptyLayerError("every polygon is degenerate (no area)", file=file, layer=label)
+            rows = gdf["_row"].to_numpy()[degenerate]
+            _warn(f"{file}: {int(degenerate.sum())} polygon(s) without area dropped (rows {format_rows(list(rows))})")
+            gdf = gdf.loc[~degenerate].copy()
+            geoms = geoms[~degenerate]
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     return gdf
 
 
 def _polygonal(g: Any) -> Any:
+    """The polygonal part of a repaired geometry; None when it has no area."""
     if g is None or shapely.get_type_id(g) in (3, 6):
         return g
     parts = shapely.get_parts(g)
     polys = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
-    return shapely.union_all(polys) if len(polys) else g
+    return shapely.union_all(polys) if len(polys) else None
 
 
 def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, str], *, file: str,
@@ -970,6 +1116,16 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
                                  column=src("township"), row=format_rows(list(out.loc[empty, "_row"])),
                                  hint="fill in the township (乡镇/街道) of every village")
         out["township"] = out["township"].map(lambda v: " ".join(str(v).split()))
+        reserved = out["township"].str.lower().isin(RESERVED_NAMES)
+        if reserved.any():
+            raise DataValueError(
+                f"the township name {out.loc[reserved, 'township'].iloc[0]!r} is reserved for the total row "
+                f"of the township tables", file=file, layer=label, column=src("township"),
+                row=format_rows(list(out.loc[reserved, "_row"])), hint="fill in the real township name",
+            )
+    if spec.kind == "villages" and not out["population"].sum() > 0:
+        raise DataValueError("every village has population 0", file=file, layer=label, column=src("population"),
+                             hint="map the right population column (常住人口 or 户籍人口)")
     if spec.kind == "livestock_farms":
         from .livestock import parse_species  # the one list of species names
 

@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 
 from ._geometry import anchor_points
+from ._validate import number_column
 from .errors import (
     ColumnNotFoundError,
     CRSError,
@@ -378,14 +379,7 @@ def _farms(d: District, p: Mapping[str, Any]) -> _Farms:
                                                        "columns = { ... }")
     _check_crs(d, farms, _LAYER)
     codes = parse_species(farms["species"], ids=farms["id"])
-    head = pd.to_numeric(farms["head"], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(head) | (head < 0))
-    if len(bad):
-        i = int(bad[0])
-        raise DataValueError(
-            f"head must be a number of animals, 0 or more, not {farms['head'].iloc[i]!r}"
-            + (f" (bad rows: {format_rows([int(b) + 1 for b in bad])})" if len(bad) > 1 else ""),
-            layer=_LAYER, column="head", row=i + 1)
+    head = number_column(farms, "head", layer=_LAYER, what="a number of animals, 0 or more")
     geoms = _geoms(farms)
     empty = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(empty):

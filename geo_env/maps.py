@@ -47,7 +47,7 @@ from folium.template import Template
 from . import _assets, _io
 from ._html import esc, esc_series, script_json
 from ._topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
-from .errors import ParameterError
+from .errors import GeoEnvWarning, ParameterError
 from .labels import LANGS, label
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 #: Basemap choices: none (default; boundaries give context), OpenStreetMap, Tianditu
 #: (天地图, needs a key in the environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap
 #: (高德, GCJ-02 tiles: overlays are shifted to GCJ-02).
-BASEMAPS = ("none", "osm", "tianditu", "amap")
+from ._choices import BASEMAPS  # noqa: E402 - one list for CLI, loader and maps
 
 _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -490,6 +490,8 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
         url, attr, subdomains = _TILES[basemap]
         if basemap == "tianditu":
             url += os.environ["GEO_ENV_TIANDITU_KEY"]
+            warnings.warn("the Tianditu key is written into the map file: whoever receives plan_map.html "
+                          "can read it; share maps made with basemap = \"none\"", GeoEnvWarning, stacklevel=2)
         folium.TileLayer(tiles=url, attr=esc(attr), name=esc(label(f"basemap.{basemap}", lang)),
                          subdomains=subdomains, max_zoom=18, overlay=False).add_to(m)
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import warnings
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 import shapely
@@ -124,10 +127,14 @@ _EXTRA_LAYER_KEYS = {
 }
 _DEM_KEYS = ("path", "crs", "nodata")
 _LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "dem")
-LANGS = ("zh", "en")
-BASEMAPS = ("none", "osm", "tianditu", "amap")
+from ._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
 #: Facilities farther than this outside the villages' extent are named in a warning (m).
 FAR_OUTSIDE_M = 50_000.0
+#: Largest scale error a working CRS may have at the district's centre: 0.5 % (a 3° zone has < 0.03 %,
+#: its neighbour ~0.15 %; Web Mercator at 28°N 13 %).
+MAX_SCALE_ERROR = 0.005
+#: A supplied village anchor farther than this outside its polygon is named in a warning (m).
+ANCHOR_OUTSIDE_M = 1_000.0
 
 
 def _toml_load(path: Path) -> dict[str, Any]:
@@ -208,15 +215,22 @@ def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.C
     if not the.is_projected or the.axis_info[0].unit_name not in ("metre", "meter"):
         raise ProjectFileError(f"[project] crs = {value!r} is not a projected CRS in metres", file=file,
                                hint='use "auto" (the CGCS2000 3° zone of the district) or e.g. "EPSG:4547"')
+    b = villages.geometry.to_crs(4490).total_bounds
+    lon, lat = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    factors = pyproj.Proj(the).get_factors(lon, lat)
+    scale = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
+    if not scale <= MAX_SCALE_ERROR:
+        raise ProjectFileError(
+            f"[project] crs = {value!r} stretches distances by {scale:.2%} at the district "
+            f"(limit {MAX_SCALE_ERROR:.2%}): service radii and pipe lengths would be wrong", file=file,
+            hint=f'use "auto" or the Gauss-Krüger zone of the district (here EPSG:{_crs.cgcs2000_zone_epsg(lon)})',
+        )
     return the
 
 
 def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | None,
-             points: gpd.GeoDataFrame | None, working: pyproj.CRS) -> gpd.GeoDataFrame:
+             points: gpd.GeoDataFrame | None, working: pyproj.CRS, label: str = "villages") -> gpd.GeoDataFrame:
     """Add ``anchor_x``/``anchor_y`` (working CRS, m) by the DESIGN.md rule."""
-    import warnings
-
-    import numpy as np
 
     from . import crs as _crs
     from ._geometry import anchor_points
@@ -227,11 +241,23 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
     if "anchor_x" in v.columns and "anchor_y" in v.columns:
         ax = v["anchor_x"].to_numpy(dtype=float)
         ay = v["anchor_y"].to_numpy(dtype=float)
-        if source_crs.is_geographic and coords in ("gcj02", "bd09"):
-            ax, ay = _crs.to_wgs84(ax, ay, coords)
-            source_crs = pyproj.CRS.from_epsg(4326)
+        have = np.isfinite(ax) & np.isfinite(ay)
+        if source_crs.is_geographic:
+            from .layers import _check_lonlat
+
+            rows = v["_row"].to_numpy() if "_row" in v.columns else np.arange(len(v)) + 1
+            _check_lonlat(ax[have], ay[have], file=label, label="villages anchor_x/anchor_y",
+                          row_of=lambda i: rows[np.flatnonzero(have)[i]])
+            if coords in ("gcj02", "bd09"):
+                ax, ay = _crs.to_wgs84(ax, ay, coords)
+                source_crs = pyproj.CRS.from_epsg(4326)
         tx = pyproj.Transformer.from_crs(source_crs, working, always_xy=True)
         given[:, 0], given[:, 1] = tx.transform(ax, ay)
+        lost = have & ~np.isfinite(given).all(axis=1)
+        if lost.any():
+            warnings.warn(f"{label}: {int(lost.sum())} anchor(s) cannot be placed in the working CRS and are "
+                          f"replaced by points inside the villages ({format_rows(list(v.loc[lost, 'id']))})",
+                          DataWarning, stacklevel=4)
     if points is not None:
         pos = pd.Series(np.arange(len(v)), index=v["id"].to_numpy())
         hit = points["id"].isin(pos.index)
@@ -244,16 +270,36 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
     v = v.drop(columns=[c for c in ("anchor_x", "anchor_y") if c in v.columns])
     xy = anchor_points(v)
     ok = np.isfinite(given).all(axis=1)
+    if ok.any():
+        off = shapely.distance(v.geometry.values[ok], shapely.points(given[ok]))
+        far = np.zeros(len(v), dtype=bool)
+        far[np.flatnonzero(ok)[off > ANCHOR_OUTSIDE_M]] = True
+        if far.any():
+            warnings.warn(f"{label}: {int(far.sum())} anchor(s) lie more than {ANCHOR_OUTSIDE_M:,.0f} m outside "
+                          f"their village ({format_rows(list(v.loc[far, 'id']))}); check their coordinates",
+                          DataWarning, stacklevel=4)
     xy[ok] = given[ok]
     v["anchor_x"] = xy[:, 0]
     v["anchor_y"] = xy[:, 1]
     return v
 
 
-def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    import warnings
+def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
+    """Coordinates that the reprojection could not place (outside the CRS's domain) are an error."""
 
-    import numpy as np
+    from .errors import CoordinateError, format_rows
+
+    xy, idx = shapely.get_coordinates(gdf.geometry.values, return_index=True)
+    bad = np.unique(idx[~np.isfinite(xy).all(axis=1)])
+    if len(bad):
+        raise CoordinateError(
+            f"{len(bad)} feature(s) cannot be placed in the working CRS (ids {format_rows(list(gdf['id'].iloc[bad]))})",
+            file=label, hint="their coordinates do not fit the layer's CRS: check crs, swapped x/y or zone numbers",
+        )
+
+
+def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
+
 
     from .errors import DataWarning, format_rows
 
@@ -276,7 +322,6 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
 
 def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
                file: Path) -> tuple[Path, float | None, pyproj.CRS | None]:
-    import warnings
 
     import rasterio
 
@@ -329,7 +374,6 @@ def load_project(path: str | Path) -> District:
         For any problem in the project file or the layers, naming the file, layer, column
         and row and what to do.
     """
-    import warnings
 
     from . import crs as _crs
     from .errors import GeoEnvWarning, InputFileNotFoundError
@@ -371,10 +415,12 @@ def load_project(path: str | Path) -> District:
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
         working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
         layers = {name: _crs.to_crs(gdf, working, label=sections[name]["path"]) for name, gdf in raw.items()}
+        for name, gdf in layers.items():
+            _check_finite(gdf, label=sections[name]["path"])
         villages = _fill_households(layers["villages"], params["villages"]["persons_per_household"],
                                     sections["villages"]["path"])
         villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
-                            layers.pop("village_points", None), working)
+                            layers.pop("village_points", None), working, label=sections["villages"]["path"])
         layers["villages"] = villages
         _far_facilities(villages, layers)
         dem = dem_nodata = dem_crs = None
@@ -402,9 +448,6 @@ def load_project(path: str | Path) -> District:
 
 def _fill_households(villages: gpd.GeoDataFrame, persons: float, path: str) -> gpd.GeoDataFrame:
     """Estimate missing households as population / persons per household (warned)."""
-    import warnings
-
-    import numpy as np
 
     from .errors import DataWarning
 
@@ -440,7 +483,6 @@ def check_project(path: str | Path) -> CheckReport:
     Unlike :func:`load_project`, which stops at the first error, this reads each layer on
     its own so that one run lists the problems of all layers.
     """
-    import warnings
 
     from .errors import GeoEnvError, GeoEnvWarning
 

@@ -154,7 +154,7 @@ def report_sheets(plan: Plan) -> dict[str, pd.DataFrame]:
     sheets["villages"] = pd.DataFrame(v.drop(columns=[c for c in _DROP | {v.geometry.name}
                                                       if c in v.columns]))
     proposed = plan.layers.get("proposed_transfer_stations")
-    if proposed is not None and len(proposed):
+    if proposed is not None:  # present (possibly empty: no station needed) whenever siting ran
         sheets["proposed_transfer_stations"] = _attributes(proposed)
     farms = plan.layers.get("livestock_farms")
     if farms is not None and len(farms):
@@ -210,6 +210,10 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+#: First characters that make Excel read typed text as a formula (CSV/formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell_value(v: Any, col: str, lang: str) -> Any:
     if v is None or v is pd.NA or v is pd.NaT:
         return None
@@ -257,6 +261,9 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
             cell = ws.cell(row=i, column=j, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text stays text: "=…" is never a formula
+                if value[:1] in _FORMULA_START:
+                    # and stays text even when a user edits the cell (F2, Enter)
+                    cell.quotePrefix = True
                 widths[j - 1] = max(widths[j - 1], min(_display_width(value), 60))
             elif value is not None:
                 if formats[j - 1]:

@@ -1283,12 +1283,27 @@ path = "prohibited_zones.geojson"
 [layers.dem]
 path = "dem.tif"
 
-# 生活垃圾收运：转运站服务半径 3 km（GB 50337-2018）。
-# Waste collection: a transfer station serves villages within 3 km.
+# 生活垃圾收运：服务半径 3 km（GB/T 51435-2021 §4.4.2：小型机动车收集服务半径不宜超过 3 km）。
+# Waste collection: villages within 3 km of a transfer station are served (GB/T 51435-2021
+# §4.4.2: small motor collection vehicles serve within 3 km).
 [waste]
 service_radius_m = 3000
 # metric = "road"          # road（沿道路）| straight（直线）; default: road when roads exist
 # target_coverage = 0.95   # 新增转运站选址的覆盖目标（人口比例）target share of population
+
+# 农村生活污水：全部参数及其依据见 report.xlsx 的"参数"表；这里只列常改的几项。
+# Rural sewage: every parameter and its source is in report.xlsx (sheet 参数); a few here.
+# [sewage]
+# water_use_l_per_capita_day = 80      # 人均用水量 L/(人·d)（GB/T 51347-2019 表4.1.2）
+# sewage_coefficient = 0.6             # 污水排放系数
+# max_connect_distance_m = 5000        # 纳管最大距离 (m)
+# sewer_cost_yuan_per_m = 400          # 接户主管单价（元/m）
+
+# 畜禽粪污。Livestock manure.
+# [livestock]
+# factors = "guideline2018"            # 猪当量折算：guideline2018（农办牧〔2018〕1号）| gb18596
+# head_is = "stock"                    # 养殖量口径：stock（存栏）| output（出栏）
+# transport_distance_m = 5000          # 粪肥外运消纳距离 (m)
 """
 
 

@@ -51,7 +51,8 @@ from .coverage import (
     waste_coverage,
 )
 from ._geometry import anchor_points
-from .errors import ColumnNotFoundError, DataValueError, ParameterError
+from ._validate import number_column
+from .errors import ColumnNotFoundError, ParameterError
 from .project import District
 
 __all__ = ["site_transfer_stations", "SitingResult", "LABELS"]
@@ -335,13 +336,7 @@ def _weights(villages: gpd.GeoDataFrame, weight: str) -> np.ndarray:
         raise ColumnNotFoundError(f"the villages have no column '{weight}' to weigh by",
                                   layer="villages", column=weight,
                                   hint="use weight='population' or weight='villages'")
-    w = pd.to_numeric(villages[weight], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DataValueError(f"weight '{weight}' must be a number ≥ 0 for every village",
-                             layer="villages", column=weight, row=row + 1)
-    return w
+    return number_column(villages, weight, layer="villages")
 
 
 def _candidates(

@@ -140,3 +140,53 @@ def test_demo_writes_the_whole_pack(tmp_path):
     w = summary["waste"]
     assert f"人口占 {w['coverage_rate_population']:.1%}" in r.stdout
     assert file_digests(sample) == before
+
+
+def _farms_csv(folder: Path, *, with_farmland: bool) -> str:
+    import pandas as pd
+
+    from builders import TO_LONLAT, ORIGIN
+
+    lon, lat = TO_LONLAT.transform([ORIGIN[0] + 300, ORIGIN[0] + 9000], [ORIGIN[1] + 300, ORIGIN[1] + 9000])
+    pd.DataFrame({"编号": ["F1", "F2"], "畜种": ["生猪", "蛋鸡"], "存栏量": [800, 20000],
+                  "经度": lon, "纬度": lat}).to_csv(folder / "farms.csv", index=False)
+    return '\n[layers.livestock_farms]\npath = "farms.csv"\ncolumns = { id = "编号", species = "畜种", head = "存栏量" }\n'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["villages_only", "farms_without_farmland", "no_stations", "point_villages"])
+def test_run_on_thin_projects(tmp_path, case):
+    """Real projects often hold few layers: every combination runs and says what it could do."""
+    folder = tmp_path / case
+    project = write_project(folder, stations=case not in ("villages_only", "no_stations"))
+    if case == "farms_without_farmland":
+        project.write_text(project.read_text(encoding="utf-8") + _farms_csv(folder, with_farmland=False),
+                           encoding="utf-8")
+    if case == "no_stations":
+        from builders import roads_layer
+
+        roads_layer().to_file(folder / "roads.gpkg", layer="roads", engine="pyogrio")
+        project.write_text(project.read_text(encoding="utf-8") + '\n[layers.roads]\npath = "roads.gpkg"\n',
+                           encoding="utf-8")
+    if case == "point_villages":
+        import geopandas as gpd
+
+        from builders import grid_villages, planner_villages, write_shapefile
+
+        v = planner_villages(grid_villages())
+        v = v.set_geometry(gpd.GeoSeries(grid_villages().geometry.centroid.to_crs(4490).to_numpy(), crs=4490))
+        write_shapefile(v, folder / "villages.shp", encoding="GBK", cpg=False)
+    r = run("run", project, "--out", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "out" / "plan_map.html").exists() and (tmp_path / "out" / "report.xlsx").exists()
+    if case == "farms_without_farmland":
+        assert summary["livestock"]["farms"] == 2
+        assert "畜禽养殖：2 个养殖场" in r.stdout
+    if case == "no_stations":
+        assert "无道路可达" not in r.stdout  # nothing to reach is not "unreachable"
+        assert summary["waste"]["unreachable_villages"] == 0
+        assert summary["waste"]["covered_villages"] == 0
+    if case == "point_villages":
+        assert summary["waste"]["villages"] == 9

@@ -105,6 +105,12 @@ def test_only_the_figures_of_present_analyses(cjk, tmp_path):
     assert [p.name for p in figures.write_figures(plan, tmp_path / "w")] == ["waste_coverage.png"]
 
 
+def test_names_with_dollar_signs_are_drawn_as_written(cjk, tmp_path):
+    plan = make_plan()
+    plan.villages["township"] = plan.villages["township"].replace({"甲镇": r"$\foo{$镇"})
+    assert figures.write_figures(plan, tmp_path)  # mathtext would raise ParseFatalException
+
+
 def test_no_cjk_font_fails_loudly(monkeypatch, tmp_path):
     latin = [e for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans"]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)

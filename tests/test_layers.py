@@ -398,3 +398,78 @@ def test_optional_village_columns_by_alias(tmp_path):
     out = read_layer(tmp_path / "v.gpkg", kind="villages")
     assert out["natural_villages"].tolist() == [3.0] * 9
     assert out["settlement_area_ha"].tolist() == [12.5] * 9
+
+
+def test_utf8_value_cut_inside_a_character_by_the_field_width(tmp_path):
+    # ArcGIS truncates text to the DBF field width in bytes, which can split a UTF-8 character
+    gdf = planner_villages(grid_villages())
+    path = villages_shp(tmp_path, encoding="UTF-8", gdf=gdf)
+    data = bytearray(path.with_suffix(".dbf").read_bytes())
+    header_len = int.from_bytes(data[8:10], "little")
+    name_bytes = NAMES[0].encode("utf-8")  # 上坪村: 9 bytes
+    start = data.index(name_bytes, header_len)
+    data[start + 7:start + 9] = b"  "  # keep 上坪 + the first byte of 村
+    path.with_suffix(".dbf").write_bytes(bytes(data))
+    with pytest.warns(DataWarning, match=r"cut by the field width.*rows 1 \(FID 0\)"):
+        v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == ["上坪", *NAMES[1:]]
+    # the explicit key works the same way
+    with pytest.warns(DataWarning, match="cut by the field width"):
+        assert read_layer(path, kind="villages", columns=COLS, encoding="utf-8")["name"].iloc[0] == "上坪"
+
+
+def test_ragged_csv_and_a_typo_row(tmp_path):
+    (tmp_path / "s.csv").write_text("id,name,lon,lat\na,河口,站,117.5,28.4\n", encoding="utf-8")
+    with pytest.raises(DataValueError) as err:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations")
+    assert "s.csv" in str(err.value) and "double quotes" in str(err.value)
+    pd.DataFrame({"id": ["a", "b", "c"], "lon": [117.5, 1175.2, 117.52], "lat": [28.4, 28.41, 28.42]}).to_csv(
+        tmp_path / "t.csv", index=False)
+    with pytest.raises(CoordinateError) as err:
+        read_layer(tmp_path / "t.csv", kind="transfer_stations")
+    assert "outside longitude/latitude range" in str(err.value) and "row 3" in str(err.value)
+
+
+def test_zone_number_must_match_the_crs(tmp_path):
+    pd.DataFrame({"id": ["a"], "X": [38_548_900.0], "Y": [3_142_000.0]}).to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(CRSError) as err:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations", crs="EPSG:4527")  # zone 39
+    assert "zone 38" in str(err.value) and 'crs = "EPSG:4526"' in str(err.value)
+
+
+@pytest.mark.parametrize("crs, x, y", [("EPSG:4548", 3_142_000.0, 548_900.0),
+                                       ("EPSG:4527", 3_142_000.0, 39_548_900.0)])
+def test_surveyor_axis_order_is_caught(tmp_path, crs, x, y):
+    pd.DataFrame({"id": ["a", "b"], "X": [x, x + 10], "Y": [y, y + 10]}).to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(CoordinateError, match="swapped"):
+        read_layer(tmp_path / "s.csv", kind="transfer_stations", crs=crs)
+
+
+def test_degenerate_polygon_is_dropped_with_its_row(tmp_path):
+    v = grid_villages()
+    x0, y0 = ORIGIN
+    geoms = list(v.geometry)
+    geoms[4] = shapely.Polygon([(x0, y0), (x0 + 10, y0), (x0 + 20, y0), (x0, y0)])  # no area
+    v = v.set_geometry(gpd.GeoSeries(geoms, crs=WORK))
+    v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    with pytest.warns(DataWarning) as rec:
+        out = read_layer(tmp_path / "v.gpkg", kind="villages")
+    assert any("without area dropped (rows 5 (FID 4))" in str(w.message) for w in rec)
+    assert len(out) == 8 and set(out.geom_type) == {"Polygon"}
+
+
+@pytest.mark.parametrize("township", ["合计", "Total"])
+def test_reserved_township_names(tmp_path, township):
+    v = grid_villages()
+    v.loc[3, "township"] = township
+    v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    with pytest.raises(DataValueError, match="reserved for the total row"):
+        read_layer(tmp_path / "v.gpkg", kind="villages")
+
+
+def test_villages_without_any_population(tmp_path):
+    v = grid_villages()
+    v["population"] = 0
+    v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
+    with pytest.raises(DataValueError, match="every village has population 0"):
+        read_layer(tmp_path / "v.gpkg", kind="villages")

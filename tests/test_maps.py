@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from geo_env.errors import GeoEnvWarning
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -333,7 +335,8 @@ def test_tianditu_needs_a_key(monkeypatch):
     with pytest.raises(ParameterError, match="GEO_ENV_TIANDITU_KEY"):
         maps.plan_map(make_plan(), basemap="tianditu")
     monkeypatch.setenv("GEO_ENV_TIANDITU_KEY", "abc123")
-    assert "tk=abc123" in page(make_plan(), basemap="tianditu")
+    with pytest.warns(GeoEnvWarning, match="key is written into the map file"):
+        assert "tk=abc123" in page(make_plan(), basemap="tianditu")
 
 
 def test_amap_shifts_every_overlay_to_gcj02():

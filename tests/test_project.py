@@ -205,3 +205,50 @@ def test_dem_section(tmp_path):
     _write_dem(tmp_path / "dem.tif", shift=20_000)
     with pytest.warns(DataWarning, match="does not cover every village"):
         load_project(path)
+
+
+def test_working_crs_that_distorts_distances_is_rejected(tmp_path):
+    path = write_project(tmp_path, stations=False)
+    path.write_text(path.read_text(encoding="utf-8").replace('crs = "auto"', 'crs = "EPSG:3857"'), encoding="utf-8")
+    with pytest.raises(ProjectFileError) as err:
+        load_project(path)
+    # Web Mercator stretches lengths by 1/cos(latitude) - 1: 13.7 % at the fixture's 28.43°N
+    assert "13.7" in str(err.value) and "EPSG:4548" in str(err.value)
+
+
+def test_supplied_anchors_are_checked(tmp_path):
+    import pandas as pd
+
+    path = write_project(tmp_path, stations=False, villages_cols=(
+        'id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK", households = "HS", '
+        'anchor_x = "AX", anchor_y = "AY"'))
+    v = planner_villages(grid_villages())
+    c = grid_villages().geometry.centroid.to_crs(4490)
+    v["AX"], v["AY"] = c.x.to_numpy(), c.y.to_numpy()
+    v.loc[2, "AX"] = v.loc[2, "AX"] + 0.2  # ~20 km east of its village
+    write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    with pytest.warns(DataWarning, match=r"1 anchor\(s\) lie more than 1,000 m outside.*361123100202"):
+        d = load_project(path)
+    assert not d.villages.geometry.iloc[2].contains(shapely.Point(d.villages[["anchor_x", "anchor_y"]].iloc[2]))
+    v["AX"], v["AY"] = c.y.to_numpy(), c.x.to_numpy()  # swapped
+    write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    from geo_env.errors import CoordinateError
+    with pytest.raises(CoordinateError, match="swapped"):
+        load_project(path)
+
+
+def test_every_commented_key_of_the_sample_project_is_valid(tmp_path):
+    """Planners copy data/sample/project.toml as a template: its commented keys must load when uncommented."""
+    import re
+    import shutil
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    shutil.copytree(sample, tmp_path / "s")
+    text = (tmp_path / "s" / "project.toml").read_text(encoding="utf-8")
+    opened = re.sub(r"(?m)^# (\[[a-z_.]+\]|[a-z_]+ = )", r"\1", text)
+    assert opened.count("\n[") > text.count("\n[")  # something was uncommented
+    (tmp_path / "s" / "project.toml").write_text(opened, encoding="utf-8")
+    d = load_project(tmp_path / "s" / "project.toml")
+    assert d.params["livestock"]["factors"] == "guideline2018"
+    assert d.params["waste"]["metric"] == "road"

@@ -97,6 +97,8 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     path = report.write_report(plan, tmp_path / "r.xlsx")
     cell = openpyxl.load_workbook(path)["行政村明细"]["B2"]
     assert cell.value == '=HYPERLINK("http://x","y")' and cell.data_type == "s"
+    assert cell.quotePrefix  # Excel keeps it text even after the user edits the cell
+    assert not openpyxl.load_workbook(path)["行政村明细"]["B3"].quotePrefix
 
 
 def test_english_headers(tmp_path):
@@ -119,3 +121,11 @@ def test_plan_save_writes_the_whole_pack_and_keeps_summary_keys(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert set(base.summary) <= set(summary)
     assert not [f for f in tmp_path.rglob(".*")]  # no temporary files left behind
+
+
+def test_proposed_stations_sheet_is_there_even_when_none_are_needed(tmp_path):
+    plan = make_plan()
+    plan.layers["proposed_transfer_stations"] = plan.layers["proposed_transfer_stations"].iloc[:0]
+    wb = openpyxl.load_workbook(report.write_report(plan, tmp_path / "r.xlsx"))
+    ws = wb["规划新增转运站"]
+    assert ws.max_row == 1 and ws["A1"].value == "编号"
