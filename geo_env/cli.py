@@ -168,10 +168,14 @@ def _headlines(s: dict, zh: bool) -> list[str]:
             from .labels import label
 
             modes = "、".join(f"{label(m, 'zh')} {b['villages']} 个村" for m, b in sw["by_mode"].items())
+            empty = (sw.get("no_population") or {}).get("villages", 0)
+            modes += f"、无常住人口 {empty} 个村" if empty else ""
             lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
                          f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
         else:
             modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items())
+            empty = (sw.get("no_population") or {}).get("villages", 0)
+            modes += f", no residents {empty}" if empty else ""
             lines.append(f"sewage: {modes} villages; {sw['flow_m3_per_day']:,.0f} m³/d; "
                          f"{sw['cost_yuan_per_year'] / 1e4:,.0f} × 10⁴ yuan/year")
     lv = s.get("livestock")
