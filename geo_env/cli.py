@@ -82,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `geo-env … | head`: the reader left; stop quietly like other tools
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:  # noqa: BLE001 - the CLI turns every error into an exit status
         from .errors import GeoEnvError
 
@@ -168,10 +173,14 @@ def _headlines(s: dict, zh: bool) -> list[str]:
             from .labels import label
 
             modes = "、".join(f"{label(m, 'zh')} {b['villages']} 个村" for m, b in sw["by_mode"].items())
+            empty = (sw.get("no_population") or {}).get("villages", 0)
+            modes += f"、无常住人口 {empty} 个村" if empty else ""
             lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
                          f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
         else:
             modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items())
+            empty = (sw.get("no_population") or {}).get("villages", 0)
+            modes += f", no residents {empty}" if empty else ""
             lines.append(f"sewage: {modes} villages; {sw['flow_m3_per_day']:,.0f} m³/d; "
                          f"{sw['cost_yuan_per_year'] / 1e4:,.0f} × 10⁴ yuan/year")
     lv = s.get("livestock")

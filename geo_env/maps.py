@@ -728,7 +728,7 @@ def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
                                              "fillOpacity": 0.25}, show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
     if d.dem is not None:
-        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang)
+        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs)
 
 
 def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:
@@ -753,10 +753,11 @@ def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], l
 
 
 def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
-                     *, max_pixels: int = 1200) -> None:
+                     *, dem_crs: Any = None, max_pixels: int = 1200) -> None:
     """Hillshade of the DEM as a PNG image overlay (reprojected to Web Mercator)."""
     try:
-        png, (west, south, east, north) = hillshade_png(dem, nodata=nodata, max_pixels=max_pixels)
+        png, (west, south, east, north) = hillshade_png(dem, nodata=nodata, dem_crs=dem_crs,
+                                                        max_pixels=max_pixels)
     except Exception as exc:  # decoration: a broken DEM must not break the map
         log.warning("no hillshade: %s", exc)
         return
@@ -770,38 +771,43 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
            "bounds": [[south, west], [north, east]], "opacity": 0.55, "legend": []})
 
 
-def hillshade_png(dem: Path, *, nodata: float | None = None, max_pixels: int = 1200,
+def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None, max_pixels: int = 1200,
                   azimuth: float = 315.0, altitude: float = 45.0) -> tuple[bytes, tuple[float, ...]]:
     """Hillshade of a DEM as a greyscale PNG in Web Mercator, and its lon/lat bounds.
 
-    Implausible elevations (below −500 m or above 9,000 m, e.g. an undeclared −3.4e38
-    fill) count as nodata and are transparent.  The grid is reduced so that its longer
-    side has at most ``max_pixels`` pixels.
+    The DEM is read by :func:`geo_env.terrain.read_dem` (one reader for the declared,
+    overridden and undeclared nodata values — implausible elevations such as a −3.4e38
+    fill are nodata and transparent — and for ``dem_crs``). The grid is reduced by block
+    averages so that its longer side has at most ``max_pixels`` pixels.
 
     Returns
     -------
     (png bytes, (west, south, east, north) in degrees, WGS84)
     """
-    import rasterio
-    from affine import Affine
     from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
-    with rasterio.open(dem) as src:
-        scale = max(src.width, src.height) / max_pixels
-        out_shape = (max(1, round(src.height / max(scale, 1))), max(1, round(src.width / max(scale, 1))))
-        z = src.read(1, out_shape=out_shape, masked=True, resampling=Resampling.average).astype(float)
-        z = z.filled(np.nan)
-        if nodata is not None:
-            z[z == nodata] = np.nan
-        z[(z < -500) | (z > 9000)] = np.nan
-        sx = (src.bounds.right - src.bounds.left) / out_shape[1]
-        sy = (src.bounds.top - src.bounds.bottom) / out_shape[0]
-        src_transform = Affine(sx, 0.0, src.bounds.left, 0.0, -sy, src.bounds.top)
-        if src.crs.is_geographic:
-            lat = math.radians((src.bounds.top + src.bounds.bottom) / 2)
-            sx, sy = sx * 111320 * math.cos(lat), sy * 110540
-        src_crs, src_bounds = src.crs, src.bounds
+    from .terrain import read_dem
+
+    grid = read_dem(dem, nodata=nodata, dem_crs=dem_crs)
+    z, src_transform, src_crs = grid.values, grid.transform, grid.crs
+    f = max(1, math.ceil(max(z.shape) / max_pixels))
+    if f > 1:  # block means, NaN-aware
+        h0, w0 = math.ceil(z.shape[0] / f) * f, math.ceil(z.shape[1] / f) * f
+        padded = np.full((h0, w0), np.nan)
+        padded[: z.shape[0], : z.shape[1]] = z
+        blocks = padded.reshape(h0 // f, f, w0 // f, f)
+        counts = np.isfinite(blocks).sum(axis=(1, 3))
+        z = np.where(counts > 0, np.nansum(blocks, axis=(1, 3)) / np.maximum(counts, 1), np.nan)
+        src_transform = src_transform * src_transform.scale(f)
+    out_shape = z.shape
+    sx, sy = src_transform.a, -src_transform.e
+    if src_crs is not None and src_crs.is_geographic:
+        top = src_transform.f
+        lat = math.radians(top - sy * out_shape[0] / 2)
+        sx, sy = sx * 111320 * math.cos(lat), sy * 110540
+    t = src_transform
+    src_bounds = (t.c, t.f + t.e * out_shape[0], t.c + t.a * out_shape[1], t.f)  # west, south, east, north
     gy, gx = np.gradient(z, sy, sx)
     slope = np.arctan(np.hypot(gx, gy))
     aspect = np.arctan2(gy, -gx)  # gy: rise per metre southwards (row order)

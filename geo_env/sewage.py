@@ -11,9 +11,13 @@ are dense, use joint or single-household systems where they are scattered"):
   most ``max_road_detour`` × the straight line), else the straight line × ``detour_factor``.
   Infeasible when the route is longer than ``max_connect_distance_m`` or the plant's spare
   capacity (capacity − load) is smaller than the village's flow.  *Priority rule*
-  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode): a village whose sewer to a plant
-  with room is at most ``connect_priority_distance_m`` long and needs no lift station
-  connects even when another mode would cost less.
+  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property of a (village, plant)
+  pair: a *priority pair* is a feasible pair whose sewer is at most
+  ``connect_priority_distance_m`` long and needs no lift station.  Priority pairs get the
+  plants' spare capacity first (see *Capacity sharing*), and a village given a plant
+  through a priority pair connects even when another mode would cost less.  The rule does
+  not extend to the village's other pairs: when the plants of its priority pairs fill up,
+  it connects to another plant only where that is cheaper than its own solution.
 * ``centralized`` (村级集中): a station for the village's settlements, either one station
   with a trunk sewer joining the settlement clusters or one station per cluster, whichever
   costs less.  Always feasible.
@@ -24,6 +28,13 @@ are dense, use joint or single-household systems where they are scattered"):
   ``protection_column`` is true / 1 / a non-empty value), nor for villages whose
   settlement clusters hold more than ``household_max_settlement_population`` residents on
   average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule).
+
+Villages without residents
+    A village of 0 residents needs no sewage works.  To keep the contract (every village
+    has one of the four modes) it gets ``household`` at a cost of 0 (the other modes NaN),
+    the reason "无常住人口，无需建设污水设施", ``toilet_suggestion`` ``not_needed``, and the
+    summary and the township table count it as ``no_population``, not as a household
+    village.
 
 Settlements (村庄建设用地, 自然村)
     An administrative village is mostly fields and forest; its sewers serve only the
@@ -58,20 +69,24 @@ Costs (yuan/year)
     + opex per m³.  Household systems: per household capital + upkeep.
 Capacity sharing (fair, documented)
     Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
-    yuan/year.  Villages under the priority rule come first, then pairs are ranked by
-    saving per m³/d of flow (the best use of scarce capacity) and assigned greedily: a
-    village takes the first pair whose plant still has room for its whole flow; villages
-    with no positive saving and no priority never connect.  So a plant's connected flow
-    never exceeds its spare capacity.
+    yuan/year.  The candidates are the priority pairs and the pairs with a positive
+    saving; priority pairs come first, then the others, each group ranked by saving per
+    m³/d of flow (the best use of scarce capacity), and pairs are assigned greedily: a
+    village takes the first pair whose plant still has room for its whole flow.  A pair
+    that is neither a priority pair nor saving money never connects.  So a plant's
+    connected flow never exceeds its spare capacity.
 Clusters (agglomerative)
     Among villages not connected, start with every village alone (cost: its cheaper of
     centralized / household).  Two groups are neighbours when some of their villages lie
     within ``cluster_max_link_m``.  A merged group has one station at the member that makes
-    it cheapest; every other member sends its sewage there through its own linking sewer
-    (costed with profile and pumps like a connection); members farther than
-    ``cluster_max_link_m`` from the station are not allowed.  Repeatedly merge the pair of
-    neighbouring groups with the largest positive saving (cost(A) + cost(B) −
-    cost(A ∪ B)); stop when no merge saves.  Each merge saves, so every cluster costs less
+    it cheapest; every other member sends its sewage there through its own linking sewer.
+    A link never follows roads: it is the straight line between the two anchors ×
+    ``detour_factor``, its ground profile sampled on the DEM along that straight line, with
+    its lift stations, trench depth and diameter (for the member's own flow) costed as for a
+    connecting sewer; no plant capacity is involved.  Members farther than
+    ``cluster_max_link_m`` (straight line) from the station are not allowed.  Repeatedly
+    merge the pair of neighbouring groups with the largest positive saving (cost(A) +
+    cost(B) − cost(A ∪ B)); stop when no merge saves.  Each merge saves, so every cluster costs less
     than its members alone.  A member's ``cost_cluster_yuan_per_year`` is the cluster's
     cost shared in proportion to the members' stand-alone costs (so each member pays less
     than alone).
@@ -146,6 +161,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "flush": ("水冲式厕所（接入污水收集）", "Flush toilet (sewage collected)"),
     "septic_tank": ("三格化粪池厕所", "Three-compartment septic tank"),
     "dry": ("双瓮或卫生旱厕（宜旱则旱）", "Double-urn or dry toilet"),
+    "not_needed": ("无需改厕（无常住人口）", "Not needed (no residents)"),
+    "no_population": ("无常住人口", "No residents"),
+    "no_population_villages": ("无常住人口村数", "No residents: villages"),
     "sewage_clusters": ("片区污水处理站", "Shared sewage stations"),
     "sewer_routes": ("纳管管线", "Connecting sewers"),
     "station_village_id": ("处理站所在村编号", "Station village ID"),
@@ -183,6 +201,9 @@ _OUT_COLUMNS = [
     "sewage_reason",
     "toilet_suggestion",
 ]
+
+#: Township key of villages without one (left out of the per-township summary).
+_NO_TOWN = "\x00"
 
 _TRUE_WORDS = {"", "0", "false", "no", "none", "nan", "否", "无", "非"}
 
@@ -338,7 +359,8 @@ class SewagePlan:
         columns (``sewage_mode`` … ``toilet_suggestion``), index of ``district.villages``.
     details
         Diagnostic numbers per village (slope %, settled area m², network length m, flows,
-        stand-alone cost, nearest plant …), same index.
+        stand-alone cost, nearest plant, ``connect_priority``: the village has a priority
+        pair, ``connected_by_priority``: it connected through one …), same index.
     clusters
         One row per shared station: ``sewage_cluster_id station_village_id villages_count
         population flow_m3_per_day cost_yuan_per_year saving_yuan_per_year``; geometry: the
@@ -494,6 +516,27 @@ def _settlements(v: gpd.GeoDataFrame, geoms: np.ndarray, pop: np.ndarray, hh: np
 # ---------------------------------------------------------------------------------------
 # routes and profiles
 # ---------------------------------------------------------------------------------------
+def _dem_window(district: District, xy: np.ndarray, pxy: np.ndarray) -> tuple[float, float, float, float]:
+    """Bounds (xmin, ymin, xmax, ymax; working CRS, m) of everything the DEM is read for.
+
+    The whole village polygons (zonal slope), the anchors, the plants and, when there are
+    plants, the roads (sewers may follow them).  Straight routes and cluster links run
+    between anchors and plants, so they lie inside.  :func:`~geo_env.terrain.read_dem` adds
+    its margin.
+    """
+    boxes = [np.vstack([xy, pxy]).min(axis=0), np.vstack([xy, pxy]).max(axis=0)]
+    layers = [district.villages]
+    if len(pxy) and district.roads is not None and len(district.roads):
+        layers.append(district.roads)
+    for gdf in layers:
+        b = np.asarray(gdf.total_bounds, dtype=float)
+        if np.isfinite(b).all():
+            boxes += [b[:2], b[2:]]
+    pts = np.vstack(boxes)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
 def _road_network(district: District) -> Any | None:
     """The district's road network (:func:`geo_env.network.road_network`), or None without roads."""
     if district.roads is None or len(district.roads) == 0:
@@ -509,24 +552,24 @@ def _links(
     flow: np.ndarray,
     dem: Dem | None,
     prm: dict[str, Any],
-    lines: list[Any] | None = None,
+    lines: np.ndarray | None = None,
     max_length_m: float = np.inf,
 ) -> dict[str, np.ndarray]:
     """Length, lift stations, depth and yearly cost of sewers from ``starts`` to ``ends``.
 
-    ``lines`` (optional) gives a road route per link (LineString from start to end, or None
-    for the straight line × detour factor).  Links longer than ``max_length_m`` are not
+    ``lines`` (optional) gives a road route per link (object array: LineString from start to
+    end, or None for the straight line × detour factor).  Links longer than ``max_length_m`` are not
     profiled: their pumps and depth are 0 and their cost NaN (they are infeasible).
     """
     n = len(starts)
     if n == 0:
         return {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost", "diameter_m")}
     step = prm["profile_step_m"]
-    road = np.zeros(n, dtype=bool) if lines is None else np.array([g is not None for g in lines])
+    road = np.zeros(n, dtype=bool) if lines is None else ~shapely.is_missing(lines)
     idx_parts, s_parts, xy_parts = [], [], []
     length = np.hypot(*(np.asarray(ends) - np.asarray(starts)).T) * prm["detour_factor"]
     if road.any():
-        length[road] = shapely.length(np.array([lines[k] for k in np.flatnonzero(road)], dtype=object))  # type: ignore[index]
+        length[road] = shapely.length(lines[road])  # type: ignore[index]
     keep = length <= max_length_m
     straight = np.flatnonzero(~road & keep)
     if straight.size:
@@ -535,8 +578,7 @@ def _links(
         idx_parts.append(straight[i]); s_parts.append(s); xy_parts.append(xy)
     on_road = np.flatnonzero(road & keep)
     if on_road.size:
-        geoms = np.array([lines[k] for k in on_road], dtype=object)  # type: ignore[index]
-        i, s, xy = densify_lines(geoms, step_m=step)
+        i, s, xy = densify_lines(lines[on_road], step_m=step)  # type: ignore[index]
         idx_parts.append(on_road[i]); s_parts.append(s); xy_parts.append(xy)
     pumps = np.zeros(n, dtype=np.int64)
     depth = np.zeros(n)
@@ -597,7 +639,8 @@ def sewage_modes(district: District, **overrides: Any) -> gpd.GeoDataFrame:
         elevation_m pipe_length_m pump_stations cost_connect_yuan_per_year
         cost_centralized_yuan_per_year cost_cluster_yuan_per_year
         cost_household_yuan_per_year sewage_reason toilet_suggestion`` (costs in yuan/year,
-        NaN where the mode is infeasible or, for clusters, not formed); working CRS.
+        NaN where the mode is infeasible or, for clusters, not formed; villages without
+        residents: ``household`` at cost 0, toilet ``not_needed``); working CRS.
 
     Examples
     --------
@@ -664,10 +707,8 @@ def sewage_plan(
     elev = np.full(n, np.nan)
     slope = np.full(n, np.nan)
     if district.dem is not None:
-        allxy = np.vstack([xy, pxy])
-        bounds = (*allxy.min(axis=0), *allxy.max(axis=0))
-        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs, bounds=bounds,
-                       dem_crs=district.dem_crs)
+        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs,
+                       bounds=_dem_window(district, xy, pxy), dem_crs=district.dem_crs)
         elev = dem.sample(xy)
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
@@ -714,6 +755,11 @@ def sewage_plan(
     if prm["household_max_settlement_population"] > 0:
         too_big = st["cluster_population"] > prm["household_max_settlement_population"]
     household = np.where(protected | too_big, np.nan, household)
+    # no residents: nothing to build; recorded as household mode at no cost (see *Villages
+    # without residents*)
+    no_pop = pop <= 0
+    household = np.where(no_pop, 0.0, household)
+    centralized = np.where(no_pop, np.nan, centralized)
     alone = np.fmin(centralized, household)
     tick("local costs")
 
@@ -722,7 +768,7 @@ def sewage_plan(
     plant_dist = np.full(n, np.nan)
     nearest_plant = np.full(n, -1)
     conn: dict[str, np.ndarray] = {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost")}
-    route_lines: list[Any] | None = None
+    route_lines: np.ndarray | None = None
     if len(pxy):
         tree = cKDTree(pxy)
         dd, ii = tree.query(xy, k=1)
@@ -737,9 +783,9 @@ def sewage_plan(
         if net is not None and len(pair_v):
             route_lines = _road_routes(net, xy, pxy, pair_v, pair_p, district)
             straight = np.hypot(*(xy[pair_v] - pxy[pair_p]).T)
-            for q, g in enumerate(route_lines):  # a sewer does not follow a long road detour
-                if g is not None and g.length > prm["max_road_detour"] * max(straight[q], 1.0):
-                    route_lines[q] = None
+            # a sewer does not follow a long road detour (NaN length: no route, left alone)
+            detour = shapely.length(route_lines) > prm["max_road_detour"] * np.maximum(straight, 1.0)
+            route_lines[detour] = None
         tick("routes")
         conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
                       max_length_m=prm["max_connect_distance_m"])
@@ -754,14 +800,16 @@ def sewage_plan(
     if feasible.any():
         cheapest = pd.Series(conn["cost"][feasible]).groupby(pair_v[feasible]).min()
         cost_connect[cheapest.index.to_numpy()] = cheapest.to_numpy()
-    # priority rule (纳管优先): a gravity sewer no longer than connect_priority_distance_m
+    # priority rule (纳管优先), a property of a (village, plant) pair: a gravity sewer no
+    # longer than connect_priority_distance_m to a plant with room for the village
     prio_pair = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
     prio_village = np.bincount(pair_v[prio_pair], minlength=n) > 0
-    # fair sharing of spare capacity: priority villages first, then by saving per m³/d
+    # fair sharing of spare capacity: priority pairs first, then by saving per m³/d; a pair
+    # that is neither a priority pair nor saving money is never a candidate
     saving = alone[pair_v] - conn["cost"]
-    cand = np.flatnonzero(feasible & ((saving > 0) | prio_village[pair_v]))
+    cand = np.flatnonzero(feasible & ((saving > 0) | prio_pair))
     rank = cand[np.lexsort((pair_p[cand], pair_v[cand], -saving[cand] / flow[pair_v[cand]],
-                            ~prio_village[pair_v[cand]]))]
+                            ~prio_pair[cand]))]
     room = spare.copy()
     assigned = np.full(n, -1)  # pair index
     capacity_blocked = np.zeros(n, dtype=bool)
@@ -780,12 +828,12 @@ def sewage_plan(
 
     # --- clusters -------------------------------------------------------------------------
     free = np.flatnonzero(~connected & (flow > 0))
-    groups, group_cost, link_of = _clusters(free, xy, flow, internal, alone, station, dem, prm)
-    tick("clusters")
+    groups, group_cost, links = _clusters(free, xy, flow, internal, alone, station, dem, prm, tick)
+    tick("cluster merges")
 
     # --- assemble -------------------------------------------------------------------------
     mode = np.where(np.isfinite(household) & (household < centralized), "household", "centralized").astype(object)
-    mode[flow <= 0] = "household"
+    mode[(flow <= 0) | no_pop] = "household"
     mode[connected] = "connect"
     cluster_id = np.full(n, None, dtype=object)
     cost_cluster = np.full(n, np.nan)
@@ -800,13 +848,11 @@ def sewage_plan(
         cluster_id[members] = cid
         cost_cluster[members] = share
         cluster_size[members] = len(members)
-        lines = []
-        for m in members:
-            if m != stn:
-                ln, pu = link_of[(m, stn)]
-                pipe_len[m] = ln
-                pumps_out[m] = pu
-                lines.append(shapely.LineString([xy[m], xy[stn]]))
+        others = members[members != stn]
+        at, _ = links.find(others, np.full(len(others), stn))
+        pipe_len[others] = links.length_m[at]
+        pumps_out[others] = links.pumps[at]
+        lines = shapely.linestrings(np.stack([xy[others], np.broadcast_to(xy[stn], xy[others].shape)], axis=1))
         cluster_rows.append({
             "sewage_cluster_id": cid,
             "station_village_id": str(v["id"].iloc[stn]) if "id" in v.columns else str(stn),
@@ -815,7 +861,7 @@ def sewage_plan(
             "flow_m3_per_day": float(flow[members].sum()),
             "cost_yuan_per_year": float(group_cost[c]),
             "saving_yuan_per_year": float(alone[members].sum() - group_cost[c]),
-            "geometry": shapely.MultiLineString(lines),
+            "geometry": shapely.multilinestrings(lines),
         })
     plant_of = np.full(n, None, dtype=object)
     conn_q = assigned[connected]
@@ -826,6 +872,8 @@ def sewage_plan(
     plant_label = np.array([_plant_label(a, b) for a, b in zip(pname, pid)], dtype=object)
     plant_j = np.full(n, -1)
     plant_j[connected] = pair_p[conn_q]
+    by_priority = np.zeros(n, dtype=bool)  # connected through a priority pair
+    by_priority[connected] = prio_pair[conn_q]
 
     facts = {
         "flow": flow, "pop": pop, "mode": mode, "protected": protected, "too_big": too_big,
@@ -833,8 +881,9 @@ def sewage_plan(
         "cost_cluster": cost_cluster, "alone": alone, "pipe_len": pipe_len, "pumps": pumps_out,
         "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
         "nearest_plant": nearest_plant, "spare": spare, "has_within": has_within,
-        "capacity_blocked": capacity_blocked, "priority": prio_village,
-        "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v, conn),
+        "capacity_blocked": capacity_blocked, "by_priority": by_priority,
+        "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v[feasible],
+                                                                              _take(conn, feasible)),
         "clusters": st["clusters"], "cluster_population": st["cluster_population"],
         "stations": village_stations, "slope": slope,
     }
@@ -842,6 +891,7 @@ def sewage_plan(
     toilet = np.where(mode == "household",
                       np.where(use < prm["dry_toilet_below_l_per_capita_day"], "dry", "septic_tank"),
                       "flush").astype(object)
+    toilet[no_pop] = "not_needed"
     tick("reasons")
 
     base_cols = [c for c in ("id", "name", "township", "population", "households") if c in v.columns]
@@ -868,7 +918,7 @@ def sewage_plan(
         "cost_internal_yuan_per_year": internal, "cost_alone_yuan_per_year": alone,
         "nearest_plant_distance_m": plant_dist, "source_protection": protected,
         "household_too_large": too_big, "connect_priority": prio_village,
-        "capacity_blocked": capacity_blocked,
+        "connected_by_priority": by_priority, "capacity_blocked": capacity_blocked,
     }, index=v.index)
 
     clusters = gpd.GeoDataFrame(
@@ -885,15 +935,24 @@ def sewage_plan(
         plants_out["load_after_m3_per_day"] = load + plants_out["connected_flow_m3_per_day"].to_numpy()
         plants_out["spare_after_m3_per_day"] = cap - plants_out["load_after_m3_per_day"].to_numpy()
     routes = _routes_layer(v, xy, pxy, pid, pair_p, assigned, connected, conn, route_lines, prm)
-    by_town = _by_township(out)
-    summary = _summary(out, by_town, plants_out, clusters)
+    by_town = _by_township(out, no_pop)
+    summary = _summary(out, no_pop, plants_out, clusters)
     tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters, plants_out, routes, by_town, summary, prm, timings)
 
 
+def _take(conn: dict[str, np.ndarray], sel: np.ndarray) -> dict[str, np.ndarray]:
+    """The pairs ``sel`` (boolean mask) of a ``_links`` result."""
+    return {k: a[sel] for k, a in conn.items()}
+
+
 def _cheapest_pair_pumps(n: int, pair_v: np.ndarray, conn: dict[str, np.ndarray]) -> np.ndarray:
-    """Lift stations of each village's cheapest costed connection (−1: none costed)."""
+    """Lift stations of each village's cheapest pair in ``pair_v`` (−1: none).
+
+    Called with the feasible pairs, so that it describes the connection whose cost is
+    ``cost_connect_yuan_per_year``.
+    """
     out = np.full(n, -1)
     if len(pair_v):
         order = np.lexsort((conn["cost"], pair_v))
@@ -903,80 +962,133 @@ def _cheapest_pair_pumps(n: int, pair_v: np.ndarray, conn: dict[str, np.ndarray]
 
 
 def _road_routes(net: Any, xy: np.ndarray, pxy: np.ndarray, pair_v: np.ndarray,
-                 pair_p: np.ndarray, district: District) -> list[Any]:
-    """Road route per (village, plant) pair, oriented village → plant (None: no road path)."""
-    max_conn = district.params.get("roads", {}).get("max_connector_m", 1000.0)
-    lines: list[Any] = [None] * len(pair_v)
+                 pair_p: np.ndarray, district: District) -> np.ndarray:
+    """Road route per (village, plant) pair, oriented village → plant (None: no road path);
+    an object array of LineStrings, working CRS."""
+    # the district's [roads] setting over the standards' default (no default kept here)
+    max_conn = float({**defaults("roads"), **(district.params.get("roads") or {})}["max_connector_m"])
+    lines = np.full(len(pair_v), None, dtype=object)
     for j in np.unique(pair_p):  # one shortest-path tree per plant
         sel = np.flatnonzero(pair_p == j)
-        got = net.routes(pxy[j], xy[pair_v[sel]], max_connector_m=max_conn)
-        for q, g in zip(sel, got):
-            if g is not None and not g.is_empty:
-                lines[q] = shapely.reverse(g)
+        got = np.empty(len(sel), dtype=object)
+        got[:] = net.routes(pxy[j], xy[pair_v[sel]], max_connector_m=max_conn)
+        ok = ~shapely.is_missing(got) & ~shapely.is_empty(got)
+        lines[sel[ok]] = shapely.reverse(got[ok])
     return lines
+
+
+@dataclass(frozen=True)
+class _LinkTable:
+    """Linking sewers between villages, looked up by (from, to) village index, vectorised.
+
+    ``keys`` = from × n + to, sorted; ``cost`` (yuan/year), ``length_m`` and ``pumps`` in
+    the same order.  A pair that is not in the table has no link (cost ∞).
+    """
+
+    n: int
+    keys: np.ndarray
+    cost: np.ndarray
+    length_m: np.ndarray
+    pumps: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> _LinkTable:
+        return cls(n, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+
+    def find(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in the table of the links src → dst, and whether each exists."""
+        k = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.keys, k), max(len(self.keys) - 1, 0))
+        found = self.keys[pos] == k if len(self.keys) else np.zeros(k.shape, dtype=bool)
+        return pos, found
 
 
 def _clusters(
     free: np.ndarray, xy: np.ndarray, flow: np.ndarray, internal: np.ndarray, alone: np.ndarray,
     station: Callable[[Any], np.ndarray], dem: Dem | None, prm: dict[str, Any],
-) -> tuple[list[tuple[np.ndarray, int]], list[float], dict[tuple[int, int], tuple[float, int]]]:
+    tick: Callable[[str], None] | None = None,
+) -> tuple[list[tuple[np.ndarray, int]], list[float], _LinkTable]:
     """Agglomerative clustering (see the module docstring). Returns groups of ≥ 2 villages
-    as (members, station village), their yearly costs, and (member, station) → (length, pumps)."""
+    as (members, station village), their yearly costs, and the table of linking sewers.
+    ``tick("cluster links")`` is called once the links are costed."""
+    n = len(xy)
     if len(free) < 2:
-        return [], [], {}
+        return [], [], _LinkTable.empty(n)
     pairs = cKDTree(xy[free]).query_pairs(prm["cluster_max_link_m"], output_type="ndarray")
     if len(pairs) == 0:
-        return [], [], {}
+        return [], [], _LinkTable.empty(n)
     a, b = free[pairs[:, 0]], free[pairs[:, 1]]
     src = np.concatenate([a, b])
     dst = np.concatenate([b, a])
     lk = _links(xy[src], xy[dst], flow[src], dem, prm)
-    link_cost = dict(zip(zip(src.tolist(), dst.tolist()), lk["cost"].tolist()))
-    link_info = dict(zip(zip(src.tolist(), dst.tolist()),
-                         zip(lk["length_m"].tolist(), lk["pumps"].tolist())))
+    keys = src.astype(np.int64) * n + dst
+    order = np.argsort(keys)
+    table = _LinkTable(n, keys[order], lk["cost"][order], lk["length_m"][order], lk["pumps"][order])
+    if tick is not None:
+        tick("cluster links")
 
-    def group_cost(members: list[int]) -> tuple[float, int]:
-        base = float(internal[members].sum() + station(flow[members].sum()))
-        best, best_s = np.inf, -1
-        for s in members:
-            tot = 0.0
-            for m in members:
-                if m == s:
-                    continue
-                c = link_cost.get((m, s))
-                if c is None:
-                    tot = np.inf
-                    break
-                tot += c
-            if tot < best:
-                best, best_s = tot, s
-        return base + best, best_s
-
-    # groups keyed by a representative id
+    # groups keyed by a representative id.  into[g][x] = (sum of the yearly costs of the
+    # links from g's members into village x, how many of g's members link to x): with it a
+    # candidate merge g ∪ h is costed in O(|g| + |h|), not by summing |g ∪ h|² links
     members: dict[int, list[int]] = {int(i): [int(i)] for i in free}
     cost: dict[int, float] = {int(i): float(alone[i]) for i in free}
     stn: dict[int, int] = {int(i): int(i) for i in free}
+    inner: dict[int, float] = {int(i): float(internal[i]) for i in free}  # yuan/year
+    q: dict[int, float] = {int(i): float(flow[i]) for i in free}  # m³/d
+    into: dict[int, dict[int, tuple[float, int]]] = {int(i): {} for i in free}
+    for i, j, c in zip(src[order].tolist(), dst[order].tolist(), table.cost.tolist()):
+        into[i][j] = (c, 1)
     nbrs: dict[int, set[int]] = {int(i): set() for i in free}
     for i, j in zip(a.tolist(), b.tolist()):
         nbrs[i].add(j)
         nbrs[j].add(i)
     version: dict[int, int] = {int(i): 0 for i in free}
-    heap: list[tuple[float, int, int, int, int, float, int]] = []
+
+    def merged_cost(g: int, h: int) -> tuple[float, int]:
+        """Yearly cost of g ∪ h with its best station, and that station (−1: none)."""
+        ig, ih, ng, nh = into[g], into[h], len(members[g]), len(members[h])
+        best, best_s = np.inf, -1
+        for k, s in enumerate(members[g] + members[h]):  # first of equal sums wins
+            own = k < ng  # s in g: the others of g and all of h link into s
+            sg, cg = ig.get(s, (0.0, 0))
+            sh, ch = ih.get(s, (0.0, 0))
+            if cg == ng - own and ch == nh - (not own) and sg + sh < best:
+                best, best_s = sg + sh, s
+        return inner[g] + inner[h] + float(station(q[g] + q[h])) + best, best_s
 
     def push(g: int, h: int) -> None:
-        c, s = group_cost(members[g] + members[h])
+        c, s = merged_cost(g, h)
         gain = cost[g] + cost[h] - c
         if gain > 1e-6:
             heapq.heappush(heap, (-gain, g, h, version[g], version[h], c, s))
 
-    for i, j in zip(a.tolist(), b.tolist()):
-        push(i, j)
+    # the first candidate merges, village pairs, all at once: the station is at a (first in
+    # the members' order, as in merged_cost) unless the link into b is strictly cheaper
+    to_a, ok_a = table.find(b, a)
+    to_b, ok_b = table.find(a, b)
+    link_a = np.where(ok_a, table.cost[to_a], np.inf)
+    link_b = np.where(ok_b, table.cost[to_b], np.inf)
+    pair_s = np.where(link_b < link_a, b, a)
+    pair_c = internal[a] + internal[b] + station(flow[a] + flow[b]) + np.minimum(link_a, link_b)
+    gain = alone[a] + alone[b] - pair_c
+    good = np.flatnonzero(gain > 1e-6)
+    heap: list[tuple[float, int, int, int, int, float, int]] = list(zip(
+        (-gain[good]).tolist(), a[good].tolist(), b[good].tolist(), [0] * len(good),
+        [0] * len(good), pair_c[good].tolist(), pair_s[good].tolist()))
+    heapq.heapify(heap)
     while heap:
         _, g, h, vg, vh, c, s = heapq.heappop(heap)
         if g not in members or h not in members or version[g] != vg or version[h] != vh:
             continue
         members[g] = members[g] + members.pop(h)
         cost[g], stn[g] = c, s
+        inner[g] += inner.pop(h)
+        q[g] += q.pop(h)
+        big, small = (into[g], into.pop(h)) if len(into[g]) >= len(into[h]) else (into.pop(h), into[g])
+        for x, (sx, cx) in small.items():
+            sb, cb = big.get(x, (0.0, 0))
+            big[x] = (sb + sx, cb + cx)
+        into[g] = big
         version[g] += 1
         del cost[h], stn[h], version[h]
         nb = (nbrs[g] | nbrs.pop(h)) - {g, h}
@@ -991,7 +1103,7 @@ def _clusters(
         if len(members[g]) >= 2:
             groups.append((np.array(sorted(members[g])), stn[g]))
             costs.append(cost[g])
-    return groups, costs, link_info
+    return groups, costs, table
 
 
 # ---------------------------------------------------------------------------------------
@@ -1021,7 +1133,7 @@ def _reasons(f: dict[str, Any], prm: dict[str, Any], lang: str) -> list[str]:
     out = []
     for i in range(len(f["mode"])):
         m = f["mode"][i]
-        if f["flow"][i] <= 0:
+        if f["pop"][i] <= 0:
             out.append("无常住人口，无需建设污水设施" if zh else "No residents: no sewage works needed")
             continue
         if m == "connect":
@@ -1040,13 +1152,17 @@ def _connect_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, na
     km, pu = f["pipe_len"][i] / 1000.0, int(f["pumps"][i])
     pct = _pct(f["cost_connect"][i], alt)
     label = f["plant_label"][f["plant_j"][i]][0 if zh else 1]
-    if pct < 0:  # connected by the priority rule although dearer
+    if f["by_priority"][i]:  # a priority pair: short, by gravity; it connects whatever the cost
         lim = prm["connect_priority_distance_m"] / 1000.0
-        return (f"距{label}管线{km:.1f} km（不超过{lim:.1f} km）且全程重力流，按就近纳管优先原则接入"
-                f"（年费用比{name[alt_m]}高{-pct:.0f}%）" if zh else
-                f"Connects to {label}, as villages near a plant connect first: {km:.1f} km of sewer "
-                f"(at most {lim:.1f} km) by gravity all the way, though {-pct:.0f}% dearer per year "
-                f"than {name[alt_m]}")
+        dearer = pct < 0
+        if zh:
+            return (f"距{label}管线{km:.1f} km（不超过{lim:.1f} km）且全程重力流，按就近纳管优先原则接入"
+                    f"（年费用比{name[alt_m]}{'高' if dearer else '低'}{abs(pct):.0f}%）")
+        return (f"Connects to {label}, as villages near a plant connect first: {km:.1f} km of sewer "
+                f"(at most {lim:.1f} km) by gravity all the way, "
+                f"{'though' if dearer else 'and'} {abs(pct):.0f}% {'dearer' if dearer else 'cheaper'} "
+                f"per year than {name[alt_m]}")
+    # otherwise it connects only because connecting saves money (pct > 0)
     if zh:
         lift = f"需{pu}座提升泵站" if pu else "全程重力流"
         return f"接入{label}，管线{km:.1f} km，{lift}，纳管年费用比{name[alt_m]}低{pct:.0f}%"
@@ -1135,13 +1251,15 @@ def _local_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, name
 # ---------------------------------------------------------------------------------------
 def _routes_layer(v: gpd.GeoDataFrame, xy: np.ndarray, pxy: np.ndarray, pid: np.ndarray,
                   pair_p: np.ndarray, assigned: np.ndarray, connected: np.ndarray,
-                  conn: dict[str, np.ndarray], lines: list[Any] | None, prm: dict[str, Any]) -> gpd.GeoDataFrame:
+                  conn: dict[str, np.ndarray], lines: np.ndarray | None, prm: dict[str, Any]) -> gpd.GeoDataFrame:
+    """The connecting sewers: the road route where one was used, else the straight line."""
     rows = np.flatnonzero(connected)
     q = assigned[rows]
-    geoms = []
-    for i, k in zip(rows, q):
-        g = lines[k] if lines is not None else None
-        geoms.append(g if g is not None else shapely.LineString([xy[i], pxy[pair_p[k]]]))
+    geoms = np.full(len(q), None, dtype=object) if lines is None else lines[q]
+    straight = shapely.is_missing(geoms)
+    if straight.any():
+        ends = np.stack([xy[rows[straight]], pxy[pair_p[q[straight]]]], axis=1)
+        geoms[straight] = shapely.linestrings(ends)
     ids = v["id"].astype(str).to_numpy()[rows] if "id" in v.columns else rows.astype(str)
     return gpd.GeoDataFrame({
         "village_id": ids,
@@ -1151,11 +1269,15 @@ def _routes_layer(v: gpd.GeoDataFrame, xy: np.ndarray, pxy: np.ndarray, pid: np.
     }, geometry=geoms, crs=v.crs)
 
 
-def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Villages, population and flow per mode and township (one row per township + total)."""
+def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray) -> pd.DataFrame:
+    """Villages, population and flow per mode and township (one row per township + total).
+
+    Villages without residents are counted in ``no_population_villages``, not under their
+    (household) mode.
+    """
     df = pd.DataFrame({
         "township": out["township"] if "township" in out.columns else "",
-        "mode": out["sewage_mode"],
+        "mode": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
         "population": out["population"] if "population" in out.columns else 0,
         "flow": out["sewage_flow_m3_per_day"],
     })
@@ -1166,6 +1288,8 @@ def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
     for m in MODES:
         for what, suffix in (("villages", "villages"), ("population", "population"), ("flow", "flow_m3_per_day")):
             cols[f"{m}_{suffix}"] = wide[(what, m)] if (what, m) in wide.columns else 0.0
+    cols["no_population_villages"] = (wide[("villages", "no_population")]
+                                      if ("villages", "no_population") in wide.columns else 0.0)
     table = pd.DataFrame(cols, index=wide.index)
     table.insert(0, "villages", df.groupby("township").size())
     table.insert(1, "population", df.groupby("township")["population"].sum())
@@ -1179,16 +1303,33 @@ def _by_township(out: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _summary(out: gpd.GeoDataFrame, by_town: pd.DataFrame, plants: gpd.GeoDataFrame | None,
+def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame | None,
              clusters: gpd.GeoDataFrame) -> dict[str, Any]:
-    def block(df: pd.DataFrame) -> dict[str, Any]:
-        res = {}
+    """The ``sewage`` block of summary.json; villages without residents are counted apart
+    (``no_population``), not as household villages."""
+    tw = out["township"] if "township" in out.columns else pd.Series(np.nan, index=out.index)
+    frame = pd.DataFrame({
+        "township": tw.astype(str).where(tw.notna(), _NO_TOWN).to_numpy(),
+        "key": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
+        "population": out["population"].to_numpy(dtype=float) if "population" in out.columns else 0.0,
+        "flow": out["sewage_flow_m3_per_day"].to_numpy(dtype=float),
+    })
+    # one pass: villages, population and flow per (township, mode or no_population)
+    agg = frame.groupby(["township", "key"]).agg(
+        villages=("key", "size"), population=("population", "sum"), flow=("flow", "sum"))
+    cells = {k: (int(r.villages), float(r.population), float(r.flow)) for k, r in zip(agg.index, agg.itertuples())}
+    towns = sorted({t for t, _ in cells})
+
+    def block(ts: list[str]) -> dict[str, Any]:
+        res: dict[str, Any] = {}
         for m in MODES:
-            sel = df["sewage_mode"] == m
-            res[m] = {"villages": int(sel.sum()),
-                      "population": float(df.loc[sel, "population"].sum()) if "population" in df else 0.0,
-                      "flow_m3_per_day": round(float(df.loc[sel, "sewage_flow_m3_per_day"].sum()), 3)}
+            got = [cells[(t, m)] for t in ts if (t, m) in cells]
+            res[m] = {"villages": sum(c[0] for c in got), "population": float(sum(c[1] for c in got)),
+                      "flow_m3_per_day": round(float(sum(c[2] for c in got)), 3)}
         return res
+
+    def empty(ts: list[str]) -> dict[str, int]:
+        return {"villages": sum(cells[(t, "no_population")][0] for t in ts if (t, "no_population") in cells)}
 
     total_cost = np.nansum(np.select(
         [out["sewage_mode"] == m for m in MODES],
@@ -1196,13 +1337,15 @@ def _summary(out: gpd.GeoDataFrame, by_town: pd.DataFrame, plants: gpd.GeoDataFr
     summary: dict[str, Any] = {
         "villages": int(len(out)),
         "flow_m3_per_day": round(float(out["sewage_flow_m3_per_day"].sum()), 3),
-        "by_mode": block(out),
+        "by_mode": block(towns),
+        "no_population": empty(towns),
         "clusters": int(len(clusters)),
         "cost_yuan_per_year": round(float(total_cost), 0),
         "lift_stations": int(out["pump_stations"].sum()),
     }
     if "township" in out.columns:
-        summary["by_township"] = {str(t): block(g) for t, g in out.groupby("township")}
+        summary["by_township"] = {t: {**block([t]), "no_population": empty([t])}
+                                  for t in towns if t != _NO_TOWN}
     if plants is not None:
         summary["plants"] = [
             {"id": str(r.get("id", k)), "name": str(r.get("name", "")),

@@ -122,10 +122,10 @@ _WASTE = [
 # [sewage]: rural domestic sewage (农村生活污水) — see sewage.py
 # ---------------------------------------------------------------------------------------
 _GBT51347 = "GB/T 51347-2019《农村生活污水处理工程技术标准》"
-_GUIDE = "住建部《农村生活污水处理项目建设与投资指南》"
-_GUIDE_SEEN = (" (figures as quoted by a trade article on the guide, cjhbo.com/19614613.html: 小型人工湿地 "
-               "2600–3700、土地处理 2000–3300、稳定塘 1900–3300、净化沼气池 600–5300、小型一体化污水处理设备 "
-               "11000–39000 元 per m³/d; geo_env found no copy of the guide itself)")
+_SEWAGE_GUIDE = "住建部《农村生活污水处理项目建设与投资指南》"
+_SEWAGE_GUIDE_SEEN = (" (figures as quoted by a trade article on the guide, cjhbo.com/19614613.html: "
+                      "小型人工湿地 2600–3700、土地处理 2000–3300、稳定塘 1900–3300、净化沼气池 600–5300、"
+                      "小型一体化污水处理设备 11000–39000 元 per m³/d; geo_env found no copy of the guide itself)")
 _ZNB = ("中农办、农业农村部、生态环境部等《关于推进农村生活污水治理的指导意见》(中农发〔2019〕14号): "
         "推进城镇污水处理设施和服务向城镇近郊的农村延伸; 离城镇生活污水管网较远、人口密集的村庄可建设集中"
         "处理设施; 人口较少的村庄以卫生厕所改造为重点, 就地就近实现农田利用 (as quoted by shuzixc.com)")
@@ -276,16 +276,16 @@ _SEWAGE: list[Parameter] = [
        _EST + ": power and maintenance of one small lift station", "提升泵站年运维费",
        check="nonnegative"),
     _P("sewage", "station_capex_yuan_per_m3_day", 20000.0, "yuan per m³/d",
-       _GUIDE + ": small packaged treatment units (小型一体化污水处理设备) cost 11 000–39 000 yuan "
-       "per m³/d" + _GUIDE_SEEN + "; 20 000 at the reference size below is geo_env's reading "
+       _SEWAGE_GUIDE + ": small packaged treatment units (小型一体化污水处理设备) cost 11 000–39 000 "
+       "yuan per m³/d" + _SEWAGE_GUIDE_SEEN + "; 20 000 at the reference size below is geo_env's reading "
        "of that range. For ecological stations (人工湿地) set 2600–3700",
        "村级处理站吨水投资"),
     _P("sewage", "station_reference_m3_per_day", 20.0, "m³/d",
        _MODEL + "; the size at which station_capex_yuan_per_m3_day applies",
        "处理站参考规模"),
     _P("sewage", "station_scale_exponent", 0.66, "",
-       "geo_env estimate from " + _GUIDE + ": reading the range 39 000 yuan per m³/d as the "
-       "cost at 5 m³/d and 11 000 as the cost at 200 m³/d gives capital ∝ size^0.66 "
+       "geo_env estimate from " + _SEWAGE_GUIDE + ": reading the range 39 000 yuan per m³/d as "
+       "the cost at 5 m³/d and 11 000 as the cost at 200 m³/d gives capital ∝ size^0.66 "
        "(economies of scale); the guide as quoted does not tie the range to sizes",
        "处理站规模指数", check="fraction"),
     _P("sewage", "station_opex_yuan_per_m3", 1.5, "yuan/m³",

@@ -7,11 +7,13 @@ No-data handling
 ----------------
 A cell has no data when it equals the declared nodata value (the project's
 ``[layers.dem] nodata`` — ``District.dem_nodata`` — overrides the file's own), when it is
-NaN, or when it is not a possible elevation on Earth: below :data:`MIN_ELEVATION_M`
-(−1000 m; the lowest land is the Dead Sea shore at about −430 m) or above
-:data:`MAX_ELEVATION_M` (9000 m; Everest is 8849 m).  The last rule catches the fill values
-of files whose nodata is undeclared or wrongly declared (−3.4028235e38, −9999, −32768,
-32767 …); it raises a :class:`~geo_env.errors.DataWarning` naming the values.
+NaN, or when it is not a possible elevation on Earth: outside
+:data:`PLAUSIBLE_ELEVATION_M`, i.e. below :data:`MIN_ELEVATION_M` (−1000 m; the lowest land
+is the Dead Sea shore at about −430 m) or above :data:`MAX_ELEVATION_M` (9000 m; Everest is
+8849 m).  Other modules that screen elevations import this range rather than restate it.
+The last rule catches the fill values of files whose nodata is undeclared or wrongly
+declared (−3.4028235e38, −9999, −32768, 32767 …); it warns with a
+:class:`~geo_env.errors.DataWarning` naming the values.
 
 Interpolation
 -------------
@@ -44,6 +46,7 @@ __all__ = [
     "zonal_mean",
     "MIN_ELEVATION_M",
     "MAX_ELEVATION_M",
+    "PLAUSIBLE_ELEVATION_M",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +55,9 @@ log = logging.getLogger(__name__)
 MIN_ELEVATION_M = -1000.0
 #: Values above this (m) are not elevations: treated as no data.
 MAX_ELEVATION_M = 9000.0
+#: The range (m) of values taken as elevations, (MIN_ELEVATION_M, MAX_ELEVATION_M), both
+#: included; anything outside is no data.  Shared by every module that screens elevations.
+PLAUSIBLE_ELEVATION_M: tuple[float, float] = (MIN_ELEVATION_M, MAX_ELEVATION_M)
 
 
 def clean_elevations(
@@ -76,7 +82,8 @@ def clean_elevations(
     Warns
     -----
     DataWarning
-        When cells hold values outside [−1000, 9000] m that were not declared as nodata.
+        When cells hold values outside :data:`PLAUSIBLE_ELEVATION_M` (−1000 … 9000 m) that
+        were not declared as nodata.
     """
     z = np.array(values, dtype=np.float64, copy=True)
     if nodata is not None and np.isfinite(nodata):
@@ -87,7 +94,8 @@ def clean_elevations(
     elif nodata is not None:  # NaN declared
         pass
     with np.errstate(invalid="ignore"):
-        bad = np.isfinite(z) & ((z < MIN_ELEVATION_M) | (z > MAX_ELEVATION_M))
+        lo, hi = PLAUSIBLE_ELEVATION_M
+        bad = np.isfinite(z) & ((z < lo) | (z > hi))
     bad |= np.isinf(z)
     if bad.any():
         shown = ", ".join(f"{v:g}" for v in np.unique(z[bad])[:5])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_env.errors import GeoEnvWarning
+from geo_env.errors import DataWarning, GeoEnvWarning
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -402,7 +402,8 @@ def test_hillshade_lights_northwest_slopes_and_hides_nodata(tmp_path):
     path = tmp_path / "dem.tif"
     X0 = 500_000.0
     _write_dem(path, z, Affine(30.0, 0.0, X0, 0.0, -30.0, 3_403_000.0))
-    png, (w, s, e, nn) = maps.hillshade_png(path, max_pixels=200)
+    with pytest.warns(DataWarning, match="not elevations"):  # the fill is named, then hidden
+        png, (w, s, e, nn) = maps.hillshade_png(path, max_pixels=200)
     img = np.asarray(Image.open(io.BytesIO(png)))
     alpha = img[..., 3].astype(float)
     h, wd = alpha.shape
@@ -414,7 +415,8 @@ def test_hillshade_lights_northwest_slopes_and_hides_nodata(tmp_path):
     bw, bs, be, bn = ll.total_bounds
     assert w <= bw + 1e-4 and e >= be - 1e-4 and s <= bs + 1e-4 and nn >= bn - 1e-4
     plan = make_plan(dem=path)
-    hs = layer(data_of(page(plan)), "hillshade")
+    with pytest.warns(DataWarning, match="not elevations"):
+        hs = layer(data_of(page(plan)), "hillshade")
     assert hs["url"].startswith("data:image/png;base64,")
     assert base64.b64decode(hs["url"].split(",", 1)[1]) == png
 
@@ -455,3 +457,16 @@ def test_other_output_layers_are_shown_too():
     spec = layer(data, "sewer_routes")
     assert spec["kind"] == "lines" and spec["show"] is False
     assert [f["key"] for f in data["tables"]["sewer_routes"]] == ["village_id", "length_m"]
+
+
+def test_hillshade_of_a_dem_without_crs_uses_the_projects_dem_crs(tmp_path):
+    import rasterio
+    from affine import Affine
+
+    z = np.add.outer(np.arange(40.0), np.arange(40.0)) * 10
+    path = tmp_path / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=40, height=40, count=1, dtype="float32",
+                       transform=Affine(30.0, 0.0, 548_900.0, 0.0, -30.0, 3_143_000.0)) as dst:
+        dst.write(z.astype("float32"), 1)  # no CRS in the file
+    png, (w, s, e, n) = maps.hillshade_png(path, dem_crs="EPSG:4548")
+    assert png.startswith(b"\x89PNG") and 117.4 < w < e < 117.6 and 28.3 < s < n < 28.5

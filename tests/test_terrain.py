@@ -160,3 +160,15 @@ def test_densify_lines_follows_the_polyline():
     idx, s, xy = densify_lines(np.array([line]), step_m=20.0)
     np.testing.assert_allclose(s, [0, 20, 40, 60, 80, 100])
     np.testing.assert_allclose(xy[3], [50, 10])
+
+
+def test_plausible_elevation_range_is_one_named_constant_and_bounds_are_kept():
+    from geo_env import terrain
+
+    assert terrain.PLAUSIBLE_ELEVATION_M == (-1000.0, 9000.0)
+    assert "PLAUSIBLE_ELEVATION_M" in terrain.__all__
+    z = np.array([[-1000.0, 9000.0, -1000.5, 9000.5, -430.0, 8849.0]])
+    with pytest.warns(DataWarning, match="-1000.5, 9000.5"):
+        out = Dem.from_array(z, Affine(CELL, 0, X0, 0, -CELL, Y0 + CELL)).values
+    # both ends of the range are elevations; just outside is no data
+    np.testing.assert_array_equal(np.isnan(out[0]), [False, False, True, True, False, False])
