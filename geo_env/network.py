@@ -19,6 +19,17 @@ All coordinates are ``(x, y)`` in the roads' projected CRS, in metres.  The grap
 symmetric CSR matrix for :mod:`scipy.sparse.csgraph`; every edge is a straight piece of
 one road segment (or a snapping link), with a strictly positive length.
 
+How it stays fast at county-to-province scale (a million edges in about a second or two):
+everything is a handful of numpy passes, no Python loop per vertex or point.  Junctions
+come from a 1 m grid hash of the vertices (:func:`_close_pairs`) and a vectorised
+union-find (:func:`_merge_labels`); line ends and attached points find their segments in a
+uniform grid of segment pieces (:class:`_SegmentGrid`, exact; a KD-tree only for points
+far from every road).  The CSR matrix is built once with the network; a query copies its
+arrays and lets each edge that holds a source's attachment point lead to that point
+(:meth:`RoadNetwork._augmented_csr`), runs one multi-source Dijkstra from the sources, and
+reads each target off the two ends of its piece of edge (:meth:`RoadNetwork._on_edges`),
+so targets never enter the graph.
+
 Examples
 --------
 >>> import shapely
@@ -62,6 +73,18 @@ _EPS_M = 1e-9
 
 #: Road-graph nodes above which :meth:`RoadNetwork.pair_distances` works in smaller chunks.
 _CHUNK_CELLS = 25_000_000
+
+#: Points per batch of :class:`_SegmentGrid` queries (bounds their temporary arrays).
+_GRID_CHUNK = 16_384
+
+#: A :class:`_SegmentGrid` search square covering more cells than this goes to a KD-tree.
+_GRID_MAX_CELLS = 400
+
+#: :class:`_SegmentGrid` cell side, relative to the side of a square holding one segment.
+_GRID_CELL_FACTOR = 2.0
+
+#: :class:`_SegmentGrid` first search half-side for nearest segments, in cell sides.
+_GRID_FIRST_R = 0.25
 
 
 @dataclass(frozen=True)
@@ -173,8 +196,9 @@ class RoadNetwork:
         self.crs = crs
         self._graph = _Graph(len(node_xy), edge_u, edge_v, edge_length_m, edge_xy)
         self._csr: sp.csr_array | None = None
-        self._kd: _SegmentIndex | None = None
-        self._seg: tuple[_SegmentIndex, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._parts: tuple[np.ndarray, ...] | None = None
+        self._kd: _SegmentGrid | None = None
+        self._seg: tuple[_SegmentGrid, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._road_edges = np.flatnonzero(edge_is_road)
 
     # ----------------------------------------------------------------------------- build
@@ -223,150 +247,21 @@ class RoadNetwork:
             )
         snap = float(snap_tolerance_m)
         geoms, crs = _line_geometries(roads)
-        parts, part_row = shapely.get_parts(geoms, return_index=True)
+        if len(geoms) and (shapely.get_type_id(geoms) == 1).all():
+            parts, part_row = geoms, np.arange(len(geoms))  # no multi-part lines to explode
+        else:
+            parts, part_row = shapely.get_parts(geoms, return_index=True)
         keep = ~shapely.is_empty(parts)
         parts, part_row = parts[keep], part_row[keep]
-        xy, vline = shapely.get_coordinates(parts, return_index=True)
-        if not np.isfinite(xy).all():
-            bad = int(part_row[vline[~np.isfinite(xy).all(axis=1)][0]])
-            raise DataValueError("a road has coordinates that are not finite numbers",
-                                 layer="roads", row=bad + 1,
-                                 hint="fix or delete that feature")
-        # consecutive duplicate vertices make zero-length segments: drop them
-        if len(xy):
-            dup = np.zeros(len(xy), dtype=bool)
-            dup[1:] = (vline[1:] == vline[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
-            xy, vline = xy[~dup], vline[~dup]
-            ok = np.bincount(vline, minlength=len(parts)) >= 2
-            xy, vline = xy[ok[vline]], vline[ok[vline]]
-        n_vert = len(xy)
-
-        # segments: vertex i -> i + 1 within one line
-        seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
-        seg_b = seg_a + 1
-        seg_line = vline[seg_a]
-        seg_len = np.hypot(*(xy[seg_b] - xy[seg_a]).T) if len(seg_a) else np.zeros(0)
-        first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
-        last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
-        ends = np.unique(np.concatenate([first, last]))
-
-        merges: list[tuple[np.ndarray, np.ndarray]] = []
-        seg_index: _SegmentIndex | None = None
-        # 1. junctions: vertices of different lines within 1 m (or exactly equal)
-        if n_vert:
-            pairs = cKDTree(xy).query_pairs(r=JUNCTION_TOLERANCE_M, output_type="ndarray")
-            if len(pairs):
-                p0, p1 = pairs[:, 0], pairs[:, 1]
-                same = (vline[p0] == vline[p1]) & ~(xy[p0] == xy[p1]).all(axis=1)
-                merges.append((p0[~same], p1[~same]))
-
-        n_new = 0
-        split_seg: list[np.ndarray] = []
-        split_t: list[np.ndarray] = []
-        split_node: list[np.ndarray] = []
-        new_xy: list[np.ndarray] = []
-        links: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-        def to_node(seg: np.ndarray, t: np.ndarray, node: np.ndarray) -> None:
-            """Join ``node`` to the point at ``t`` on ``seg``: merge at ends, split inside."""
-            at_a, at_b = t <= 0.0, t >= 1.0
-            merges.append((node[at_a], seg_a[seg[at_a]]))
-            merges.append((node[at_b], seg_b[seg[at_b]]))
-            inner = ~(at_a | at_b)
-            split_seg.append(seg[inner])
-            split_t.append(t[inner])
-            split_node.append(node[inner])
-
-        # 2. line ends within snap_tolerance_m of another line join its nearest point
-        if len(ends) and len(seg_a):
-            seg_index = _SegmentIndex(xy[seg_a], xy[seg_b])
-            ei, si, t, d = seg_index.within(xy[ends], snap)
-            ev = ends[ei]
-            other = seg_line[si] != vline[ev]
-            ev, si, t, d = ev[other], si[other], t[other], d[other]
-            # per (end, other line): the nearest point of that line
-            order = np.lexsort((d, seg_line[si], ev))
-            ev, si, t, d = ev[order], si[order], t[order], d[order]
-            firsts = _group_starts(ev, seg_line[si])
-            ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
-            nodes = n_vert + n_new + np.arange(len(ev))
-            n_new += len(ev)
-            new_xy.append(xy[seg_a[si]] + t[:, None] * (xy[seg_b[si]] - xy[seg_a[si]]))
-            to_node(si, t, nodes)
-            short = d < _EPS_M
-            merges.append((ev[short], nodes[short]))
-            links.append((ev[~short], nodes[~short], d[~short]))
-
-        # 3. optional: split lines where they cross
-        if node_crossings and len(seg_a):
-            seg_geoms = shapely.linestrings(np.stack([xy[seg_a], xy[seg_b]], axis=1))
-            i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
-            keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
-            i, j = i[keep], j[keep]
-            a, r = xy[seg_a[i]], xy[seg_b[i]] - xy[seg_a[i]]
-            c, s = xy[seg_a[j]], xy[seg_b[j]] - xy[seg_a[j]]
-            den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-            ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
-            i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
-            w = c - a
-            ti = np.clip((w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / den, 0.0, 1.0)
-            tj = np.clip((w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den, 0.0, 1.0)
-            ti = np.where(ti < 1e-12, 0.0, np.where(ti > 1 - 1e-12, 1.0, ti))
-            tj = np.where(tj < 1e-12, 0.0, np.where(tj > 1 - 1e-12, 1.0, tj))
-            nodes = n_vert + n_new + np.arange(len(i))
-            n_new += len(i)
-            new_xy.append(a + ti[:, None] * r)
-            to_node(i, ti, nodes)
-            to_node(j, tj, nodes)
-
-        # 4. pieces of segments between their split points
-        n_nodes0 = n_vert + n_new
-        all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
-        sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
-        pieces = _split_edges(
-            seg_a, seg_b, seg_len, np.hstack([xy[seg_a], xy[seg_b]]) if len(seg_a) else
-            np.zeros((0, 4)), sseg,
-            np.concatenate(split_t) if split_t else np.zeros(0),
-            np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
-        )
-        eu, ev_, elen, exy, eorig, zero = pieces
-        merges.append(zero)
-        erow = part_row[seg_line[eorig]]
-        eroad = np.ones(len(eu), dtype=bool)
-        eseg = eorig.copy()
-        if links:
-            lu = np.concatenate([lk[0] for lk in links])
-            lv = np.concatenate([lk[1] for lk in links])
-            ld = np.concatenate([lk[2] for lk in links])
-            eu = np.concatenate([eu, lu])
-            ev_ = np.concatenate([ev_, lv])
-            elen = np.concatenate([elen, ld])
-            exy = np.concatenate([exy, np.hstack([all_xy[lu], all_xy[lv]])])
-            erow = np.concatenate([erow, part_row[vline[lu]]])
-            eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
-            eseg = np.concatenate([eseg, np.full(len(lu), -1)])
-
-        # 5. merge junctions, drop self-loops, make parallel edges distinct
-        label, n_lab = _merge_labels(n_nodes0, merges)
-        rep = np.empty(n_lab, dtype=np.int64)
-        rep[label[::-1]] = np.arange(n_nodes0)[::-1]
-        node_xy = all_xy[rep]
-        eu, ev_ = label[eu], label[ev_]
-        loop = eu == ev_
-        eu, ev_, elen, exy, erow, eroad, eseg = (
-            x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
-        eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
-            eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
-        net = cls(
-            node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
-            edge_is_road=eroad, edge_row=erow,
-            end_node=label[ends], end_row=part_row[vline[ends]], end_xy=xy[ends],
-            snap_tolerance_m=snap, node_crossings=bool(node_crossings), crs=crs,
-        )
+        arrays, seg_index, eseg = _graph_arrays(parts, part_row, snap, bool(node_crossings))
+        net = cls(**arrays, snap_tolerance_m=snap, node_crossings=bool(node_crossings),
+                  crs=crs)
+        del arrays  # (the build's temporaries are gone before the CSR is made)
         if seg_index is not None:
             net._use_segment_index(seg_index, eseg)
+        net._csr_parts()  # the graph for scipy.sparse.csgraph, built with the network
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
-                 len(parts), len(node_xy), len(eu), elen.sum() / 1000)
+                 len(parts), net.n_nodes, net.n_edges, net.length_m / 1000)
         return net
 
     # ------------------------------------------------------------------------ properties
@@ -388,8 +283,32 @@ class RoadNetwork:
     def graph(self) -> sp.csr_array:
         """The symmetric CSR adjacency matrix (edge lengths in m) for scipy.sparse.csgraph."""
         if self._csr is None:
-            self._csr = self._graph.csr()
+            indptr, indices, data, _, _ = self._csr_parts()
+            self._csr = sp.csr_array((data, indices, indptr), shape=(self.n_nodes,) * 2)
         return self._csr
+
+    def _csr_parts(self) -> tuple[np.ndarray, ...]:
+        """The CSR arrays of the graph and, per edge, its two entries in them.
+
+        Returns ``indptr, indices`` (int32), ``data`` (m) and ``slot_uv, slot_vu``: the
+        positions of the entries ``u -> v`` and ``v -> u`` of each edge.
+        """
+        if self._parts is None:
+            n, m = self.n_nodes, self.n_edges
+            rows = np.concatenate([self.edge_u, self.edge_v])
+            cols = np.concatenate([self.edge_v, self.edge_u])
+            # scipy's COO -> CSR conversion (a counting sort) carries each entry's number
+            coo = sp.coo_array((np.arange(1, 2 * m + 1, dtype=np.float64), (rows, cols)),
+                               shape=(n, n))
+            csr = coo.tocsr()
+            assert csr.nnz == 2 * m, "the graph is simple: one entry per directed edge"
+            which = csr.data.astype(np.int64) - 1
+            slot = np.empty(2 * m, dtype=np.int64)
+            slot[which] = np.arange(2 * m)
+            data = np.concatenate([self.edge_length_m, self.edge_length_m])[which]
+            self._parts = (csr.indptr.astype(np.int32), csr.indices.astype(np.int32), data,
+                           slot[:m], slot[m:])
+        return self._parts
 
     def __repr__(self) -> str:
         return (f"RoadNetwork({self.n_nodes} nodes, {self.n_edges} edges, "
@@ -419,7 +338,8 @@ class RoadNetwork:
         at_xy = np.full((n, 2), np.nan)
         if n and len(self._road_edges):
             e = self._nearest_edges(pts)
-            a, b = self.edge_xy[e, :2], self.edge_xy[e, 2:]
+            exy = _take(self.edge_xy, e)
+            a, b = exy[:, :2], exy[:, 2:]
             t, conn = _project(pts, a, b)
             edge[:] = e
             at_xy = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b,
@@ -429,68 +349,79 @@ class RoadNetwork:
         return Attachment(edge=edge, position_m=pos, connector_m=conn, point_xy=at_xy,
                           attached=conn <= maxc)
 
-    def _index(self) -> _SegmentIndex:
+    def _index(self) -> _SegmentGrid:
         if self._kd is None:
             e = self._road_edges
-            self._kd = _SegmentIndex(self.edge_xy[e, :2], self.edge_xy[e, 2:])
+            self._kd = _SegmentGrid(self.edge_xy[e, :2], self.edge_xy[e, 2:])
         return self._kd
 
-    def _use_segment_index(self, index: _SegmentIndex, edge_seg: np.ndarray) -> None:
+    def _use_segment_index(self, index: _SegmentGrid, edge_seg: np.ndarray) -> None:
         """Attach through the index of the original segments built for snapping.
 
-        Road edges are pieces of those segments: the nearest segment and the position on
-        it give the edge (looked up by segment and start fraction).
+        Road edges are pieces of those segments: the nearest segment gives the edge
+        directly when the segment is one edge, else the position on it does (looked up by
+        segment and start fraction among the pieces of split segments).
         """
         e = self._road_edges
         seg = edge_seg[e]
-        a, d = index.a[seg], index.b[seg] - index.a[seg]
-        t0 = ((self.edge_xy[e, :2] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
-        t1 = ((self.edge_xy[e, 2:] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        n_seg = len(index.a)
+        pieces = np.bincount(seg, minlength=n_seg)
+        whole = pieces[seg] == 1
+        seg_edge = np.full(n_seg, -1, dtype=np.int64)
+        seg_edge[seg[whole]] = e[whole]
+        e, seg = e[~whole], seg[~whole]
+        a, d = _take(index.a, seg), _take(index.b, seg) - _take(index.a, seg)
+        exy = _take(self.edge_xy, e)
+        t0 = ((exy[:, :2] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
+        t1 = ((exy[:, 2:] - a) * d).sum(axis=1) / (d * d).sum(axis=1)
         key = seg * 2.0 + np.clip(np.minimum(t0, t1), 0.0, 1.0)
         o = np.argsort(key, kind="stable")
-        self._seg = (index, key[o], e[o], seg[o])
+        self._seg = (index, seg_edge, key[o], e[o], seg[o])
 
     def _nearest_edges(self, pts: np.ndarray) -> np.ndarray:
         """Index of the nearest road edge to each point (exact distance; ties: any one)."""
         if self._seg is None:
             return self._road_edges[self._index().nearest(pts)]
-        index, key, edge, seg_of = self._seg
+        index, seg_edge, key, edge, seg_of = self._seg
         s = index.nearest(pts)
-        t, _ = _project(pts, index.a[s], index.b[s])
-        k = np.clip(np.searchsorted(key, s * 2.0 + t, side="right") - 1, 0, len(key) - 1)
-        out = edge[k]
-        lost = seg_of[k] != s  # the piece fell out of the graph (a dropped self-loop)
-        if lost.any():
-            out[lost] = self._road_edges[self._index().nearest(pts[lost])]
+        out = seg_edge[s]
+        split = np.flatnonzero(out < 0)
+        if len(split) and len(key):
+            ss = s[split]
+            t, _ = _project(_take(pts, split), _take(index.a, ss), _take(index.b, ss))
+            k = np.clip(np.searchsorted(key, ss * 2.0 + t, side="right") - 1, 0, len(key) - 1)
+            out[split] = np.where(seg_of[k] == ss, edge[k], -1)
+        lost = np.flatnonzero(out < 0)  # the piece fell out of the graph (a dropped self-loop)
+        if len(lost):
+            out[lost] = self._road_edges[self._index().nearest(_take(pts, lost))]
         return out
 
-    def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
-        """The graph with nodes added at the attachment points (edges split there).
+    def _attachment_nodes(
+        self, atts: Sequence[Attachment]
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Graph nodes of attached points: existing nodes, or new ones inside edges.
 
-        Returns the graph and, per attachment, the node of each point (-1: not attached).
+        One node per point along an edge (points closer than ``_EPS_M`` share it); a point
+        at an edge's end is that end's node.  Returns, per attachment, the node of each
+        point (-1: not attached), and the edge and fraction ``t`` (0 < t < 1) of each new
+        node ``n_nodes + k``, sorted by edge and fraction.
         """
-        g = self._graph
-        edges = np.concatenate([a.edge[a.attached] for a in atts]) if atts else np.zeros(0, int)
-        pos = np.concatenate([a.position_m[a.attached] for a in atts]) if atts else np.zeros(0)
-        elen_ = g.length[edges]
-        # one node per point along an edge (points closer than _EPS_M share it); the ends
-        # of edges are their nodes
+        n = self.n_nodes
+        edges = np.concatenate([a.edge[a.attached] for a in atts])
+        pos = np.concatenate([a.position_m[a.attached] for a in atts])
+        elen_ = self.edge_length_m[edges]
         node = np.full(len(edges), -1, dtype=np.int64)
         at_u, at_v = pos < _EPS_M, elen_ - pos < _EPS_M
         at_v &= ~at_u
-        node[at_u] = g.u[edges[at_u]]
-        node[at_v] = g.v[edges[at_v]]
+        node[at_u] = self.edge_u[edges[at_u]]
+        node[at_v] = self.edge_v[edges[at_v]]
         inner = np.flatnonzero(~(at_u | at_v))
         o = inner[np.lexsort((pos[inner], edges[inner]))]
         first = np.ones(len(o), dtype=bool)
         first[1:] = (edges[o][1:] != edges[o][:-1]) | (np.diff(pos[o]) >= _EPS_M)
-        node[o] = g.n_nodes + np.cumsum(first) - 1
-        u_e = edges[o][first]
-        u_t = pos[o][first] / g.length[u_e]
-        eu, ev, elen, exy, eorig, zero = _split_edges(
-            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)), eps=0.0)
-        assert not len(zero[0]), "strictly increasing split points make positive pieces"
-        aug = _Graph(g.n_nodes + len(u_e), eu, ev, elen, exy)
+        node[o] = n + np.cumsum(first) - 1
+        new_edge = edges[o][first]
+        new_t = pos[o][first] / self.edge_length_m[new_edge]
         out: list[np.ndarray] = []
         k = 0
         for a in atts:
@@ -499,7 +430,118 @@ class RoadNetwork:
             nodes[a.attached] = node[k:k + m]
             k += m
             out.append(nodes)
-        return aug, out
+        return out, new_edge, new_t
+
+    def _augment(self, *atts: Attachment) -> tuple[_Graph, list[np.ndarray]]:
+        """The graph with nodes added at the attachment points (edges split there), as
+        an edge list (for routes and reachable road pieces).
+
+        Returns the graph and, per attachment, the node of each point (-1: not attached).
+        """
+        g = self._graph
+        out, u_e, u_t = self._attachment_nodes(atts)
+        eu, ev, elen, exy, eorig, zero = _split_edges(
+            g.u, g.v, g.length, g.xy, u_e, u_t, g.n_nodes + np.arange(len(u_e)), eps=0.0)
+        assert not len(zero[0]), "strictly increasing split points make positive pieces"
+        return _Graph(g.n_nodes + len(u_e), eu, ev, elen, exy), out
+
+    def _augmented_csr(
+        self, sources: Attachment, *atts: Attachment
+    ) -> tuple[sp.csr_array, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray,
+               np.ndarray]:
+        """The CSR graph with the attachment points as nodes and a start node per source.
+
+        The graph's CSR arrays are copied once; an edge with new nodes inside keeps its two
+        entries, which now lead from its ends to its first and last new node, and each new
+        node gets a row with its two neighbours along the edge (piece lengths as in
+        :func:`_split_edges`).  A source off the road gets a node of its own with a
+        one-way connector to its attachment node.
+
+        Returns the matrix, the attached sources' indices and start nodes, per
+        attachment in ``atts`` the node of each point (-1: not attached), and the edge and
+        fraction of each new node (as :meth:`_attachment_nodes`).
+        """
+        indptr, indices, data, slot_uv, slot_vu = self._csr_parts()
+        (snode, *nodes), u_e, u_t = self._attachment_nodes((sources, *atts))
+        n, k = self.n_nodes, len(u_e)
+        new = n + np.arange(k)
+        length = self.edge_length_m[u_e]
+        with_prev = np.zeros(k, dtype=bool)  # the previous new node is on the same edge
+        with_prev[1:] = u_e[1:] == u_e[:-1]
+        with_next = np.zeros(k, dtype=bool)
+        with_next[:-1] = with_prev[1:]
+        prev = np.where(with_prev, new - 1, self.edge_u[u_e])
+        nxt = np.where(with_next, new + 1, self.edge_v[u_e])
+        t_prev = np.where(with_prev, np.roll(u_t, 1), 0.0)
+        t_next = np.where(with_next, np.roll(u_t, -1), 1.0)
+        w_prev, w_next = (u_t - t_prev) * length, (t_next - u_t) * length
+        indices, data = indices.copy(), data.copy()
+        f, last = ~with_prev, ~with_next
+        indices[slot_uv[u_e[f]]] = new[f]
+        data[slot_uv[u_e[f]]] = w_prev[f]
+        indices[slot_vu[u_e[last]]] = new[last]
+        data[slot_vu[u_e[last]]] = w_next[last]
+        s_idx = np.flatnonzero(sources.attached)
+        (vs, vt, vw), start = self._source_entries(snode[s_idx], sources.connector_m[s_idx],
+                                                   n + k)
+        size = n + k + len(vs)
+        csr = sp.csr_array((
+            np.concatenate([data, np.column_stack([w_prev, w_next]).ravel(), vw]),
+            np.concatenate([indices, np.column_stack([prev, nxt]).ravel().astype(np.int32),
+                            vt.astype(np.int32)]),
+            np.concatenate([indptr, indptr[-1] + 2 * np.arange(1, k + 1, dtype=np.int32),
+                            indptr[-1] + 2 * k + np.arange(1, len(vs) + 1, dtype=np.int32)]),
+        ), shape=(size, size))
+        return csr, s_idx, start, nodes, u_e, u_t
+
+    def _on_edges(
+        self, d: np.ndarray, edge: np.ndarray, pos: np.ndarray, node_edge: np.ndarray,
+        node_t: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Shortest distances to points inside edges that are not graph nodes.
+
+        ``d`` holds the distances of the nodes of a graph whose edges are split at the
+        new nodes ``n_nodes + k`` (edge ``node_edge``, fraction ``node_t``, sorted).  A
+        point at ``pos`` (m) along ``edge`` is reached through its neighbour on the left or
+        on the right: the edge's end or the nearest new node on that edge, at the piece
+        lengths :func:`_split_edges` would give; a point within ``_EPS_M`` of an end is that
+        end.  Splitting an edge at a point changes no other distance, so this equals a
+        Dijkstra run with the points added as nodes.
+
+        Returns the distance (m) and the node through which each point is reached.
+        """
+        n, k = self.n_nodes, len(node_edge)
+        length = self.edge_length_m[edge]
+        t = pos / length
+        # the new nodes and the points on one line, by edge and fraction (nodes first)
+        all_e = np.concatenate([node_edge, edge])
+        o = np.lexsort((np.r_[np.zeros(k), np.ones(len(edge))], np.r_[node_t, t], all_e))
+        at = np.arange(len(o))
+        is_node = o < k
+        left = np.maximum.accumulate(np.where(is_node, at, -1))
+        right = np.minimum.accumulate(np.where(is_node, at, len(o))[::-1])[::-1]
+        pt = o[~is_node] - k
+        li, ri = left[~is_node], right[~is_node]
+        # the nearest new node before / after each point (k: none), if on the same edge
+        lk = np.where(li >= 0, o[np.maximum(li, 0)], k)
+        rk = np.where(ri < len(o), o[np.minimum(ri, len(o) - 1)], k)
+        node_edge, node_t = np.r_[node_edge, -1], np.r_[node_t, 0.0]
+        e = edge[pt]
+        has_l, has_r = node_edge[lk] == e, node_edge[rk] == e
+        ln = np.where(has_l, n + lk, self.edge_u[e])
+        rn = np.where(has_r, n + rk, self.edge_v[e])
+        tp = t[pt]
+        dl = d[ln] + (tp - np.where(has_l, node_t[lk], 0.0)) * length[pt]
+        dr = d[rn] + (np.where(has_r, node_t[rk], 1.0) - tp) * length[pt]
+        via = np.where(dr < dl, rn, ln)
+        dist = np.minimum(dl, dr)
+        at_u = pos[pt] < _EPS_M
+        at_v = ~at_u & (length[pt] - pos[pt] < _EPS_M)
+        via = np.where(at_u, self.edge_u[e], np.where(at_v, self.edge_v[e], via))
+        dist = np.where(at_u | at_v, d[via], dist)
+        out_d, out_via = np.empty(len(edge)), np.empty(len(edge), dtype=np.int64)
+        out_d[pt], out_via[pt] = dist, via
+        return out_d, out_via
 
     @staticmethod
     def _source_entries(
@@ -559,21 +601,20 @@ class RoadNetwork:
         ta = self.attach(tgt, max_connector_m=max_connector_m)
         if not sa.attached.any() or not ta.attached.any():
             return dist, which
-        aug, (snode, tnode) = self._augment(sa, ta)
-        s_idx = np.flatnonzero(sa.attached)
-        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
-        csr = aug.csr(extra, len(extra[0]))
+        # the targets are not added as nodes: each is reached through an end of its edge
+        # or a source's node on that edge (_on_edges)
+        csr, s_idx, start, _, s_edge, s_t = self._augmented_csr(sa)
         d, _, origin = dijkstra(csr, directed=True, indices=start, min_only=True,
                                 return_predecessors=True, limit=lim)
         # the start node of each source -> its index (on-road sources share nodes: first)
         owner = np.full(csr.shape[0], -1, dtype=np.int64)
         owner[start[::-1]] = s_idx[::-1]
         t_idx = np.flatnonzero(ta.attached)
-        tn = tnode[t_idx]
-        total = d[tn] + ta.connector_m[t_idx]
+        dt, via = self._on_edges(d, ta.edge[t_idx], ta.position_m[t_idx], s_edge, s_t)
+        total = dt + ta.connector_m[t_idx]
         ok = np.isfinite(total) & (total <= lim)
         dist[t_idx[ok]] = total[ok]
-        which[t_idx[ok]] = owner[origin[tn[ok]]]
+        which[t_idx[ok]] = owner[origin[via[ok]]]
         return dist, which
 
     def pair_distances(
@@ -610,10 +651,7 @@ class RoadNetwork:
         ta = self.attach(tgt, max_connector_m=max_connector_m)
         if not sa.attached.any() or not ta.attached.any():
             return empty
-        aug, (snode, tnode) = self._augment(sa, ta)
-        s_idx = np.flatnonzero(sa.attached)
-        extra, start = self._source_entries(snode[s_idx], sa.connector_m[s_idx], aug.n_nodes)
-        csr = aug.csr(extra, len(extra[0]))
+        csr, s_idx, start, (tnode,), _, _ = self._augmented_csr(sa, ta)
         t_idx = np.flatnonzero(ta.attached)
         tn, tc = tnode[t_idx], ta.connector_m[t_idx]
         chunk = max(1, _CHUNK_CELLS // max(csr.shape[0], 1))
@@ -812,7 +850,7 @@ class RoadNetwork:
 
 
 class _SegmentIndex:
-    """Exact nearest-segment and within-distance queries for straight segments.
+    """Exact nearest-segment and within-distance queries for straight segments (KD-tree).
 
     The segments are cut, for indexing only, into pieces no longer than ``2 h`` (``h``
     about half the median segment length) whose midpoints go into a KD-tree.  The
@@ -822,23 +860,16 @@ class _SegmentIndex:
     * once the k-th nearest midpoint of a point is farther than (the best exact distance
       found among the k) + h, the nearest segment is among those k.
 
-    Parameters
-    ----------
-    a, b
-        Segment ends, shape (n, 2) each, in metres.
+    It serves :class:`_SegmentGrid` for points far from every segment; ``a, b`` are the
+    segment ends, shape (n, 2) each, in metres.
     """
 
     def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
         self.a, self.b = a, b
         length = np.hypot(*(b - a).T) if len(a) else np.zeros(0)
         step = max(float(np.median(length)), 1.0) if len(a) else 1.0
-        n_piece = np.maximum(np.ceil(length / step), 1).astype(np.int64)
-        owner = np.repeat(np.arange(len(a)), n_piece)
-        k_in = np.arange(len(owner)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
-        frac = ((k_in + 0.5) / n_piece[owner])[:, None]
-        self.owner = owner
-        self.half = float((length / n_piece).max()) / 2 if len(a) else 0.0
-        self.tree = cKDTree(a[owner] + frac * (b[owner] - a[owner]))
+        self.owner, mx, my, self.half = _pieces(a, b - a, length, step)
+        self.tree = cKDTree(np.column_stack([mx, my]))
 
     def nearest(self, pts: np.ndarray) -> np.ndarray:
         """Index of the nearest segment to each point (pts non-empty, segments non-empty)."""
@@ -879,6 +910,193 @@ class _SegmentIndex:
         t, d = _project(pts[pi], self.a[seg], self.b[seg])
         ok = d <= r
         return pi[ok], seg[ok], t[ok], d[ok]
+
+
+class _SegmentGrid:
+    """Exact nearest-segment and within-distance queries for straight segments (a grid).
+
+    The segments are cut, for indexing only, into pieces no longer than the cell side
+    ``c`` (about the side of a square holding one segment on average), and each piece is
+    filed under the grid cell holding its midpoint.  Every point of a piece lies within
+    ``h`` (half the longest piece) of its midpoint, so a segment within ``R`` of a point
+    has a piece midpoint in a cell that meets the square of half-side ``R + h`` around
+    the point:
+
+    * ``within(pts, r)`` looks at the cells meeting the square of half-side ``r + h``;
+    * ``nearest(pts)`` looks at the cells meeting the square ``R0 + h``; the cells looked
+      at cover a square of half-side ``R_eff + h >= R0 + h``, so a point whose nearest
+      candidate lies within ``R_eff`` is done.  The others look again with ``R`` = that
+      candidate's distance (or ``4 R`` while nothing is found).  Points whose square would
+      meet more than :data:`_GRID_MAX_CELLS` cells (far from every road) go to a KD-tree
+      of the pieces (:class:`_SegmentIndex`), built only then.
+
+    Sorts, binary searches and gathers in numpy, no Python loop per point; the distances
+    are computed to the segments themselves, so the answers are exact.
+
+    Parameters
+    ----------
+    a, b
+        Segment ends, shape (n, 2) each, in metres.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
+        self.a, self.b = a, b
+        self._kd: _SegmentIndex | None = None
+        n = len(a)
+        ax, ay = np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(a[:, 1])
+        dx, dy = b[:, 0] - ax, b[:, 1] - ay
+        if not n:
+            self.c, self.h, self.org, self.nx, self.ny = 1.0, 0.0, np.zeros(2), 1, 1
+            self.start, self.seg = np.zeros(2, np.int64), np.zeros(0, np.int64)
+            self.cols = tuple(np.zeros(0) for _ in range(5))
+            return
+        bx, by = ax + dx, ay + dy
+        lo = np.array([min(ax.min(), bx.min()), min(ay.min(), by.min())])
+        ext = np.array([max(ax.max(), bx.max()), max(ay.max(), by.max())]) - lo
+        c = max(float(np.sqrt(ext[0] * ext[1] / n)) * _GRID_CELL_FACTOR,
+                float(ext.max()) / n, 1.0)
+        l2 = dx * dx + dy * dy
+        owner, mx, my, half = _pieces(a, np.column_stack([dx, dy]), np.sqrt(l2), c)
+        self.c, self.org = c, lo
+        self.h = half * (1 + 1e-9) + 1e-9
+        self.nx, self.ny = int(ext[0] // c) + 1, int(ext[1] // c) + 1
+        qx = np.clip(((mx - lo[0]) / c).astype(np.int64), 0, self.nx - 1)
+        qy = np.clip(((my - lo[1]) / c).astype(np.int64), 0, self.ny - 1)
+        cell = qx * self.ny + qy
+        order = np.argsort(cell)
+        self.seg = owner[order]
+        self.start = np.zeros(self.nx * self.ny + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cell, minlength=self.nx * self.ny), out=self.start[1:])
+        # the segments' numbers in cell order, so a cell's candidates are read in one run
+        il2 = np.divide(1.0, l2, out=np.zeros(n), where=l2 > 0)
+        self.cols = tuple(x[self.seg] for x in (ax, ay, dx, dy, il2))
+
+    def _n_cells(self, r: np.ndarray) -> np.ndarray:
+        """Upper bound of the cells a square of half-side ``r + h`` meets."""
+        w = np.minimum(2 * (r + self.h) / self.c + 2, max(self.nx, self.ny))
+        return w * w
+
+    def _candidates(
+        self, px: np.ndarray, py: np.ndarray, r: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Candidates of each point: the pieces in the cells meeting its square of
+        half-side ``r + h``.
+
+        Returns the point of each candidate (grouped, ascending), the candidate's position
+        in cell order, and per point the half-side ``R_eff`` (>= r) within which every
+        segment has a candidate.
+        """
+        rr = r + self.h
+        c, (ox, oy), nx, ny = self.c, self.org, self.nx, self.ny
+        x0 = np.floor((px - rr - ox) / c).astype(np.int64)
+        x1 = np.floor((px + rr - ox) / c).astype(np.int64)
+        y0 = np.floor((py - rr - oy) / c).astype(np.int64)
+        y1 = np.floor((py + rr - oy) / c).astype(np.int64)
+        # how far the cells looked at reach around the point (no cells beyond the grid)
+        inf = np.inf
+        margin = np.minimum.reduce([
+            np.where(x0 > 0, px - ox - x0 * c, inf),
+            np.where(x1 < nx - 1, ox + (x1 + 1) * c - px, inf),
+            np.where(y0 > 0, py - oy - y0 * c, inf),
+            np.where(y1 < ny - 1, oy + (y1 + 1) * c - py, inf),
+        ])
+        np.maximum(x0, 0, out=x0)
+        np.maximum(y0, 0, out=y0)
+        np.minimum(x1, nx - 1, out=x1)
+        np.minimum(y1, ny - 1, out=y1)
+        wx, wy = np.maximum(x1 - x0 + 1, 0), np.maximum(y1 - y0 + 1, 0)
+        n_cell = wx * wy
+        if (n_cell == 1).all():
+            cell = x0 * ny + y0
+            pi = np.arange(len(px))
+        else:
+            pi = np.repeat(np.arange(len(px)), n_cell)
+            k = np.arange(len(pi)) - np.repeat(np.cumsum(n_cell) - n_cell, n_cell)
+            w = wy[pi]
+            cell = (x0[pi] + k // w) * ny + y0[pi] + k % w
+        s0 = self.start[cell]
+        cnt = self.start[cell + 1] - s0
+        pj = np.repeat(pi, cnt)
+        j = np.repeat(s0 - np.cumsum(cnt) + cnt, cnt) + np.arange(len(pj))
+        return pj, j, np.maximum(margin - self.h, r)
+
+    def _dist2(
+        self, px: np.ndarray, py: np.ndarray, j: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Parameter t and squared distance (m²) from points to the candidates ``j``."""
+        ax, ay, dx, dy, il2 = (np.take(x, j) for x in self.cols)
+        wx, wy = px - ax, py - ay
+        t = (wx * dx + wy * dy) * il2
+        np.clip(t, 0.0, 1.0, out=t)
+        wx -= t * dx
+        wy -= t * dy
+        return t, wx * wx + wy * wy
+
+    def _tree(self) -> _SegmentIndex:
+        if self._kd is None:
+            self._kd = _SegmentIndex(self.a, self.b)
+        return self._kd
+
+    def nearest(self, pts: np.ndarray) -> np.ndarray:
+        """Index of the nearest segment to each point (pts non-empty, segments non-empty)."""
+        n = len(pts)
+        best = np.zeros(n, dtype=np.int64)
+        for lo in range(0, n, _GRID_CHUNK):
+            p = pts[lo:lo + _GRID_CHUNK]
+            best[lo:lo + len(p)] = self._nearest(p)
+        return best
+
+    def _nearest(self, pts: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(pts), dtype=np.int64)
+        todo = np.arange(len(pts))
+        r = np.full(len(pts), _GRID_FIRST_R * self.c)
+        while len(todo):
+            far = self._n_cells(r) > _GRID_MAX_CELLS
+            if far.any():
+                best[todo[far]] = self._tree().nearest(pts[todo[far]])
+                todo, r = todo[~far], r[~far]
+                if not len(todo):
+                    break
+            px, py = pts[todo, 0], pts[todo, 1]
+            pj, j, r_eff = self._candidates(px, py, r)
+            _, d2 = self._dist2(np.take(px, pj), np.take(py, pj), j)
+            dmin = np.full(len(todo), np.inf)
+            np.minimum.at(dmin, pj, d2)
+            hit = np.flatnonzero(d2 == np.take(dmin, pj))
+            hit = hit[_group_starts(pj[hit])]
+            best[todo[pj[hit]]] = self.seg[j[hit]]
+            again = dmin > r_eff * r_eff
+            todo = todo[again]
+            dmin = np.sqrt(dmin[again])
+            r = np.where(np.isfinite(dmin), dmin, np.maximum(4 * r[again], self.c))
+        return best
+
+    def within(
+        self, pts: np.ndarray, r: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(point, segment) pairs at most ``r`` apart: indices, parameter t, distance (m).
+
+        A pair may be listed more than once.
+        """
+        z = np.zeros(0, np.int64)
+        if not len(self.seg) or not len(pts):
+            return z, z, np.zeros(0), np.zeros(0)
+        if self._n_cells(np.array(r)) > _GRID_MAX_CELLS:
+            return self._tree().within(pts, r)
+        out: list[tuple[np.ndarray, ...]] = []
+        loose = (r * (1 + 1e-9) + 1e-9) ** 2
+        for lo in range(0, len(pts), _GRID_CHUNK):
+            p = pts[lo:lo + _GRID_CHUNK]
+            px, py = p[:, 0], p[:, 1]
+            pj, j, _ = self._candidates(px, py, np.full(len(p), float(r)))
+            _, d2 = self._dist2(np.take(px, pj), np.take(py, pj), j)
+            near = d2 <= loose
+            pj, seg = pj[near], self.seg[j[near]]
+            # the exact figures (as everywhere else) for the few pairs left
+            t, d = _project(_take(p, pj), _take(self.a, seg), _take(self.b, seg))
+            ok = d <= r
+            out.append((pj[ok] + lo, seg[ok], t[ok], d[ok]))
+        return tuple(np.concatenate(x) for x in zip(*out))  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------------- District
@@ -930,6 +1148,160 @@ def _road_defaults() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _graph_arrays(
+    parts: np.ndarray, part_row: np.ndarray, snap: float, node_crossings: bool
+) -> tuple[dict[str, np.ndarray], _SegmentGrid | None, np.ndarray]:
+    """The arrays of a :class:`RoadNetwork` built from line geometries (DESIGN.md rules).
+
+    ``parts`` are non-empty LineStrings, ``part_row`` the 0-based feature each comes from.
+    Returns the keyword arguments of :class:`RoadNetwork` (all but the options and CRS),
+    the segment index built for snapping, and the original segment of each edge (-1 for
+    links).
+    """
+    xy, vline = shapely.get_coordinates(parts, return_index=True)
+    if not np.isfinite(xy).all():
+        bad = int(part_row[vline[~np.isfinite(xy).all(axis=1)][0]])
+        raise DataValueError("a road has coordinates that are not finite numbers",
+                             layer="roads", row=bad + 1,
+                             hint="fix or delete that feature")
+    # consecutive duplicate vertices make zero-length segments: drop them
+    if len(xy):
+        dup = np.zeros(len(xy), dtype=bool)
+        dup[1:] = (vline[1:] == vline[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
+        xy, vline = xy[~dup], vline[~dup]
+        ok = np.bincount(vline, minlength=len(parts)) >= 2
+        xy, vline = xy[ok[vline]], vline[ok[vline]]
+    n_vert = len(xy)
+
+    # segments: vertex i -> i + 1 within one line
+    seg_a = np.flatnonzero(vline[1:] == vline[:-1]) if n_vert else np.zeros(0, np.int64)
+    seg_b = seg_a + 1
+    seg_line = vline[seg_a]
+    a_xy, b_xy = _take(xy, seg_a), _take(xy, seg_b)
+    seg_len = np.hypot(b_xy[:, 0] - a_xy[:, 0], b_xy[:, 1] - a_xy[:, 1])
+    first = np.flatnonzero(np.r_[True, vline[1:] != vline[:-1]]) if n_vert else seg_a
+    last = np.r_[first[1:] - 1, n_vert - 1] if n_vert else seg_a
+    # every line has >= 2 vertices, so first < last < next first: sorted and distinct
+    ends = np.column_stack([first, last]).ravel()
+
+    merges: list[tuple[np.ndarray, np.ndarray]] = []
+    seg_index: _SegmentGrid | None = None
+    # 1. junctions: vertices of different lines within 1 m (or exactly equal)
+    if n_vert:
+        p0, p1 = _close_pairs(xy, JUNCTION_TOLERANCE_M)
+        same = (vline[p0] == vline[p1]) & ~(_take(xy, p0) == _take(xy, p1)).all(axis=1)
+        merges.append((p0[~same], p1[~same]))
+
+    n_new = 0
+    split_seg: list[np.ndarray] = []
+    split_t: list[np.ndarray] = []
+    split_node: list[np.ndarray] = []
+    new_xy: list[np.ndarray] = []
+    links: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def to_node(seg: np.ndarray, t: np.ndarray, node: np.ndarray) -> None:
+        """Join ``node`` to the point at ``t`` on ``seg``: merge at ends, split inside."""
+        at_a, at_b = t <= 0.0, t >= 1.0
+        merges.append((node[at_a], seg_a[seg[at_a]]))
+        merges.append((node[at_b], seg_b[seg[at_b]]))
+        inner = ~(at_a | at_b)
+        split_seg.append(seg[inner])
+        split_t.append(t[inner])
+        split_node.append(node[inner])
+
+    # 2. line ends within snap_tolerance_m of another line join its nearest point
+    if len(ends) and len(seg_a):
+        seg_index = _SegmentGrid(a_xy, b_xy)
+        ei, si, t, d = seg_index.within(_take(xy, ends), snap)
+        ev = ends[ei]
+        other = seg_line[si] != vline[ev]
+        ev, si, t, d = ev[other], si[other], t[other], d[other]
+        # per (end, other line): the nearest point of that line
+        order = np.lexsort((d, seg_line[si], ev))
+        ev, si, t, d = ev[order], si[order], t[order], d[order]
+        firsts = _group_starts(ev, seg_line[si])
+        ev, si, t, d = ev[firsts], si[firsts], t[firsts], d[firsts]
+        # the nearest point is a vertex of the other line, or a new node splitting it
+        at_a, at_b = t <= 0.0, t >= 1.0
+        nodes = np.where(at_a, seg_a[si], seg_b[si])
+        inner = np.flatnonzero(~(at_a | at_b))
+        nodes[inner] = n_vert + n_new + np.arange(len(inner))
+        n_new += len(inner)
+        a, b = _take(a_xy, si[inner]), _take(b_xy, si[inner])
+        new_xy.append(a + t[inner, None] * (b - a))
+        to_node(si[inner], t[inner], nodes[inner])
+        short = d < _EPS_M
+        # (an end this close to a vertex of another line is already its junction)
+        merges.append((ev[short & ~at_a & ~at_b], nodes[short & ~at_a & ~at_b]))
+        links.append((ev[~short], nodes[~short], d[~short]))
+
+    # 3. optional: split lines where they cross
+    if node_crossings and len(seg_a):
+        seg_geoms = shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
+        i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
+        keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
+        i, j = i[keep], j[keep]
+        a, r = _take(a_xy, i), _take(b_xy, i) - _take(a_xy, i)
+        c, s = _take(a_xy, j), _take(b_xy, j) - _take(a_xy, j)
+        den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+        ok = np.abs(den) > 1e-12 * np.hypot(*r.T) * np.hypot(*s.T)  # collinear: skip
+        i, j, a, r, c, s, den = i[ok], j[ok], a[ok], r[ok], c[ok], s[ok], den[ok]
+        w = c - a
+        ti = np.clip((w[:, 0] * s[:, 1] - w[:, 1] * s[:, 0]) / den, 0.0, 1.0)
+        tj = np.clip((w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den, 0.0, 1.0)
+        ti = np.where(ti < 1e-12, 0.0, np.where(ti > 1 - 1e-12, 1.0, ti))
+        tj = np.where(tj < 1e-12, 0.0, np.where(tj > 1 - 1e-12, 1.0, tj))
+        nodes = n_vert + n_new + np.arange(len(i))
+        n_new += len(i)
+        new_xy.append(a + ti[:, None] * r)
+        to_node(i, ti, nodes)
+        to_node(j, tj, nodes)
+
+    # 4. pieces of segments between their split points
+    n_nodes0 = n_vert + n_new
+    all_xy = np.concatenate([xy, *new_xy]) if new_xy else xy
+    sseg = np.concatenate(split_seg) if split_seg else np.zeros(0, np.int64)
+    eu, ev_, elen, exy, eorig, zero = _split_edges(
+        seg_a, seg_b, seg_len, np.hstack([a_xy, b_xy]), sseg,
+        np.concatenate(split_t) if split_t else np.zeros(0),
+        np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
+    )
+    merges.append(zero)
+    erow = part_row[seg_line[eorig]]
+    eroad = np.ones(len(eu), dtype=bool)
+    eseg = eorig.copy()
+    if links:
+        lu = np.concatenate([lk[0] for lk in links])
+        lv = np.concatenate([lk[1] for lk in links])
+        ld = np.concatenate([lk[2] for lk in links])
+        eu = np.concatenate([eu, lu])
+        ev_ = np.concatenate([ev_, lv])
+        elen = np.concatenate([elen, ld])
+        exy = np.concatenate([exy, np.hstack([_take(all_xy, lu), _take(all_xy, lv)])])
+        erow = np.concatenate([erow, part_row[vline[lu]]])
+        eroad = np.concatenate([eroad, np.zeros(len(lu), dtype=bool)])
+        eseg = np.concatenate([eseg, np.full(len(lu), -1)])
+
+    # 5. merge junctions, drop self-loops, make parallel edges distinct
+    label, n_lab = _merge_labels(n_nodes0, merges)
+    del merges, split_seg, split_t, split_node, new_xy, eorig  # (peak memory)
+    rep = np.empty(n_lab, dtype=np.int64)
+    rep[label[::-1]] = np.arange(n_nodes0)[::-1]
+    node_xy = _take(all_xy, rep)
+    eu, ev_ = label[eu], label[ev_]
+    loop = eu == ev_
+    eu, ev_, elen, exy, erow, eroad, eseg = (
+        x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
+    eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
+        eu, ev_, elen, exy, node_xy, erow, eroad, eseg)
+    arrays = dict(
+        node_xy=node_xy, edge_u=eu, edge_v=ev_, edge_length_m=elen, edge_xy=exy,
+        edge_is_road=eroad, edge_row=erow,
+        end_node=label[ends], end_row=part_row[vline[ends]], end_xy=_take(xy, ends),
+    )
+    return arrays, seg_index, eseg
+
+
 def _line_geometries(roads: Any) -> tuple[np.ndarray, Any]:
     """The road geometries as a shapely array (missing ones dropped), and their CRS."""
     crs = getattr(roads, "crs", None)
@@ -994,15 +1366,51 @@ def _check_positive(value: Any, name: str, *, allow_zero: bool = False) -> float
     return v
 
 
+def _pieces(
+    a: np.ndarray, d: np.ndarray, length: np.ndarray, step: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Segments ``a -> a + d`` cut into equal pieces no longer than ``step`` (m).
+
+    Returns each piece's segment, its midpoint's x and y (m), and half the longest piece.
+    """
+    n = len(a)
+    if not n:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0
+    n_piece = np.maximum(np.ceil(length / step), 1).astype(np.int64)
+    ax, ay, dx, dy = a[:, 0], a[:, 1], d[:, 0], d[:, 1]
+    owner, mx, my = np.arange(n), ax + 0.5 * dx, ay + 0.5 * dy  # one piece each ...
+    long = np.flatnonzero(n_piece > 1)
+    if len(long):  # ... but the long segments, cut in several (usually few of them)
+        npl = n_piece[long]
+        lo = np.repeat(long, npl)
+        k_in = np.arange(len(lo)) - np.repeat(np.cumsum(npl) - npl, npl)
+        frac = (k_in + 0.5) / n_piece[lo]
+        keep = n_piece == 1
+        owner = np.concatenate([owner[keep], lo])
+        mx = np.concatenate([mx[keep], ax[lo] + frac * dx[lo]])
+        my = np.concatenate([my[keep], ay[lo] + frac * dy[lo]])
+    return owner, mx, my, float((length / n_piece).max()) / 2
+
+
+def _take(a: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Rows ``i`` of a 2-D array (``np.take`` is several times faster than ``a[i]``)."""
+    return np.take(a, i, axis=0)
+
+
 def _project(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest point of segments a–b to points p: parameter t in [0, 1] and distance (m)."""
-    ab = b - a
-    den = (ab * ab).sum(axis=1)
+    if not len(p):
+        return np.zeros(0), np.zeros(0)
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    abx, aby = bx - ax, by - ay
+    den = abx * abx + aby * aby
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(den > 0, ((p - a) * ab).sum(axis=1) / den, 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    q = np.where(t[:, None] <= 0, a, np.where(t[:, None] >= 1, b, a + t[:, None] * ab))
-    return t, np.hypot(*(p - q).T) if len(p) else np.zeros(0)
+        t = np.where(den > 0, ((p[:, 0] - ax) * abx + (p[:, 1] - ay) * aby) / den, 0.0)
+    np.clip(t, 0.0, 1.0, out=t)
+    at_a, at_b = t <= 0, t >= 1
+    qx = np.where(at_a, ax, np.where(at_b, bx, ax + t * abx))
+    qy = np.where(at_a, ay, np.where(at_b, by, ay + t * aby))
+    return t, np.hypot(p[:, 0] - qx, p[:, 1] - qy)
 
 
 def _split_edges(
@@ -1031,9 +1439,11 @@ def _split_edges(
     e = b_edge[:-1][same]
     t0, t1 = b_t[:-1][same], b_t[1:][same]
     n0, n1 = b_node[:-1][same], b_node[1:][same]
-    a, d = xy[e, :2], xy[e, 2:] - xy[e, :2]
-    p0 = np.where(t0[:, None] <= 0, xy[e, :2], a + t0[:, None] * d)
-    p1 = np.where(t1[:, None] >= 1, xy[e, 2:], a + t1[:, None] * d)
+    exy = _take(xy, e)
+    a, b = exy[:, :2], exy[:, 2:]
+    d = b - a
+    p0 = np.where(t0[:, None] <= 0, a, a + t0[:, None] * d)
+    p1 = np.where(t1[:, None] >= 1, b, a + t1[:, None] * d)
     plen = (t1 - t0) * length[e]
     zero = plen <= eps if eps == 0 else plen < eps
     keep = ~split
@@ -1057,17 +1467,95 @@ def _group_starts(*keys: np.ndarray) -> np.ndarray:
     return start
 
 
+def _close_pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs ``i < j`` of points at most ``r`` apart (m), found through a grid hash.
+
+    The points are binned in square cells of side ``r``; a pair within ``r`` lies in one
+    cell or in two neighbouring ones, so the points of each occupied cell are paired with
+    each other and with those of four of its eight neighbours (sorted cell keys and binary
+    search, no tree).  Squared distances are compared, as in
+    :meth:`scipy.spatial.cKDTree.query_pairs`.
+    """
+    n = len(xy)
+    z = np.zeros(0, np.int64)
+    if n < 2:
+        return z, z
+    x, y = xy[:, 0], xy[:, 1]
+    qx = ((x - x.min()) / r).astype(np.int64)
+    qy = ((y - y.min()) / r).astype(np.int64)
+    ny = int(qy.max()) + 3
+    key = qx * ny + qy + 1  # + 1: the cell below never wraps to another column
+    order = np.argsort(key)
+    sk = key[order]
+    first = np.flatnonzero(np.r_[True, sk[1:] != sk[:-1]])
+    cells = sk[first]
+    count = np.diff(np.r_[first, n])
+    out_i, out_j = [], []
+    # pairs inside one cell: sorted positions p and p + s in one cell, s = 1, 2, ...
+    p = np.flatnonzero(sk[1:] == sk[:-1])
+    s = 1
+    while len(p):
+        out_i.append(p)
+        out_j.append(p + s)
+        s += 1
+        p = p[p + s < n]
+        p = p[sk[p + s] == sk[p]]
+    # pairs with four of the eight neighbour cells
+    for off in (1, ny - 1, ny, ny + 1):
+        pos = np.searchsorted(cells, cells + off)
+        pos[pos == len(cells)] = 0
+        hit = np.flatnonzero(cells[pos] == cells + off)
+        if not len(hit):
+            continue
+        other = pos[hit]
+        ca, cb = count[hit], count[other]
+        n_pair = ca * cb
+        c = np.repeat(np.arange(len(hit)), n_pair)
+        k = np.arange(len(c)) - np.repeat(np.cumsum(n_pair) - n_pair, n_pair)
+        out_i.append(first[hit][c] + k // cb[c])
+        out_j.append(first[other][c] + k % cb[c])
+    if not out_i:
+        return z, z
+    i, j = order[np.concatenate(out_i)], order[np.concatenate(out_j)]
+    d = _take(xy, i) - _take(xy, j)
+    near = (d * d).sum(axis=1) <= r * r
+    i, j = i[near], j[near]
+    return np.minimum(i, j), np.maximum(i, j)
+
+
 def _merge_labels(
     n: int, merges: Sequence[tuple[np.ndarray, np.ndarray]]
 ) -> tuple[np.ndarray, int]:
-    """Node label after merging the given node pairs (union of all pairs)."""
+    """Node label after merging the given node pairs (union of all pairs).
+
+    Labels number the groups in the order of their smallest node (as
+    :func:`scipy.sparse.csgraph.connected_components` does).  Union by hooking every
+    pair's larger root onto the smaller and pointer jumping, a few vectorised passes for
+    the small groups that junctions make.
+    """
     a = np.concatenate([m[0] for m in merges]) if merges else np.zeros(0, np.int64)
     b = np.concatenate([m[1] for m in merges]) if merges else np.zeros(0, np.int64)
     if not len(a):
         return np.arange(n), n
-    g = sp.coo_array((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n)).tocsr()
-    n_lab, label = connected_components(g, directed=False)
-    return label.astype(np.int64), int(n_lab)
+    root = np.arange(n)
+    ra, rb = a, b  # each node is its own root at first
+    while len(a):
+        diff = ra != rb
+        a, b, ra, rb = a[diff], b[diff], ra[diff], rb[diff]
+        if not len(a):
+            break
+        lo = np.minimum(ra, rb)
+        np.minimum.at(root, ra, lo)
+        np.minimum.at(root, rb, lo)
+        while True:  # root[x] <= x always, so jumping ends at each tree's root
+            nxt = root[root]
+            if (nxt == root).all():
+                break
+            root = nxt
+        ra, rb = root[a], root[b]
+    is_root = root == np.arange(n)
+    number = np.cumsum(is_root) - 1
+    return number[root], int(is_root.sum())
 
 
 def _split_parallel(

@@ -9,9 +9,12 @@ import networkx as nx
 import numpy as np
 import pyproj
 import pytest
+import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 from shapely import LineString, MultiLineString, Point, Polygon
 
+from geo_env import network
 from geo_env.errors import CRSError, DataValueError, GeometryTypeError, ParameterError
 from geo_env.network import RoadNetwork
 
@@ -231,18 +234,24 @@ def oracle_distances(lines, sources, targets, *, snap, maxc, node_crossings=Fals
                 splits[s].append((t, ("a", g, i)))
                 G.add_edge((g, i), ("a", g, i), weight=d)
     for s, (li, k, a, b) in enumerate(segs):
-        length = float(np.hypot(*(b - a)))
-        chain = [(0.0, ("v", li, k)), *sorted(splits[s], key=lambda x: x[0]),
-                 (1.0, ("v", li, k + 1))]
-        for (t1, n1), (t2, n2) in zip(chain[:-1], chain[1:]):
-            G.add_edge(n1, n2, weight=(t2 - t1) * length)
-    srcs = [("src", i) for i in range(len(sources)) if G.has_node(("src", i))]
-    out = np.full(len(targets), np.nan)
-    if srcs:
-        dd = nx.multi_source_dijkstra_path_length(G, srcs)
-        for j in range(len(targets)):
-            out[j] = dd.get(("tgt", j), np.nan)
+        add_chain(G, ("v", li, k), splits[s], ("v", li, k + 1), float(np.hypot(*(b - a))))
+    out = from_nearest(G, [("src", i) for i in range(len(sources))],
+                       [("tgt", j) for j in range(len(targets))])
     return out, G
+
+
+def add_chain(G, first, cuts, last, length):
+    """A straight edge first–last of ``length`` m, cut at the (fraction, node) ``cuts``."""
+    chain = [(0.0, first), *sorted(cuts, key=lambda x: x[0]), (1.0, last)]
+    for (t0, n0), (t1, n1) in zip(chain[:-1], chain[1:]):
+        G.add_edge(n0, n1, weight=(t1 - t0) * length)
+
+
+def from_nearest(G, sources, targets):
+    """Distance of each target node from the nearest source node of G (NaN: none)."""
+    srcs = [s for s in sources if G.has_node(s)]
+    dd = nx.multi_source_dijkstra_path_length(G, srcs) if srcs else {}
+    return np.array([dd.get(t, np.nan) for t in targets], dtype=float)
 
 
 def random_instance(rng, n_lines=10):
@@ -340,3 +349,132 @@ def test_attach_reports_connector_and_position():
     start = net.edge_xy[e, :2]
     assert a.position_m[0] == pytest.approx(np.hypot(*(np.array([250, 0]) - start)))
     assert shapely.Point(250, 0).distance(L(net.edge_xy[e].reshape(2, 2))) < 1e-9
+
+
+# ------------------------------ optimised paths against straightforward references
+def brute_attach(net, pts):
+    """Nearest road edge of each point by projecting it on every road edge."""
+    road = np.flatnonzero(net.edge_is_road)
+    a, b = net.edge_xy[road, :2], net.edge_xy[road, 2:]
+    ab = b - a
+    t = np.clip(((pts[:, None, :] - a) * ab).sum(-1) / (ab * ab).sum(-1), 0.0, 1.0)
+    q = a + t[..., None] * ab
+    d = np.hypot(*(pts[:, None, :] - q).transpose(2, 0, 1))
+    k = d.argmin(axis=1)
+    rows = np.arange(len(pts))
+    return road[k], t[rows, k], d[rows, k]
+
+
+def reference_distances(net, sources, targets, maxc):
+    """Nearest-source distances on a built network, the plain way: brute-force
+    attachment, every point a node of a networkx graph (its edge cut there), one
+    multi-source Dijkstra from the sources' own nodes."""
+    G = nx.Graph()
+    cuts = {}
+    out = []
+    for kind, pts in (("s", sources), ("t", targets)):
+        e, t, d = brute_attach(net, pts)
+        for i in range(len(pts)):
+            if d[i] <= maxc:
+                cuts.setdefault(int(e[i]), []).append((float(t[i]), (kind, "at", i)))
+                G.add_edge((kind, i), (kind, "at", i), weight=float(d[i]))
+        out.append(d)
+    for k, (u, v, w) in enumerate(zip(net.edge_u, net.edge_v, net.edge_length_m)):
+        add_chain(G, int(u), cuts.get(k, []), int(v), float(w))
+    want = from_nearest(G, [("s", i) for i in range(len(sources))],
+                        [("t", j) for j in range(len(targets))])
+    return want, G, out[1]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_optimised_distances_equal_a_straightforward_reference(seed, monkeypatch):
+    # random lines with ends snapping onto other lines, vertices merging into junctions,
+    # a disconnected part; two sources and two targets on one segment (random_points)
+    rng = np.random.default_rng(500 + seed)
+    lines = random_instance(rng, n_lines=int(rng.integers(8, 40)))
+    if seed % 4 == 0:  # points far from every road go to the KD-tree fallback
+        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)
+    snap = float(rng.choice([0.0, 1.0, 2.0]))
+    net = RoadNetwork.from_lines([L(c) for c in lines], snap_tolerance_m=snap,
+                                 node_crossings=bool(seed % 3 == 0))
+    sources = random_points(rng, lines, 4)
+    sources = np.vstack([sources, sources[-3:-1] + [0.0, 1e-13]])  # shared positions
+    targets = np.vstack([random_points(rng, lines, 40), rng.uniform(-3000, 8000, (5, 2))])
+    maxc = float(rng.choice([60.0, 300.0, 5000.0]))
+    d, s = net.distances(sources, targets, max_connector_m=maxc)
+    want, G, conn = reference_distances(net, sources, targets, maxc)
+    np.testing.assert_allclose(d, want, rtol=1e-12, atol=1e-9)
+    assert ((s == -1) == np.isnan(want)).all()
+    for j in np.flatnonzero(s >= 0):  # the source named is one at that distance
+        assert nx.dijkstra_path_length(G, ("s", int(s[j])), ("t", j)) == pytest.approx(
+            d[j], rel=1e-12, abs=1e-9)
+    # the attachment is the nearest point of the nearest road
+    att = net.attach(targets, max_connector_m=maxc)
+    np.testing.assert_allclose(att.connector_m, conn, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(att.attached, conn <= maxc)
+    # the edge-list path (every point a node, as routes() and reachable() use it) agrees
+    sa, ta = net.attach(sources, max_connector_m=maxc), att
+    if sa.attached.any() and ta.attached.any():
+        aug, (snode, tnode) = net._augment(sa, ta)
+        on = np.flatnonzero(ta.attached)
+        g = nx.Graph()
+        g.add_weighted_edges_from(zip(aug.u.tolist(), aug.v.tolist(), aug.length.tolist()))
+        on_s = np.flatnonzero(sa.attached)
+        g.add_weighted_edges_from((("s", int(i)), int(snode[i]), float(sa.connector_m[i]))
+                                  for i in on_s)
+        got = from_nearest(g, [("s", int(i)) for i in on_s], [int(tnode[j]) for j in on])
+        np.testing.assert_allclose(got + ta.connector_m[on], want[on], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_close_pairs_equal_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    xy = rng.uniform(0, float(rng.choice([2.0, 8.0, 40.0])), (n, 2)) + 4e5
+    xy[: n // 4] = xy[rng.integers(0, n, n // 4)]  # exact duplicates
+    i, j = network._close_pairs(xy, 1.0)
+    d2 = ((xy[:, None, :] - xy[None]) ** 2).sum(-1)
+    want = {(a, b) for a, b in zip(*np.nonzero(d2 <= 1.0)) if a < b}
+    assert set(zip(i.tolist(), j.tolist())) == want
+    assert len(i) == len(want)  # each pair once
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_labels_equal_connected_components(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    k = int(rng.integers(0, n + 1))
+    pairs = [(rng.integers(0, n, k), rng.integers(0, n, k)) for _ in range(2)]
+    label, n_lab = network._merge_labels(n, pairs)
+    a, b = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+    g = sp.coo_array((np.ones(len(a)), (a, b)), shape=(n, n))
+    want_n, want = connected_components(g, directed=False)
+    assert n_lab == want_n
+    np.testing.assert_array_equal(label, want)  # numbered by each group's smallest node
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_segment_grid_equals_brute_force(seed, monkeypatch):
+    if seed % 2:
+        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)  # the KD-tree fallback
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    a = rng.uniform(0, 2000, (n, 2))
+    b = a + rng.normal(0, float(rng.choice([3.0, 60.0, 800.0])), (n, 2))
+    if seed == 2:
+        a[:, 1] = b[:, 1] = 7.0  # all on one line: a grid one cell high
+    b[0] = a[0]  # a degenerate segment
+    pts = np.vstack([rng.uniform(-4000, 6000, (200, 2)), a[:3], (a[1] + b[1]) / 2])
+    grid = network._SegmentGrid(a, b)
+    d_all = np.stack([np.hypot(*(pts - (a[k] + np.clip(
+        ((pts - a[k]) @ (b[k] - a[k])) / max((b[k] - a[k]) @ (b[k] - a[k]), 1e-300), 0, 1
+    )[:, None] * (b[k] - a[k]))).T) for k in range(n)], axis=1)
+    best = grid.nearest(pts)
+    np.testing.assert_allclose(d_all[np.arange(len(pts)), best], d_all.min(axis=1),
+                               rtol=0, atol=1e-9)
+    for r in (0.0, 1.0, 150.0):
+        pi, si, t, d = grid.within(pts, r)
+        got = set(zip(pi.tolist(), si.tolist()))
+        assert got == set(zip(*np.nonzero(d_all <= r + 1e-9))) or got == set(
+            zip(*np.nonzero(d_all <= r)))
+        np.testing.assert_allclose(d, d_all[pi, si], rtol=0, atol=1e-9)
