@@ -434,10 +434,17 @@
       this._div = L.DomUtil.create('div', 'ge-legend leaflet-bar');
       L.DomEvent.disableClickPropagation(this._div);
       L.DomEvent.disableScrollPropagation(this._div);
-      map.on('overlayadd overlayremove layeradd layerremove', this.update, this);
+      /* layeradd fires for every feature of a group: redraw the legend once per frame */
+      map.on('overlayadd overlayremove layeradd layerremove', this._schedule, this);
       this._map = map;
       this.update();
       return this._div;
+    },
+    _schedule: function () {
+      if (this._pending) { return; }
+      this._pending = true;
+      var self = this;
+      requestAnimationFrame(function () { self._pending = false; self.update(); });
     },
     update: function () {
       var html = '';
