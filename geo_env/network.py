@@ -1641,8 +1641,9 @@ def _join_junctions(
        first remaining pair always qualifies, so every round decides at least one pair,
        and a pair is decided with its groups exactly as the one-by-one greedy order would
        have them: everything in them was joined by earlier pairs, and no earlier pair
-       touching them is left.  Near-parallel runs of three or more lines take as many
-       rounds as pairs in the worst case, each a few small numpy passes.
+       touching them is left.  Where rounds decide few pairs (a long run of
+       near-parallel lines whose distances grow along it: each decision waits for the
+       one before), the rest goes one pair after the other (:func:`_join_in_rounds`).
 
     Returns ``root``: each group's smallest group in its junction.
     """
@@ -1652,7 +1653,7 @@ def _join_junctions(
     touched = np.zeros(n, dtype=bool)
     touched[a] = touched[b] = True
     on = touched[member]
-    n_line = int(line.max()) + 1
+    n_line = int(line.max(initial=0)) + 1
     key = _unique(member[on] * n_line + line[on])  # (group, line) once each
     eg, el = key // n_line, key % n_line
     root = _union_roots(n, a, b)
@@ -1671,7 +1672,7 @@ def _join_junctions(
                              np.searchsorted(gid, b[sel]), np.searchsorted(gid, eg[ent]),
                              el[ent], n_line)
     root[gid] = gid[c_root]
-    log.debug("junctions: %d candidate pairs in %d groups decided pair by pair",
+    log.debug("junctions: %d candidate pairs in %d groups decided in order",
               len(sel), len(gid))
     return root
 
