@@ -26,7 +26,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ._geometry import anchor_points
-from .errors import ColumnNotFoundError, CRSError, DataValueError, GeometryTypeError, ParameterError
+from .crs import require_crs
+from .errors import ColumnNotFoundError, DataValueError, GeometryTypeError, ParameterError
 from .project import District
 
 __all__ = [
@@ -116,9 +117,8 @@ def points_xy(gdf: gpd.GeoDataFrame | None, layer: str, crs: Any = None) -> np.n
     """Coordinates (n, 2) of a point layer in its CRS (m); GeoEnvError for non-points."""
     if gdf is None or len(gdf) == 0:
         return np.zeros((0, 2))
-    if crs is not None and gdf.crs is not None and not gdf.crs.equals(crs):
-        raise CRSError(f"the {layer} are in {gdf.crs.name}, not in the working CRS {crs.name}",
-                       layer=layer, hint=f"reproject them with .to_crs({crs.to_string()!r})")
+    if crs is not None:
+        require_crs(gdf, crs, layer=layer)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = np.array([g is None for g in geoms], dtype=bool)
     if missing.any():

@@ -30,6 +30,7 @@ __all__ = [
     "cgcs2000_zone_epsg",
     "to_crs",
     "ballpark_transformation",
+    "require_crs",
     "gk_zone_crs_for_easting",
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -114,6 +115,17 @@ def _cm_level_datum(c: pyproj.CRS) -> bool:
     """WGS84 and CGCS2000 agree to centimetres: no shift between them matters here."""
     name = (c.geodetic_crs.datum.name if c.geodetic_crs else c.datum.name) or ""
     return name.startswith(("World Geodetic System 1984", "China 2000"))
+
+
+def require_crs(gdf, crs: pyproj.CRS, *, layer: str) -> None:  # noqa: ANN001 - a GeoDataFrame
+    """Raise :class:`CRSError` unless the GeoDataFrame ``gdf`` is in ``crs`` (the working CRS)."""
+    if gdf.crs is None:
+        raise CRSError(f"the {layer} layer has no CRS", layer=layer,
+                       hint=f"set it with .set_crs(...) and reproject with .to_crs({crs.to_string()!r})")
+    if not pyproj.CRS(gdf.crs).equals(crs):
+        raise CRSError(f"the {layer} layer is in {pyproj.CRS(gdf.crs).name}, not in the working CRS {crs.name}",
+                       layer=layer, hint=f"reproject it with .to_crs({crs.to_string()!r}), or load the district "
+                                         f"with geo_env.load_project, which reprojects every layer")
 
 
 def ballpark_transformation(source: pyproj.CRS, target: pyproj.CRS) -> bool:

@@ -39,7 +39,6 @@ from ._geometry import anchor_points
 from ._validate import number_column
 from .errors import (
     ColumnNotFoundError,
-    CRSError,
     DataValueError,
     LayerNotFoundError,
     ParameterError,
@@ -358,15 +357,6 @@ def _distance_to(src: np.ndarray, layer: gpd.GeoDataFrame | None) -> np.ndarray:
     return _nearest(src, geoms)[1]
 
 
-def _check_crs(d: District, layer: gpd.GeoDataFrame, name: str) -> None:
-    crs = layer.crs
-    if crs is not None and d.villages.crs is not None and not crs.equals(d.villages.crs):
-        raise CRSError(
-            f"layer CRS {crs.to_string()} differs from the villages' {d.villages.crs.to_string()}",
-            layer=name, hint="load the district with geo_env.load_project, which reprojects "
-                             "every layer to the working CRS")
-
-
 def _farms(d: District, p: Mapping[str, Any]) -> _Farms:
     farms = d.livestock_farms
     if farms is None:
@@ -377,7 +367,6 @@ def _farms(d: District, p: Mapping[str, Any]) -> _Farms:
             raise ColumnNotFoundError(f"required column '{col}' is missing", layer=_LAYER,
                                       column=col, hint="map it in [layers.livestock_farms] "
                                                        "columns = { ... }")
-    _check_crs(d, farms, _LAYER)
     codes = parse_species(farms["species"], ids=farms["id"])
     head = number_column(farms, "head", layer=_LAYER, what="a number of animals, 0 or more")
     geoms = _geoms(farms)
@@ -437,10 +426,6 @@ def livestock_check(district: District, *, factors: str | None = None,
         village_d = _nearest(geoms, anchors)[1]
     else:
         village_d = _distance_to(geoms, villages)
-    for name in ("water", "sewage_plants", "prohibited_zones"):
-        layer = getattr(district, name)
-        if layer is not None:
-            _check_crs(district, layer, name)
     water_d = _distance_to(geoms, district.water)
     sewage_d = _distance_to(geoms, district.sewage_plants)
     in_zone = np.zeros(n, dtype=bool)
@@ -531,7 +516,6 @@ def _farmland_mu(d: District) -> tuple[np.ndarray, str]:
     vgeoms = _geoms(villages)
     polygonal = bool(np.all(shapely.get_dimensions(vgeoms) == 2))
     if d.farmland is not None and len(d.farmland) and polygonal:
-        _check_crs(d, d.farmland, "farmland")
         land = _without_overlaps(_geoms(d.farmland))
         iv, il = shapely.STRtree(land).query(vgeoms, predicate="intersects")
         area = shapely.area(shapely.intersection(vgeoms[iv], land[il]))

@@ -92,6 +92,11 @@ class Plan:
     summary: dict[str, Any] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        analyses = ", ".join(k for k in ("waste", "sewage", "livestock") if k in self.summary) or "none"
+        return (f"Plan({self.district.name!r}, villages={len(self.villages)}, analyses: {analyses}; "
+                f"layers: {', '.join(self.layers) or 'none'})")
+
     def save(
         self,
         out_dir: str | Path,

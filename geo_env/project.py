@@ -91,6 +91,15 @@ class District:
     warnings: list[str] = field(default_factory=list)
     basemap: str = "none"
 
+    def __post_init__(self) -> None:
+        from . import crs as _crs
+
+        self.crs = pyproj.CRS.from_user_input(self.crs)
+        for name in LAYER_NAMES:
+            gdf = getattr(self, name)
+            if gdf is not None:
+                _crs.require_crs(gdf, self.crs, layer=name)
+
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The vector layers that are present, by name."""
         return {n: getattr(self, n) for n in LAYER_NAMES if getattr(self, n) is not None}

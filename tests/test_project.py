@@ -252,3 +252,13 @@ def test_every_commented_key_of_the_sample_project_is_valid(tmp_path):
     d = load_project(tmp_path / "s" / "project.toml")
     assert d.params["livestock"]["factors"] == "guideline2018"
     assert d.params["waste"]["metric"] == "road"
+
+
+def test_a_district_holds_every_layer_in_its_working_crs():
+    from geo_env import District
+
+    v = grid_villages()
+    with pytest.raises(CRSError, match="transfer_stations layer is in WGS 84"):
+        District(name="x", crs=WORK, villages=v, transfer_stations=v.iloc[:1].to_crs(4326))
+    d = District(name="x", crs="EPSG:4548", villages=v)
+    assert d.crs == WORK  # a CRS given as text is parsed once

@@ -129,3 +129,8 @@ def test_proposed_stations_sheet_is_there_even_when_none_are_needed(tmp_path):
     wb = openpyxl.load_workbook(report.write_report(plan, tmp_path / "r.xlsx"))
     ws = wb["规划新增转运站"]
     assert ws.max_row == 1 and ws["A1"].value == "编号"
+
+
+def test_plan_repr_is_one_line():
+    text = repr(make_plan())
+    assert text.startswith("Plan(") and "\n" not in text and "villages=9" in text
