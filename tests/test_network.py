@@ -690,7 +690,7 @@ def test_a_chain_of_vertices_on_different_lines_is_one_junction():
     lines = [[(0, 0), (-100, 0)], [(0.8, 0), (0.8, 100)], [(1.6, 0), (101.6, 0)]]
     net = RoadNetwork.from_lines([L(c) for c in lines], snap_tolerance_m=0)
     assert net.n_nodes == 4
-    roads = [(("J"), ("end", i), c[0], c[1]) for i, c in enumerate(lines)]
+    roads = [("J", ("end", i), c[0], c[1]) for i, c in enumerate(lines)]
     d = _check(net, roads, [(-100, -2)], [(101.6, -2), (0.8, 102)])
     np.testing.assert_allclose(d, [2 + 100 + 100 + 2, 2 + 100 + 100 + 2])
 
