@@ -5,7 +5,11 @@ The rules are DESIGN.md's "Geometry rules"; every analysis that measures along r
 
 * vertices of *different* lines within :data:`JUNCTION_TOLERANCE_M` (1 m) are one
   junction; a line's own vertices are never merged (so no road gets shorter), except
-  where they coincide exactly (a closed ring, a line that revisits a point);
+  where they coincide exactly (a closed ring, a line that revisits a point).  Pairs are
+  joined closest first, and a pair is refused when it would put two points of one line
+  into one junction: lines meeting at one place (a star, a chain of vertices each
+  within 1 m of the next) all join, while a feature digitised twice or a GPS track
+  beside a road joins rung by rung instead of collapsing (:func:`_junction_labels`);
 * a line *end* within ``snap_tolerance_m`` of another line joins that line at its
   nearest point (the segment is split there) by a straight link whose length counts;
 * lines that cross without a shared vertex do not join (bridges, flyovers) unless
@@ -22,13 +26,16 @@ one road segment (or a snapping link), with a strictly positive length.
 How it stays fast at county-to-province scale (a million edges in about a second or two):
 everything is a handful of numpy passes, no Python loop per vertex or point.  Junctions
 come from a 1 m grid hash of the vertices (:func:`_close_pairs`) and a vectorised
-union-find (:func:`_merge_labels`); line ends and attached points find their segments in a
-uniform grid of segment pieces (:class:`_SegmentGrid`, exact; a KD-tree only for points
-far from every road).  The CSR matrix is built once with the network; a query copies its
-arrays and lets each edge that holds a source's attachment point lead to that point
-(:meth:`RoadNetwork._augmented_csr`), runs one multi-source Dijkstra from the sources, and
-reads each target off the two ends of its piece of edge (:meth:`RoadNetwork._on_edges`),
-so targets never enter the graph.
+union-find (:func:`_merge_labels`); only where that would put a line twice into one
+junction are the pairs decided again, in vectorised rounds (:func:`_join_junctions`;
+a long run of near-parallel lines whose pairs come in order along them ends pair by
+pair in Python, some 10^5 pairs a second).  Line ends and attached points find their
+segments in a uniform grid of segment pieces (:class:`_SegmentGrid`, exact; a KD-tree
+only for points far from every road).  The CSR matrix is built once with the network; a
+query copies its arrays and lets each edge that holds a source's attachment point lead
+to that point (:meth:`RoadNetwork._augmented_csr`), runs one multi-source Dijkstra from
+the sources, and reads each target off the two ends of its piece of edge
+(:meth:`RoadNetwork._on_edges`), so targets never enter the graph.
 
 Examples
 --------
@@ -82,6 +89,9 @@ _GRID_MAX_CELLS = 400
 
 #: :class:`_SegmentGrid` cell side, relative to the side of a square holding one segment.
 _GRID_CELL_FACTOR = 2.0
+
+#: Junction rounds go on while each decides at least 1/this of the pairs left.
+_ROUND_SHARE = 16
 
 #: :class:`_SegmentGrid` first search half-side for nearest segments, in cell sides.
 _GRID_FIRST_R = 0.25
@@ -1184,13 +1194,19 @@ def _graph_arrays(
     # every line has >= 2 vertices, so first < last < next first: sorted and distinct
     ends = np.column_stack([first, last]).ravel()
 
+    # node pairs that are one point (merged whatever else is merged)
     merges: list[tuple[np.ndarray, np.ndarray]] = []
     seg_index: _SegmentGrid | None = None
-    # 1. junctions: vertices of different lines within 1 m (or exactly equal)
+    # 1. junctions: vertices at one point, and candidates: vertices of different lines
+    #    within 1 m (joined in step 5 unless that would put two points of a line together)
+    jn = (np.zeros(0, np.int64),) * 2
     if n_vert:
         p0, p1 = _close_pairs(xy, JUNCTION_TOLERANCE_M)
-        same = (vline[p0] == vline[p1]) & ~(_take(xy, p0) == _take(xy, p1)).all(axis=1)
-        merges.append((p0[~same], p1[~same]))
+        exact = (_take(xy, p0) == _take(xy, p1)).all(axis=1)
+        merges.append((p0[exact], p1[exact]))
+        other = ~exact & (vline[p0] != vline[p1])
+        jn = (p0[other], p1[other])
+        del p0, p1, exact, other
 
     n_new = 0
     split_seg: list[np.ndarray] = []
@@ -1230,9 +1246,8 @@ def _graph_arrays(
         a, b = _take(a_xy, si[inner]), _take(b_xy, si[inner])
         new_xy.append(a + t[inner, None] * (b - a))
         to_node(si[inner], t[inner], nodes[inner])
-        short = d < _EPS_M
-        # (an end this close to a vertex of another line is already its junction)
-        merges.append((ev[short & ~at_a & ~at_b], nodes[short & ~at_a & ~at_b]))
+        short = d < _EPS_M  # (on the line: the end is that point)
+        merges.append((ev[short], nodes[short]))
         links.append((ev[~short], nodes[~short], d[~short]))
 
     # 3. optional: split lines where they cross
@@ -1267,6 +1282,7 @@ def _graph_arrays(
         np.concatenate(split_node) if split_node else np.zeros(0, np.int64),
     )
     merges.append(zero)
+    n_road = len(eu)
     erow = part_row[seg_line[eorig]]
     eroad = np.ones(len(eu), dtype=bool)
     eseg = eorig.copy()
@@ -1284,12 +1300,21 @@ def _graph_arrays(
 
     # 5. merge junctions, drop self-loops, make parallel edges distinct
     label, n_lab = _merge_labels(n_nodes0, merges)
-    del merges, split_seg, split_t, split_node, new_xy, eorig  # (peak memory)
+    del merges, split_seg, split_t, split_node, new_xy  # (peak memory)
+    if len(jn[0]):
+        label, n_lab = _junction_labels(label, n_lab, *jn, xy, eu[:n_road], ev_[:n_road],
+                                        seg_line[eorig[:n_road]])
+    del jn, eorig
     rep = np.empty(n_lab, dtype=np.int64)
     rep[label[::-1]] = np.arange(n_nodes0)[::-1]
     node_xy = _take(all_xy, rep)
     eu, ev_ = label[eu], label[ev_]
     loop = eu == ev_
+    lost = loop & eroad
+    if lost.any():  # only pieces of a nanometre or so: one point by the merges above
+        log.warning("road network: %d road piece(s) of %.3g m in all have both ends at one "
+                    "junction and are left out (rows %s)", int(lost.sum()),
+                    float(elen[lost].sum()), sorted(set((erow[lost] + 1).tolist()))[:10])
     eu, ev_, elen, exy, erow, eroad, eseg = (
         x[~loop] for x in (eu, ev_, elen, exy, erow, eroad, eseg))
     eu, ev_, elen, exy, node_xy, erow, eroad, eseg = _split_parallel(
@@ -1523,20 +1548,50 @@ def _close_pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(i, j), np.maximum(i, j)
 
 
+def _junction_labels(
+    label: np.ndarray, n_lab: int, i: np.ndarray, j: np.ndarray, xy: np.ndarray,
+    piece_u: np.ndarray, piece_v: np.ndarray, piece_line: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Node labels after joining the junction candidates ``i``–``j`` (DESIGN.md rule).
+
+    ``label`` (``n_lab`` groups) are the nodes merged as one point; ``i, j`` vertices of
+    different lines within 1 m (coordinates ``xy``, m); the road pieces ``piece_u`` –
+    ``piece_v`` of line ``piece_line`` say which lines each node lies on.  The pairs are
+    joined closest first (ties: by vertex numbers), and a pair is refused when its two
+    junctions, as joined so far, both hold a node of one line: so a junction never holds
+    two points of one line and no road piece ends where it starts (no road gets
+    shorter), while lines meeting at one place (a star, a chain of vertices each within
+    1 m of the next, on different lines) all join (:func:`_join_junctions`).
+    """
+    d = _take(xy, i) - _take(xy, j)
+    member = label[np.concatenate([piece_u, piece_v])]
+    root = _join_junctions(n_lab, label[i], label[j], (j, i, (d * d).sum(axis=1)), member,
+                           np.concatenate([piece_line, piece_line]))
+    number, n_out = _number_roots(root)
+    return number[label], n_out
+
+
 def _merge_labels(
     n: int, merges: Sequence[tuple[np.ndarray, np.ndarray]]
 ) -> tuple[np.ndarray, int]:
     """Node label after merging the given node pairs (union of all pairs).
 
     Labels number the groups in the order of their smallest node (as
-    :func:`scipy.sparse.csgraph.connected_components` does).  Union by hooking every
-    pair's larger root onto the smaller and pointer jumping, a few vectorised passes for
-    the small groups that junctions make.
+    :func:`scipy.sparse.csgraph.connected_components` does).
     """
     a = np.concatenate([m[0] for m in merges]) if merges else np.zeros(0, np.int64)
     b = np.concatenate([m[1] for m in merges]) if merges else np.zeros(0, np.int64)
     if not len(a):
         return np.arange(n), n
+    return _number_roots(_union_roots(n, a, b))
+
+
+def _union_roots(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each of ``n`` elements' smallest element after joining the pairs ``(a, b)``.
+
+    Union by hooking every pair's larger root onto the smaller and pointer jumping, a
+    few vectorised passes for the small groups that junctions make.
+    """
     root = np.arange(n)
     ra, rb = a, b  # each node is its own root at first
     while len(a):
@@ -1553,9 +1608,155 @@ def _merge_labels(
                 break
             root = nxt
         ra, rb = root[a], root[b]
-    is_root = root == np.arange(n)
+    return root
+
+
+def _number_roots(root: np.ndarray) -> tuple[np.ndarray, int]:
+    """Group labels 0, 1, ... in the order of the roots (``root[x]`` is x's group's
+    smallest element), and the number of groups."""
+    is_root = root == np.arange(len(root))
     number = np.cumsum(is_root) - 1
     return number[root], int(is_root.sum())
+
+
+def _join_junctions(
+    n: int, a: np.ndarray, b: np.ndarray, order_by: tuple[np.ndarray, ...],
+    member: np.ndarray, line: np.ndarray,
+) -> np.ndarray:
+    """Join groups ``a[k]``–``b[k]`` in the order ``np.lexsort(order_by)``, refusing a
+    join that would put two groups holding one line into one junction.
+
+    This is the greedy rule of :func:`_graph_arrays`: the candidate pairs come closest
+    first, and a pair is joined unless its two groups (as joined so far) both hold a
+    point of the same line; a refusal is final, since groups only grow.  Group ``g``
+    holds line ``line[k]`` wherever ``member[k] == g``.
+
+    Vectorised in two steps:
+
+    1. all pairs are joined (union-find); a resulting component in which no line occurs
+       in two groups refuses nothing, so it is final (nearly every junction);
+    2. the other components are joined again in rounds.  Each round refuses every pair
+       whose groups now share a line, and joins every pair that comes first among the
+       remaining pairs of both its groups (these join disjoint groups, so at once).  The
+       first remaining pair always qualifies, so every round decides at least one pair,
+       and a pair is decided with its groups exactly as the one-by-one greedy order would
+       have them: everything in them was joined by earlier pairs, and no earlier pair
+       touching them is left.  Where rounds decide few pairs (a long run of
+       near-parallel lines whose distances grow along it: each decision waits for the
+       one before), the rest goes one pair after the other (:func:`_join_in_rounds`).
+
+    Returns ``root``: each group's smallest group in its junction.
+    """
+    root = np.arange(n)
+    if not len(a):
+        return root
+    touched = np.zeros(n, dtype=bool)
+    touched[a] = touched[b] = True
+    on = touched[member]
+    n_line = int(line.max(initial=0)) + 1
+    key = _unique(member[on] * n_line + line[on])  # (group, line) once each
+    eg, el = key // n_line, key % n_line
+    root = _union_roots(n, a, b)
+    comp_line, count = np.unique(root[eg] * n_line + el, return_counts=True)
+    bad = np.zeros(n, dtype=bool)
+    bad[comp_line[count > 1] // n_line] = True
+    if not bad.any():
+        return root
+    bad_g = bad[root]
+    gid = np.flatnonzero(bad_g)
+    root[gid] = gid
+    sel = np.flatnonzero(bad_g[a])
+    sel = sel[np.lexsort(tuple(x[sel] for x in order_by))]  # (only here does order matter)
+    ent = bad_g[eg]
+    c_root = _join_in_rounds(len(gid), np.searchsorted(gid, a[sel]),
+                             np.searchsorted(gid, b[sel]), np.searchsorted(gid, eg[ent]),
+                             el[ent], n_line)
+    root[gid] = gid[c_root]
+    log.debug("junctions: %d candidate pairs in %d groups decided in order",
+              len(sel), len(gid))
+    return root
+
+
+def _join_in_rounds(
+    n: int, a: np.ndarray, b: np.ndarray, eg: np.ndarray, el: np.ndarray, n_line: int
+) -> np.ndarray:
+    """Step 2 of :func:`_join_junctions` on groups ``0..n-1``: pairs ``a, b`` in order,
+    group ``eg[k]`` holding line ``el[k]`` (pairs (group, line) unique, sorted).
+
+    Rounds while each decides at least 1/:data:`_ROUND_SHARE` of the pairs left; the
+    rest (a long run of near-parallel lines whose pairs come in order along them, where
+    each decision waits for the one before) one pair after the other.
+    """
+    root = np.arange(n)
+    rank = np.arange(len(a))
+    while len(a):
+        ra, rb = root[a], root[b]
+        # the lines of each pair's two groups, as (pair, line) keys; shared keys refuse
+        start = np.searchsorted(eg, np.arange(n + 1))
+        keys = []
+        for g in (ra, rb):
+            k, j = _ranges(start[g], start[g + 1] - start[g])
+            keys.append(k * n_line + el[j])
+        refused = np.zeros(len(a), dtype=bool)
+        refused[np.intersect1d(*keys, assume_unique=True) // n_line] = True
+        live = ~refused & (ra != rb)
+        n_left = len(a)
+        a, b, ra, rb, rank = a[live], b[live], ra[live], rb[live], rank[live]
+        if not len(a):
+            break
+        first = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(first, ra, rank)
+        np.minimum.at(first, rb, rank)
+        join = (first[ra] == rank) & (first[rb] == rank)
+        root[np.maximum(ra[join], rb[join])] = np.minimum(ra[join], rb[join])
+        root = root[root]  # a join hooks one root onto another root: one jump
+        key = _unique(root[eg] * n_line + el)
+        eg, el = key // n_line, key % n_line
+        a, b, rank = a[~join], b[~join], rank[~join]
+        if (n_left - len(a)) * _ROUND_SHARE < n_left:
+            return _join_one_by_one(root, a, b, eg, el)
+    return root
+
+
+def _join_one_by_one(
+    root: np.ndarray, a: np.ndarray, b: np.ndarray, eg: np.ndarray, el: np.ndarray
+) -> np.ndarray:
+    """The greedy rule of :func:`_join_junctions`, pair after pair (union-find with the
+    set of lines of each junction), from the groups ``root`` joined so far."""
+    parent = root.tolist()
+    lines: dict[int, set[int]] = {}
+    for g, ln in zip(eg.tolist(), el.tolist()):
+        lines.setdefault(g, set()).add(ln)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = x = parent[parent[x]]
+        return x
+
+    for x, y in zip(a.tolist(), b.tolist()):
+        rx, ry = sorted((find(x), find(y)))
+        lx, ly = lines.get(rx, set()), lines.get(ry, set())
+        if rx == ry or not lx.isdisjoint(ly):
+            continue
+        parent[ry] = rx
+        if len(lx) < len(ly):
+            lx, ly = ly, lx
+        lx |= ly  # (the larger set takes the smaller one)
+        lines[rx] = lx
+    return np.array([find(x) for x in range(len(parent))], dtype=np.int64)
+
+
+def _unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` of numpy 2.4 hashes when asked for no more
+    than the values, and takes seconds on millions of large integers)."""
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
+
+
+def _ranges(start: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` repeated ``count[k]`` times, with ``start[k], start[k] + 1, ...``."""
+    k = np.repeat(np.arange(len(start)), count)
+    return k, np.arange(len(k)) - np.repeat(np.cumsum(count) - count - start, count)
 
 
 def _split_parallel(
