@@ -24,6 +24,7 @@ from geo_env.standards import defaults
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 500000.0, 3000000.0
 P = defaults("sewage")
+NO_CAP = {"connect_priority_max_premium": float("inf")}
 
 
 def villages(rows, *, polygons=False):
@@ -192,7 +193,8 @@ def test_with_roads_the_sewer_follows_the_road_route():
     # (2 km from the road; without the fallback the connection would be unknown, NaN)
     # (the priority rule stretched to 5 km and 15 m trenches make it connect, so its sewer shows)
     far = district(villages([(-2000, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
-    forced = dict(max_trench_depth_m=15, connect_priority_distance_m=5000)
+    forced = dict(max_trench_depth_m=15, connect_priority_distance_m=5000,
+                  connect_priority_max_premium=float("inf"))
     row = ge.sewage_modes(far, **forced).iloc[0]
     assert row.sewage_mode == "connect"
     assert row.pipe_length_m == pytest.approx(np.hypot(3000, 500) * P["detour_factor"])
@@ -558,19 +560,20 @@ def test_mst_length_matches_random_spanning_trees():
 def test_near_gravity_village_connects_first_even_when_dearer(tmp_path):
     # a hamlet of 150 residents 2 km from a plant (sewer 2.6 km ≤ 3 km); the ground falls 1 %
     # towards the plant, so the sewer runs by gravity; household systems would cost less
+    # (no premium cap here: test_priority_connections_are_capped_by_a_premium)
     down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
     v = villages([(-2000, 0, 150, 50)])
     p = plants([(0, 0, 1000, 0)])
-    row = ge.sewage_modes(district(v, p, dem=down)).iloc[0]
+    row = ge.sewage_modes(district(v, p, dem=down), **NO_CAP).iloc[0]
     assert row.sewage_mode == "connect" and row.pump_stations == 0
     assert row.pipe_length_m == pytest.approx(2600)
     assert row.cost_connect_yuan_per_year > row.cost_household_yuan_per_year
     assert row.sewage_reason.startswith("距厂0（P0）管线2.6 km（不超过3.0 km）且全程重力流，按就近纳管优先原则接入")
     # without the rule, or when the sewer would need lift stations, cost decides: household
-    off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0).iloc[0]
+    off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0, **NO_CAP).iloc[0]
     assert off.sewage_mode == "household"
     up = write_dem(tmp_path / "up.tif", lambda x, y: 100 + 0.01 * (x + 1000))
-    uphill = ge.sewage_modes(district(v, p, dem=up)).iloc[0]
+    uphill = ge.sewage_modes(district(v, p, dem=up), **NO_CAP).iloc[0]
     assert uphill.sewage_mode == "household"
     assert "提升泵站" in uphill.sewage_reason
 
@@ -643,19 +646,22 @@ def test_priority_rule_does_not_leak_to_a_far_plant_when_the_near_plant_is_full(
     # plant P0 has room for one of them (8 m³/d); both sewers to it are gravity and ≤ 3 km
     # (1.95 km and 2.85 km): priority pairs.  The far plant P1 has room, but its sewers
     # (4.3 and 4.8 km) are longer than 3 km: not priority pairs, and dearer than household
-    # systems.  So the hamlet refused by P0 must not connect to P1.
+    # systems.  So the hamlet refused by P0 must not connect to P1.  (No premium cap: the
+    # hamlets' connections cost far more than household systems.)
     down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
     v = villages([(-1500, 0, 150, 50), (-1500, 1600, 150, 50)])
     p = plants([(0, 0, 8, 0), (1800, 0, 1000, 0)])
     d = district(v, p, dem=down)
-    sew = ge.sewage_modes(d)
+    sew = ge.sewage_modes(d, **NO_CAP)
     assert sew.sewage_mode.tolist() == ["connect", "household"]
     assert sew.sewage_plant_id.iloc[0] == "P0"
     assert sew.pipe_length_m.iloc[0] == pytest.approx(1500 * P["detour_factor"])
     assert "按就近纳管优先原则接入" in sew.sewage_reason.iloc[0]
-    assert sew.sewage_reason.iloc[1].startswith("邻近污水厂余量已分配给优先纳管或单位水量节省更多的村；")
+    # P0's 8 m³/d went to the first hamlet; 0.8 m³/d is left (sewer √(1500² + 1600²) × 1.3)
+    assert sew.sewage_reason.iloc[1].startswith(
+        "可接入的厂0（P0）距本村管线2.9 km，其余量8.0 m³/d已分配给其他村，余下0.8 m³/d不足本村污水量7.2 m³/d")
     # oracle: with P1 alone (no priority pair anywhere) cost decides and neither connects
-    only_far = ge.sewage_modes(district(v, p.iloc[[1]], dem=down))
+    only_far = ge.sewage_modes(district(v, p.iloc[[1]], dem=down), **NO_CAP)
     assert only_far.sewage_mode.tolist() == ["household", "household"]
     assert (only_far.cost_connect_yuan_per_year > only_far.cost_household_yuan_per_year).all()
 
