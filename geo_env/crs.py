@@ -19,6 +19,8 @@ All lon/lat arrays are in degrees, longitude first.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyproj
 from numpy.typing import ArrayLike
@@ -31,6 +33,9 @@ __all__ = [
     "to_crs",
     "ballpark_transformation",
     "require_crs",
+    "projected_metric_crs",
+    "check_scale",
+    "MAX_SCALE_ERROR",
     "gk_zone_crs_for_easting",
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -115,6 +120,43 @@ def _cm_level_datum(c: pyproj.CRS) -> bool:
     """WGS84 and CGCS2000 agree to centimetres: no shift between them matters here."""
     name = (c.geodetic_crs.datum.name if c.geodetic_crs else c.datum.name) or ""
     return name.startswith(("World Geodetic System 1984", "China 2000"))
+
+
+#: Largest scale error a working CRS may have at the district's centre: 0.5 % (a 3° zone has
+#: < 0.03 %, its neighbour ~0.15 %; Web Mercator at 28°N 13 %).
+MAX_SCALE_ERROR = 0.005
+#: Points farther than this outside the villages' extent are suspect (m).
+FAR_OUTSIDE_M = 50_000.0
+
+
+def projected_metric_crs(value: Any) -> pyproj.CRS:
+    """``value`` as a projected CRS in metres (the only kind analyses measure in)."""
+    from .errors import ProjectFileError
+
+    try:
+        the = pyproj.CRS.from_user_input(value)
+    except pyproj.exceptions.CRSError:
+        raise ProjectFileError(f"crs = {value!r} is not a known CRS",
+                               hint='use "auto" or an EPSG code such as "EPSG:4547"') from None
+    if not the.is_projected or the.axis_info[0].unit_name not in ("metre", "meter"):
+        raise ProjectFileError(f"crs = {value!r} is not a projected CRS in metres",
+                               hint='use "auto" (the CGCS2000 3° zone of the district) or e.g. "EPSG:4547"')
+    return the
+
+
+def check_scale(the: pyproj.CRS, lon: float, lat: float) -> None:
+    """Raise unless ``the`` measures lengths at (``lon``, ``lat``)° within :data:`MAX_SCALE_ERROR`."""
+    from .errors import ProjectFileError
+
+    factors = pyproj.Proj(the).get_factors(lon, lat)
+    scale = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
+    if not scale <= MAX_SCALE_ERROR:
+        raise ProjectFileError(
+            f"stretches distances by {scale:.2%} at the district (limit {MAX_SCALE_ERROR:.2%}): service "
+            f"radii and pipe lengths would be wrong",
+            hint=('use "auto" or the Gauss-Krüger zone of the district'
+                  + (f" (here EPSG:{cgcs2000_zone_epsg(lon)})" if 73.5 <= lon <= 136.5 else "")),
+        )
 
 
 def require_crs(gdf, crs: pyproj.CRS, *, layer: str) -> None:  # noqa: ANN001 - a GeoDataFrame

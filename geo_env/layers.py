@@ -189,23 +189,26 @@ def _looks_cjk(text: str) -> bool:
     )
 
 
-def detect_encoding(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
+def detect_encoding(data: bytes, declared: str | None = None, *,
+                    field_values: bool = False) -> tuple[str, str | None]:
     """Choose the text encoding of ``data``.
 
     Returns ``(python codec name, warning or None)``. A declared encoding is used unless
     its strict decoding fails, or it is a Western single-byte code page while the bytes are
     valid UTF-8 or GB18030 text made of CJK characters (a mislabelled Chinese file).
     Without a declaration: UTF-8 if the bytes decode strictly as UTF-8, else GB18030.
+    ``field_values``: ``data`` are DBF values (see :func:`_dbf_text`), which may end inside
+    a character where they fill their field.
     """
     if data.isascii():
         return (declared or "utf-8"), None
     utf8 = _strict(data, "utf-8")
-    if utf8 is None and _decodes(data, "utf-8"):  # values cut inside a character by the field width
+    if utf8 is None and field_values and _decodes(data, "utf-8", allow_cut=True):
         utf8 = data.decode("utf-8", errors="ignore")
     gb = None if utf8 is not None else _strict(data, "gb18030")
     if declared:
         text = _strict(data, declared)
-        if text is None and _decodes(data, declared):
+        if text is None and field_values and _decodes(data, declared, allow_cut=True):
             text = data.decode(declared, errors="ignore")
         if text is not None:
             if declared in _CJK_CODECS or declared in ("utf-8",):
@@ -232,13 +235,19 @@ def detect_encoding(data: bytes, declared: str | None = None) -> tuple[str, str 
     )
 
 
-def _decode_value(raw: bytes, enc: str) -> tuple[str, int]:
+_CUT_REASONS = ("unexpected end of data", "incomplete multibyte sequence")
+
+
+def _decode_value(raw: bytes, enc: str, *, allow_cut: bool = True) -> tuple[str, int]:
     """Decode one DBF text value; 0 = clean, 1 = its last character was cut by the field
-    width (dropped), 2 = undecodable bytes replaced by U+FFFD."""
+    width (dropped), 2 = undecodable bytes replaced by U+FFFD.
+
+    A cut is only recognised where the bytes end in the middle of a valid multi-byte
+    sequence (not where they are invalid: that is another encoding)."""
     try:
         return raw.decode(enc), 0
     except UnicodeDecodeError as exc:
-        if exc.start >= len(raw) - 3:  # an incomplete last character: ArcGIS cuts by bytes
+        if allow_cut and exc.reason in _CUT_REASONS and exc.end == len(raw):
             try:
                 return raw[: exc.start].decode(enc), 1
             except UnicodeDecodeError:
@@ -246,16 +255,22 @@ def _decode_value(raw: bytes, enc: str) -> tuple[str, int]:
         return raw.decode(enc, errors="replace"), 2
 
 
-def _decodes(text: bytes, enc: str) -> bool:
-    """``text`` (DBF values separated by newlines) decodes in ``enc``, allowing values whose
-    last character the field width cut (see :func:`_decode_value`)."""
+def _decodes(text: bytes, enc: str, *, allow_cut: bool = False) -> bool:
+    """``text`` (DBF values of full field width, separated by newlines) decodes in ``enc``.
+
+    With ``allow_cut``, a value may end inside a character when it fills its field (no
+    padding after it): ArcGIS cuts text to the field width in bytes."""
     if _strict(text, enc) is not None:
         return True
     try:
         codecs.lookup(enc)
     except LookupError:
         return False
-    return all(_decode_value(piece.rstrip(b" "), enc)[1] < 2 for piece in text.split(b"\n"))
+    for piece in text.split(b"\n"):
+        full = piece[-1:] not in (b" ", b"\x00", b"")
+        if _decode_value(piece.rstrip(b" \x00"), enc, allow_cut=allow_cut and full)[1] == 2:
+            return False
+    return True
 
 
 def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
@@ -376,7 +391,8 @@ def parse_coordinate(value: Any) -> float:
 
 
 def _parse_coordinates(series: pd.Series, *, file: str, column: str) -> np.ndarray:
-    """Vector of coordinates from a table column; errors name the spreadsheet row."""
+    """Vector of coordinates from a table column; errors name the row (the series' index
+    holds the spreadsheet row or CSV line numbers)."""
     numeric = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)  # writable copy
     todo = np.flatnonzero(np.isnan(numeric) & series.notna().to_numpy())
     for i in todo:  # only the cells that are not plain numbers: DMS strings
@@ -384,33 +400,26 @@ def _parse_coordinates(series: pd.Series, *, file: str, column: str) -> np.ndarr
             numeric[i] = parse_coordinate(series.iloc[i])
         except ValueError as exc:
             raise CoordinateError(
-                str(exc), file=file, column=column, row=_table_row(i),
+                str(exc), file=file, column=column, row=int(series.index[i]),
                 hint="write decimal degrees (117.503), DMS (117°30'12.5\"E) or metres",
             ) from None
     missing = np.flatnonzero(np.isnan(numeric))
     if len(missing):
         raise CoordinateError(
             f"{len(missing)} empty coordinate(s)", file=file, column=column,
-            row=format_rows([_table_row(i) for i in missing]),
+            row=format_rows([int(series.index[i]) for i in missing]),
             hint="fill in the coordinates or delete the rows",
         )
     return numeric
-
-
-def _table_row(i: int) -> int:
-    """Spreadsheet row number of data row ``i`` (header is row 1)."""
-    return int(i) + 2
 
 
 def _feature_row(i: int) -> str:
     return f"{int(i) + 1} (FID {int(i)})"
 
 
-def _row_labels(n: int, *, table: bool) -> np.ndarray:
-    """The row label of every feature, as :func:`_table_row` / :func:`_feature_row` give them."""
+def _row_labels(n: int) -> np.ndarray:
+    """The row label of every feature of a vector layer, as :func:`_feature_row` gives them."""
     i = np.arange(n)
-    if table:
-        return i + 2
     return np.char.add(np.char.add((i + 1).astype(str), " (FID "), np.char.add(i.astype(str), ")")).astype(object)
 
 
@@ -493,21 +502,21 @@ def read_layer(
         )
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        gdf, row_of = _read_table(path, label=label, sheet=sheet, encoding=encoding, x=x, y=y,
-                                  coords=coords, crs=crs)
+        gdf = _read_table(path, label=label, sheet=sheet, encoding=encoding, x=x, y=y,
+                          coords=coords, crs=crs)
     elif suffix in VECTOR_SUFFIXES:
         if x or y:
             raise ProjectFileError("x/y columns are only for CSV/XLSX tables", file=fname, layer=label,
                                    hint="remove the x and y keys")
         gdf = _read_vector(path, label=label, layer=layer, encoding=encoding, coords=coords, crs=crs)
-        row_of = _feature_row
+        gdf = gdf.reset_index(drop=True)
+        gdf["_row"] = _row_labels(len(gdf))
     else:
         raise ProjectFileError(
             f"cannot read files of type '{path.suffix}'", file=fname, layer=label,
             hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, CSV or XLSX",
         )
     gdf = gdf.reset_index(drop=True)
-    gdf["_row"] = _row_labels(len(gdf), table=row_of is _table_row)
     if len(gdf) == 0:
         raise EmptyLayerError("the layer has no features", file=fname, layer=label,
                               hint="check the file, the layer or sheet name, or remove the layer")
@@ -568,8 +577,9 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
             declared = _LDID.get(ldid)
         if encoding is not None:
             enc = _normalise_encoding(encoding)
-            if not _decodes(text, enc):
-                found = "UTF-8" if _decodes(text, "utf-8") else ("GBK" if _decodes(text, "gb18030") else None)
+            if not _decodes(text, enc, allow_cut=True):
+                found = ("UTF-8" if _decodes(text, "utf-8", allow_cut=True)
+                         else "GBK" if _decodes(text, "gb18030", allow_cut=True) else None)
                 raise EncodingError(
                     f"the attributes cannot be decoded as {encoding}", file=fname, layer=label,
                     hint=(f"they decode as {found}: set encoding = \"{found.lower()}\" or remove the key"
@@ -577,7 +587,7 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
                 )
         else:
             try:
-                enc, note = detect_encoding(text, declared)
+                enc, note = detect_encoding(text, declared, field_values=True)
             except EncodingError as exc:
                 raise EncodingError(exc.message, file=fname, layer=label, hint=exc.hint) from None
             if note:
@@ -642,7 +652,9 @@ def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str,
 
 def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,
                 x: str | None, y: str | None, coords: str | None,
-                crs: Any) -> tuple[gpd.GeoDataFrame, Any]:
+                crs: Any) -> gpd.GeoDataFrame:
+    """A CSV/XLSX point table; its ``_row`` column holds the CSV line or spreadsheet row
+    number of each record (blank lines and rows skipped, so messages point at the file)."""
     fname = str(path)
     if path.suffix.lower() in (".csv", ".txt"):
         raw = path.read_bytes()
@@ -673,24 +685,33 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             raise LayerNotFoundError(f"no sheet '{sheet}' (sheets: {', '.join(sheets)})", file=fname,
                                      layer=label, hint=f"did you mean '{near}'?" if near else None)
         df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        df.index = df.index + 2  # spreadsheet rows: the header is row 1
     df.columns = [_clean_name(c) for c in df.columns]
-    df = df.dropna(how="all").reset_index(drop=True)  # trailing empty spreadsheet rows
+    df = df.dropna(how="all")  # trailing empty spreadsheet rows
+    if len(df) == 0:
+        raise EmptyLayerError("the table has no rows below its header", file=fname, layer=label,
+                              hint="check the file or sheet name, or remove the layer")
     cols = list(df.columns)
     xcol = _find_column(cols, x, _X_ALIASES, "x", file=fname, label=label)
     ycol = _find_column(cols, y, _Y_ALIASES, "y", file=fname, label=label)
+    lines = df.index.to_numpy()
+
+    def row_of(i: int) -> int:
+        return int(lines[i])
+
     xs = _parse_coordinates(df[xcol], file=fname, column=xcol)
     ys = _parse_coordinates(df[ycol], file=fname, column=ycol)
     geo = _coords_look_geographic(xs, ys)
     if crs is not None:
         the_crs = _parse_crs(crs, file=fname, label=label)
         if the_crs.is_geographic:
-            _check_lonlat(xs, ys, file=fname, label=label, row_of=_table_row, columns=(xcol, ycol))
+            _check_lonlat(xs, ys, file=fname, label=label, row_of=row_of, columns=(xcol, ycol))
             xs, ys = _crs.to_wgs84(xs, ys, coords or "wgs84")
         elif coords not in (None, "wgs84", "cgcs2000"):
             raise ProjectFileError(f"coords = {coords!r} applies to lon/lat, but crs is projected",
                                    file=fname, layer=label, hint="remove coords")
     elif geo or _swapped_rows(xs, ys).any():
-        _check_lonlat(xs, ys, file=fname, label=label, row_of=_table_row, columns=(xcol, ycol))
+        _check_lonlat(xs, ys, file=fname, label=label, row_of=row_of, columns=(xcol, ycol))
         xs, ys = _crs.to_wgs84(xs, ys, coords or "wgs84")
         the_crs = pyproj.CRS.from_epsg(4490 if coords == "cgcs2000" else 4326)
     else:
@@ -700,10 +721,11 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             hint=_crs_hint(xs),
         )
     df = df.drop(columns=[xcol, ycol])
-    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xs, ys), crs=the_crs)
+    df["_row"] = lines
+    gdf = gpd.GeoDataFrame(df.reset_index(drop=True), geometry=gpd.points_from_xy(xs, ys), crs=the_crs)
     if not the_crs.is_geographic:
         _check_projected(gdf, the_crs, file=fname, label=label)
-    return gdf, _table_row
+    return gdf
 
 
 def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
@@ -716,17 +738,21 @@ def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
     sep = "\t" if first.count("\t") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
     rows: list[list[str]] = []
+    starts: list[int] = []
     bad: list[int] = []
     header: list[str] | None = None
+    line = 1  # the line on which the next record starts
     for record in reader:
+        start, line = line, reader.line_num + 1
         if not any(field.strip() for field in record):
             continue  # blank lines
         if header is None:
             header = record
             continue
         if len(record) != len(header):
-            bad.append(reader.line_num)
+            bad.append(start)
         rows.append(record)
+        starts.append(start)
     if header is None:
         raise EmptyLayerError("the table is empty", file=file, layer=label)
     if bad:
@@ -735,7 +761,7 @@ def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
             file=file, layer=label, row=format_rows(bad),
             hint="a value probably holds the separator: put it in double quotes, or save the sheet as XLSX",
         )
-    df = pd.DataFrame(rows, columns=header, dtype=object)
+    df = pd.DataFrame(rows, columns=header, dtype=object, index=pd.Index(starts, dtype=np.int64))
     return df.replace("", None)
 
 
@@ -766,7 +792,7 @@ def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str],
 def _coords_look_geographic(xs: np.ndarray, ys: np.ndarray) -> bool:
     """Most rows are longitude/latitude (a few typos must not make the table 'projected')."""
     inside = (np.abs(xs) <= 180) & (np.abs(ys) <= 90)
-    return bool(inside.mean() > 0.5)
+    return bool(inside.mean() >= 0.5)
 
 
 def _swapped_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -728,7 +728,8 @@ def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
                                              "fillOpacity": 0.25}, show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
     if d.dem is not None:
-        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs)
+        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
+                         bounds=tuple(d.villages.total_bounds))
 
 
 def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:
@@ -753,11 +754,12 @@ def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], l
 
 
 def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
-                     *, dem_crs: Any = None, max_pixels: int = 1200) -> None:
+                     *, dem_crs: Any = None, crs: Any = None, bounds: Any = None,
+                     max_pixels: int = 1200) -> None:
     """Hillshade of the DEM as a PNG image overlay (reprojected to Web Mercator)."""
     try:
         png, (west, south, east, north) = hillshade_png(dem, nodata=nodata, dem_crs=dem_crs,
-                                                        max_pixels=max_pixels)
+                                                        max_pixels=max_pixels, crs=crs, bounds=bounds)
     except Exception as exc:  # decoration: a broken DEM must not break the map
         log.warning("no hillshade: %s", exc)
         return
@@ -772,13 +774,15 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
 
 
 def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None, max_pixels: int = 1200,
+                  crs: Any = None, bounds: tuple[float, float, float, float] | None = None,
                   azimuth: float = 315.0, altitude: float = 45.0) -> tuple[bytes, tuple[float, ...]]:
     """Hillshade of a DEM as a greyscale PNG in Web Mercator, and its lon/lat bounds.
 
     The DEM is read by :func:`geo_env.terrain.read_dem` (one reader for the declared,
     overridden and undeclared nodata values — implausible elevations such as a −3.4e38
-    fill are nodata and transparent — and for ``dem_crs``). The grid is reduced by block
-    averages so that its longer side has at most ``max_pixels`` pixels.
+    fill are nodata and transparent — and for ``dem_crs``), as a coarser grid of nearest
+    cells whose longer side has at most ``max_pixels`` cells; with ``crs`` and ``bounds``
+    (the district's extent in ``crs``, m) only that part, plus 2 km, is read.
 
     Returns
     -------
@@ -789,17 +793,10 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None
 
     from .terrain import read_dem
 
-    grid = read_dem(dem, nodata=nodata, dem_crs=dem_crs)
+    # a coarse read (nearest cells) of the district's part only: a county 12.5 m DEM stays small
+    grid = read_dem(dem, nodata=nodata, dem_crs=dem_crs, crs=crs, bounds=bounds, margin_m=2_000.0,
+                    max_pixels=max_pixels)
     z, src_transform, src_crs = grid.values, grid.transform, grid.crs
-    f = max(1, math.ceil(max(z.shape) / max_pixels))
-    if f > 1:  # block means, NaN-aware
-        h0, w0 = math.ceil(z.shape[0] / f) * f, math.ceil(z.shape[1] / f) * f
-        padded = np.full((h0, w0), np.nan)
-        padded[: z.shape[0], : z.shape[1]] = z
-        blocks = padded.reshape(h0 // f, f, w0 // f, f)
-        counts = np.isfinite(blocks).sum(axis=(1, 3))
-        z = np.where(counts > 0, np.nansum(blocks, axis=(1, 3)) / np.maximum(counts, 1), np.nan)
-        src_transform = src_transform * src_transform.scale(f)
     out_shape = z.shape
     sx, sy = src_transform.a, -src_transform.e
     if src_crs is not None and src_crs.is_geographic:

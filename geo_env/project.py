@@ -33,6 +33,27 @@ LAYER_NAMES = (
 )
 
 
+def _check_anchor_columns(villages: gpd.GeoDataFrame) -> None:
+    """``anchor_x``/``anchor_y`` must lie in the villages' CRS (stale after ``to_crs``)."""
+    from .crs import FAR_OUTSIDE_M
+    from .errors import CRSError
+
+    if "anchor_x" not in villages.columns or "anchor_y" not in villages.columns or not len(villages):
+        return
+    xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        return
+    x0, y0, x1, y1 = villages.total_bounds
+    m = FAR_OUTSIDE_M
+    if xy[:, 0].min() < x0 - m or xy[:, 0].max() > x1 + m or xy[:, 1].min() < y0 - m or xy[:, 1].max() > y1 + m:
+        raise CRSError(
+            "the villages' anchor_x/anchor_y do not lie in the villages' CRS (were the villages reprojected "
+            "without them?)", layer="villages",
+            hint="drop the anchor_x/anchor_y columns to derive anchors from the polygons, or reproject them too",
+        )
+
+
 def _default_params() -> dict[str, dict[str, Any]]:
     return {s: defaults(s) for s in SECTIONS}
 
@@ -91,14 +112,29 @@ class District:
     warnings: list[str] = field(default_factory=list)
     basemap: str = "none"
 
+    def __setattr__(self, key: str, value: Any) -> None:
+        """Every assignment of the CRS or a layer is checked, also after construction
+        (``d.water = water.to_crs(4326)`` is an error, not wrong distances later)."""
+        from . import crs as _crs
+
+        if key == "crs":
+            value = _crs.projected_metric_crs(value)
+        elif key in LAYER_NAMES and value is not None and "crs" in self.__dict__:
+            _crs.require_crs(value, self.crs, layer=key)
+            if key == "villages":
+                _check_anchor_columns(value)
+        object.__setattr__(self, key, value)
+
     def __post_init__(self) -> None:
         from . import crs as _crs
 
-        self.crs = pyproj.CRS.from_user_input(self.crs)
-        for name in LAYER_NAMES:
-            gdf = getattr(self, name)
-            if gdf is not None:
-                _crs.require_crs(gdf, self.crs, layer=name)
+        b = self.villages.geometry.to_crs(4490).total_bounds
+        if np.isfinite(b).all():
+            _crs.check_scale(self.crs, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        if self.lang not in LANGS:
+            raise ProjectFileError(f"lang = {self.lang!r} is not one of {', '.join(LANGS)}")
+        if self.basemap not in BASEMAPS:
+            raise ProjectFileError(f"basemap = {self.basemap!r} is not one of {', '.join(BASEMAPS)}")
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The vector layers that are present, by name."""
@@ -137,11 +173,7 @@ _EXTRA_LAYER_KEYS = {
 _DEM_KEYS = ("path", "crs", "nodata")
 _LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "dem")
 from ._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
-#: Facilities farther than this outside the villages' extent are named in a warning (m).
-FAR_OUTSIDE_M = 50_000.0
-#: Largest scale error a working CRS may have at the district's centre: 0.5 % (a 3° zone has < 0.03 %,
-#: its neighbour ~0.15 %; Web Mercator at 28°N 13 %).
-MAX_SCALE_ERROR = 0.005
+from .crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside the villages are named
 #: A supplied village anchor farther than this outside its polygon is named in a warning (m).
 ANCHOR_OUTSIDE_M = 1_000.0
 
@@ -216,24 +248,13 @@ def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.C
         lonlat = villages.geometry.to_crs(4490)
         b = lonlat.total_bounds
         return _crs.working_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
-    try:
-        the = pyproj.CRS.from_user_input(value)
-    except pyproj.exceptions.CRSError:
-        raise ProjectFileError(f"[project] crs = {value!r} is not a known CRS", file=file,
-                               hint='use "auto" or an EPSG code such as "EPSG:4547"') from None
-    if not the.is_projected or the.axis_info[0].unit_name not in ("metre", "meter"):
-        raise ProjectFileError(f"[project] crs = {value!r} is not a projected CRS in metres", file=file,
-                               hint='use "auto" (the CGCS2000 3° zone of the district) or e.g. "EPSG:4547"')
     b = villages.geometry.to_crs(4490).total_bounds
-    lon, lat = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    factors = pyproj.Proj(the).get_factors(lon, lat)
-    scale = max(abs(factors.meridional_scale - 1), abs(factors.parallel_scale - 1))
-    if not scale <= MAX_SCALE_ERROR:
-        raise ProjectFileError(
-            f"[project] crs = {value!r} stretches distances by {scale:.2%} at the district "
-            f"(limit {MAX_SCALE_ERROR:.2%}): service radii and pipe lengths would be wrong", file=file,
-            hint=f'use "auto" or the Gauss-Krüger zone of the district (here EPSG:{_crs.cgcs2000_zone_epsg(lon)})',
-        )
+    try:
+        the = _crs.projected_metric_crs(value)
+        _crs.check_scale(the, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    except ProjectFileError as exc:
+        message = exc.message if exc.message.startswith("crs =") else f"crs = {value!r} {exc.message}"
+        raise ProjectFileError(f"[project] {message}", file=file, hint=exc.hint) from None
     return the
 
 

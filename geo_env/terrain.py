@@ -25,6 +25,8 @@ or in a no-data cell get ``NaN``.
 
 from __future__ import annotations
 
+import math
+
 import logging
 import warnings
 from dataclasses import dataclass
@@ -224,6 +226,7 @@ def read_dem(
     bounds: tuple[float, float, float, float] | None = None,
     margin_m: float = 500.0,
     dem_crs: pyproj.CRS | str | None = None,
+    max_pixels: int | None = None,
 ) -> Dem:
     """Read a DEM GeoTIFF (first band) into memory, in the working CRS.
 
@@ -244,6 +247,10 @@ def read_dem(
     dem_crs
         The DEM's CRS where the file declares none (``[layers.dem] crs``); overrides the
         file's own.
+    max_pixels
+        Read a coarser grid whose longer side has at most this many cells (nearest cells,
+        so nodata values stay recognisable), e.g. for a map's hillshade; ``None``: full
+        resolution.
 
     Returns
     -------
@@ -291,12 +298,21 @@ def read_dem(
                               DataWarning, stacklevel=2)
                 return Dem(np.full((1, 1), np.nan), src.transform, crs or src_crs)
             window = Window(col0, row0, col1 - col0, row1 - row0)
-        raw = src.read(1, window=window)
+        rows, cols = (src.height, src.width) if window is None else (int(window.height), int(window.width))
+        out_shape = None
+        if max_pixels is not None and max(rows, cols) > max_pixels:
+            f = math.ceil(max(rows, cols) / max_pixels)
+            out_shape = (max(1, math.ceil(rows / f)), max(1, math.ceil(cols / f)))
+        raw = src.read(1, window=window, out_shape=out_shape, resampling=Resampling.nearest)
         transform = src.transform
         if window is not None:  # (rasterio's window_transform warns with affine >= 3.1)
             t = transform
             transform = Affine(t.a, t.b, t.c + window.col_off * t.a + window.row_off * t.b,
                                t.d, t.e, t.f + window.col_off * t.d + window.row_off * t.e)
+        if out_shape is not None:  # coarser cells over the same extent
+            sx, sy = cols / out_shape[1], rows / out_shape[0]
+            t = transform
+            transform = Affine(t.a * sx, t.b * sy, t.c, t.d * sx, t.e * sy, t.f)
         z = clean_elevations(raw, declared, where=path.name)
         if crs is None or src_crs is None or src_crs.equals(crs):
             return Dem(z, transform, src_crs)

@@ -406,16 +406,19 @@ def test_utf8_value_cut_inside_a_character_by_the_field_width(tmp_path):
     path = villages_shp(tmp_path, encoding="UTF-8", gdf=gdf)
     data = bytearray(path.with_suffix(".dbf").read_bytes())
     header_len = int.from_bytes(data[8:10], "little")
-    name_bytes = NAMES[0].encode("utf-8")  # 上坪村: 9 bytes
-    start = data.index(name_bytes, header_len)
-    data[start + 7:start + 9] = b"  "  # keep 上坪 + the first byte of 村
+    start = data.index(NAMES[0].encode("utf-8"), header_len)
+    field = 32 + 32 * 1  # CUN_MC is the second field descriptor
+    width = data[field + 16]
+    long_name = ("上坪村" * 40).encode("utf-8")[:width]  # fills the field, ends inside a character
+    data[start:start + width] = long_name
     path.with_suffix(".dbf").write_bytes(bytes(data))
+    kept = long_name[: width - width % 3].decode("utf-8")
     with pytest.warns(DataWarning, match=r"cut by the field width.*rows 1 \(FID 0\)"):
         v = read_layer(path, kind="villages", columns=COLS)
-    assert v["name"].tolist() == ["上坪", *NAMES[1:]]
+    assert v["name"].tolist() == [kept, *NAMES[1:]]
     # the explicit key works the same way
     with pytest.warns(DataWarning, match="cut by the field width"):
-        assert read_layer(path, kind="villages", columns=COLS, encoding="utf-8")["name"].iloc[0] == "上坪"
+        assert read_layer(path, kind="villages", columns=COLS, encoding="utf-8")["name"].iloc[0] == kept
 
 
 def test_ragged_csv_and_a_typo_row(tmp_path):
@@ -473,3 +476,45 @@ def test_villages_without_any_population(tmp_path):
     v.to_file(tmp_path / "v.gpkg", engine="pyogrio")
     with pytest.raises(DataValueError, match="every village has population 0"):
         read_layer(tmp_path / "v.gpkg", kind="villages")
+
+
+def test_gbk_with_one_character_values_is_not_mistaken_for_cut_utf8(tmp_path):
+    # short Chinese values decode as UTF-8 up to their last bytes: only a value that ends
+    # inside a valid UTF-8 sequence *and* fills its field may be a cut one
+    gdf = planner_villages(grid_villages())
+    gdf["CUN_MC"] = [f"{k}组" for k in range(1, 10)]
+    gdf["PZ"] = ["猪", "羊", "牛"] * 3
+    path = villages_shp(tmp_path, gdf=gdf)
+    v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == [f"{k}组" for k in range(1, 10)]
+    assert v["PZ"].tolist() == ["猪", "羊", "牛"] * 3
+
+
+def test_gbk_csv_with_a_one_character_last_column(tmp_path):
+    text = "编号,经度,纬度,畜种,存栏量\nF1,117.5,28.4,猪,10\nF2,117.51,28.41,羊,5\n"
+    (tmp_path / "f.csv").write_bytes(text.encode("gbk"))
+    f = read_layer(tmp_path / "f.csv", kind="livestock_farms", columns={"id": "编号", "species": "畜种",
+                                                                      "head": "存栏量"})
+    assert f["species"].tolist() == ["猪", "羊"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_header_only_table_is_an_empty_layer(tmp_path, suffix):
+    df = pd.DataFrame({"编号": [], "经度": [], "纬度": []})
+    path = tmp_path / f"s{suffix}"
+    df.to_csv(path, index=False) if suffix == ".csv" else df.to_excel(path, index=False)
+    with pytest.raises(EmptyLayerError, match="no rows below its header"):
+        read_layer(path, kind="transfer_stations")
+
+
+def test_csv_rows_are_named_by_their_line_in_the_file(tmp_path):
+    text = "id,lon,lat\n\na,117.5,28.4\n\n\"b\nb\",117.51,28.41\nc,117.52,abc\n"
+    (tmp_path / "s.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CoordinateError) as err:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations")
+    assert "row 7" in str(err.value)  # the physical line of record c (blank lines and a 2-line record before it)
+    df = pd.DataFrame({"id": ["a", None, "c"], "lon": [117.5, None, 117.52], "lat": [28.4, None, 95.0]})
+    df.to_excel(tmp_path / "s.xlsx", index=False)
+    with pytest.raises(CoordinateError) as err:
+        read_layer(tmp_path / "s.xlsx", kind="transfer_stations")
+    assert "row 4" in str(err.value)  # the spreadsheet row, the blank row 3 counted

@@ -262,3 +262,22 @@ def test_a_district_holds_every_layer_in_its_working_crs():
         District(name="x", crs=WORK, villages=v, transfer_stations=v.iloc[:1].to_crs(4326))
     d = District(name="x", crs="EPSG:4548", villages=v)
     assert d.crs == WORK  # a CRS given as text is parsed once
+
+
+def test_layers_assigned_later_are_checked_too():
+    from geo_env import District
+
+    v = grid_villages()
+    d = District(name="x", crs=WORK, villages=v)
+    with pytest.raises(CRSError, match="water layer is in WGS 84"):
+        d.water = v.iloc[:1].to_crs(4326)  # livestock distances would be ~3,000 km otherwise
+    with pytest.raises(ProjectFileError, match="not a projected CRS"):
+        District(name="x", crs="EPSG:4326", villages=v.to_crs(4326))
+    with pytest.raises(ProjectFileError, match="stretches distances"):
+        District(name="x", crs="EPSG:3857", villages=v.to_crs(3857))
+    # anchors left behind by a reprojection are caught
+    v = v.assign(anchor_x=v.centroid.x, anchor_y=v.centroid.y).to_crs(4547)
+    with pytest.raises(CRSError, match="anchor_x/anchor_y"):
+        District(name="x", crs="EPSG:4547", villages=v)
+    with pytest.raises(ProjectFileError, match="lang"):
+        District(name="x", crs=WORK, villages=grid_villages(), lang="fr")
