@@ -17,7 +17,8 @@ are dense, use joint or single-household systems where they are scattered"):
   (1 + ``connect_priority_max_premium``) × the village's cheapest other mode, the village
   trunk sewer left out of both sides (connection − trunk ≤ (1 + premium) × (other − trunk);
   the trunk joins the village's settlements, and a connection and a single village
-  station both need it).  A village given a plant through a priority pair connects even
+  station both need it; where household systems are the alternative this is stricter than
+  the plain ratio).  A village given a plant through a priority pair connects even
   when another mode would cost less.  The rule does not extend to the village's other
   pairs: when the plants of its priority pairs fill up, it connects to another plant only
   where that is cheaper than its own solution.
@@ -389,8 +390,11 @@ class SewagePlan:
         columns (``sewage_mode`` … ``toilet_suggestion``), index of ``district.villages``.
     details
         Diagnostic numbers per village (slope %, settled area m², network length m, flows,
-        stand-alone cost, nearest plant, ``connect_priority``: the village has a priority
-        pair, ``connected_by_priority``: it connected through one …), same index.
+        stand-alone cost, ``cost_trunk_yuan_per_year``: the village trunk sewer (left out
+        of the priority premium test), nearest plant, ``connect_priority``: the village has
+        a priority pair, ``connected_by_priority``: it connected through one,
+        ``capacity_blocked``: it had an eligible pair but no plant had room left …), same
+        index.
     clusters
         One row per shared station: ``sewage_cluster_id station_village_id villages_count
         population flow_m3_per_day cost_yuan_per_year saving_yuan_per_year``; geometry: the
@@ -1355,19 +1359,19 @@ def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -
         cap = prm["connect_priority_max_premium"] * 100.0
         head = (f"距{c_label}管线{c_km:.1f} km且全程重力流，但" if zh else
                 f"The sewer to {c_label} is {c_km:.1f} km long and by gravity, but ")
+        pct = (cost - alone) / alone * 100.0
+        # the cap's own premium leaves the village trunk sewer out of both sides
         if trunk <= 0:
-            pct = (cost - alone) / alone * 100.0
-            return (f"{head}纳管年费用比{alt}高{pct:.0f}%，超过就近纳管优先的加价上限{cap:.0f}%" if zh else
-                    f"{head}connecting costs {pct:.0f}% more per year than {alt.lower()}, above the "
-                    f"{cap:.0f}% cap for villages near a plant")
-        if alone > trunk:
-            pct = (cost - alone) / (alone - trunk) * 100.0
-            return (f"{head}不计村内干管，纳管年费用比{alt}高{pct:.0f}%，超过就近纳管优先的加价上限{cap:.0f}%"
-                    if zh else
-                    f"{head}leaving out the village trunk sewer, connecting costs {pct:.0f}% more per "
-                    f"year than {alt.lower()}, above the {cap:.0f}% cap for villages near a plant")
-        return (f"{head}{alt}年费用低于村内干管，纳管不合算" if zh else
-                f"{head}{alt.lower()} cost less per year than the village trunk sewer alone")
+            rule, en_rule = "", ""
+        elif alone > trunk:
+            pct_rule = (cost - alone) / (alone - trunk) * 100.0
+            rule, en_rule = f"（不计村内干管高{pct_rule:.0f}%）", f" ({pct_rule:.0f}% leaving out the village trunk sewer)"
+        else:
+            rule = f"，而{alt}年费用还低于村内干管"
+            en_rule = f", and {alt.lower()} cost less than the village trunk sewer alone"
+        return (f"{head}纳管年费用比{alt}高{pct:.0f}%{rule}，超过就近纳管优先的加价上限{cap:.0f}%" if zh else
+                f"{head}connecting costs {pct:.0f}% more per year than {alt.lower()}{en_rule}, above "
+                f"the {cap:.0f}% cap for villages near a plant")
     pct = -_pct(cost, alone)
     pu = max(int(f["pair_pumps"][c]), 0)
     if zh:

@@ -549,7 +549,8 @@ def test_priority_connections_are_capped_by_a_premium(tmp_path):
         assert (got.sewage_mode == "connect") == connects
     refused = ge.sewage_modes(d, sewer_cost_yuan_per_m=3000).iloc[0]
     assert refused.sewage_mode != "connect"
-    assert f"但不计村内干管，纳管年费用比村级集中高{rule * 100:.0f}%，超过就近纳管优先的加价上限50%" in refused.sewage_reason
+    assert (f"但纳管年费用比村级集中高{(cost / alone - 1) * 100:.0f}%（不计村内干管高{rule * 100:.0f}%），"
+            "超过就近纳管优先的加价上限50%") in refused.sewage_reason
 
 
 # ---------------------------------------------------------------------------------------
@@ -844,8 +845,9 @@ _RE_BLOCKED = re.compile(
     r"^可接入的(?P<label>.+?)距本村管线(?P<km>[\d.]+) km，其余量(?P<spare>[\d.]+) m³/d已分配给其他村，"
     r"余下(?P<after>[\d.]+) m³/d不足本村污水量(?P<q>[\d.]+) m³/d（余量先使纳管村数最多）；")
 _RE_OVER_CAP = re.compile(
-    r"^距(?P<label>.+?)管线(?P<km>[\d.]+) km且全程重力流，但(?P<no_trunk>不计村内干管，)?纳管年费用比"
-    r"(?P<alt>联户分户|村级集中)高(?P<pct>\d+)%，超过就近纳管优先的加价上限(?P<cap>\d+)%；")
+    r"^距(?P<label>.+?)管线(?P<km>[\d.]+) km且全程重力流，但纳管年费用比(?P<alt>联户分户|村级集中)"
+    r"高(?P<pct>\d+)%(?:（不计村内干管高(?P<pct_rule>\d+)%）|(?P<below>，而(?:联户分户|村级集中)年费用还低于村内干管))?"
+    r"，超过就近纳管优先的加价上限(?P<cap>\d+)%；")
 _RE_CLUSTER = re.compile(r"与(?P<n>\d+)个相邻村共建片区处理站，年费用比单独处理低(?P<pct>\d+)%$")
 _RE_CENTRAL = re.compile(r"建村级处理站，年费用比联户分户低(?P<pct>\d+)%$")
 _RE_HOUSE = re.compile(r"联户分户年费用比村级集中低(?P<pct>\d+)%$")
@@ -941,15 +943,19 @@ def check_reason_numbers(row, res, plants_in, cluster_sizes):
         assert m["after"] == f"{after:.1f}" and after < q
     m = _RE_OVER_CAP.match(text)
     if m:  # a short gravity sewer whose cost is above the priority premium cap
-        kinds.add("over_cap")
         named = plant_of(m["label"], plants_in)
         assert m["km"] == f"{sewer_m(named) / 1000:.1f}"
         assert sewer_m(named) <= prm["connect_priority_distance_m"]
         assert m["alt"] == alt and m["cap"] == f"{prm['connect_priority_max_premium'] * 100:.0f}"
         trunk, cost = det.cost_trunk_yuan_per_year, row.cost_connect_yuan_per_year
-        assert bool(m["no_trunk"]) == (trunk > 0)
-        rule = (cost - alone) / (alone - trunk)
-        assert m["pct"] == f"{rule * 100:.0f}" and rule > prm["connect_priority_max_premium"]
+        assert m["pct"] == pct(cost, alone).lstrip("-")
+        assert (m["pct_rule"] is not None) == (0 < trunk < alone)
+        kinds.add("over_cap_trunk" if trunk > 0 else "over_cap")
+        assert (m["below"] is not None) == (0 < trunk and alone <= trunk)
+        if alone > trunk:  # the premium the cap compares: trunk left out of both sides
+            rule = (cost - alone) / (alone - trunk)
+            assert rule > prm["connect_priority_max_premium"]
+            assert m["pct_rule" if trunk > 0 else "pct"] == f"{rule * 100:.0f}"
     if row.sewage_mode == "cluster":
         m = _RE_CLUSTER.search(text)
         assert m, text
@@ -973,8 +979,9 @@ def test_every_reason_states_the_numbers_of_its_row(hilly_dem):
     # (the defaults, and cheap sewers in shallow trenches with cheap lift stations, so that
     # connections chosen on cost with lift stations occur too)
     seen = set()
+    # (and dear sewers, so that priority connections of villages with trunk sewers hit the cap)
     for overrides in ({}, {"sewer_cost_yuan_per_m": 60, "max_trench_depth_m": 2.5,
-                           "pump_station_capex_yuan": 20000}):
+                           "pump_station_capex_yuan": 20000}, {"sewer_cost_yuan_per_m": 2000}):
         for seed in range(100, 106):
             rng = np.random.default_rng(seed)
             v, p = random_county(seed, n=24, n_plants=3, size=6000.0, pop=(30, 900))
@@ -988,7 +995,7 @@ def test_every_reason_states_the_numbers_of_its_row(hilly_dem):
     # every kind of statement was met (none of the checks above was vacuous)
     assert seen >= {"connect_priority_dearer", "connect_priority_cheaper", "connect_cost",
                     "connect_cost_pumped", "dearer", "no_room", "capacity_blocked", "over_cap",
-                    "cluster", "centralized", "household"}, seen
+                    "over_cap_trunk", "cluster", "centralized", "household"}, seen
     # (a nearest plant out of reach while a farther one is reachable needs roads: the next test)
 
 
