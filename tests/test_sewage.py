@@ -373,14 +373,16 @@ def connected_at(plan, plant_id):
 
 
 @pytest.mark.parametrize("case", [("abundant", 0), ("abundant", 1), ("abundant", 2),
-                                  ("scarce", 11), ("scarce", 12), ("scarce", 13)])
+                                  ("scarce", 11), ("scarce", 12), ("scarce", 18)])
 def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(case, hilly_dem):
     # abundant capacity: the village always stays connected, its connection no dearer.
     # scarce capacity: it stays connected unless another village that was not connected to
     # that plant before now is (the plant came nearer to it too and took the room) — the
     # strongest form that holds under scarcity (see sewage.py, *Capacity sharing*)
+    # (in ("scarce", 18) a village does lose its room to newcomers)
     kind, seed = case
     v, p = random_county(seed, n=30, n_plants=2) if kind == "abundant" else scarce_county(seed)
+    displaced = 0
     base = sewage_plan(district(v, p, dem=hilly_dem))
     sew = base.villages
     conn = sew[sew.sewage_mode == "connect"]
@@ -402,6 +404,9 @@ def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(c
             elif moved.villages.loc[idx, "sewage_mode"] != "connect":
                 newcomers = connected_at(moved, row.sewage_plant_id) - connected_at(base, row.sewage_plant_id)
                 assert newcomers, (idx, frac)
+                displaced += 1
+    if case == ("scarce", 18):  # (the scarce branch above is not vacuous)
+        assert displaced > 0
 
 
 SWEEP = (100, 300, 600, 1200, 3000)  # sewer unit cost, yuan/m
