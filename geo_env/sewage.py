@@ -13,11 +13,15 @@ are dense, use joint or single-household systems where they are scattered"):
   capacity (capacity − load) is smaller than the village's flow.  *Priority rule*
   (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property of a (village, plant)
   pair: a *priority pair* is a feasible pair whose sewer is at most
-  ``connect_priority_distance_m`` long and needs no lift station.  Priority pairs get the
-  plants' spare capacity first (see *Capacity sharing*), and a village given a plant
-  through a priority pair connects even when another mode would cost less.  The rule does
-  not extend to the village's other pairs: when the plants of its priority pairs fill up,
-  it connects to another plant only where that is cheaper than its own solution.
+  ``connect_priority_distance_m`` long, needs no lift station and costs at most
+  (1 + ``connect_priority_max_premium``) × the village's cheapest other mode, the village
+  trunk sewer left out of both sides (connection − trunk ≤ (1 + premium) × (other − trunk);
+  the trunk joins the village's settlements, and a connection and a single village
+  station both need it; where household systems are the alternative this is stricter than
+  the plain ratio).  A village given a plant through a priority pair connects even
+  when another mode would cost less.  The rule does not extend to the village's other
+  pairs: when the plants of its priority pairs fill up, it connects to another plant only
+  where that is cheaper than its own solution.
 * ``centralized`` (村级集中): a station for the village's settlements, either one station
   with a trunk sewer joining the settlement clusters or one station per cluster, whichever
   costs less.  Always feasible.
@@ -67,14 +71,41 @@ Costs (yuan/year)
     cost + trunk × sewer cost, both × (1 + slope factor × mean slope %), + house
     connections.  Station: ``station_capex_yuan_per_m3_day`` × Q_ref × (Q / Q_ref)^exponent
     + opex per m³.  Household systems: per household capital + upkeep.
-Capacity sharing (fair, documented)
+Capacity sharing: how villages compete for a plant's spare capacity
     Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
-    yuan/year.  The candidates are the priority pairs and the pairs with a positive
-    saving; priority pairs come first, then the others, each group ranked by saving per
-    m³/d of flow (the best use of scarce capacity), and pairs are assigned greedily: a
-    village takes the first pair whose plant still has room for its whole flow.  A pair
-    that is neither a priority pair nor saving money never connects.  So a plant's
-    connected flow never exceeds its spare capacity.
+    yuan/year.  A pair is *eligible* when it is a priority pair or saves money; no other
+    pair ever connects.  A village connects with its whole flow or not at all.  Among the
+    assignments of villages to eligible pairs (each village at most one plant, each plant's
+    connected flow within its spare capacity) the lexicographic optimum is taken
+    (``scipy.optimize.milp``, HiGHS, one solve per level): (1) as many connected villages
+    as possible — each connection spares a village its own works; (2) with that many, as
+    many priority connections as possible; (3) with both, the largest total yearly saving.
+    Villages whose eligible pairs all lead to plants with room for every village eligible
+    there take their best pair directly (same optimum).  Clusters play no part: the
+    comparison is with the village's stand-alone cost (clusters are formed afterwards among
+    the villages that do not connect).
+
+    Why the metamorphic relations hold by construction:
+
+    * *Raising the sewer unit cost never increases the number of connected villages.*  The
+      sewer cost c enters a connection through its sewer and the village trunk (slope
+      T + L ≥ T per yuan/m), the stand-alone cost only through the trunk of a single
+      village station (slope T or 0); so each pair's saving can only fall as c rises.  The
+      priority test (connection − trunk vs (1 + premium) × (other − trunk)) has a left
+      side that grows with c and a right side that does not; distance, lift stations and
+      capacity do not depend on c.  So the eligible set can only shrink, and the largest
+      number of villages that fit over a smaller set of pairs is never larger.
+    * *Moving a plant closer to a village connected to it* keeps that village's pair to
+      the plant eligible as long as that pair gets no dearer (without roads the shorter
+      straight route is a prefix of the old one, with never more lift stations; the tests
+      check it; with roads, a nearer plant may have a longer road route).  The count is maximal, so no unconnected village is left
+      whose eligible pair still fits: the village stays ``connect`` unless another village
+      that was not connected to that plant before takes its room — when the plant has room
+      for every village eligible there, always.  Under scarce capacity this is the most that
+      can hold: a plant moved towards one village also comes nearer to others, and more
+      villages may then fit in its room.  When only the village's own pair improves (others
+      unchanged) it always stays connected: its assignments gain at level 2 or 3, no other
+      assignment does.
 Clusters (agglomerative)
     Among villages not connected, start with every village alone (cost: its cheaper of
     centralized / household).  Two groups are neighbours when some of their villages lie
@@ -359,8 +390,11 @@ class SewagePlan:
         columns (``sewage_mode`` … ``toilet_suggestion``), index of ``district.villages``.
     details
         Diagnostic numbers per village (slope %, settled area m², network length m, flows,
-        stand-alone cost, nearest plant, ``connect_priority``: the village has a priority
-        pair, ``connected_by_priority``: it connected through one …), same index.
+        stand-alone cost, ``cost_trunk_yuan_per_year``: the village trunk sewer (left out
+        of the priority premium test), nearest plant, ``connect_priority``: the village has
+        a priority pair, ``connected_by_priority``: it connected through one,
+        ``capacity_blocked``: it had an eligible pair but no plant had room left …), same
+        index.
     clusters
         One row per shared station: ``sewage_cluster_id station_village_id villages_count
         population flow_m3_per_day cost_yuan_per_year saving_yuan_per_year``; geometry: the
@@ -801,29 +835,18 @@ def sewage_plan(
         cheapest = pd.Series(conn["cost"][feasible]).groupby(pair_v[feasible]).min()
         cost_connect[cheapest.index.to_numpy()] = cheapest.to_numpy()
     # priority rule (纳管优先), a property of a (village, plant) pair: a gravity sewer no
-    # longer than connect_priority_distance_m to a plant with room for the village
-    prio_pair = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
+    # longer than connect_priority_distance_m to a plant with room for the village, whose
+    # yearly cost is within the premium cap (see *Priority rule*)
+    near_gravity = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
+    prio_pair = near_gravity & _within_premium(conn["cost"], alone[pair_v], trunk[pair_v],
+                                               prm["connect_priority_max_premium"])
     prio_village = np.bincount(pair_v[prio_pair], minlength=n) > 0
-    # fair sharing of spare capacity: priority pairs first, then by saving per m³/d; a pair
-    # that is neither a priority pair nor saving money is never a candidate
+    # spare capacity shared by a lexicographic assignment (see *Capacity sharing*)
     saving = alone[pair_v] - conn["cost"]
-    cand = np.flatnonzero(feasible & ((saving > 0) | prio_pair))
-    rank = cand[np.lexsort((pair_p[cand], pair_v[cand], -saving[cand] / flow[pair_v[cand]],
-                            ~prio_pair[cand]))]
-    room = spare.copy()
-    assigned = np.full(n, -1)  # pair index
-    capacity_blocked = np.zeros(n, dtype=bool)
-    for q in rank:  # pairs in rank order; cheap scalar work per pair
-        i, j = pair_v[q], pair_p[q]
-        if assigned[i] >= 0:
-            continue
-        if flow[i] <= room[j] + 1e-9:
-            room[j] -= flow[i]
-            assigned[i] = q
-        else:
-            capacity_blocked[i] = True
+    eligible = feasible & ((saving > 0) | prio_pair)
+    assigned = _share_capacity(n, pair_v, pair_p, flow, spare, eligible, prio_pair, saving)
     connected = assigned >= 0
-    capacity_blocked &= ~connected
+    capacity_blocked = (np.bincount(pair_v[eligible], minlength=n) > 0) & ~connected
     tick("capacity")
 
     # --- clusters -------------------------------------------------------------------------
@@ -875,17 +898,25 @@ def sewage_plan(
     by_priority = np.zeros(n, dtype=bool)  # connected through a priority pair
     by_priority[connected] = prio_pair[conn_q]
 
+    room_after = spare - np.bincount(pair_p[conn_q], weights=flow[connected], minlength=len(spare))
+    pair_cost = conn["cost"]
     facts = {
         "flow": flow, "pop": pop, "mode": mode, "protected": protected, "too_big": too_big,
         "cost_connect": cost_connect, "centralized": centralized, "household": household,
-        "cost_cluster": cost_cluster, "alone": alone, "pipe_len": pipe_len, "pumps": pumps_out,
-        "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
-        "nearest_plant": nearest_plant, "spare": spare, "has_within": has_within,
+        "cost_cluster": cost_cluster, "alone": alone, "trunk": trunk, "pipe_len": pipe_len,
+        "pumps": pumps_out, "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
+        "nearest_plant": nearest_plant, "spare": spare, "room_after": room_after, "has_within": has_within,
         "capacity_blocked": capacity_blocked, "by_priority": by_priority,
-        "cluster_size": cluster_size, "best_pair_pumps": _cheapest_pair_pumps(n, pair_v[feasible],
-                                                                              _take(conn, feasible)),
-        "clusters": st["clusters"], "cluster_population": st["cluster_population"],
-        "stations": village_stations, "slope": slope,
+        "cluster_size": cluster_size, "clusters": st["clusters"],
+        "cluster_population": st["cluster_population"], "stations": village_stations, "slope": slope,
+        # pairs, and per village the pair each reason quotes (−1: none)
+        "pair_p": pair_p, "pair_len": conn["length_m"], "pair_pumps": conn["pumps"],
+        "near_gravity": near_gravity,
+        "nearest_pair": _pick(n, pair_v, np.ones(len(pair_v), dtype=bool),
+                              np.hypot(*(xy[pair_v] - pxy[pair_p]).T)),
+        "roomiest_pair": _pick(n, pair_v, within, -spare[pair_p], conn["length_m"]),
+        "cheapest_pair": _pick(n, pair_v, feasible, pair_cost),
+        "best_eligible_pair": _pick(n, pair_v, eligible, ~prio_pair, -saving),
     }
     reasons = _reasons(facts, prm, district.lang)
     toilet = np.where(mode == "household",
@@ -917,7 +948,7 @@ def sewage_plan(
         "trunk_m": st["trunk"], "village_stations": village_stations,
         "cost_internal_yuan_per_year": internal, "cost_alone_yuan_per_year": alone,
         "nearest_plant_distance_m": plant_dist, "source_protection": protected,
-        "household_too_large": too_big, "connect_priority": prio_village,
+        "cost_trunk_yuan_per_year": trunk, "household_too_large": too_big, "connect_priority": prio_village,
         "connected_by_priority": by_priority, "capacity_blocked": capacity_blocked,
     }, index=v.index)
 
@@ -942,22 +973,128 @@ def sewage_plan(
     return SewagePlan(out, details, clusters, plants_out, routes, by_town, summary, prm, timings)
 
 
-def _take(conn: dict[str, np.ndarray], sel: np.ndarray) -> dict[str, np.ndarray]:
-    """The pairs ``sel`` (boolean mask) of a ``_links`` result."""
-    return {k: a[sel] for k, a in conn.items()}
+def _within_premium(cost: np.ndarray, alone: np.ndarray, trunk: np.ndarray, premium: float) -> np.ndarray:
+    """Whether connections of yearly cost ``cost`` are within the priority premium cap.
 
-
-def _cheapest_pair_pumps(n: int, pair_v: np.ndarray, conn: dict[str, np.ndarray]) -> np.ndarray:
-    """Lift stations of each village's cheapest pair in ``pair_v`` (−1: none).
-
-    Called with the feasible pairs, so that it describes the connection whose cost is
-    ``cost_connect_yuan_per_year``.
+    ``cost − trunk ≤ (1 + premium) × (alone − trunk)`` (yuan/year): the village trunk sewer
+    (``trunk``, yuan/year), which a connection and a single village station both need, is
+    left out of both sides.  So the test is monotone in the sewer unit cost: the left side
+    grows with it, the right side does not (see *Priority rule*).  ``premium = inf``: no cap.
     """
+    if np.isinf(premium):
+        return np.ones(len(cost), dtype=bool)
+    return cost - trunk <= (1.0 + premium) * (alone - trunk) + 1e-6
+
+
+def _share_capacity(n: int, pair_v: np.ndarray, pair_p: np.ndarray, flow: np.ndarray,
+                    spare: np.ndarray, eligible: np.ndarray, prio: np.ndarray,
+                    saving: np.ndarray) -> np.ndarray:
+    """Assign villages to plants within the plants' spare capacity (see *Capacity sharing*).
+
+    Parameters
+    ----------
+    n
+        Number of villages.
+    pair_v, pair_p
+        Village and plant index of each (village, plant) pair; at most one pair per
+        (village, plant).
+    flow
+        Sewage flow of each village (m³/d).
+    spare
+        Spare capacity of each plant (m³/d).
+    eligible, prio
+        Per pair: may connect; is a priority pair.
+    saving
+        Per pair: yearly saving of connecting (yuan/year; may be negative for priority pairs).
+
+    Returns
+    -------
+    numpy.ndarray
+        Per village, the index of its assigned pair, −1 when it does not connect.
+
+    Notes
+    -----
+    The lexicographic optimum over the eligible pairs: (1) as many villages as possible;
+    (2) with that many, as many priority pairs as possible; (3) with both, the largest total
+    saving.  A plant whose spare capacity takes every village with an eligible pair to it
+    binds nobody; villages all of whose eligible pairs lead to such plants take their best
+    pair (priority first, then saving) directly.  The others are assigned by three
+    ``scipy.optimize.milp`` (HiGHS) solves, one per level, each keeping the optimum of the
+    levels before as a constraint.
+    """
+    assigned = np.full(n, -1)
+    cand = np.flatnonzero(eligible)
+    if cand.size == 0:
+        return assigned
+    cv, cp = pair_v[cand], pair_p[cand]
+    demand = np.bincount(cp, weights=flow[cv], minlength=len(spare))
+    scarce = demand > spare + 1e-9
+    contested = np.zeros(n, dtype=bool)
+    contested[cv[scarce[cp]]] = True
+    # uncontested villages: their best pair (priority, then saving, then plant order)
+    free = np.zeros(len(pair_v), dtype=bool)
+    free[cand[~contested[cv]]] = True
+    best = _pick(n, pair_v, free, ~prio, -saving)
+    assigned[best >= 0] = best[best >= 0]
+    sub = cand[contested[cv]]
+    if sub.size:
+        x = _lexicographic_assignment(pair_v[sub], pair_p[sub], flow[pair_v[sub]], spare,
+                                      scarce, prio[sub], saving[sub])
+        assigned[pair_v[sub[x]]] = sub[x]
+    return assigned
+
+
+def _lexicographic_assignment(pv: np.ndarray, pp: np.ndarray, q: np.ndarray, spare: np.ndarray,
+                              scarce: np.ndarray, prio: np.ndarray, saving: np.ndarray) -> np.ndarray:
+    """The chosen pairs (boolean per pair) of the three-level MILP of :func:`_share_capacity`."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_array
+
+    m = len(pv)
+    cols = np.arange(m)
+    _, vrow = np.unique(pv, return_inverse=True)
+    one_each = coo_array((np.ones(m), (vrow, cols)), shape=(int(vrow.max()) + 1, m))
+    bind = scarce[pp]
+    plants, prow = np.unique(pp[bind], return_inverse=True)
+    load = coo_array((q[bind], (prow, cols[bind])), shape=(len(plants), m))
+    rhs = spare[plants].astype(float) + 1e-9
+    levels = [np.ones(m), prio.astype(float)]
+    scale = max(float(np.abs(saving).max()), 1.0)
+    levels.append(saving / scale)
+    for _attempt in range(3):
+        fixed: list[LinearConstraint] = []
+        x = np.zeros(m, dtype=bool)
+        for k, goal in enumerate(levels):
+            if k == 1 and not prio.any():
+                continue
+            cons = [LinearConstraint(one_each, -np.inf, 1.0),
+                    LinearConstraint(load, -np.inf, rhs), *fixed]
+            res = milp(-goal, constraints=cons, integrality=np.ones(m), bounds=Bounds(0, 1),
+                       options={"mip_rel_gap": 0.0, "time_limit": 120.0})
+            if res.x is None:  # pragma: no cover - the empty assignment is always feasible
+                raise RuntimeError(f"capacity assignment failed: {res.message}")
+            if res.status != 0:
+                log.warning("capacity assignment, level %d: %s; the best assignment found is used",
+                            k + 1, res.message)
+            x = res.x > 0.5
+            if k < 2:  # keep this level's optimum (an integer) while optimising the next
+                fixed.append(LinearConstraint(goal[None, :], float(goal[x].sum()) - 0.5, np.inf))
+        over = np.bincount(prow[x[bind]], weights=q[bind][x[bind]], minlength=len(plants)) - spare[plants]
+        if (over <= 1e-9).all():
+            return x
+        rhs = np.where(over > 1e-9, rhs - over - 1e-7, rhs)  # solver tolerance: tighten, solve again
+    raise RuntimeError("capacity assignment exceeds a plant's spare capacity")  # pragma: no cover
+
+
+def _pick(n: int, pair_v: np.ndarray, mask: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Per village, the index of its pair among ``mask`` with the smallest ``keys`` (the
+    first key decides, the next break ties; then the pair order); −1 where it has none."""
     out = np.full(n, -1)
-    if len(pair_v):
-        order = np.lexsort((conn["cost"], pair_v))
+    sel = np.flatnonzero(mask)
+    if sel.size:
+        order = sel[np.lexsort(tuple(k[sel] for k in reversed(keys)) + (pair_v[sel],))]
         first = np.unique(pair_v[order], return_index=True)[1]
-        out[pair_v[order][first]] = conn["pumps"][order][first]
+        out[pair_v[order[first]]] = order[first]
     return out
 
 
@@ -1171,6 +1308,8 @@ def _connect_reason(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool, na
 
 
 def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -> str:
+    """Why a village with residents does not connect; every plant it names is one of its
+    (village, plant) pairs, with that pair's sewer length and the plant's spare capacity."""
     j = f["nearest_plant"][i]
     if j < 0:
         return "区内无污水厂可纳管" if zh else "No sewage plant to connect to"
@@ -1184,16 +1323,57 @@ def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -
         return (f"距最近的{label}直线{km:.1f} km，但管线将超过纳管距离{lim:.1f} km" if zh else
                 f"The sewer to the nearest plant, {label} ({km:.1f} km in a straight line), would "
                 f"exceed the {lim:.1f} km connection limit")
-    q, spare = f["flow"][i], f["spare"][j]
-    if not np.isfinite(f["cost_connect"][i]):
-        return (f"邻近污水厂余量不足（本村污水量{q:.1f} m³/d，{label}余量{spare:.1f} m³/d）" if zh else
-                f"The nearby plants lack room for its {q:.1f} m³/d ({label} has {spare:.1f} m³/d spare)")
-    if f["capacity_blocked"][i]:
-        return ("邻近污水厂余量已分配给优先纳管或单位水量节省更多的村" if zh else
-                "The nearby plants' spare capacity went to villages with priority or larger savings "
-                "per m³/d")
-    pct = -_pct(f["cost_connect"][i], f["alone"][i])
-    pu = max(int(f["best_pair_pumps"][i]), 0)
+    q = f["flow"][i]
+
+    def plant(pair: int) -> tuple[str, float, float]:
+        pj = f["pair_p"][pair]
+        return f["plant_label"][pj][0 if zh else 1], f["pair_len"][pair] / 1000.0, f["spare"][pj]
+
+    if not np.isfinite(f["cost_connect"][i]):  # no plant within reach has room for the village
+        w_label, w_km, w_spare = plant(f["roomiest_pair"][i])
+        near, en_near = "", ""
+        nq = f["nearest_pair"][i]
+        if f["pair_len"][nq] > prm["max_connect_distance_m"]:  # the nearest plant is out of reach
+            n_label, n_km, _ = plant(nq)
+            near = f"距最近的{n_label}管线{n_km:.1f} km，超过纳管距离{lim:.1f} km；"
+            en_near = f"The sewer to the nearest plant, {n_label}, would be {n_km:.1f} km, beyond the {lim:.1f} km limit; "
+        return (f"{near}管线{lim:.1f} km内可达的污水厂余量不足（本村污水量{q:.1f} m³/d，其中余量最多的"
+                f"{w_label}管线{w_km:.1f} km、余量{w_spare:.1f} m³/d）" if zh else
+                f"{en_near}the plants within {lim:.1f} km of sewer lack room for its {q:.1f} m³/d (the "
+                f"roomiest, {w_label}, {w_km:.1f} km of sewer, has {w_spare:.1f} m³/d spare)")
+    if f["capacity_blocked"][i]:  # an eligible pair, but its plant's room went to others
+        b = f["best_eligible_pair"][i]
+        b_label, b_km, b_spare = plant(b)
+        after = f["room_after"][f["pair_p"][b]]
+        return (f"可接入的{b_label}距本村管线{b_km:.1f} km，其余量{b_spare:.1f} m³/d已分配给其他村，余下"
+                f"{after:.1f} m³/d不足本村污水量{q:.1f} m³/d（余量先使纳管村数最多）" if zh else
+                f"The spare {b_spare:.1f} m³/d of {b_label} ({b_km:.1f} km of sewer) went to other "
+                f"villages (as many villages as possible connect); the {after:.1f} m³/d left is less "
+                f"than its {q:.1f} m³/d")
+    c = f["cheapest_pair"][i]
+    cost, alone, trunk = f["cost_connect"][i], f["alone"][i], f["trunk"][i]
+    if f["near_gravity"][c]:  # short and by gravity, but beyond the priority premium cap
+        c_label, c_km, _ = plant(c)
+        cen, hou = f["centralized"][i], f["household"][i]
+        alt = (LABELS["household"] if np.isfinite(hou) and hou < cen else LABELS["centralized"])[0 if zh else 1]
+        cap = prm["connect_priority_max_premium"] * 100.0
+        head = (f"距{c_label}管线{c_km:.1f} km且全程重力流，但" if zh else
+                f"The sewer to {c_label} is {c_km:.1f} km long and by gravity, but ")
+        pct = (cost - alone) / alone * 100.0
+        # the cap's own premium leaves the village trunk sewer out of both sides
+        if trunk <= 0:
+            rule, en_rule = "", ""
+        elif alone > trunk:
+            pct_rule = (cost - alone) / (alone - trunk) * 100.0
+            rule, en_rule = f"（不计村内干管高{pct_rule:.0f}%）", f" ({pct_rule:.0f}% leaving out the village trunk sewer)"
+        else:
+            rule = f"，而{alt}年费用还低于村内干管"
+            en_rule = f", and {alt.lower()} cost less than the village trunk sewer alone"
+        return (f"{head}纳管年费用比{alt}高{pct:.0f}%{rule}，超过就近纳管优先的加价上限{cap:.0f}%" if zh else
+                f"{head}connecting costs {pct:.0f}% more per year than {alt.lower()}{en_rule}, above "
+                f"the {cap:.0f}% cap for villages near a plant")
+    pct = -_pct(cost, alone)
+    pu = max(int(f["pair_pumps"][c]), 0)
     if zh:
         return f"纳管需{pu}座提升泵站，年费用高{pct:.0f}%" if pu else f"纳管年费用高{pct:.0f}%"
     lift = f" needs {_lifts_en(pu)} and" if pu else ""

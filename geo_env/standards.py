@@ -223,6 +223,18 @@ _SEWAGE: list[Parameter] = [
        "要求) connects even when another mode would cost less (distance along the pipe route "
        "to the plant, standing in for the distance to the town's sewers). 0 disables the rule",
        "优先纳管距离", check="nonnegative"),
+    _P("sewage", "connect_priority_max_premium", 0.5, "share of the cheapest other mode",
+       _MODEL + "; " + "纳管优先 applies where connection is technically and economically "
+       "reasonable (" + "中农发〔2019〕14号: 推进城镇污水处理设施和服务向城镇近郊的农村延伸). "
+       "geo_env's rule: a priority connection (see connect_priority_distance_m) is taken only "
+       "while its yearly cost is at most (1 + this) × the cheapest other mode (centralized or "
+       "household), the village trunk sewer (needed by a connection and by a single village "
+       "station alike) left out of both sides so that the rule can only drop pairs as the sewer "
+       "unit cost rises. 0.5 lets the preference carry up to half again the cost, for benefits "
+       "the cost model does not price (a town plant's stricter effluent and professional "
+       "operation); beyond that the connection is no longer economically reasonable. 0: "
+       "priority connections must not cost more than the alternative; inf: no cap",
+       "优先纳管加价上限", check="nonnegative"),
     _P("sewage", "household_max_settlement_population", 200.0, "persons",
        "广东省农业农村厅、广东省生态环境厅《广东省农村生活污水资源化利用技术细则（试行）》: "
        "资源化利用(就地就近) 适用于常住人口较少、居住分散的村庄; 人口超过200人的村庄或聚居片只在"

@@ -6,6 +6,7 @@ Numbers are checked against hand computation, an independent per-sample Python l
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import geopandas as gpd
@@ -18,12 +19,13 @@ from affine import Affine
 
 import geo_env as ge
 from geo_env.errors import DataValueError, ParameterError
-from geo_env.sewage import MODES, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.sewage import MODES, _share_capacity, capital_recovery_factor, gravity_sewer, sewage_plan
 from geo_env.standards import defaults
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 500000.0, 3000000.0
 P = defaults("sewage")
+NO_CAP = {"connect_priority_max_premium": float("inf")}
 
 
 def villages(rows, *, polygons=False):
@@ -192,7 +194,8 @@ def test_with_roads_the_sewer_follows_the_road_route():
     # (2 km from the road; without the fallback the connection would be unknown, NaN)
     # (the priority rule stretched to 5 km and 15 m trenches make it connect, so its sewer shows)
     far = district(villages([(-2000, 500, 1500, 570)]), plants([(1000, 0, 1000, 0)]), roads=roads)
-    forced = dict(max_trench_depth_m=15, connect_priority_distance_m=5000)
+    forced = dict(max_trench_depth_m=15, connect_priority_distance_m=5000,
+                  connect_priority_max_premium=float("inf"))
     row = ge.sewage_modes(far, **forced).iloc[0]
     assert row.sewage_mode == "connect"
     assert row.pipe_length_m == pytest.approx(np.hypot(3000, 500) * P["detour_factor"])
@@ -348,12 +351,44 @@ def test_zero_spare_capacity_means_nobody_connects_to_that_plant():
     assert "P1" in used  # the control plant with room does take villages
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(seed, hilly_dem):
-    v, p = random_county(seed, n=30, n_plants=2)
-    base = ge.sewage_modes(district(v, p, dem=hilly_dem))
-    conn = base[base.sewage_mode == "connect"]
+def scarce_county(seed, n=30):
+    """A random district whose three plants have little spare capacity (30–120 m³/d)."""
+    v, p = random_county(seed, n=n, n_plants=3, size=6000.0, pop=(100, 1200))
+    p["capacity_m3_per_day"] = np.random.default_rng(seed).choice([30.0, 60.0, 120.0], 3)
+    p["load_m3_per_day"] = 0.0
+    return v, p
+
+
+def one_plant_county(seed):
+    """The reviewer's reproduction: 8 villages round one plant with 40–150 m³/d spare."""
+    rng = np.random.default_rng(seed)
+    pop = rng.integers(200, 1500, 8)
+    rows = np.column_stack([rng.uniform(-2500, 2500, 8), rng.uniform(-2500, 2500, 8), pop, np.ceil(pop / 2.6)])
+    return villages(rows), plants([(0, 0, float(rng.uniform(40, 150)), 0)])
+
+
+def connected_at(plan, plant_id):
+    sew = plan.villages
+    return set(sew.index[(sew.sewage_mode == "connect") & (sew.sewage_plant_id == plant_id)])
+
+
+@pytest.mark.parametrize("case", [("abundant", 0), ("abundant", 1), ("abundant", 2),
+                                  ("scarce", 11), ("scarce", 12), ("scarce", 18)])
+def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(case, hilly_dem):
+    # abundant capacity: the village always stays connected, its connection no dearer.
+    # scarce capacity: it stays connected unless another village that was not connected to
+    # that plant before now is (the plant came nearer to it too and took the room) — the
+    # strongest form that holds under scarcity (see sewage.py, *Capacity sharing*)
+    # (in ("scarce", 18) a village does lose its room to newcomers)
+    kind, seed = case
+    v, p = random_county(seed, n=30, n_plants=2) if kind == "abundant" else scarce_county(seed)
+    displaced = 0
+    base = sewage_plan(district(v, p, dem=hilly_dem))
+    sew = base.villages
+    conn = sew[sew.sewage_mode == "connect"]
     assert len(conn) > 0
+    if kind == "scarce":  # (the plants' capacity does bind)
+        assert base.details.capacity_blocked.any()
     for idx, row in conn.head(4).iterrows():
         j = int(row.sewage_plant_id[1:])
         for frac in (0.3, 0.7):
@@ -361,29 +396,166 @@ def test_moving_a_plant_closer_never_turns_a_connect_village_into_another_mode(s
             a = np.array(p.geometry.iloc[j].coords[0])
             b = np.array(v.geometry.loc[idx].coords[0])
             p2.loc[p2.index[j], "geometry"] = shapely.Point(a + frac * (b - a))
-            moved = ge.sewage_modes(district(v, p2, dem=hilly_dem))
-            assert moved.loc[idx, "sewage_mode"] == "connect"
-            assert moved.loc[idx, "cost_connect_yuan_per_year"] <= row.cost_connect_yuan_per_year + 1e-6
+            moved = sewage_plan(district(v, p2, dem=hilly_dem))
+            if kind == "abundant":
+                assert moved.villages.loc[idx, "sewage_mode"] == "connect"
+                assert (moved.villages.loc[idx, "cost_connect_yuan_per_year"]
+                        <= row.cost_connect_yuan_per_year + 1e-6)
+            elif moved.villages.loc[idx, "sewage_mode"] != "connect":
+                newcomers = connected_at(moved, row.sewage_plant_id) - connected_at(base, row.sewage_plant_id)
+                assert newcomers, (idx, frac)
+                displaced += 1
+    if case == ("scarce", 18):  # (the scarce branch above is not vacuous)
+        assert displaced > 0
 
 
-@pytest.mark.parametrize("seed", [0, 3])
-def test_raising_the_sewer_unit_cost_never_increases_connections(seed, hilly_dem):
-    v, p = random_county(seed, n=40, n_plants=3)
-    d = district(v, p, dem=hilly_dem)
-    for priority in (3000, 0):  # the priority rule does not depend on costs
-        counts = [int((ge.sewage_modes(d, sewer_cost_yuan_per_m=c, connect_priority_distance_m=priority)
-                       .sewage_mode == "connect").sum()) for c in (100, 300, 600, 1200, 3000)]
-        assert counts == sorted(counts, reverse=True)
-    assert counts[0] > counts[-1]  # without the priority rule the sweep does move the mix
+SWEEP = (100, 300, 600, 1200, 3000)  # sewer unit cost, yuan/m
 
 
-def test_scarce_capacity_goes_to_the_largest_saving_per_m3():
-    # spare 50 m³/d: the near village (high saving per m³/d) connects, the far one cannot fit
+@pytest.mark.parametrize("case", [("abundant", 0), ("abundant", 3), ("one plant", 23), ("one plant", 259),
+                                  ("scarce", 11), ("scarce", 14)])
+def test_raising_the_sewer_unit_cost_never_increases_connections(case, hilly_dem):
+    # ("one plant", 23) and 259 are the reviewer's reproductions: with pairs ranked by saving
+    # per m³/d (which depends on the sewer cost) they gave [2, 1, 2, 2, 2] and [1, 1, 1, 1, 2]
+    kind, seed = case
+    if kind == "abundant":
+        d = district(*random_county(seed, n=40, n_plants=3), dem=hilly_dem)
+    elif kind == "one plant":
+        d = district(*one_plant_county(seed))
+    else:
+        d = district(*scarce_county(seed), dem=hilly_dem)
+    for kw in ({}, NO_CAP, {"connect_priority_distance_m": 0}):  # default cap, no cap, no priority
+        plans = [sewage_plan(d, sewer_cost_yuan_per_m=c, **kw) for c in SWEEP]
+        counts = [int((r.villages.sewage_mode == "connect").sum()) for r in plans]
+        assert counts == sorted(counts, reverse=True), (kw, counts)
+        if kind != "abundant":  # (the capacity binds somewhere in the sweep)
+            assert any(r.details.capacity_blocked.any() for r in plans)
+    if kind == "abundant":
+        assert counts[0] > counts[-1]  # the sweep does move the mix
+
+
+def test_scarce_capacity_connects_as_many_villages_as_fit_then_the_largest_saving():
+    # spare 50 m³/d.  Two villages of 800 (38.4 m³/d each) at 300 m and 600 m: only one fits;
+    # the nearer saves more and connects.
     v = villages([(300, 0, 800, 300), (600, 0, 800, 300)])
     sew = ge.sewage_modes(district(v, plants([(0, 0, 100, 50)])))
-    assert sew.sewage_mode.iloc[0] == "connect"
-    assert sew.sewage_mode.iloc[1] != "connect"
-    assert "余量" in sew.sewage_reason.iloc[1]
+    assert sew.sewage_mode.tolist()[0] == "connect" and sew.sewage_mode.iloc[1] != "connect"
+    assert sew.sewage_reason.iloc[1].startswith("可接入的厂0（P0）距本村管线0.8 km，其余量50.0 m³/d已分配给其他村，"
+                                                "余下11.6 m³/d不足本村污水量38.4 m³/d")
+    # add two villages of 400 (19.2 m³/d each) farther out: both fit together (38.4 ≤ 50),
+    # the big near one with either does not (57.6 > 50): two villages connect, not one
+    v = villages([(300, 0, 800, 300), (900, 0, 400, 150), (0, 900, 400, 150)])
+    res = sewage_plan(district(v, plants([(0, 0, 100, 50)])))
+    assert res.villages.sewage_mode.tolist()[1:] == ["connect", "connect"]
+    assert res.villages.sewage_mode.iloc[0] != "connect"
+    saving = res.details.cost_alone_yuan_per_year - res.villages.cost_connect_yuan_per_year
+    assert saving.iloc[0] > saving.iloc[1:].max()  # (the big village alone would save more each)
+    assert res.plants.spare_after_m3_per_day.iloc[0] == pytest.approx(50 - 2 * 19.2)
+
+
+def brute_force_assignment(pv, pp, flow, spare, eligible, prio, saving):
+    """The lexicographic optimum (villages, priority pairs, saving) by enumeration."""
+    options = [[-1] + [e for e in range(len(pv)) if pv[e] == i and eligible[e]] for i in range(len(flow))]
+    best = None
+    for choice in itertools.product(*options):
+        used = [e for e in choice if e >= 0]
+        load = np.bincount(pp[used], weights=flow[pv[used]], minlength=len(spare)) if used else 0
+        if np.any(load > spare + 1e-9):
+            continue
+        score = (len(used), int(prio[used].sum()), float(saving[used].sum()))
+        if best is None or score[:2] > best[:2] or (score[:2] == best[:2] and score[2] > best[2] + 1e-9):
+            best = score
+    return best
+
+
+def random_pairs(rng, n=6, n_plants=3):
+    pv, pp = [], []
+    for i in range(n):
+        for j in rng.choice(n_plants, rng.integers(1, n_plants + 1), replace=False):
+            pv.append(i)
+            pp.append(j)
+    pv, pp = np.array(pv), np.array(pp)
+    flow = rng.uniform(5, 40, n)
+    spare = rng.uniform(10, 60, n_plants)
+    prio = rng.random(len(pv)) < 0.3
+    saving = rng.normal(1000, 1500, len(pv))
+    eligible = (saving > 0) | prio
+    return pv, pp, flow, spare, eligible, prio, saving
+
+
+def test_capacity_sharing_is_the_lexicographic_optimum_of_a_brute_force():
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        pv, pp, flow, spare, eligible, prio, saving = random_pairs(rng)
+        got = _share_capacity(len(flow), pv, pp, flow, spare, eligible, prio, saving)
+        used = got[got >= 0]
+        assert eligible[used].all() and (pv[used] == np.flatnonzero(got >= 0)).all()
+        load = np.bincount(pp[used], weights=flow[pv[used]], minlength=len(spare))
+        assert (load <= spare + 1e-9).all()
+        best = brute_force_assignment(pv, pp, flow, spare, eligible, prio, saving)
+        assert (len(used), int(prio[used].sum())) == best[:2]
+        assert saving[used].sum() == pytest.approx(best[2], rel=1e-9, abs=1e-6)
+
+
+def test_a_village_whose_own_connection_improves_stays_connected():
+    # the strongest plant-closer relation under scarce capacity: when only the village's own
+    # pair gets better (a larger saving, or priority), it never loses its connection
+    rng = np.random.default_rng(8)
+    checked = 0
+    for _ in range(20):
+        pv, pp, flow, spare, eligible, prio, saving = random_pairs(rng, n=8)
+        n = len(flow)
+        got = _share_capacity(n, pv, pp, flow, spare, eligible, prio, saving)
+        left_out = np.isin(np.arange(n), pv[eligible]) & (got < 0)
+        if not left_out.any():
+            continue  # (only instances where capacity binds: a village with an eligible pair is left out)
+        for i in np.flatnonzero(got >= 0)[:3]:
+            e = got[i]
+            better_saving, better_prio = saving.copy(), prio.copy()
+            better_saving[e] += rng.uniform(1, 2000)
+            better_prio[e] = True
+            for s2, p2 in ((better_saving, prio), (saving, better_prio), (better_saving, better_prio)):
+                again = _share_capacity(n, pv, pp, flow, spare, eligible, p2, s2)
+                assert again[i] >= 0
+                checked += 1
+    assert checked > 20
+
+
+def test_priority_connections_are_capped_by_a_premium(tmp_path):
+    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
+    # a hamlet of 150 (one settlement: no trunk sewer) 2 km from a plant, gravity sewer 2.6 km
+    d = district(villages([(-2000, 0, 150, 50)]), plants([(0, 0, 1000, 0)]), dem=down)
+    free = sewage_plan(d, **NO_CAP)
+    row = free.villages.iloc[0]
+    assert row.sewage_mode == "connect" and free.details.cost_trunk_yuan_per_year.iloc[0] == 0
+    premium = row.cost_connect_yuan_per_year / row.cost_household_yuan_per_year - 1
+    assert premium > P["connect_priority_max_premium"] == 0.5
+    assert ge.sewage_modes(d, connect_priority_max_premium=premium + 1e-3).sewage_mode.iloc[0] == "connect"
+    capped = ge.sewage_modes(d, connect_priority_max_premium=premium - 1e-3).iloc[0]
+    assert capped.sewage_mode == "household"
+    assert capped.sewage_reason.startswith(
+        f"距厂0（P0）管线2.6 km且全程重力流，但纳管年费用比联户分户高{premium * 100:.0f}%，"
+        f"超过就近纳管优先的加价上限{(premium - 1e-3) * 100:.0f}%；")
+    assert ge.sewage_modes(d).sewage_mode.iloc[0] == "household"  # the default cap, 50 %
+    # 1000 residents in 2 settlements (a trunk sewer joins them) 1.5 km from the plant: at
+    # 400 yuan/m the priority connection is taken under the default cap; at 3000 yuan/m it
+    # would cost over three times as much as a village station: the cap refuses it, with
+    # the trunk left out of both sides
+    d = district(villages([(-1500, 0, 1000, 385)]), plants([(0, 0, 1000, 0)]), dem=down)
+    assert sewage_plan(d).details.connected_by_priority.iloc[0]
+    dear = sewage_plan(d, sewer_cost_yuan_per_m=3000, **NO_CAP)
+    row, det = dear.villages.iloc[0], dear.details.iloc[0]
+    assert row.sewage_mode == "connect" and det.connected_by_priority
+    cost, alone, trunk = row.cost_connect_yuan_per_year, det.cost_alone_yuan_per_year, det.cost_trunk_yuan_per_year
+    assert trunk > 0 and cost / alone - 1 > 2
+    rule = (cost - trunk) / (alone - trunk) - 1  # the premium the cap compares
+    for cap, connects in ((rule + 1e-3, True), (rule - 1e-3, False)):
+        got = ge.sewage_modes(d, sewer_cost_yuan_per_m=3000, connect_priority_max_premium=cap).iloc[0]
+        assert (got.sewage_mode == "connect") == connects
+    refused = ge.sewage_modes(d, sewer_cost_yuan_per_m=3000).iloc[0]
+    assert refused.sewage_mode != "connect"
+    assert (f"但纳管年费用比村级集中高{(cost / alone - 1) * 100:.0f}%（不计村内干管高{rule * 100:.0f}%），"
+            "超过就近纳管优先的加价上限50%") in refused.sewage_reason
 
 
 # ---------------------------------------------------------------------------------------
@@ -558,19 +730,20 @@ def test_mst_length_matches_random_spanning_trees():
 def test_near_gravity_village_connects_first_even_when_dearer(tmp_path):
     # a hamlet of 150 residents 2 km from a plant (sewer 2.6 km ≤ 3 km); the ground falls 1 %
     # towards the plant, so the sewer runs by gravity; household systems would cost less
+    # (no premium cap here: test_priority_connections_are_capped_by_a_premium)
     down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
     v = villages([(-2000, 0, 150, 50)])
     p = plants([(0, 0, 1000, 0)])
-    row = ge.sewage_modes(district(v, p, dem=down)).iloc[0]
+    row = ge.sewage_modes(district(v, p, dem=down), **NO_CAP).iloc[0]
     assert row.sewage_mode == "connect" and row.pump_stations == 0
     assert row.pipe_length_m == pytest.approx(2600)
     assert row.cost_connect_yuan_per_year > row.cost_household_yuan_per_year
     assert row.sewage_reason.startswith("距厂0（P0）管线2.6 km（不超过3.0 km）且全程重力流，按就近纳管优先原则接入")
     # without the rule, or when the sewer would need lift stations, cost decides: household
-    off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0).iloc[0]
+    off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0, **NO_CAP).iloc[0]
     assert off.sewage_mode == "household"
     up = write_dem(tmp_path / "up.tif", lambda x, y: 100 + 0.01 * (x + 1000))
-    uphill = ge.sewage_modes(district(v, p, dem=up)).iloc[0]
+    uphill = ge.sewage_modes(district(v, p, dem=up), **NO_CAP).iloc[0]
     assert uphill.sewage_mode == "household"
     assert "提升泵站" in uphill.sewage_reason
 
@@ -643,19 +816,22 @@ def test_priority_rule_does_not_leak_to_a_far_plant_when_the_near_plant_is_full(
     # plant P0 has room for one of them (8 m³/d); both sewers to it are gravity and ≤ 3 km
     # (1.95 km and 2.85 km): priority pairs.  The far plant P1 has room, but its sewers
     # (4.3 and 4.8 km) are longer than 3 km: not priority pairs, and dearer than household
-    # systems.  So the hamlet refused by P0 must not connect to P1.
+    # systems.  So the hamlet refused by P0 must not connect to P1.  (No premium cap: the
+    # hamlets' connections cost far more than household systems.)
     down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
     v = villages([(-1500, 0, 150, 50), (-1500, 1600, 150, 50)])
     p = plants([(0, 0, 8, 0), (1800, 0, 1000, 0)])
     d = district(v, p, dem=down)
-    sew = ge.sewage_modes(d)
+    sew = ge.sewage_modes(d, **NO_CAP)
     assert sew.sewage_mode.tolist() == ["connect", "household"]
     assert sew.sewage_plant_id.iloc[0] == "P0"
     assert sew.pipe_length_m.iloc[0] == pytest.approx(1500 * P["detour_factor"])
     assert "按就近纳管优先原则接入" in sew.sewage_reason.iloc[0]
-    assert sew.sewage_reason.iloc[1].startswith("邻近污水厂余量已分配给优先纳管或单位水量节省更多的村；")
+    # P0's 8 m³/d went to the first hamlet; 0.8 m³/d is left (sewer √(1500² + 1600²) × 1.3)
+    assert sew.sewage_reason.iloc[1].startswith(
+        "可接入的厂0（P0）距本村管线2.9 km，其余量8.0 m³/d已分配给其他村，余下0.8 m³/d不足本村污水量7.2 m³/d")
     # oracle: with P1 alone (no priority pair anywhere) cost decides and neither connects
-    only_far = ge.sewage_modes(district(v, p.iloc[[1]], dem=down))
+    only_far = ge.sewage_modes(district(v, p.iloc[[1]], dem=down), **NO_CAP)
     assert only_far.sewage_mode.tolist() == ["household", "household"]
     assert (only_far.cost_connect_yuan_per_year > only_far.cost_household_yuan_per_year).all()
 
@@ -666,22 +842,51 @@ _RE_COST = re.compile(r"^接入(?P<label>.+?)，管线(?P<km>[\d.]+) km，(?:需
                       r"纳管年费用比(?P<alt>联户分户|村级集中)低(?P<pct>\d+)%$")
 _RE_DEARER = re.compile(r"纳管(?:需(?P<pumps>\d+)座提升泵站，)?年费用高(?P<pct>\d+)%；")
 _RE_SPARE = re.compile(r"本村污水量(?P<q>[\d.]+) m³/d")
+_RE_NO_ROOM = re.compile(
+    r"^(?:距最近的(?P<n_label>.+?)管线(?P<n_km>[\d.]+) km，超过纳管距离(?P<n_lim>[\d.]+) km；)?"
+    r"管线(?P<lim>[\d.]+) km内可达的污水厂余量不足（本村污水量(?P<q>[\d.]+) m³/d，其中余量最多的"
+    r"(?P<label>.+?)管线(?P<km>[\d.]+) km、余量(?P<spare>[\d.]+) m³/d）；")
+_RE_BLOCKED = re.compile(
+    r"^可接入的(?P<label>.+?)距本村管线(?P<km>[\d.]+) km，其余量(?P<spare>[\d.]+) m³/d已分配给其他村，"
+    r"余下(?P<after>[\d.]+) m³/d不足本村污水量(?P<q>[\d.]+) m³/d（余量先使纳管村数最多）；")
+_RE_OVER_CAP = re.compile(
+    r"^距(?P<label>.+?)管线(?P<km>[\d.]+) km且全程重力流，但纳管年费用比(?P<alt>联户分户|村级集中)"
+    r"高(?P<pct>\d+)%(?:（不计村内干管高(?P<pct_rule>\d+)%）|(?P<below>，而(?:联户分户|村级集中)年费用还低于村内干管))?"
+    r"，超过就近纳管优先的加价上限(?P<cap>\d+)%；")
 _RE_CLUSTER = re.compile(r"与(?P<n>\d+)个相邻村共建片区处理站，年费用比单独处理低(?P<pct>\d+)%$")
 _RE_CENTRAL = re.compile(r"建村级处理站，年费用比联户分户低(?P<pct>\d+)%$")
 _RE_HOUSE = re.compile(r"联户分户年费用比村级集中低(?P<pct>\d+)%$")
 
 
-def check_reason_numbers(row, prm, cluster_sizes):
-    """Every number a zh reason states agrees with the row's columns (recomputed here).
+def plant_of(label, plants_in):
+    """The plant row a reason's plant label names (labels end in （id）)."""
+    pid = re.search(r"（(P\d+)）$", label)[1]
+    return plants_in.set_index("id").loc[pid]
+
+
+def check_reason_numbers(row, res, plants_in, cluster_sizes):
+    """Every number a zh reason states agrees with the row's columns and, for the plants it
+    names, with the plants' data (spare = capacity − load; sewer = straight line × detour, as
+    these districts have no roads) — recomputed here.
 
     Returns the kinds of statement checked, so a caller can make sure none was vacuous."""
+    prm, det = res.params, res.details.loc[row.name]
     text = row.sewage_reason
     cen, hou = row.cost_centralized_yuan_per_year, row.cost_household_yuan_per_year
     alone = np.fmin(cen, hou)
     alt = "联户分户" if np.isfinite(hou) and hou < cen else "村级集中"
+    lim_m = prm["max_connect_distance_m"]
+    q = row.sewage_flow_m3_per_day
+    xy = np.array(row.geometry.coords[0])
 
     def pct(chosen, other):
         return f"{(other - chosen) / other * 100:.0f}"
+
+    def sewer_m(plant):  # the sewer length of this village's pair to a plant
+        return np.hypot(*(np.array(plant.geometry.coords[0]) - xy)) * prm["detour_factor"]
+
+    def spare(plant):
+        return plant.capacity_m3_per_day - plant.load_m3_per_day
 
     if row.sewage_mode == "connect":
         m = _RE_PRIO.match(text) or _RE_COST.match(text)
@@ -689,7 +894,7 @@ def check_reason_numbers(row, prm, cluster_sizes):
         assert f"（{row.sewage_plant_id}）" in m["label"]
         assert m["km"] == f"{row.pipe_length_m / 1000:.1f}"
         assert m["alt"] == alt
-        if m.re is _RE_PRIO:  # a priority pair: short and by gravity, as claimed
+        if m.re is _RE_PRIO:  # a priority pair: short, by gravity and within the premium cap
             kinds = {"connect_priority_dearer" if m["dir"] == "高" else "connect_priority_cheaper"}
             assert row.pump_stations == 0
             assert m["lim"] == f"{prm['connect_priority_distance_m'] / 1000:.1f}"
@@ -697,6 +902,9 @@ def check_reason_numbers(row, prm, cluster_sizes):
             saving = alone - row.cost_connect_yuan_per_year
             assert m["dir"] == ("低" if saving >= 0 else "高")
             assert m["pct"] == pct(row.cost_connect_yuan_per_year, alone).lstrip("-")
+            trunk = det.cost_trunk_yuan_per_year
+            assert (row.cost_connect_yuan_per_year - trunk
+                    <= (1 + prm["connect_priority_max_premium"]) * (alone - trunk) + 1e-6)
         else:  # chosen by cost: cheaper, with the lift stations of its own sewer
             kinds = {"connect_cost" if m["pumps"] is None else "connect_cost_pumped"}
             assert row.cost_connect_yuan_per_year < alone
@@ -714,8 +922,45 @@ def check_reason_numbers(row, prm, cluster_sizes):
         assert m["pct"] == f"{(row.cost_connect_yuan_per_year - alone) / alone * 100:.0f}"
     m = _RE_SPARE.search(text)
     if m:
+        assert m["q"] == f"{q:.1f}"
+    m = _RE_NO_ROOM.match(text)
+    if m:  # the plants within reach all lack room: the roomiest is quoted with its own numbers
         kinds.add("no_room")
-        assert m["q"] == f"{row.sewage_flow_m3_per_day:.1f}"
+        named = plant_of(m["label"], plants_in)
+        assert m["km"] == f"{sewer_m(named) / 1000:.1f}" and sewer_m(named) <= lim_m
+        assert m["spare"] == f"{spare(named):.1f}" and spare(named) < q
+        reach = [pl for _, pl in plants_in.iterrows() if sewer_m(pl) <= lim_m]
+        assert spare(named) == max(spare(pl) for pl in reach)
+        nearest = plants_in.iloc[int(np.argmin([sewer_m(pl) for _, pl in plants_in.iterrows()]))]
+        if m["n_label"]:  # the nearest plant is out of reach, as said
+            kinds.add("no_room_nearest_out_of_reach")
+            assert plant_of(m["n_label"], plants_in).name == nearest.name
+            assert m["n_km"] == f"{sewer_m(nearest) / 1000:.1f}" and sewer_m(nearest) > lim_m
+        else:
+            assert sewer_m(nearest) <= lim_m
+    m = _RE_BLOCKED.match(text)
+    if m:  # an eligible plant with room for this village alone, filled by others
+        kinds.add("capacity_blocked")
+        named = plant_of(m["label"], plants_in)
+        assert m["km"] == f"{sewer_m(named) / 1000:.1f}" and sewer_m(named) <= lim_m
+        assert m["spare"] == f"{spare(named):.1f}" and spare(named) >= q
+        after = res.plants.set_index("id").loc[named.name, "spare_after_m3_per_day"]
+        assert m["after"] == f"{after:.1f}" and after < q
+    m = _RE_OVER_CAP.match(text)
+    if m:  # a short gravity sewer whose cost is above the priority premium cap
+        named = plant_of(m["label"], plants_in)
+        assert m["km"] == f"{sewer_m(named) / 1000:.1f}"
+        assert sewer_m(named) <= prm["connect_priority_distance_m"]
+        assert m["alt"] == alt and m["cap"] == f"{prm['connect_priority_max_premium'] * 100:.0f}"
+        trunk, cost = det.cost_trunk_yuan_per_year, row.cost_connect_yuan_per_year
+        assert m["pct"] == pct(cost, alone).lstrip("-")
+        assert (m["pct_rule"] is not None) == (0 < trunk < alone)
+        kinds.add("over_cap_trunk" if trunk > 0 else "over_cap")
+        assert (m["below"] is not None) == (0 < trunk and alone <= trunk)
+        if alone > trunk:  # the premium the cap compares: trunk left out of both sides
+            rule = (cost - alone) / (alone - trunk)
+            assert rule > prm["connect_priority_max_premium"]
+            assert m["pct_rule" if trunk > 0 else "pct"] == f"{rule * 100:.0f}"
     if row.sewage_mode == "cluster":
         m = _RE_CLUSTER.search(text)
         assert m, text
@@ -739,8 +984,9 @@ def test_every_reason_states_the_numbers_of_its_row(hilly_dem):
     # (the defaults, and cheap sewers in shallow trenches with cheap lift stations, so that
     # connections chosen on cost with lift stations occur too)
     seen = set()
+    # (and dear sewers, so that priority connections of villages with trunk sewers hit the cap)
     for overrides in ({}, {"sewer_cost_yuan_per_m": 60, "max_trench_depth_m": 2.5,
-                           "pump_station_capex_yuan": 20000}):
+                           "pump_station_capex_yuan": 20000}, {"sewer_cost_yuan_per_m": 2000}):
         for seed in range(100, 106):
             rng = np.random.default_rng(seed)
             v, p = random_county(seed, n=24, n_plants=3, size=6000.0, pop=(30, 900))
@@ -750,11 +996,33 @@ def test_every_reason_states_the_numbers_of_its_row(hilly_dem):
             sew = res.villages
             sizes = sew.sewage_cluster_id.value_counts().to_dict()
             for _, row in sew.iterrows():
-                seen |= check_reason_numbers(row, res.params, sizes)
+                seen |= check_reason_numbers(row, res, p, sizes)
     # every kind of statement was met (none of the checks above was vacuous)
     assert seen >= {"connect_priority_dearer", "connect_priority_cheaper", "connect_cost",
-                    "connect_cost_pumped", "dearer", "no_room", "cluster", "centralized",
-                    "household"}, seen
+                    "connect_cost_pumped", "dearer", "no_room", "capacity_blocked", "over_cap",
+                    "over_cap_trunk", "cluster", "centralized", "household"}, seen
+    # (a nearest plant out of reach while a farther one is reachable needs roads: the next test)
+
+
+def test_no_room_reason_quotes_the_plants_in_reach_not_the_nearest_one():
+    # P0 is 3.6 km away in a straight line with 5000 m³/d spare, but its road route is
+    # 2 × √(1800² + 1950²) = 5.3 km, beyond the 5 km limit; P1 is 4 km along the road with
+    # 1 m³/d spare; the village's flow is 800 × 80 L / 1000 × 0.6 = 38.4 m³/d
+    v = villages([(0, 0, 800, 300)])
+    p = plants([(3600, 0, 5000, 0), (0, 4000, 1, 0)])
+    roads = gpd.GeoDataFrame({"id": ["r1", "r2"]}, geometry=[
+        shapely.LineString([(X0, Y0), (X0 + 1800, Y0 - 1950), (X0 + 3600, Y0)]),
+        shapely.LineString([(X0, Y0), (X0, Y0 + 4000)])], crs=CRS)
+    row = ge.sewage_modes(district(v, p, roads=roads)).iloc[0]
+    assert row.sewage_mode != "connect"
+    assert row.sewage_reason.startswith(
+        "距最近的厂0（P0）管线5.3 km，超过纳管距离5.0 km；管线5.0 km内可达的污水厂余量不足（本村污水量"
+        "38.4 m³/d，其中余量最多的厂1（P1）管线4.0 km、余量1.0 m³/d）；")
+    en = ge.sewage_modes(district(v, p, roads=roads, lang="en")).iloc[0]
+    assert en.sewage_reason.startswith(
+        "The sewer to the nearest plant, 厂0 (P0), would be 5.3 km, beyond the 5.0 km limit; the "
+        "plants within 5.0 km of sewer lack room for its 38.4 m³/d (the roomiest, 厂1 (P1), 4.0 km "
+        "of sewer, has 1.0 m³/d spare)")
 
 
 # ---------------------------------------------------------------------------------------
