@@ -140,6 +140,10 @@ def test_demo_writes_the_whole_pack(tmp_path):
     w = summary["waste"]
     assert f"人口占 {w['coverage_rate_population']:.1%}" in r.stdout
     assert file_digests(sample) == before
+    # the README shows these lines: keep it true
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("and prints the headline figures, e.g.", 1)[1].split("```")[1].strip().splitlines()
+    assert shown and all(line.strip() in r.stdout for line in shown), shown
 
 
 def _farms_csv(folder: Path, *, with_farmland: bool) -> str:
