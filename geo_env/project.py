@@ -290,6 +290,7 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
                           DataWarning, stacklevel=4)
     if points is not None:
         pos = pd.Series(np.arange(len(v)), index=v["id"].to_numpy())
+        points = _same_code_system(points, pos.index, label=label)
         hit = points["id"].isin(pos.index)
         if (~hit).any():
             warnings.warn(f"village_points: {int((~hit).sum())} point(s) match no village id "
@@ -312,6 +313,43 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
     v["anchor_x"] = xy[:, 0]
     v["anchor_y"] = xy[:, 1]
     return v
+
+
+def _same_code_system(points: gpd.GeoDataFrame, village_ids: pd.Index, *, label: str) -> gpd.GeoDataFrame:
+    """Village points whose ids are the villages' codes in a longer code system, re-keyed.
+
+    Chinese village codes come as the 12-digit 统计用区划代码 and as longer codes that
+    extend it with zeros (the 15-digit form with ``000``, the 19-digit 坐落单位代码 of the
+    land surveys).  An all-digit point id that matches no village, is longer than a
+    village code and is that code followed only by zeros, is given that code (warned).
+    Nothing else is guessed: a code that would fit several villages stays unmatched.
+    """
+
+    from .errors import DataWarning
+
+    ids = points["id"].astype(str)
+    vid = pd.Series(village_ids.astype(str))
+    if ids.isin(vid).all() or not (vid.str.fullmatch(r"\d+").all()):
+        return points
+    lengths = sorted(set(vid.str.len()), reverse=True)  # the most specific code first
+    new = ids.copy()
+    changed = pd.Series(False, index=ids.index)
+    todo = ~ids.isin(vid) & ids.str.fullmatch(r"\d+")
+    for n in lengths:
+        head, tail = ids.str[:n], ids.str[n:]
+        fit = todo & ~changed & (ids.str.len() > n) & head.isin(vid) & tail.str.fullmatch(r"0+")
+        fit &= ~head.isin(ids[~todo]) & ~head.duplicated(keep=False)  # one point per village
+        new[fit] = head[fit]
+        changed |= fit
+    if not changed.any():
+        return points
+    out = points.copy()
+    out["id"] = new.to_numpy()
+    warnings.warn(f"village_points: {int(changed.sum())} id(s) are village codes extended with zeros "
+                  f"(e.g. {ids[changed].iloc[0]} → {new[changed].iloc[0]}, a longer code system than "
+                  f"{label}'s); matched on the {'/'.join(str(n) for n in lengths)}-digit codes",
+                  DataWarning, stacklevel=5)
+    return out
 
 
 def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:

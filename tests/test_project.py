@@ -281,3 +281,26 @@ def test_layers_assigned_later_are_checked_too():
         District(name="x", crs="EPSG:4547", villages=v)
     with pytest.raises(ProjectFileError, match="lang"):
         District(name="x", crs=WORK, villages=grid_villages(), lang="fr")
+
+
+def test_village_points_with_longer_codes_are_matched(tmp_path):
+    """19-digit 坐落单位代码 and 15-digit codes are the 12-digit code followed by zeros."""
+    import pandas as pd
+
+    pts = pd.DataFrame({"id": ["3611231002000000000", "361123100201000", "361123100202001"],
+                        "lon": [117.501, 117.52, 117.53], "lat": [28.401, 28.402, 28.403]})
+    pts.to_csv(tmp_path / "vp.csv", index=False)
+    with pytest.warns(DataWarning) as got:
+        d = load_project(write_project(tmp_path, extra='\n[layers.village_points]\npath = "vp.csv"\n'))
+    text = " | ".join(str(w.message) for w in got)
+    assert "2 id(s) are village codes extended with zeros" in text
+    assert "3611231002000000000 → 361123100200" in text
+    assert "1 point(s) match no village id (361123100202001)" in text  # not zeros: not guessed
+    tx = pyproj.Transformer.from_crs(4326, WORK, always_xy=True)
+    anchors = d.villages.set_index("id")[["anchor_x", "anchor_y"]]
+    for code, lon, lat in [("361123100200", 117.501, 28.401), ("361123100201", 117.52, 28.402)]:
+        np.testing.assert_allclose(anchors.loc[code].to_numpy(), tx.transform(lon, lat), atol=1e-6)
+    if "361123100202" in anchors.index:  # the unmatched point's village keeps its centroid
+        row = d.villages.set_index("id").loc["361123100202"]
+        np.testing.assert_allclose(anchors.loc["361123100202"].to_numpy(),
+                                   shapely.get_coordinates(row.geometry.centroid)[0])
