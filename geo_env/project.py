@@ -367,7 +367,7 @@ def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
 
 
 def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
-
+    """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent."""
 
     from .errors import DataWarning, format_rows
 
