@@ -712,6 +712,8 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
                                    file=fname, layer=label, hint="remove coords")
     elif geo or _swapped_rows(xs, ys).any():
         _check_lonlat(xs, ys, file=fname, label=label, row_of=row_of, columns=(xcol, ycol))
+        _check_coords_names(coords, [xcol, ycol, path.stem, str(sheet or "")], file=fname,
+                            what=f"the columns '{xcol}'/'{ycol}'")
         xs, ys = _crs.to_wgs84(xs, ys, coords or "wgs84")
         the_crs = pyproj.CRS.from_epsg(4490 if coords == "cgcs2000" else 4326)
     else:
@@ -783,6 +785,12 @@ def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str],
     for a in aliases:
         if a in lowered:
             return lowered[a]
+    # 高德经度, GPS纬度, baidu_lng, 中心点经度…: the one column whose name ends in an alias
+    # (the Chinese words anywhere in it)
+    ends = [c for low, c in lowered.items()
+            if any(low.endswith(a) or (not a.isascii() and a in low) for a in aliases if len(a) > 1)]
+    if len(ends) == 1:
+        return ends[0]
     raise ColumnNotFoundError(
         f"no {axis} coordinate column found (columns: {', '.join(cols)})", file=file, layer=label,
         hint=f'name it with {axis} = "…" in the layer\'s section',
@@ -864,6 +872,7 @@ def _assign_crs(gdf: gpd.GeoDataFrame, *, file: str, label: str | None, coords: 
         idx = _first_vertex_feature(gdf)
         _check_lonlat(xy[:, 0], xy[:, 1], file=file, label=label,
                       row_of=lambda i: _feature_row(idx[i]))
+        _check_coords_names(coords, [Path(file).stem], file=file, what="the file name")
         if coords in ("gcj02", "bd09"):
             def conv(a: np.ndarray) -> np.ndarray:
                 lon, lat = _crs.to_wgs84(a[:, 0], a[:, 1], coords)
@@ -876,6 +885,34 @@ def _assign_crs(gdf: gpd.GeoDataFrame, *, file: str, label: str | None, coords: 
                                    file=file, layer=label, hint="remove coords")
         _check_projected(gdf, the_crs, file=file, label=label)
     return gdf
+
+
+#: Words in column, file or sheet names that say which online map the lon/lat came from.
+_COORDS_WORDS = {
+    "gcj02": ("高德", "腾讯", "火星", "gaode", "amap", "gcj", "tencent"),
+    "bd09": ("百度", "baidu", "bd09", "bd_lng", "bd_lon", "bd_lat", "bdlng", "bdlat"),
+}
+_COORDS_SOURCES = {"gcj02": "GCJ-02 (Amap/Tencent)", "bd09": "BD-09 (Baidu)", "wgs84": "WGS84"}
+
+
+def _check_coords_names(coords: str | None, names: Sequence[str], *, file: str, what: str) -> None:
+    """Warn when names such as ``高德经度`` or ``baidu_lng`` contradict ``coords``.
+
+    GCJ-02 or BD-09 lon/lat read as WGS84 lie 300–600 m off, nothing else shows it: the
+    names are the one clue.  Without a ``coords`` key the names are compared with the
+    WGS84 default; a declared GCJ-02/BD-09 is compared only with the other of the two (a
+    declared WGS84 or CGCS2000 is the planner's word, e.g. after converting).
+    """
+    text = " ".join(names).lower()
+    said = [c for c, words in _COORDS_WORDS.items() if any(w in text for w in words)]
+    if len(said) != 1:
+        return
+    hint = said[0]
+    if coords is None or (coords in ("gcj02", "bd09") and coords != hint):
+        now = _COORDS_SOURCES.get(coords or "wgs84", coords)
+        _warn(f"{file}: {what} suggest {_COORDS_SOURCES[hint]} coordinates, but they are read as "
+              f"{now}; if they come from that map, add coords = \"{hint}\" to the layer "
+              f"(otherwise the points lie 300–600 m off)")
 
 
 def _first_vertex_feature(gdf: gpd.GeoDataFrame) -> np.ndarray:

@@ -162,6 +162,27 @@ def test_xlsx_with_gcj02_coordinates_lands_on_the_true_positions(tmp_path):
     assert GEOD.inv(bad[:, 0], bad[:, 1], truth[:, 0], truth[:, 1])[2].min() > 200
 
 
+def test_column_names_that_name_the_map_warn_when_coords_contradicts_them(tmp_path):
+    import warnings
+
+    df = stations_table("gcj02").rename(columns={"经度": "高德经度", "纬度": "高德纬度"})
+    df.to_excel(tmp_path / "s.xlsx", index=False)
+    cols = {"id": "编号", "name": "名称"}
+    with pytest.warns(DataWarning, match=r"'高德经度'/'高德纬度' suggest GCJ-02 .* coords = \"gcj02\""):
+        read_layer(tmp_path / "s.xlsx", kind="transfer_stations", columns=cols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        s = read_layer(tmp_path / "s.xlsx", kind="transfer_stations", columns=cols, coords="gcj02")
+        read_layer(tmp_path / "s.xlsx", kind="transfer_stations", columns=cols, coords="wgs84")
+    truth = station_lonlat()
+    got = shapely.get_coordinates(s.geometry.values)
+    assert GEOD.inv(got[:, 0], got[:, 1], truth[:, 0], truth[:, 1])[2].max() < 0.5
+    # a Baidu export declared as GCJ-02: the two online systems contradict each other
+    stations_table("bd09").to_csv(tmp_path / "百度坐标.csv", index=False)
+    with pytest.warns(DataWarning, match=r"file name suggest|'经度'/'纬度' suggest BD-09"):
+        read_layer(tmp_path / "百度坐标.csv", kind="transfer_stations", columns=cols, coords="gcj02")
+
+
 def test_bd09_table(tmp_path):
     stations_table("bd09").to_csv(tmp_path / "s.csv", index=False)
     s = read_layer(tmp_path / "s.csv", kind="transfer_stations", coords="bd09",
