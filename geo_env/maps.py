@@ -112,7 +112,7 @@ class OfflineMap(folium.Map):
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
-        figure.header.add_child(Element(
+        figure.header.add_child(_Raw(  # third-party code, not a template either
             _assets.inline_style(_assets.leaflet_css())
             + _assets.inline_style(_assets.runtime_css())
             + _assets.inline_script(_assets.leaflet_js())
@@ -121,13 +121,31 @@ class OfflineMap(folium.Map):
         super().render(**kwargs)
 
 
+class _Raw(Element):
+    """Text put into the page as it is.
+
+    branca's ``MacroElement.render`` wraps what its macros produce in a new ``Element``,
+    whose ``render`` parses that text again as a Jinja template: a village named
+    ``{{ 7*7 }}`` would become ``49`` and ``{{ cycler.__init__.__globals__.os… }}`` would
+    run code.  Text that holds the user's data goes in through this class instead.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
 class _Data(MacroElement):
-    """The map's data block (JSON) and the runtime's start."""
+    """The map's data block (JSON) and the runtime's start.
+
+    The data block (every user string) is added as :class:`_Raw`, never rendered as a
+    template; only the start script, which holds no user text, goes through branca.
+    """
 
     _template = Template("""
-        {% macro html(this, kwargs) %}
-        <script type="application/json" id="{{ this.block_id }}">{{ this.json }}</script>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
         geoEnv.load("{{ this.block_id }}");
         geoEnv.controls({{ this._parent.get_name() }});
@@ -139,6 +157,12 @@ class _Data(MacroElement):
         self._name = "GeoEnvData"
         self.block_id = "geo-env-data"
         self.json = script_json(payload)
+
+    def render(self, **kwargs: Any) -> None:
+        self.get_root().html.add_child(_Raw(
+            f'<script type="application/json" id="{self.block_id}">{self.json}</script>'),
+            name=self.get_name())
+        super().render(**kwargs)
 
 
 class _DataLayer(Layer):

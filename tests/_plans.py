@@ -25,6 +25,8 @@ PAYLOADS = (
     "</script><script>document.title='pwned-script'</script>",
     "${document.title='pwned-tpl'}`\\",
     "<!--<script>",
+    # branca re-parses what folium's macros render as a Jinja template: must stay text
+    "{{ 7*7 }}{{ cycler.__init__.__globals__.os.getcwd() }}{% if %}{#",
 )
 
 

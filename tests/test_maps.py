@@ -6,6 +6,7 @@ import base64
 import html as htmllib
 import io
 import json
+import os
 import re
 
 import folium
@@ -305,6 +306,7 @@ def test_every_user_string_is_escaped(payload):
     # the payload text itself (escaped) reaches the popups, not lost
     names = data["tables"]["villages"][0]
     assert esc(payload + "0") in (names.get("values") or names["dict"])
+    assert os.getcwd() not in html  # the template payload ran nothing
 
 
 def test_layer_control_names_are_escaped(monkeypatch):
