@@ -26,6 +26,7 @@ __all__ = [
     "CRSError",
     "DataValueError",
     "EncodingError",
+    "OutputError",
     "GeoEnvWarning",
     "DataWarning",
     "closest",
@@ -146,6 +147,10 @@ class DataValueError(GeoEnvError):
 
 class EncodingError(GeoEnvError):
     """Text in a file cannot be decoded with any plausible encoding."""
+
+
+class OutputError(GeoEnvError):
+    """The output folder cannot take the files (a file in its place, no permission)."""
 
 
 class GeoEnvWarning(UserWarning):

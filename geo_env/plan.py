@@ -131,7 +131,7 @@ class Plan:
         from . import figures, maps, report
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        _prepare_out(out)
         written: list[Path] = []
 
         def step(msg: str) -> None:
@@ -253,3 +253,40 @@ def _jsonable(obj: Any) -> Any:
     if obj is pd.NA or obj is pd.NaT:
         return None
     return obj
+
+
+#: What :meth:`Plan.save` writes into its folder.
+OUTPUT_FILES = ("plan.gpkg", "summary.json", "report.xlsx", "plan_map.html")
+
+
+def _prepare_out(out: Path) -> None:
+    """Make sure the output folder can take every file before the first is written.
+
+    A file where the folder should be, a folder where a file should be, or a folder that
+    cannot be created or written to is an :class:`~geo_env.errors.OutputError` — found
+    before anything is replaced, so the folder never holds a mix of old and new outputs.
+    """
+    import tempfile
+
+    from .errors import OutputError
+
+    if out.exists() and not out.is_dir():
+        raise OutputError("the output folder is a file", file=out, hint="give a folder with --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder ({exc.strerror or exc})", file=out,
+                          hint="choose another --out folder") from None
+    for name in OUTPUT_FILES:
+        if (out / name).is_dir():
+            raise OutputError(f"'{name}' here is a folder, where geo_env writes a file", file=out,
+                              hint="remove or rename it, or choose another --out folder")
+    if (out / "figures").exists() and not (out / "figures").is_dir():
+        raise OutputError("'figures' here is a file, where geo_env writes a folder", file=out,
+                          hint="remove or rename it, or choose another --out folder")
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in the output folder ({exc.strerror or exc})", file=out,
+                          hint="choose a folder you can write to") from None

@@ -194,3 +194,21 @@ def test_run_on_thin_projects(tmp_path, case):
         assert summary["waste"]["covered_villages"] == 0
     if case == "point_villages":
         assert summary["waste"]["villages"] == 9
+
+
+def test_an_output_folder_that_cannot_take_the_files_exits_2_before_writing(tmp_path):
+    project = write_project(tmp_path / "proj")
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    r = run("run", project, "--out", afile)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "afile: the output folder is a file" in r.stderr
+    out = tmp_path / "out"
+    (out / "plan_map.html").mkdir(parents=True)
+    (out / "summary.json").write_text("old", encoding="utf-8")
+    r = run("run", project, "--out", out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "'plan_map.html' here is a folder" in r.stderr.strip().splitlines()[-1]
+    # nothing was replaced: the folder does not hold a mix of old and new outputs
+    assert (out / "summary.json").read_text(encoding="utf-8") == "old"
+    assert not (out / "plan.gpkg").exists()
