@@ -411,9 +411,10 @@ def _footer(fig: Figure, plan: Plan, lang: str) -> None:
 
     crs = plan.district.crs
     epsg = crs.to_epsg()
-    text = (f"{label('crs', lang)}：{crs.name}" + (f"（EPSG:{epsg}）" if epsg else "")
-            + f"    {label('made_with', lang)}：geo_env {__version__}"
-            + f"    {label('date', lang)}：{_dt.date.today().isoformat()}")
+    colon, op, cl = ("：", "（", "）") if lang == "zh" else (": ", " (", ")")
+    text = (f"{label('crs', lang)}{colon}{crs.name}" + (f"{op}EPSG:{epsg}{cl}" if epsg else "")
+            + f"    {label('made_with', lang)}{colon}geo_env {__version__}"
+            + f"    {label('date', lang)}{colon}{_dt.date.today().isoformat()}")
     fig.text(0.035, 0.035, text, fontsize=8.5, color="#455a64", ha="left")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
-__all__ = ["label", "labels", "LANGS"]
+__all__ = ["label", "labels", "LANGS", "CODED_COLUMNS"]
 
 from ._choices import LANGS  # noqa: E402
 
@@ -119,12 +119,18 @@ _BRIEFING: dict[str, tuple[str, str]] = {
     "y_m": ("Y坐标（米）", "Y (m)"),
     "lon": ("经度（WGS84）", "Longitude (WGS84)"),
     "lat": ("纬度（WGS84）", "Latitude (WGS84)"),
-    "parameter_label": ("参数名称", "Parameter label"),
+    "parameter_label": ("参数名称", "Chinese term"),
     "default": ("默认值", "Default"),
 }
 
 #: Modules whose ``LABELS`` dict extends the table (added as analyses land).
 _MODULES: tuple[str, ...] = ("coverage", "siting", "sewage", "livestock")
+
+
+#: Columns whose values are codes shown by their labels (``label(f"{col}.{value}")``, else
+#: ``label(value)``) in the map, the report and the figures.
+CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species_code",
+                           "toilet_suggestion", "limiting_nutrient", "farmland_source"})
 
 
 @cache

@@ -48,7 +48,7 @@ from . import _assets, _io
 from ._html import esc, esc_series, script_json
 from ._topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
 from .errors import GeoEnvWarning, ParameterError
-from .labels import LANGS, label
+from .labels import CODED_COLUMNS, LANGS, label
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -89,8 +89,6 @@ FARM_CLASSES = ("ok", "issue", "unknown")
 
 #: Columns shown as paragraphs in popups.
 _LONG = {"sewage_reason", "toilet_suggestion", "issues"}
-#: Columns whose values are codes with labels (``label(f"{col}.{value}")``).
-_CODED = {"sewage_mode", "distance_metric", "species", "species_code"}
 #: Columns never shown in popups.
 _HIDDEN = {"geometry", "anchor_x", "anchor_y"}
 _FIRST = ("name", "township", "id", "population", "households")
@@ -226,7 +224,7 @@ def format_column(values: pd.Series, col: str, lang: str) -> list[str]:
             text = x.map(lambda v: f"{v:,.{d}f}")
         out = text.where(x.notna(), "").to_list()
         return out
-    if col in _CODED:
+    if col in CODED_COLUMNS:
         mapped = s.map(lambda v: v if pd.isna(v) else _value_label(col, v, lang))
         return esc_series(mapped)
     return esc_series(s)
@@ -554,6 +552,7 @@ def _ui(plan: Plan, lang: str, basemap: str) -> dict[str, str]:
         "measure": esc(label("measure", lang)),
         "zoom_in": esc(label("zoom_in", lang)),
         "zoom_out": esc(label("zoom_out", lang)),
+        "colon": "：" if lang == "zh" else ": ",
     }
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import _io
-from .labels import label
+from .labels import CODED_COLUMNS, label
 from .maps import SEWAGE_MODES
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ __all__ = ["township_summary", "report_sheets", "write_report", "parameters_tabl
 
 log = logging.getLogger(__name__)
 
-_CODED = {"sewage_mode", "distance_metric", "species", "species_code"}
 _DROP = {"anchor_x", "anchor_y", "geometry"}
 
 
@@ -219,12 +218,12 @@ def _cell_value(v: Any, col: str, lang: str) -> Any:
         return None
     if isinstance(v, (bool, np.bool_)):
         return label("yes" if v else "no", lang)
-    if isinstance(v, (np.integer,)):
+    if isinstance(v, (int, np.integer)):  # (object arrays hold Python ints)
         return int(v)
     if isinstance(v, (float, np.floating)):
         return None if not np.isfinite(v) else float(v)
     if isinstance(v, str):
-        if col in _CODED:
+        if col in CODED_COLUMNS:
             key = f"{col}.{v}"
             text = label(key, lang)
             return text if text != key else label(v, lang)

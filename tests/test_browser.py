@@ -169,3 +169,34 @@ def test_payloads_in_every_text_field_run_nothing(chromium, tmp_path, payload):
         # no script element was created by the data: as many as in a page without payloads
         assert page.evaluate("() => document.scripts.length") == clean_scripts
         assert log.dialogs == [] and log.page_errors == [] and log.blocked == []
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 560)])
+def test_legend_never_covers_the_layer_list(chromium, map_file, size):
+    """On a briefing-room laptop screen every layer switch stays clickable: the layer list
+    and the legend share the right-hand side, each scrolling when both do not fit."""
+    with open_page(chromium, map_file, width=size[0], height=size[1]) as (page, log):
+        page.evaluate("""() => {  /* every overlay on: the longest legend */
+            document.querySelectorAll('.leaflet-control-layers-overlays input').forEach(i => {
+                if (!i.checked) { i.click(); } });
+        }""")
+        page.wait_for_timeout(300)
+        r = page.evaluate("""() => {
+            const box = document.querySelector('.leaflet-control-layers').getBoundingClientRect();
+            const leg = document.querySelector('.ge-legend').getBoundingClientRect();
+            const blocked = [];
+            document.querySelectorAll('.leaflet-control-layers-overlays input').forEach(i => {
+                i.scrollIntoView({block: 'nearest'});
+                const b = i.getBoundingClientRect();
+                const e = document.elementFromPoint(b.x + b.width / 2, b.y + b.height / 2);
+                if (!(e === i || (e && e.closest('label') === i.closest('label')))) {
+                    blocked.push(i.closest('label').innerText.trim()); }
+            });
+            return {layers: [box.top, box.bottom], legend: [leg.top, leg.bottom],
+                    n: document.querySelectorAll('.leaflet-control-layers-overlays input').length,
+                    blocked};
+        }""")
+        assert r["n"] >= 8
+        assert r["layers"][1] <= r["legend"][0], r
+        assert r["blocked"] == [], r
+        assert not log.page_errors

@@ -284,6 +284,7 @@ def test_english_labels():
     assert names["villages_waste"] == "Waste collection coverage"
     assert names["district"] == "District boundary"
     assert data["tables"]["villages"][1]["label"] == "Township"
+    assert data["ui"]["colon"] == ": " and data_of(page(make_plan()))["ui"]["colon"] == "："
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

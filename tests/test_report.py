@@ -134,3 +134,25 @@ def test_proposed_stations_sheet_is_there_even_when_none_are_needed(tmp_path):
 def test_plan_repr_is_one_line():
     text = repr(make_plan())
     assert text.startswith("Plan(") and "\n" not in text and "villages=9" in text
+
+
+def test_counts_are_numbers_and_codes_are_labels(tmp_path):
+    """Counts come out of object arrays as Python ints: they must stay numbers (Excel's SUM
+    skips text); coded values (toilets, limiting nutrient) are shown by their labels."""
+    plan = make_plan()
+    path = report.write_report(plan, tmp_path / "report.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["乡镇督查考核汇总"]
+    head = [c.value for c in ws[1]]
+    col = head.index(label("villages_count", "zh")) + 1
+    counts = [ws.cell(row=r, column=col) for r in range(2, ws.max_row + 1)]
+    assert all(c.data_type == "n" and isinstance(c.value, int) for c in counts)
+    assert counts[-1].value == sum(c.value for c in counts[:-1]) == len(plan.villages)
+    assert counts[-1].number_format == "#,##0"
+    v = wb["行政村明细"]
+    vhead = [c.value for c in v[1]]
+    if label("toilet_suggestion", "zh") in vhead:
+        j = vhead.index(label("toilet_suggestion", "zh"))
+        shown = {r[j].value for r in v.iter_rows(min_row=2)} - {None}
+        assert shown and not shown & {"flush", "septic_tank", "dry", "not_needed"}
+        assert all(not t.isascii() for t in shown)  # labels in Chinese, not the codes

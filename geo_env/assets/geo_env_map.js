@@ -54,6 +54,8 @@
     return out;
   }
 
+  function colon() { return (geoEnv.data && geoEnv.data.ui.colon) || '：'; }
+
   function fieldValue(f, i) { return f.codes ? f.dict[f.codes[i]] : f.values[i]; }
 
   function tooltipHtml(spec, i) {
@@ -61,7 +63,7 @@
     for (var k = 0; k < spec.tooltip.length; k++) {
       var f = spec.fields[spec.tooltip[k]], v = fieldValue(f, i);
       if (v === '' || v === null || v === undefined) { continue; }
-      parts.push(k === 0 ? '<b>' + v + '</b>' : f.label + '：' + v);
+      parts.push(k === 0 ? '<b>' + v + '</b>' : f.label + colon() + v);
     }
     return parts.join('<br>');
   }
@@ -72,7 +74,7 @@
       var f = spec.fields[spec.popup[k]], v = fieldValue(f, i);
       if (v === '' || v === null || v === undefined) { continue; }
       if (k === 0) { head = '<div class="ge-popup-title">' + v + '</div>'; }
-      else if (f.long) { notes += '<p class="ge-popup-note"><b>' + f.label + '</b>：' + v + '</p>'; }
+      else if (f.long) { notes += '<p class="ge-popup-note"><b>' + f.label + '</b>' + colon() + v + '</p>'; }
       else { rows += '<tr><th>' + f.label + '</th><td>' + v + '</td></tr>'; }
     }
     return '<div class="ge-popup">' + head + '<table>' + rows + '</table>' + notes + '</div>';
@@ -454,8 +456,31 @@
       }
       this._div.innerHTML = html;
       this._div.style.display = html ? '' : 'none';
+      fitRightColumn(this._map);
     }
   });
+
+  /* The layer list (top right) and the legend (bottom right) share the map's height: on a
+     small screen each gets a scroll bar rather than one covering the other. */
+  function fitRightColumn(map) {
+    var box = map.getContainer();
+    var layers = box.querySelector('.leaflet-top.leaflet-right .leaflet-control-layers');
+    var legend = geoEnv.legend && geoEnv.legend._div;
+    if (!layers || !legend) { return; }
+    layers.style.maxHeight = legend.style.maxHeight = '';
+    layers.style.overflowY = 'auto';
+    var below = 0, others = box.querySelectorAll('.leaflet-bottom.leaflet-right .leaflet-control');
+    for (var i = 0; i < others.length; i++) {
+      if (others[i] !== legend) { below += others[i].offsetHeight + 10; }
+    }
+    var budget = box.clientHeight - below - 40;  /* control margins and a gap */
+    var need = layers.scrollHeight, legendNeed = legend.style.display === 'none' ? 0 : legend.scrollHeight;
+    if (need + legendNeed <= budget) { return; }
+    var half = Math.max(budget / 2, 60);
+    if (need <= half) { legend.style.maxHeight = Math.max(budget - need, 60) + 'px'; }
+    else if (legendNeed <= half) { layers.style.maxHeight = Math.max(budget - legendNeed, 60) + 'px'; }
+    else { layers.style.maxHeight = legend.style.maxHeight = half + 'px'; }
+  }
 
   function decodeText(escaped) {
     var t = document.createElement('textarea');  /* RCDATA: parsing creates no elements */
@@ -616,6 +641,7 @@
     geoEnv.map = map;
     geoEnv.timing.layers = performance.now();
     if (geoEnv.legend) { geoEnv.legend.update(); }
+    map.on('resize', function () { fitRightColumn(map); });
     /* the second frame callback runs after the first frame with the layers was painted */
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
