@@ -371,8 +371,13 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         _frame(ax, plan)
         _scale_bar(ax, lang)
         _north_arrow(ax, lang)
-        fig.suptitle(f"{plan.district.name}{label(title_key, lang)}", fontsize=18,
-                     fontweight="bold", y=0.955)
+        title = f"{plan.district.name}{label(title_key, lang)}"
+        size = 18.0
+        if _width(title) > _TITLE_WIDTH:  # a long district name: two lines, then smaller
+            title = f"{plan.district.name}\n{label(title_key, lang).strip()}"
+            size = max(10.0, min(16.0, 16.0 * _TITLE_WIDTH / max(map(_width, title.split("\n")))))
+        fig.suptitle(title, fontsize=size, fontweight="bold", y=0.965 if "\n" in title else 0.955,
+                     va="top" if "\n" in title else "baseline")
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.88), frameon=True,
                    title=label("legend", lang), title_fontsize=12, fontsize=10, borderpad=0.9,
                    labelspacing=0.8, alignment="left")
@@ -404,6 +409,17 @@ def _frame(ax: Any, plan: Plan) -> None:
     ax.set_facecolor("#fbfaf7")
     for spine in ax.spines.values():
         spine.set_linewidth(1.2)
+
+
+#: Width of an 18 pt title that fits across the A4 page, in half-width characters.
+_TITLE_WIDTH = 84
+
+
+def _width(text: str) -> int:
+    """Display width: CJK and full-width characters count two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _footer(fig: Figure, plan: Plan, lang: str) -> None:

@@ -145,3 +145,16 @@ def test_packaged_font_is_used_when_the_system_has_none(monkeypatch, tmp_path):
                                                 (4999, 500)])
 def test_scale_bar_length_is_round(span, expected):
     assert figures.nice_length(span) == expected
+
+
+def test_a_long_district_name_stays_on_the_page(cjk):
+    from dataclasses import replace
+
+    plan = make_plan()
+    plan.district = replace(plan.district, name="某某省某某市某某县" * 5 + "农村人居环境整治")
+    fig = figures.draw_figure(plan, "waste_coverage.png")
+    fig.canvas.draw()
+    box = fig._suptitle.get_window_extent()
+    width = fig.get_size_inches()[0] * fig.dpi
+    assert 0 <= box.x0 and box.x1 <= width  # not cut at the page edges
+    assert fig._suptitle.get_text().endswith("农村生活垃圾收运覆盖现状图")
