@@ -366,7 +366,7 @@ def parse_coordinate(value: Any) -> float:
         return float("nan")
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
-    text = str(value).strip().replace("，", ",")
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace("，", ",")  # １１７．５ → 117.5
     if not text or text.lower() in ("nan", "none", "null"):
         return float("nan")
     try:
@@ -390,7 +390,7 @@ def parse_coordinate(value: Any) -> float:
     return -out if negative else out
 
 
-def _parse_coordinates(series: pd.Series, *, file: str, column: str) -> np.ndarray:
+def _parse_coordinates(series: pd.Series, *, file: str, column: str, label: str | None = None) -> np.ndarray:
     """Vector of coordinates from a table column; errors name the row (the series' index
     holds the spreadsheet row or CSV line numbers)."""
     numeric = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)  # writable copy
@@ -400,13 +400,13 @@ def _parse_coordinates(series: pd.Series, *, file: str, column: str) -> np.ndarr
             numeric[i] = parse_coordinate(series.iloc[i])
         except ValueError as exc:
             raise CoordinateError(
-                str(exc), file=file, column=column, row=int(series.index[i]),
+                str(exc), file=file, layer=label, column=column, row=int(series.index[i]),
                 hint="write decimal degrees (117.503), DMS (117°30'12.5\"E) or metres",
             ) from None
     missing = np.flatnonzero(np.isnan(numeric))
     if len(missing):
         raise CoordinateError(
-            f"{len(missing)} empty coordinate(s)", file=file, column=column,
+            f"{len(missing)} empty coordinate(s)", file=file, layer=label, column=column,
             row=format_rows([int(series.index[i]) for i in missing]),
             hint="fill in the coordinates or delete the rows",
         )
@@ -666,9 +666,13 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
         elif raw.startswith(codecs.BOM_UTF8):
             enc = "utf-8-sig"
         else:
-            enc, _ = detect_encoding(raw)
+            try:
+                enc, _ = detect_encoding(raw)
+            except EncodingError as exc:
+                raise EncodingError(exc.message, file=fname, layer=label,
+                                    row=_first_undecodable_line(raw), hint=exc.hint) from None
 
-        df = _parse_csv(raw.decode(enc), file=fname, label=label)
+        df = _parse_csv(raw.decode(enc), file=fname, label=label, x=x, y=y)
     else:
         import openpyxl
 
@@ -684,8 +688,13 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             near = closest(sheet, sheets)
             raise LayerNotFoundError(f"no sheet '{sheet}' (sheets: {', '.join(sheets)})", file=fname,
                                      layer=label, hint=f"did you mean '{near}'?" if near else None)
-        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-        df.index = df.index + 2  # spreadsheet rows: the header is row 1
+        top = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None,
+                            nrows=_HEADER_SEARCH).dropna(how="all")
+        h = int(top.index[_header_index(top.to_numpy().tolist(), x, y)]) if len(top) else 0
+        if h:
+            _warn(f"{fname}: the header is on row {h + 1}; the row(s) above it (a title?) are skipped")
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=h)
+        df.index = df.index + h + 2  # spreadsheet rows: the header is row h + 1
     df.columns = [_clean_name(c) for c in df.columns]
     df = df.dropna(how="all")  # trailing empty spreadsheet rows
     if len(df) == 0:
@@ -699,8 +708,8 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     def row_of(i: int) -> int:
         return int(lines[i])
 
-    xs = _parse_coordinates(df[xcol], file=fname, column=xcol)
-    ys = _parse_coordinates(df[ycol], file=fname, column=ycol)
+    xs = _parse_coordinates(df[xcol], file=fname, column=xcol, label=label)
+    ys = _parse_coordinates(df[ycol], file=fname, column=ycol, label=label)
     geo = _coords_look_geographic(xs, ys)
     if crs is not None:
         the_crs = _parse_crs(crs, file=fname, label=label)
@@ -730,33 +739,45 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     return gdf
 
 
-def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
+def _first_undecodable_line(raw: bytes) -> int | None:
+    """The first line (1-based) that decodes neither as UTF-8 nor as GB18030."""
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        if _strict(line, "utf-8") is None and _strict(line, "gb18030") is None:
+            return n
+    return None
+
+
+def _parse_csv(text: str, *, file: str, label: str | None, x: str | None = None,
+               y: str | None = None) -> pd.DataFrame:
     """A CSV (or tab-separated) table as strings; rows whose number of fields differs from
-    the header's are an error (pandas would silently shift or drop their values)."""
+    the header's are an error (pandas would silently shift or drop their values).  Title
+    lines above the header are skipped (see :func:`_header_index`)."""
     import csv
     import io
 
-    first = text.split("\n", 1)[0]
-    sep = "\t" if first.count("\t") > first.count(",") else ","
+    records: list[tuple[int, list[str]]] = []
+    line = 1  # the line on which the next record starts
+    lines = text.split("\n", 12)
+    sep = "\t" if sum(t.count("\t") for t in lines[:12]) > sum(t.count(",") for t in lines[:12]) else ","
     reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    for record in reader:
+        start, line = line, reader.line_num + 1
+        if any(field.strip() for field in record):  # blank lines skipped
+            records.append((start, record))
+    if not records:
+        raise EmptyLayerError("the table is empty", file=file, layer=label)
+    h = _header_index([r for _, r in records[:_HEADER_SEARCH]], x, y)
+    if h:
+        _warn(f"{file}: the header is on line {records[h][0]}; the line(s) above it (a title?) are skipped")
+    header = records[h][1]
     rows: list[list[str]] = []
     starts: list[int] = []
     bad: list[int] = []
-    header: list[str] | None = None
-    line = 1  # the line on which the next record starts
-    for record in reader:
-        start, line = line, reader.line_num + 1
-        if not any(field.strip() for field in record):
-            continue  # blank lines
-        if header is None:
-            header = record
-            continue
+    for start, record in records[h + 1:]:
         if len(record) != len(header):
             bad.append(start)
         rows.append(record)
         starts.append(start)
-    if header is None:
-        raise EmptyLayerError("the table is empty", file=file, layer=label)
     if bad:
         raise DataValueError(
             f"{len(bad)} line(s) have a different number of fields than the header ({len(header)})",
@@ -765,6 +786,29 @@ def _parse_csv(text: str, *, file: str, label: str | None) -> pd.DataFrame:
         )
     df = pd.DataFrame(rows, columns=header, dtype=object, index=pd.Index(starts, dtype=np.int64))
     return df.replace("", None)
+
+
+#: Rows searched for the header of a CSV/XLSX table (title rows above it are skipped).
+_HEADER_SEARCH = 10
+
+
+def _has_column(cells: Sequence[str], given: str | None, aliases: Sequence[str], axis: str) -> bool:
+    try:
+        _find_column(cells, given, aliases, axis, file="", label=None)
+    except ColumnNotFoundError:
+        return False
+    return True
+
+
+def _header_index(rows: Sequence[Sequence[Any]], x: str | None, y: str | None) -> int:
+    """Index of the header among the first rows: the first row naming both coordinate
+    columns (``x``/``y`` or the usual names).  0 when the first row does, or none does
+    (the error about the missing column then speaks of the first row)."""
+    for i, row in enumerate(rows):
+        cells = [_clean_name(c) for c in row if c is not None and str(c) != "nan"]
+        if _has_column(cells, x, _X_ALIASES, "x") and _has_column(cells, y, _Y_ALIASES, "y"):
+            return i
+    return 0
 
 
 def _clean_name(c: object) -> str:
@@ -808,6 +852,11 @@ def _swapped_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return (xs >= 3) & (xs <= 54) & (ys >= 73) & (ys <= 136)
 
 
+#: China's extent with a margin (its territory spans about 73–135°E, 3–54°N): geographic
+#: coordinates outside it are typing or export errors in a Chinese district's data.
+_CHINA_LON, _CHINA_LAT = (70.0, 140.0), (0.0, 56.0)
+
+
 def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | None, row_of: Any,
                   columns: tuple[str, str] | None = None) -> None:
     swapped = np.flatnonzero(_swapped_rows(xs, ys))
@@ -826,6 +875,16 @@ def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | Non
             "coordinates outside longitude/latitude range", file=file, layer=label,
             row=format_rows([row_of(i) for i in bad]),
             hint='if they are metres, set crs = "EPSG:…" for the layer',
+        )
+    (x0, x1), (y0, y1) = _CHINA_LON, _CHINA_LAT
+    away = np.flatnonzero(~((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)))
+    if len(away):
+        raise CoordinateError(
+            f"longitude/latitude outside China (x = {xs[away[0]]:.6g}, y = {ys[away[0]]:.6g}; China lies "
+            f"within {x0:g}–{x1:g}°E, {y0:g}–{y1:g}°N)", file=file, layer=label,
+            row=format_rows([row_of(i) for i in away]),
+            hint="look for a W/S hemisphere letter or a minus sign, a lost digit (11.75 for 117.5) or "
+                 "0 put in for a missing value",
         )
 
 
@@ -1151,7 +1210,8 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
         if col not in out.columns:
             continue
         raw = out[col]
-        as_text = raw.astype(str).str.replace(",", "", regex=False).str.replace("，", "", regex=False).str.strip()
+        as_text = (raw.astype(str).str.normalize("NFKC")  # full-width digits: １７３０ → 1730
+                   .str.replace(",", "", regex=False).str.strip())
         vals = pd.to_numeric(as_text.where(raw.notna(), None), errors="coerce")
         bad = vals.isna() & raw.notna() & (as_text != "")
         if bad.any():

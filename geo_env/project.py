@@ -366,20 +366,34 @@ def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
         )
 
 
-def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent."""
+def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+                    sources: dict[str, str] | None = None) -> None:
+    """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent; a
+    layer lying there entirely (a wrong zone or CRS, here or in the villages) is an error."""
+    sources = sources or {}
 
     from .errors import DataWarning, format_rows
 
+    from .errors import CRSError
+
     x0, y0, x1, y1 = villages.total_bounds
-    for name in ("transfer_stations", "sewage_plants", "livestock_farms"):
+    for name in ("transfer_stations", "sewage_plants", "livestock_farms", "roads"):
         gdf = layers.get(name)
-        if gdf is None:
+        if gdf is None or not len(gdf):
             continue
-        xy = shapely.get_coordinates(gdf.geometry.values)
-        dx = np.maximum(np.maximum(x0 - xy[:, 0], xy[:, 0] - x1), 0)
-        dy = np.maximum(np.maximum(y0 - xy[:, 1], xy[:, 1] - y1), 0)
+        b = gdf.geometry.bounds.to_numpy()  # a point's bounds are the point
+        dx = np.maximum(np.maximum(x0 - b[:, 2], b[:, 0] - x1), 0)
+        dy = np.maximum(np.maximum(y0 - b[:, 3], b[:, 1] - y1), 0)
         far = np.hypot(dx, dy) > FAR_OUTSIDE_M
+        if far.all() and len(gdf) >= 2:
+            raise CRSError(
+                f"every feature of {name} lies more than {FAR_OUTSIDE_M / 1000:.0f} km outside the "
+                f"villages' extent (the nearest {np.hypot(dx, dy).min() / 1000:,.0f} km away): the layer "
+                f"and the villages cannot both be in the right place",
+                file=sources.get(name), layer=name,
+                hint="check the crs (zone) of this layer and of the villages, and lon/lat swapped or GCJ-02")
+        if name == "roads":
+            continue
         if far.any():
             ids = list(gdf.loc[far, "id"])
             warnings.warn(
@@ -490,7 +504,7 @@ def load_project(path: str | Path) -> District:
         villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
                             layers.pop("village_points", None), working, label=sections["villages"]["path"])
         layers["villages"] = villages
-        _far_facilities(villages, layers)
+        _far_facilities(villages, layers, {n: sections[n]["path"] for n in layers if n in sections})
         dem = dem_nodata = dem_crs = None
         if "dem" in sections:
             dem, dem_nodata, dem_crs = _check_dem(sections["dem"], base, villages, file)

@@ -209,6 +209,82 @@ def test_gbk_csv_with_dms_strings(tmp_path):
     assert f.crs.to_epsg() == 4326
 
 
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers(tmp_path, suffix):
+    import openpyxl
+
+    rows = [["某区生活垃圾转运站一览表", None, None, None], [None, None, None, None],
+            ["编号", "名称", "经度", "纬度"], ["S1", "河口转运站", 117.5, 28.4],
+            ["S2", "石溪转运站", "not a number", 28.41]]
+    path = tmp_path / f"s.{suffix}"
+    if suffix == "xlsx":
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    else:
+        path.write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
+                        encoding="utf-8")
+    with pytest.warns(DataWarning, match="the header is on (row|line) 3"):
+        with pytest.raises(CoordinateError, match=r"column '经度', row 5"):
+            read_layer(path, kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    rows[4][2] = 117.51
+    if suffix == "xlsx":
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    else:
+        path.write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
+                        encoding="utf-8")
+    with pytest.warns(DataWarning, match="above it"):
+        s = read_layer(path, kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    assert s["name"].tolist() == ["河口转运站", "石溪转运站"]
+    np.testing.assert_allclose(shapely.get_coordinates(s.geometry.values), [[117.5, 28.4], [117.51, 28.41]])
+
+
+def test_full_width_digits_are_numbers(tmp_path):
+    text = ("编号,养殖场名称,畜种,存栏量,经度,纬度\n"
+            "F1,东坑养猪场,生猪,１７３０,１１７．５,２８．４\n")
+    (tmp_path / "farms.csv").write_bytes(text.encode("gbk"))
+    f = read_layer(tmp_path / "farms.csv", kind="livestock_farms",
+                   columns={"id": "编号", "name": "养殖场名称", "species": "畜种", "head": "存栏量"})
+    assert f["head"].tolist() == [1730.0]
+    np.testing.assert_allclose(shapely.get_coordinates(f.geometry.values)[0], [117.5, 28.4])
+
+
+@pytest.mark.parametrize("lon, lat, words", [
+    ("117°35'37.8\"W", "28.4", "outside China"),     # a western hemisphere letter
+    ("11.7561892", "28.4", "outside China"),          # a lost digit
+    ("0", "0", "outside China"),                      # 0 put in for a missing value
+])
+def test_points_outside_china_are_errors_naming_the_row(tmp_path, lon, lat, words):
+    text = ("编号,名称,经度,纬度\n"
+            "S1,河口转运站,117.5,28.4\n"
+            f"S2,石溪转运站,\"{lon}\",{lat}\n".replace('"""', '"'))
+    (tmp_path / "s.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(CoordinateError) as e:
+        read_layer(tmp_path / "s.csv", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    msg = str(e.value)
+    assert words in msg and "row 3" in msg and "layer 'transfer_stations'" in msg
+
+
+def test_csv_in_no_known_encoding_names_file_layer_and_line(tmp_path):
+    good = "编号,养殖场名称,畜种,存栏量,经度,纬度\nF1,东坑养猪场,生猪,100,117.5,28.4\n".encode("gbk")
+    bad = "F2,".encode() + b"\xff\xfe\xfa\xfb" + ",生猪,100,117.5,28.4\n".encode("gbk")
+    (tmp_path / "farms.csv").write_bytes(good + bad)
+    with pytest.raises(EncodingError) as e:
+        read_layer(tmp_path / "farms.csv", kind="livestock_farms")
+    msg = str(e.value)
+    assert "farms.csv" in msg and "layer 'livestock_farms'" in msg and "row 3" in msg
+
+
+def test_empty_coordinates_name_the_layer(tmp_path):
+    (tmp_path / "s.csv").write_text("编号,名称,经度,纬度\nS1,河口,117.5,28.4\nS2,石溪,,28.4\n", encoding="utf-8")
+    with pytest.raises(CoordinateError, match=r"layer 'transfer_stations', column '经度', row 3"):
+        read_layer(tmp_path / "s.csv", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+
+
 @pytest.mark.parametrize("text, value", [
     ("116°00'30.5\"", 116 + 30.5 / 3600),
     ("116°00'30.5\"E", 116 + 30.5 / 3600),

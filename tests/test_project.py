@@ -84,6 +84,25 @@ def test_facilities_far_outside_are_named(tmp_path):
         load_project(path)
 
 
+def test_a_layer_entirely_far_away_is_an_error(tmp_path):
+    """Metres of one zone declared as another zone: every station lands ~100 km away."""
+    import pandas as pd
+
+    path = write_project(tmp_path)
+    df = pd.read_excel(tmp_path / "stations.xlsx")
+    x, y = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(df["经度"].to_numpy(),
+                                                                            df["纬度"].to_numpy())
+    df["经度"], df["纬度"] = x, y  # CGCS2000 / 3° zone 39 (117°E) metres …
+    df.to_excel(tmp_path / "stations.xlsx", index=False)
+    text = path.read_text(encoding="utf-8").replace('coords = "gcj02"', 'crs = "EPSG:4547"')  # … said zone 38
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CRSError, match=r"stations.xlsx, layer 'transfer_stations': every feature of "
+                                       r"transfer_stations lies more than 50 km outside"):
+        load_project(path)
+    path.write_text(text.replace('crs = "EPSG:4547"', 'crs = "EPSG:4548"'), encoding="utf-8")
+    assert len(load_project(path).transfer_stations) == 2  # the right zone loads
+
+
 @pytest.mark.parametrize("extra, error, text", [
     ("[wast]\nservice_radius_m = 2000\n", ProjectFileError, "Did you mean 'waste'"),
     ("[waste]\nservice_radius = 2000\n", ProjectFileError, "Did you mean 'service_radius_m'"),
