@@ -190,12 +190,23 @@ def analyze(district: District, *, progress: Callable[[str], None] | None = None
     -------
     Plan
     """
+    import warnings
+
+    from .errors import GeoEnvWarning
+
     villages = district.villages.copy()
     plan = Plan(district=district, villages=villages, summary=_base_summary(district))
     for name, fn in _steps():
         if progress is not None:
             progress(name)
-        part = fn(district)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            part = fn(district)
+        for w in caught:  # shown as usual, and kept in summary.json (a DEM's fill values …)
+            text = str(w.message)
+            if issubclass(w.category, GeoEnvWarning) and text not in plan.summary["warnings"]:
+                plan.summary["warnings"].append(text)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if part is None:
             continue
         if part.village_columns is not None and len(part.village_columns.columns):

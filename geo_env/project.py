@@ -606,10 +606,36 @@ def check_project(path: str | Path) -> CheckReport:
                 report.district = d
                 report.info.append(f"working CRS: EPSG:{d.crs.to_epsg()} ({d.crs.name})")
                 report.info.extend(_network_lines(d))
+                report.info.extend(_dem_lines(d))
             except GeoEnvError as exc:
                 report.problems.append(("error", str(exc)))
         record(caught)
     return report
+
+
+def _dem_lines(d: District) -> list[str]:
+    """The DEM as the analyses read it, for ``geo-env check``: its cells and range; its
+    fill values and the villages without an elevation come as warnings."""
+    if d.dem is None:
+        return []
+    from .errors import DataWarning, format_rows
+    from .terrain import read_dem
+
+    xy = d.villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+    b = d.villages.total_bounds
+    dem = read_dem(d.dem, nodata=d.dem_nodata, crs=d.crs, dem_crs=d.dem_crs,
+                   bounds=(b[0], b[1], b[2], b[3]))
+    z = dem.sample(xy)
+    lost = np.isnan(z)
+    if lost.any():
+        warnings.warn(f"{Path(d.dem).name}: {int(lost.sum())} village anchor(s) lie where the DEM has no data "
+                      f"({format_rows(list(d.villages['id'].to_numpy()[lost]))})", DataWarning, stacklevel=2)
+    dx, dy = dem.cell_size
+    with np.errstate(all="ignore"):
+        lo, hi = np.nanmin(dem.values), np.nanmax(dem.values)
+    return [f"dem: {Path(d.dem).name}, {abs(dx):g} × {abs(dy):g} m cells, elevations {lo:,.0f}–{hi:,.0f} m; "
+            f"villages' anchors {np.nanmin(z):,.0f}–{np.nanmax(z):,.0f} m"
+            if np.isfinite(z).any() else f"dem: {Path(d.dem).name}: no elevation at any village"]
 
 
 def _network_lines(d: District) -> list[str]:

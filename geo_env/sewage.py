@@ -128,8 +128,10 @@ from __future__ import annotations
 import heapq
 import logging
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -139,7 +141,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ._geometry import anchor_points
-from .errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
+from .errors import ColumnNotFoundError, DataValueError, DataWarning, ParameterError, closest, format_rows
 from .project import District
 from .standards import PARAMETERS, defaults
 from .terrain import Dem, densify_lines, densify_segments, read_dem, zonal_mean
@@ -744,6 +746,12 @@ def sewage_plan(
         dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs,
                        bounds=_dem_window(district, xy, pxy), dem_crs=district.dem_crs)
         elev = dem.sample(xy)
+        lost = np.isnan(elev)
+        if lost.any():
+            warnings.warn(
+                f"{Path(district.dem).name}: {int(lost.sum())} village anchor(s) lie where the DEM has no "
+                f"data ({format_rows(list(v['id'].to_numpy()[lost]))}): their sewers are costed without "
+                f"terrain (no lift stations counted there)", DataWarning, stacklevel=3)
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
         no_cells = count == 0

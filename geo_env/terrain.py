@@ -107,9 +107,46 @@ def clean_elevations(
             "data. Set [layers.dem] nodata in the project file to say so explicitly"
         )
         warnings.warn(msg, DataWarning, stacklevel=3)
-        log.warning(msg)
         z[bad] = np.nan
+    _warn_fill_block(z, nodata, where)
     return z
+
+
+#: A value this far (m) below every other cell of the DEM, covering at least
+#: :data:`_FILL_MIN_SHARE` of the cells, looks like an undeclared fill (0 around the data,
+#: a hole patched with 0): real terrain rises from its lowest cells gradually.
+_FILL_GAP_M = 20.0
+_FILL_MIN_SHARE = 0.002
+
+
+def _warn_fill_block(z: np.ndarray, nodata: float | None, where: str) -> None:
+    """Warn when the lowest (or highest) value of a DEM stands apart from all others.
+
+    Works in blocks of rows, so a large DEM is not copied."""
+    flat = z.reshape(-1)
+    step = 1 << 20
+    blocks = [flat[i:i + step] for i in range(0, flat.size, step)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks
+        total = sum(int(np.isfinite(b).sum()) for b in blocks)
+        if total < 100:
+            return
+        lo = np.nanmin([np.nanmin(b) for b in blocks])
+        hi = np.nanmax([np.nanmax(b) for b in blocks])
+        for v, end in ((lo, "below"), (hi, "above")):
+            n = sum(int((b == v).sum()) for b in blocks)
+            if n < _FILL_MIN_SHARE * total or n == total:
+                continue
+            if end == "below":
+                gap = np.nanmin([np.nanmin(np.where(b == v, np.nan, b)) for b in blocks]) - v
+            else:
+                gap = v - np.nanmax([np.nanmax(np.where(b == v, np.nan, b)) for b in blocks])
+            if gap >= _FILL_GAP_M:
+                warnings.warn(
+                    f"{where}: {n:,} cells ({n / total:.1%}) hold {v:g}, {gap:,.0f} m {end} every other "
+                    f"cell — a fill value not declared as nodata (declared: {nodata})? If it means no "
+                    f"data, set [layers.dem] nodata = {v:g}; elevations there are used as they are",
+                    DataWarning, stacklevel=4)
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pyproj
 import pytest
@@ -323,3 +325,35 @@ def test_village_points_with_longer_codes_are_matched(tmp_path):
         row = d.villages.set_index("id").loc["361123100202"]
         np.testing.assert_allclose(anchors.loc["361123100202"].to_numpy(),
                                    shapely.get_coordinates(row.geometry.centroid)[0])
+
+
+def test_dem_fill_values_show_in_check_and_in_the_summary(tmp_path):
+    """An undeclared fill under a village: `check` names the village, the run keeps the
+    warnings in summary.json's list (they were printed mid-analysis only)."""
+    import shutil
+
+    import rasterio
+
+    import geo_env as ge
+
+    src = Path(ge.__file__).resolve().parent.parent / "data" / "sample"
+    shutil.copytree(src, tmp_path / "p")
+    d0 = load_project(tmp_path / "p" / "project.toml")
+    target = d0.villages.iloc[0]
+    with rasterio.open(tmp_path / "p" / "dem.tif") as f:
+        z, profile = f.read(1).astype("float32"), f.profile
+        r, c = f.index(target["anchor_x"], target["anchor_y"])
+    z[max(r - 5, 0):r + 6, max(c - 5, 0):c + 6] = -3.4028235e38  # a hole, fill undeclared
+    profile.update(dtype="float32", nodata=None)
+    (tmp_path / "p" / "dem.tif").unlink()
+    with rasterio.open(tmp_path / "p" / "dem.tif", "w", **profile) as f:
+        f.write(z, 1)
+    report = check_project(tmp_path / "p" / "project.toml")
+    warned = " | ".join(m for level, m in report.problems if level == "warning")
+    assert "not elevations" in warned
+    assert f"1 village anchor(s) lie where the DEM has no data ({target['id']})" in warned
+    assert any(line.startswith("dem: dem.tif, 30 × 30 m cells") for line in report.info)
+    with pytest.warns(DataWarning):
+        plan = ge.analyze(load_project(tmp_path / "p" / "project.toml"))
+    assert any("not elevations" in w for w in plan.summary["warnings"])
+    assert any(target["id"] in w and "no data" in w for w in plan.summary["warnings"])

@@ -522,7 +522,8 @@ def test_a_village_whose_own_connection_improves_stays_connected():
 
 
 def test_priority_connections_are_capped_by_a_premium(tmp_path):
-    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
+    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000),
+                     origin=(-3000.0, -1000.0), size_m=14000.0)  # covers every village
     # a hamlet of 150 (one settlement: no trunk sewer) 2 km from a plant, gravity sewer 2.6 km
     d = district(villages([(-2000, 0, 150, 50)]), plants([(0, 0, 1000, 0)]), dem=down)
     free = sewage_plan(d, **NO_CAP)
@@ -602,14 +603,19 @@ def test_dem_with_nodata_holes_and_fill_values(tmp_path):
     dem = write_dem(tmp_path / "holes.tif", fn)
     v = villages([(3100, 0, 500, 190), (1000, 0, 500, 190)])
     d = district(v, plants([(0, 0, 1000, 0)]), dem=dem)
-    with pytest.warns(ge.GeoEnvWarning, match="not elevations"):
+    with pytest.warns(ge.GeoEnvWarning) as got:
         sew = ge.sewage_modes(d)
+    said = " | ".join(str(w.message) for w in got)
+    assert "not elevations" in said and "1 village anchor(s) lie where the DEM has no data (v0)" in said
     assert np.isnan(sew.elevation_m.iloc[0])  # in the hole
     assert sew.elevation_m.iloc[1] == pytest.approx(110.0, abs=0.01)
     assert np.isfinite(sew.cost_connect_yuan_per_year).all()
-    # the project's nodata override declares the fill value: same answer, no warning
+    # the project's nodata override declares the fill value: same answer, and only the
+    # village in the hole is named
     d2 = district(v, plants([(0, 0, 1000, 0)]), dem=dem, dem_nodata=-3.4028234663852886e38)
-    sew2 = ge.sewage_modes(d2)
+    with pytest.warns(ge.GeoEnvWarning, match=r"no data \(v0\)") as got:
+        sew2 = ge.sewage_modes(d2)
+    assert not any("not elevations" in str(w.message) for w in got)
     np.testing.assert_allclose(sew2.cost_connect_yuan_per_year, sew.cost_connect_yuan_per_year)
 
 
@@ -731,7 +737,8 @@ def test_near_gravity_village_connects_first_even_when_dearer(tmp_path):
     # a hamlet of 150 residents 2 km from a plant (sewer 2.6 km ≤ 3 km); the ground falls 1 %
     # towards the plant, so the sewer runs by gravity; household systems would cost less
     # (no premium cap here: test_priority_connections_are_capped_by_a_premium)
-    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
+    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000),
+                     origin=(-3000.0, -1000.0), size_m=14000.0)  # covers every village
     v = villages([(-2000, 0, 150, 50)])
     p = plants([(0, 0, 1000, 0)])
     row = ge.sewage_modes(district(v, p, dem=down), **NO_CAP).iloc[0]
@@ -742,7 +749,8 @@ def test_near_gravity_village_connects_first_even_when_dearer(tmp_path):
     # without the rule, or when the sewer would need lift stations, cost decides: household
     off = ge.sewage_modes(district(v, p, dem=down), connect_priority_distance_m=0, **NO_CAP).iloc[0]
     assert off.sewage_mode == "household"
-    up = write_dem(tmp_path / "up.tif", lambda x, y: 100 + 0.01 * (x + 1000))
+    up = write_dem(tmp_path / "up.tif", lambda x, y: 100 + 0.01 * (x + 1000),
+                   origin=(-3000.0, -1000.0), size_m=14000.0)
     uphill = ge.sewage_modes(district(v, p, dem=up), **NO_CAP).iloc[0]
     assert uphill.sewage_mode == "household"
     assert "提升泵站" in uphill.sewage_reason
@@ -818,7 +826,8 @@ def test_priority_rule_does_not_leak_to_a_far_plant_when_the_near_plant_is_full(
     # (4.3 and 4.8 km) are longer than 3 km: not priority pairs, and dearer than household
     # systems.  So the hamlet refused by P0 must not connect to P1.  (No premium cap: the
     # hamlets' connections cost far more than household systems.)
-    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000))
+    down = write_dem(tmp_path / "down.tif", lambda x, y: 200 - 0.01 * (x + 1000),
+                     origin=(-3000.0, -1000.0), size_m=14000.0)  # covers every village
     v = villages([(-1500, 0, 150, 50), (-1500, 1600, 150, 50)])
     p = plants([(0, 0, 8, 0), (1800, 0, 1000, 0)])
     d = district(v, p, dem=down)

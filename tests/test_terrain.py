@@ -172,3 +172,21 @@ def test_plausible_elevation_range_is_one_named_constant_and_bounds_are_kept():
         out = Dem.from_array(z, Affine(CELL, 0, X0, 0, -CELL, Y0 + CELL)).values
     # both ends of the range are elevations; just outside is no data
     np.testing.assert_array_equal(np.isnan(out[0]), [False, False, True, True, False, False])
+
+
+def test_an_undeclared_block_of_zeros_below_the_terrain_is_warned_about(tmp_path):
+    import warnings
+
+    z = plane(rows=60, cols=60, a=120.0).astype(np.float32)  # about 118 … 210 m
+    z[10:20, 10:20] = 0.0  # a hole patched with 0, nodata not declared
+    with pytest.warns(DataWarning, match=r"100 cells \(2\.8%\) hold 0, \d+ m below every other cell"):
+        dem = read_dem(write_tif(tmp_path / "hole.tif", z), crs=CRS)
+    assert dem.values[15, 15] == 0.0  # warned, not guessed: the value is kept
+    fixed = read_dem(write_tif(tmp_path / "hole0.tif", z, nodata=0), crs=CRS)  # the advice works
+    assert np.isnan(fixed.values[15, 15])
+    # a lake: its flat surface is the lowest value, but the shore rises gently from it
+    lake = plane(rows=60, cols=60, a=120.0).astype(np.float32)
+    lake[lake < 125] = 124.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        read_dem(write_tif(tmp_path / "lake.tif", lake), crs=CRS)
