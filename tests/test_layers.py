@@ -209,34 +209,32 @@ def test_gbk_csv_with_dms_strings(tmp_path):
     assert f.crs.to_epsg() == 4326
 
 
-@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
-def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers(tmp_path, suffix):
+def _write_rows(path, rows):
+    """A table as planners save it: XLSX through openpyxl, or a plain UTF-8 CSV."""
     import openpyxl
 
+    if path.suffix == ".xlsx":
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    else:
+        path.write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
+                        encoding="utf-8")
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers(tmp_path, suffix):
     rows = [["某区生活垃圾转运站一览表", None, None, None], [None, None, None, None],
             ["编号", "名称", "经度", "纬度"], ["S1", "河口转运站", 117.5, 28.4],
             ["S2", "石溪转运站", "not a number", 28.41]]
     path = tmp_path / f"s.{suffix}"
-    if suffix == "xlsx":
-        wb = openpyxl.Workbook()
-        for r in rows:
-            wb.active.append(r)
-        wb.save(path)
-    else:
-        path.write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
-                        encoding="utf-8")
+    _write_rows(path, rows)
     with pytest.warns(DataWarning, match="the header is on (row|line) 3"):
         with pytest.raises(CoordinateError, match=r"column '经度', row 5"):
             read_layer(path, kind="transfer_stations", columns={"id": "编号", "name": "名称"})
     rows[4][2] = 117.51
-    if suffix == "xlsx":
-        wb = openpyxl.Workbook()
-        for r in rows:
-            wb.active.append(r)
-        wb.save(path)
-    else:
-        path.write_text("\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n",
-                        encoding="utf-8")
+    _write_rows(path, rows)
     with pytest.warns(DataWarning, match="above it"):
         s = read_layer(path, kind="transfer_stations", columns={"id": "编号", "name": "名称"})
     assert s["name"].tolist() == ["河口转运站", "石溪转运站"]
