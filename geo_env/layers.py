@@ -671,6 +671,8 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             except EncodingError as exc:
                 raise EncodingError(exc.message, file=fname, layer=label,
                                     row=_first_undecodable_line(raw), hint=exc.hint) from None
+            if enc != "utf-8":
+                _check_mixed_utf8(raw, file=fname, label=label)
 
         df = _parse_csv(raw.decode(enc), file=fname, label=label, x=x, y=y)
     else:
@@ -739,10 +741,28 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     return gdf
 
 
+def _check_mixed_utf8(raw: bytes, *, file: str, label: str | None) -> None:
+    """A GBK file with lines pasted in UTF-8 decodes as GB18030 without an error, those
+    lines as mojibake: lines whose non-ASCII text is valid UTF-8 (GBK text practically
+    never is) are an error naming them."""
+    bad = [n for n, line in enumerate(raw.split(b"\n"), start=1)
+           if not line.isascii() and _strict(line, "utf-8") is not None]
+    if bad:
+        raise EncodingError(
+            "the file mixes encodings: these lines are UTF-8, the others GBK (read as GBK they "
+            "would be garbled)", file=file, layer=label, row=format_rows(bad),
+            hint="save the whole table in one encoding (in Excel: CSV UTF-8), or set encoding = \"…\"")
+
+
 def _first_undecodable_line(raw: bytes) -> int | None:
-    """The first line (1-based) that decodes neither as UTF-8 nor as GB18030."""
-    for n, line in enumerate(raw.split(b"\n"), start=1):
-        if _strict(line, "utf-8") is None and _strict(line, "gb18030") is None:
+    """The first line (1-based) that does not decode in the file's encoding: the one of
+    UTF-8 and GB18030 that most lines decode in (a file with a line pasted from another
+    encoding), or a line that decodes in neither."""
+    lines = raw.split(b"\n")
+    ok = {enc: [_strict(line, enc) is not None for line in lines] for enc in ("utf-8", "gb18030")}
+    main = max(ok, key=lambda enc: sum(ok[enc]))
+    for n, good in enumerate(ok[main], start=1):
+        if not good:
             return n
     return None
 
@@ -829,12 +849,19 @@ def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str],
     for a in aliases:
         if a in lowered:
             return lowered[a]
-    # 高德经度, GPS纬度, baidu_lng, 中心点经度…: the one column whose name ends in an alias
-    # (the Chinese words anywhere in it)
-    ends = [c for low, c in lowered.items()
-            if any(low.endswith(a) or (not a.isascii() and a in low) for a in aliases if len(a) > 1)]
-    if len(ends) == 1:
-        return ends[0]
+    # 高德经度, GPS纬度, 中心点经度 (the Chinese word anywhere), baidu_lng, gps-lat (an ASCII
+    # name after a separator: not "belong"); a Chinese match wins over an ASCII one
+    zh = [c for low, c in lowered.items() if any(not a.isascii() and a in low for a in aliases)]
+    ascii_ = [c for low, c in lowered.items()
+              if any(a.isascii() and len(a) > 1 and low.endswith(a) and len(low) > len(a)
+                     and not low[-len(a) - 1].isalnum() for a in aliases)]
+    for found in (zh, ascii_):
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise ColumnNotFoundError(
+                f"several columns could hold the {axis} coordinate ({', '.join(found)})", file=file,
+                layer=label, hint=f'name the right one with {axis} = "…" in the layer\'s section')
     raise ColumnNotFoundError(
         f"no {axis} coordinate column found (columns: {', '.join(cols)})", file=file, layer=label,
         hint=f'name it with {axis} = "…" in the layer\'s section',

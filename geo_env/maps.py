@@ -47,7 +47,7 @@ from folium.template import Template
 from . import _assets, _io
 from ._html import esc, esc_series, script_json
 from ._topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
-from .errors import GeoEnvWarning, ParameterError
+from .errors import DataWarning, GeoEnvWarning, ParameterError
 from .labels import CODED_COLUMNS, LANGS, label
 
 if TYPE_CHECKING:
@@ -781,8 +781,12 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
                      max_pixels: int = 1200) -> None:
     """Hillshade of the DEM as a PNG image overlay (reprojected to Web Mercator)."""
     try:
-        png, (west, south, east, north) = hillshade_png(dem, nodata=nodata, dem_crs=dem_crs,
-                                                        max_pixels=max_pixels, crs=crs, bounds=bounds)
+        with warnings.catch_warnings():
+            # the DEM's data problems are reported by `check` and the analyses (summary.json);
+            # the decoration's own coarse read would only repeat them with other counts
+            warnings.simplefilter("ignore", DataWarning)
+            png, (west, south, east, north) = hillshade_png(dem, nodata=nodata, dem_crs=dem_crs,
+                                                            max_pixels=max_pixels, crs=crs, bounds=bounds)
     except Exception as exc:  # decoration: a broken DEM must not break the map
         log.warning("no hillshade: %s", exc)
         return

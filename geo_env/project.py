@@ -366,17 +366,24 @@ def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
         )
 
 
+#: A layer whose every feature lies this far (m) outside the villages' extent is misplaced
+#: as a whole (a wrong zone or CRS moves data 250 km and more; a neighbouring county's plant
+#: is tens of kilometres away): an error, not a warning.
+WHOLE_LAYER_AWAY_M = 150_000.0
+
+
 def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
                     sources: dict[str, str] | None = None) -> None:
-    """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent; a
-    layer lying there entirely (a wrong zone or CRS, here or in the villages) is an error."""
+    """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent.
+
+    A layer lying entirely more than :data:`WHOLE_LAYER_AWAY_M` away is an error; when
+    every other layer does, the villages are the ones misplaced and the error names them.
+    """
+    from .errors import CRSError, DataWarning, format_rows
+
     sources = sources or {}
-
-    from .errors import DataWarning, format_rows
-
-    from .errors import CRSError
-
     x0, y0, x1, y1 = villages.total_bounds
+    away: dict[str, float] = {}
     for name in ("transfer_stations", "sewage_plants", "livestock_farms", "roads"):
         gdf = layers.get(name)
         if gdf is None or not len(gdf):
@@ -384,22 +391,31 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
         b = gdf.geometry.bounds.to_numpy()  # a point's bounds are the point
         dx = np.maximum(np.maximum(x0 - b[:, 2], b[:, 0] - x1), 0)
         dy = np.maximum(np.maximum(y0 - b[:, 3], b[:, 1] - y1), 0)
-        far = np.hypot(dx, dy) > FAR_OUTSIDE_M
-        if far.all() and len(gdf) >= 2:
-            raise CRSError(
-                f"every feature of {name} lies more than {FAR_OUTSIDE_M / 1000:.0f} km outside the "
-                f"villages' extent (the nearest {np.hypot(dx, dy).min() / 1000:,.0f} km away): the layer "
-                f"and the villages cannot both be in the right place",
-                file=sources.get(name), layer=name,
-                hint="check the crs (zone) of this layer and of the villages, and lon/lat swapped or GCJ-02")
-        if name == "roads":
+        dist = np.hypot(dx, dy)
+        if dist.min() > WHOLE_LAYER_AWAY_M:
+            away[name] = float(dist.min())
             continue
-        if far.any():
+        far = dist > FAR_OUTSIDE_M
+        if far.any() and name != "roads":
             ids = list(gdf.loc[far, "id"])
             warnings.warn(
                 f"{name}: {int(far.sum())} feature(s) lie more than {FAR_OUTSIDE_M / 1000:.0f} km outside the "
                 f"villages' extent ({format_rows(ids)}); check their coordinates (swapped lon/lat, "
                 f"GCJ-02 or a wrong CRS)", DataWarning, stacklevel=4)
+    if not away:
+        return
+    if len(away) >= 2 and len(away) == sum(1 for n in ("transfer_stations", "sewage_plants", "livestock_farms",
+                                                        "roads") if layers.get(n) is not None and len(layers[n])):
+        raise CRSError(
+            f"every other layer ({', '.join(away)}) lies {min(away.values()) / 1000:,.0f} km or more from the "
+            f"villages: the villages are probably misplaced", file=sources.get("villages"), layer="villages",
+            hint="check the villages' CRS (.prj or the crs key: the zone, the datum) and lon/lat order")
+    name, dist = next(iter(away.items()))
+    raise CRSError(
+        f"every feature of {name} lies {dist / 1000:,.0f} km or more outside the villages' extent: the "
+        f"layer and the villages cannot both be in the right place", file=sources.get(name), layer=name,
+        hint="check the crs (zone) of this layer and of the villages, lon/lat swapped or GCJ-02; "
+             "if the layer is right, it does not belong to this district's project")
 
 
 def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,

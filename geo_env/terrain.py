@@ -102,7 +102,7 @@ def clean_elevations(
     if bad.any():
         shown = ", ".join(f"{v:g}" for v in np.unique(z[bad])[:5])
         msg = (
-            f"{where}: {int(bad.sum())} cells hold values that are not elevations ({shown}) "
+            f"{where}: {int(bad.sum()):,} cells hold values that are not elevations ({shown}) "
             f"but are not declared as nodata (declared: {nodata}); they are treated as no "
             "data. Set [layers.dem] nodata in the project file to say so explicitly"
         )
@@ -112,15 +112,17 @@ def clean_elevations(
     return z
 
 
-#: A value this far (m) below every other cell of the DEM, covering at least
-#: :data:`_FILL_MIN_SHARE` of the cells, looks like an undeclared fill (0 around the data,
-#: a hole patched with 0): real terrain rises from its lowest cells gradually.
+#: A lowest value at or below 0 m this far (m) below every other cell of the DEM, covering
+#: at least :data:`_FILL_MIN_SHARE` of the cells, looks like an undeclared fill (0 around
+#: the data, a hole patched with 0): real terrain rises from its lowest cells gradually.
 _FILL_GAP_M = 20.0
 _FILL_MIN_SHARE = 0.002
 
 
 def _warn_fill_block(z: np.ndarray, nodata: float | None, where: str) -> None:
-    """Warn when the lowest (or highest) value of a DEM stands apart from all others.
+    """Warn when the lowest value of a DEM is at or below sea level and stands apart from
+    every other cell (an undeclared 0 or −999 fill).  A reservoir's flat surface, however
+    steep its banks, lies above sea level; a coast's 0 m sea rises gradually onto land.
 
     Works in blocks of rows, so a large DEM is not copied."""
     flat = z.reshape(-1)
@@ -131,22 +133,19 @@ def _warn_fill_block(z: np.ndarray, nodata: float | None, where: str) -> None:
         total = sum(int(np.isfinite(b).sum()) for b in blocks)
         if total < 100:
             return
-        lo = np.nanmin([np.nanmin(b) for b in blocks])
-        hi = np.nanmax([np.nanmax(b) for b in blocks])
-        for v, end in ((lo, "below"), (hi, "above")):
-            n = sum(int((b == v).sum()) for b in blocks)
-            if n < _FILL_MIN_SHARE * total or n == total:
-                continue
-            if end == "below":
-                gap = np.nanmin([np.nanmin(np.where(b == v, np.nan, b)) for b in blocks]) - v
-            else:
-                gap = v - np.nanmax([np.nanmax(np.where(b == v, np.nan, b)) for b in blocks])
-            if gap >= _FILL_GAP_M:
-                warnings.warn(
-                    f"{where}: {n:,} cells ({n / total:.1%}) hold {v:g}, {gap:,.0f} m {end} every other "
-                    f"cell — a fill value not declared as nodata (declared: {nodata})? If it means no "
-                    f"data, set [layers.dem] nodata = {v:g}; elevations there are used as they are",
-                    DataWarning, stacklevel=4)
+        v = np.nanmin([np.nanmin(b) for b in blocks])
+        if v > 0:
+            return
+        n = sum(int((b == v).sum()) for b in blocks)
+        if n < _FILL_MIN_SHARE * total or n == total:
+            return
+        gap = np.nanmin([np.nanmin(np.where(b == v, np.nan, b)) for b in blocks]) - v
+    if gap >= _FILL_GAP_M:
+        warnings.warn(
+            f"{where}: {n:,} cells ({n / total:.1%}) hold {v:g}, {gap:,.0f} m below every other cell — "
+            f"a fill value not declared as nodata (declared: {nodata})? If it means no data, set "
+            f"[layers.dem] nodata = {v:g}; elevations there are used as they are",
+            DataWarning, stacklevel=4)
 
 
 @dataclass(frozen=True)

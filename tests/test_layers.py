@@ -267,6 +267,25 @@ def test_points_outside_china_are_errors_naming_the_row(tmp_path, lon, lat, word
     assert words in msg and "row 3" in msg and "layer 'transfer_stations'" in msg
 
 
+def test_coordinate_columns_by_name_prefer_chinese_and_never_a_word_ending_in_long(tmp_path):
+    text = "编号,名称,所属村_belong,GPS经度,GPS纬度,饲养周期_long\nS1,河口,甲村,117.5,28.4,180\n"
+    (tmp_path / "s.csv").write_text(text, encoding="utf-8")
+    s = read_layer(tmp_path / "s.csv", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    np.testing.assert_allclose(shapely.get_coordinates(s.geometry.values)[0], [117.5, 28.4])
+    (tmp_path / "t.csv").write_text("编号,名称,gps_lng,bd_lng,lat\nS1,河口,117.5,117.51,28.4\n", encoding="utf-8")
+    with pytest.raises(ColumnNotFoundError, match=r"several columns could hold the x coordinate \(gps_lng, bd_lng\)"):
+        read_layer(tmp_path / "t.csv", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+
+
+def test_a_line_pasted_in_another_encoding_is_named(tmp_path):
+    head = "编号,养殖场名称,畜种,存栏量,经度,纬度\n".encode("gbk")
+    rows = [f"F{k},东坑养猪场{k},生猪,100,117.5,28.4\n".encode("gbk") for k in range(4)]
+    rows.insert(2, "F9,新塘牛场,肉牛,80,117.5,28.4\n".encode("utf-8"))  # line 4 in UTF-8
+    (tmp_path / "farms.csv").write_bytes(head + b"".join(rows))
+    with pytest.raises(EncodingError, match=r"row 4"):
+        read_layer(tmp_path / "farms.csv", kind="livestock_farms")
+
+
 def test_csv_in_no_known_encoding_names_file_layer_and_line(tmp_path):
     good = "编号,养殖场名称,畜种,存栏量,经度,纬度\nF1,东坑养猪场,生猪,100,117.5,28.4\n".encode("gbk")
     bad = "F2,".encode() + b"\xff\xfe\xfa\xfb" + ",生猪,100,117.5,28.4\n".encode("gbk")

@@ -99,10 +99,28 @@ def test_a_layer_entirely_far_away_is_an_error(tmp_path):
     text = path.read_text(encoding="utf-8").replace('coords = "gcj02"', 'crs = "EPSG:4547"')  # … said zone 38
     path.write_text(text, encoding="utf-8")
     with pytest.raises(CRSError, match=r"stations.xlsx, layer 'transfer_stations': every feature of "
-                                       r"transfer_stations lies more than 50 km outside"):
+                                       r"transfer_stations lies \d+ km or more outside"):
         load_project(path)
     path.write_text(text.replace('crs = "EPSG:4547"', 'crs = "EPSG:4548"'), encoding="utf-8")
     assert len(load_project(path).transfer_stations) == 2  # the right zone loads
+    # stations of the neighbouring county, 60 km away: named in a warning, not an error
+    df["经度"] = df["经度"] + 60_000.0 + (df["经度"].max() - df["经度"].min())
+    df.to_excel(tmp_path / "stations.xlsx", index=False)
+    with pytest.warns(DataWarning, match="lie more than 50 km outside"):
+        assert len(load_project(path).transfer_stations) == 2
+
+
+def test_villages_in_a_wrong_zone_are_named_when_every_other_layer_is_far(tmp_path):
+    path = write_project(tmp_path)
+    v = planner_villages(grid_villages()).to_crs(4548)
+    write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
+    (tmp_path / "villages.prj").unlink()
+    text = path.read_text(encoding="utf-8").replace('path = "villages.shp"',
+                                                    'path = "villages.shp"\ncrs = "EPSG:4547"')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CRSError, match=r"villages.shp, layer 'villages': every other layer "
+                                       r"\(transfer_stations, roads\) lies \d+ km or more"):
+        load_project(path)
 
 
 @pytest.mark.parametrize("extra, error, text", [

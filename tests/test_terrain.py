@@ -187,6 +187,7 @@ def test_an_undeclared_block_of_zeros_below_the_terrain_is_warned_about(tmp_path
     # a lake: its flat surface is the lowest value, but the shore rises gently from it
     lake = plane(rows=60, cols=60, a=120.0).astype(np.float32)
     lake[lake < 125] = 124.5
+    lake[lake > 124.5] += 30.0  # a gorge reservoir: banks 30 m above the water
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         read_dem(write_tif(tmp_path / "lake.tif", lake), crs=CRS)
