@@ -1382,10 +1382,12 @@ def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -
                 f"the {cap:.0f}% cap for villages near a plant")
     pct = -_pct(cost, alone)
     pu = max(int(f["pair_pumps"][c]), 0)
+    c_label, c_km, _ = plant(c)
     if zh:
-        return f"纳管需{pu}座提升泵站，年费用高{pct:.0f}%" if pu else f"纳管年费用高{pct:.0f}%"
+        return f"距{c_label}管线{c_km:.1f} km，" + (f"纳管需{pu}座提升泵站，年费用高{pct:.0f}%" if pu
+                                                  else f"纳管年费用高{pct:.0f}%")
     lift = f" needs {_lifts_en(pu)} and" if pu else ""
-    return f"Connecting{lift} costs {pct:.0f}% more per year"
+    return f"Connecting to {c_label} ({c_km:.1f} km of sewer){lift} costs {pct:.0f}% more per year"
 
 
 def _lifts_en(n: int) -> str:
