@@ -273,25 +273,45 @@ def _decodes(text: bytes, enc: str, *, allow_cut: bool = False) -> bool:
     return True
 
 
+def _each_value_decodes(text: bytes) -> bool:
+    """Every DBF value (``text`` as :func:`_dbf_text` gives it) decodes as UTF-8 or as GBK,
+    though the whole does not in either: records of both encodings in one file."""
+    for piece in text.split(b"\n"):
+        raw = piece.rstrip(b" \x00")
+        full = len(raw) == len(piece)  # only a value filling its field can have been cut
+        if all(_decode_value(raw, enc, allow_cut=full)[1] == 2 or (not full and _decode_value(raw, enc)[1])
+               for enc in ("utf-8", "gb18030")):
+            return False
+    return True
+
+
+def _utf8_cjk(raw: bytes) -> str | None:
+    """``raw`` as UTF-8 when it is non-ASCII, valid UTF-8 and CJK text, else None."""
+    if raw.isascii():
+        return None
+    text = _strict(raw, "utf-8")
+    return text if text is not None and _looks_cjk(text) else None
+
+
 def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
-    """Decode the text columns (and column names) of a layer GDAL read as Latin-1."""
+    """Decode the text columns (and column names) of a layer GDAL read as Latin-1.
+
+    In a GBK file, values that are valid UTF-8 Chinese text (records added by a program
+    writing UTF-8; GBK text is practically never valid UTF-8) are decoded as UTF-8, rows
+    named in a warning: read as GBK they would be garbled."""
     flags = np.zeros(len(gdf), dtype=np.int8)
+    mixed = np.zeros(len(gdf), dtype=bool)
 
     def decode_series(col: pd.Series) -> pd.Series:
         text = col.where(col.map(lambda v: isinstance(v, str)), None)
-        try:  # the common case: every value decodes
-            return text.str.encode("latin-1").str.decode(enc).where(text.notna(), col)
-        except UnicodeDecodeError:
-            pass
-        values = col.to_numpy(dtype=object)
-        out = np.empty(len(values), dtype=object)
-        for i, v in enumerate(values):  # text values only; geometry is untouched
-            if isinstance(v, str):
-                out[i], f = _decode_value(v.encode("latin-1"), enc)
-                flags[i] = max(flags[i], f)
-            else:
-                out[i] = v
-        return pd.Series(out, index=col.index, name=col.name)
+        if enc != "utf-8":
+            as_utf8 = text.map(lambda v: _utf8_cjk(v.encode("latin-1")) if isinstance(v, str) else None)
+            hit = as_utf8.notna().to_numpy()
+            if hit.any():
+                mixed[hit] = True
+                rest = text.where(~hit, None)
+                return _decode_plain(rest, col, enc, flags).where(~hit, as_utf8)
+        return _decode_plain(text, col, enc, flags)
 
     renamed = {c: _decode_value(c.encode("latin-1"), enc)[0] for c in gdf.columns
                if isinstance(c, str) and c != gdf.geometry.name}
@@ -300,6 +320,10 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
         if c != gdf.geometry.name and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c])):
             out[c] = decode_series(gdf[c])
     out = out.rename(columns=renamed)
+    if mixed.any():
+        rows = np.flatnonzero(mixed)
+        _warn(f"{file}: {len(rows)} record(s) hold UTF-8 text in a {enc.upper()} file (added by another "
+              f"program?); read as UTF-8 (rows {format_rows([_feature_row(i) for i in rows])})")
     cut = np.flatnonzero(flags == 1)
     bad = np.flatnonzero(flags == 2)
     if len(cut):
@@ -309,6 +333,25 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
         _warn(f"{file}: {len(bad)} text value(s) hold bytes that are not {enc}; they show as � "
               f"(rows {format_rows([_feature_row(i) for i in bad])})")
     return out
+
+
+def _decode_plain(text: pd.Series, col: pd.Series, enc: str, flags: np.ndarray) -> pd.Series:
+    """Decode the Latin-1-read strings of ``text`` in ``enc`` (others taken from ``col``);
+    ``flags`` gets 1 (last character cut) or 2 (undecodable) per row."""
+    try:  # the common case: every value decodes
+        return text.str.encode("latin-1").str.decode(enc).where(text.notna(), col)
+    except UnicodeDecodeError:
+        pass
+    values = text.to_numpy(dtype=object)
+    orig = col.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # text values only; geometry is untouched
+        if isinstance(v, str):
+            out[i], f = _decode_value(v.encode("latin-1"), enc)
+            flags[i] = max(flags[i], f)
+        else:
+            out[i] = orig[i]
+    return pd.Series(out, index=col.index, name=col.name)
 
 
 def _dbf_text(data: bytes, limit: int = 8_000_000) -> tuple[bytes, int]:
@@ -589,7 +632,9 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
             try:
                 enc, note = detect_encoding(text, declared, field_values=True)
             except EncodingError as exc:
-                raise EncodingError(exc.message, file=fname, layer=label, hint=exc.hint) from None
+                if not _each_value_decodes(text):
+                    raise EncodingError(exc.message, file=fname, layer=label, hint=exc.hint) from None
+                enc, note = "gb18030", None  # GBK and UTF-8 records mixed: _recode sorts them
             if note:
                 _warn(f"{fname}: {note}; set encoding = \"…\" to choose another")
         # GDAL reads the bytes 1:1 as Latin-1; geo_env decodes them (see _recode)

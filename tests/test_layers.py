@@ -58,6 +58,24 @@ def test_gbk_shapefile_without_cpg_reads_correctly_where_plain_gdal_gives_mojiba
     assert v["township"].iloc[0] == "河口镇"
 
 
+def test_gbk_shapefile_with_records_added_in_utf8(tmp_path):
+    """Records appended by a program writing UTF-8 into a GBK file: read as UTF-8, named."""
+    path = villages_shp(tmp_path)
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    for name in (NAMES[1], NAMES[4]):  # rows 2 and 5
+        gbk, utf8 = name.encode("gbk"), name.encode("utf-8")
+        pad = len(utf8) - len(gbk)
+        assert data.count(gbk + b" " * pad) == 1
+        data = data.replace(gbk + b" " * pad, utf8)
+    dbf.write_bytes(data)
+    with pytest.warns(DataWarning, match=r"2 record\(s\) hold UTF-8 text in a GB18030 file .*rows 2 \(FID 1\), "
+                                         r"5 \(FID 4\)"):
+        v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+    assert v["township"].iloc[0] == "河口镇"
+
+
 def test_utf8_shapefile_without_cpg(tmp_path):
     path = villages_shp(tmp_path, encoding="UTF-8")
     v = read_layer(path, kind="villages", columns=COLS)
