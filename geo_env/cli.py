@@ -143,7 +143,8 @@ def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN00
         print(f"  {p}")
     if s.get("warnings"):
         n = len(s["warnings"])
-        print(f"读取时有 {n} 条警告，见 summary.json" if zh else f"{n} warning(s) while reading; see summary.json")
+        print(f"读取与分析时有 {n} 条警告，见 summary.json" if zh else
+              f"{n} warning(s) while reading and analysing; see summary.json")
 
 
 def _headlines(s: dict, zh: bool) -> list[str]:
