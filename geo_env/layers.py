@@ -129,8 +129,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 #: Township names the township tables use for their total row.
 RESERVED_NAMES = ("total", "合计", "总计")
 
-_X_ALIASES = ("x", "lon", "lng", "long", "longitude", "经度", "东经", "x坐标")
-_Y_ALIASES = ("y", "lat", "latitude", "纬度", "北纬", "y坐标")
+_X_ALIASES = ("x", "lon", "lng", "long", "longitude", "point_x", "经度", "东经", "x坐标", "坐标x")
+_Y_ALIASES = ("y", "lat", "latitude", "point_y", "纬度", "北纬", "y坐标", "坐标y")
 
 _FAMILY = {
     "Point": "point", "MultiPoint": "point",
@@ -285,12 +285,21 @@ def _each_value_decodes(text: bytes) -> bool:
     return True
 
 
+#: Non-ASCII signs that sit among Chinese text in planners' tables (degrees, primes, dots).
+_WITH_CHINESE = set("°º˚′″’‘“”·—–…×±²³")
+
+
 def _utf8_cjk(raw: bytes) -> str | None:
-    """``raw`` as UTF-8 when it is non-ASCII, valid UTF-8 and CJK text, else None."""
+    """``raw`` as UTF-8 when it is valid UTF-8 holding Chinese text (CJK characters and
+    the signs that go with them), else None.  GBK bytes that happen to be valid UTF-8 give
+    Latin, Cyrillic or Greek letters (路 → ``·``, 谢一山 → ``лһɽ``), never this."""
     if raw.isascii():
         return None
     text = _strict(raw, "utf-8")
-    return text if text is not None and _looks_cjk(text) else None
+    if text is None:
+        return None
+    rest = "".join(c for c in text if ord(c) > 127 and c not in _WITH_CHINESE)
+    return text if rest and _looks_cjk(rest) else None
 
 
 def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
@@ -300,15 +309,22 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
     writing UTF-8; GBK text is practically never valid UTF-8) are decoded as UTF-8, rows
     named in a warning: read as GBK they would be garbled."""
     flags = np.zeros(len(gdf), dtype=np.int8)
-    mixed = np.zeros(len(gdf), dtype=bool)
+    # rows with values read as UTF-8 / as the file's encoding, and how many values each
+    utf8_rows = np.zeros(len(gdf), dtype=bool)
+    enc_rows = np.zeros(len(gdf), dtype=bool)
+    counts = [0, 0]
 
     def decode_series(col: pd.Series) -> pd.Series:
         text = col.where(col.map(lambda v: isinstance(v, str)), None)
         if enc != "utf-8":
             as_utf8 = text.map(lambda v: _utf8_cjk(v.encode("latin-1")) if isinstance(v, str) else None)
             hit = as_utf8.notna().to_numpy()
+            wide = text.map(lambda v: isinstance(v, str) and not v.isascii()).to_numpy(dtype=bool) & ~hit
+            utf8_rows[hit] = True
+            enc_rows[wide] = True
+            counts[0] += int(hit.sum())
+            counts[1] += int(wide.sum())
             if hit.any():
-                mixed[hit] = True
                 rest = text.where(~hit, None)
                 return _decode_plain(rest, col, enc, flags).where(~hit, as_utf8)
         return _decode_plain(text, col, enc, flags)
@@ -320,10 +336,24 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
         if c != gdf.geometry.name and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c])):
             out[c] = decode_series(gdf[c])
     out = out.rename(columns=renamed)
-    if mixed.any():
-        rows = np.flatnonzero(mixed)
-        _warn(f"{file}: {len(rows)} record(s) hold UTF-8 text in a {enc.upper()} file (added by another "
-              f"program?); read as UTF-8 (rows {format_rows([_feature_row(i) for i in rows])})")
+    if counts[0] and counts[1]:  # both encodings: name the records of the fewer values
+        if counts[0] > counts[1]:
+            rows, what, read = np.flatnonzero(enc_rows), "GBK text in a UTF-8 file", "GBK"
+        else:
+            rows, what, read = np.flatnonzero(utf8_rows), f"UTF-8 text in a {enc.upper()} file", "UTF-8"
+        _warn(f"{file}: {len(rows)} record(s) hold {what} (added by another program?); read as {read} "
+              f"(rows {format_rows([_feature_row(i) for i in rows])})")
+    if enc != "utf-8":
+        pua = np.zeros(len(out), dtype=bool)
+        for c in out.columns:
+            if c != out.geometry.name and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
+                pua |= out[c].map(lambda v: isinstance(v, str) and any("\ue000" <= ch <= "\uf8ff" for ch in v)
+                                  ).to_numpy(dtype=bool)
+        if pua.any():
+            rows = np.flatnonzero(pua)
+            _warn(f"{file}: {len(rows)} record(s) hold characters without a standard meaning (Private Use "
+                  f"Area) after decoding as {enc.upper()} (rows {format_rows([_feature_row(i) for i in rows])}): "
+                  f"if the names look garbled the file is in another encoding, e.g. Big5: set encoding = \"big5\"")
     cut = np.flatnonzero(flags == 1)
     bad = np.flatnonzero(flags == 2)
     if len(cut):
@@ -338,6 +368,9 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
 def _decode_plain(text: pd.Series, col: pd.Series, enc: str, flags: np.ndarray) -> pd.Series:
     """Decode the Latin-1-read strings of ``text`` in ``enc`` (others taken from ``col``);
     ``flags`` gets 1 (last character cut) or 2 (undecodable) per row."""
+    if not text.notna().any():  # nothing to decode (e.g. every value was UTF-8)
+        return col
+    text = text.astype(object)
     try:  # the common case: every value decodes
         return text.str.encode("latin-1").str.decode(enc).where(text.notna(), col)
     except UnicodeDecodeError:
@@ -397,6 +430,18 @@ _DMS_ALLOWED = re.compile(r"^[\s\d.°º˚度分秒'′’‘\"″”“:NSEWnsew
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
+#: Full-width ASCII forms (U+FF01–FF5E) and the ideographic space → their ASCII twins.
+_HALFWIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+
+
+def halfwidth(text: str) -> str:
+    """``text`` with full-width digits, letters and signs (as typed with a Chinese input
+    method: ``１２３．５``, ``，``) made ASCII.  Nothing else changes: superscripts, circled
+    digits and the degree-like signs ``º ˚`` stay as they are (NFKC would turn ``10⁴``
+    into ``104``)."""
+    return text.translate(_HALFWIDTH)
+
+
 def parse_coordinate(value: Any) -> float:
     """One coordinate from a number or a string.
 
@@ -409,7 +454,7 @@ def parse_coordinate(value: Any) -> float:
         return float("nan")
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace("，", ",")  # １１７．５ → 117.5
+    text = halfwidth(str(value)).strip()  # １１７．５ → 117.5
     if not text or text.lower() in ("nan", "none", "null"):
         return float("nan")
     try:
@@ -750,6 +795,11 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     cols = list(df.columns)
     xcol = _find_column(cols, x, _X_ALIASES, "x", file=fname, label=label)
     ycol = _find_column(cols, y, _Y_ALIASES, "y", file=fname, label=label)
+    if xcol == ycol:
+        raise ColumnNotFoundError(
+            f"x and y would both be the column '{xcol}'", file=fname, layer=label,
+            hint='give the two coordinate columns with x = "…" and y = "…"; a single "lon,lat" '
+                 "column must be split into two first")
     lines = df.index.to_numpy()
 
     def row_of(i: int) -> int:
@@ -790,8 +840,7 @@ def _check_mixed_utf8(raw: bytes, *, file: str, label: str | None) -> None:
     """A GBK file with lines pasted in UTF-8 decodes as GB18030 without an error, those
     lines as mojibake: lines whose non-ASCII text is valid UTF-8 (GBK text practically
     never is) are an error naming them."""
-    bad = [n for n, line in enumerate(raw.split(b"\n"), start=1)
-           if not line.isascii() and _strict(line, "utf-8") is not None]
+    bad = [n for n, line in enumerate(raw.split(b"\n"), start=1) if _utf8_cjk(line.rstrip(b"\r")) is not None]
     if bad:
         raise EncodingError(
             "the file mixes encodings: these lines are UTF-8, the others GBK (read as GBK they "
@@ -857,12 +906,11 @@ def _parse_csv(text: str, *, file: str, label: str | None, x: str | None = None,
 _HEADER_SEARCH = 10
 
 
-def _has_column(cells: Sequence[str], given: str | None, aliases: Sequence[str], axis: str) -> bool:
+def _pick_column(cells: Sequence[str], given: str | None, aliases: Sequence[str], axis: str) -> str | None:
     try:
-        _find_column(cells, given, aliases, axis, file="", label=None)
+        return _find_column(cells, given, aliases, axis, file="", label=None)
     except ColumnNotFoundError:
-        return False
-    return True
+        return None
 
 
 def _header_index(rows: Sequence[Sequence[Any]], x: str | None, y: str | None) -> int:
@@ -871,7 +919,8 @@ def _header_index(rows: Sequence[Sequence[Any]], x: str | None, y: str | None) -
     (the error about the missing column then speaks of the first row)."""
     for i, row in enumerate(rows):
         cells = [_clean_name(c) for c in row if c is not None and str(c) != "nan"]
-        if _has_column(cells, x, _X_ALIASES, "x") and _has_column(cells, y, _Y_ALIASES, "y"):
+        xc, yc = _pick_column(cells, x, _X_ALIASES, "x"), _pick_column(cells, y, _Y_ALIASES, "y")
+        if xc is not None and yc is not None and xc != yc:  # a title naming 经度、纬度 is one cell
             return i
     return 0
 
@@ -898,8 +947,10 @@ def _find_column(cols: Sequence[str], given: str | None, aliases: Sequence[str],
     # name after a separator: not "belong"); a Chinese match wins over an ASCII one
     zh = [c for low, c in lowered.items() if any(not a.isascii() and a in low for a in aliases)]
     ascii_ = [c for low, c in lowered.items()
-              if any(a.isascii() and len(a) > 1 and low.endswith(a) and len(low) > len(a)
-                     and not low[-len(a) - 1].isalnum() for a in aliases)]
+              if any(a.isascii() and len(a) > 1 and len(low) > len(a)
+                     and ((low.endswith(a) and not low[-len(a) - 1].isalnum())      # gps_lat
+                          or (low.startswith(a) and not low[len(a)].isalnum()))    # lon_gcj, lat_dd
+                     for a in aliases)]
     for found in (zh, ascii_):
         if len(found) == 1:
             return found[0]
@@ -1282,7 +1333,7 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
         if col not in out.columns:
             continue
         raw = out[col]
-        as_text = (raw.astype(str).str.normalize("NFKC")  # full-width digits: １７３０ → 1730
+        as_text = (raw.astype(str).map(halfwidth)  # full-width digits: １７３０ → 1730
                    .str.replace(",", "", regex=False).str.strip())
         vals = pd.to_numeric(as_text.where(raw.notna(), None), errors="coerce")
         bad = vals.isna() & raw.notna() & (as_text != "")

@@ -76,6 +76,30 @@ def test_gbk_shapefile_with_records_added_in_utf8(tmp_path):
     assert v["township"].iloc[0] == "河口镇"
 
 
+def test_utf8_shapefile_with_a_few_gbk_records_names_those(tmp_path):
+    path = villages_shp(tmp_path, encoding="UTF-8")
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    name = NAMES[2]  # row 3 written back in GBK
+    utf8, gbk = name.encode("utf-8"), name.encode("gbk")
+    data = data.replace(utf8, gbk + b" " * (len(utf8) - len(gbk)))
+    dbf.write_bytes(data)
+    with pytest.warns(DataWarning, match=r"1 record\(s\) hold GBK text in a UTF-8 file .*rows 3 \(FID 2\)\)"):
+        v = read_layer(path, kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES
+
+
+def test_big5_shapefile_without_cpg_is_not_silent(tmp_path):
+    v = planner_villages(grid_villages())
+    v["CUN_MC"] = ["臺灣村", "龍潭村", "鳳山村"] * 3
+    v["XZ_MC"] = "鄉鎮"
+    path = write_shapefile(v, tmp_path / "big5.shp", encoding="big5", cpg=False)
+    with pytest.warns(DataWarning, match=r'Private Use Area.*encoding = "big5"'):
+        read_layer(path, kind="villages", columns=COLS)
+    right = read_layer(path, kind="villages", columns=COLS, encoding="big5")
+    assert right["name"].iloc[0] == "臺灣村"
+
+
 def test_utf8_shapefile_without_cpg(tmp_path):
     path = villages_shp(tmp_path, encoding="UTF-8")
     v = read_layer(path, kind="villages", columns=COLS)
@@ -293,6 +317,54 @@ def test_coordinate_columns_by_name_prefer_chinese_and_never_a_word_ending_in_lo
     (tmp_path / "t.csv").write_text("编号,名称,gps_lng,bd_lng,lat\nS1,河口,117.5,117.51,28.4\n", encoding="utf-8")
     with pytest.raises(ColumnNotFoundError, match=r"several columns could hold the x coordinate \(gps_lng, bd_lng\)"):
         read_layer(tmp_path / "t.csv", kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+
+
+def test_gbk_text_that_happens_to_be_valid_utf8_is_not_taken_for_it(tmp_path):
+    """路 is C2 B7 in GBK, a valid UTF-8 "·"; 谢一山 gives Cyrillic: GBK all the same."""
+    text = ("编号,养殖场名称,畜种,存栏量,经度,纬度\n"
+            "YZ004,谢一山,鸭,100,117.5,28.4\n"
+            "YZ005,路,生猪,20,117°30'12\",28°24'36\"\n")
+    cols = {"id": "编号", "name": "养殖场名称", "species": "畜种", "head": "存栏量"}
+    (tmp_path / "farms.csv").write_bytes(text.encode("gbk"))
+    f = read_layer(tmp_path / "farms.csv", kind="livestock_farms", columns=cols)
+    assert f["name"].tolist() == ["谢一山", "路"]
+    dms = [117.5 + 12 / 3600, 28.4 + 36 / 3600]
+    np.testing.assert_allclose(shapely.get_coordinates(f.geometry.values)[1], dms)
+    # the ordinal and ring signs some keyboards give for degrees (UTF-8 only: not in GBK)
+    (tmp_path / "u.csv").write_text(text.replace("°", "º", 1).replace("°", "˚"), encoding="utf-8")
+    u = read_layer(tmp_path / "u.csv", kind="livestock_farms", columns=cols)
+    np.testing.assert_allclose(shapely.get_coordinates(u.geometry.values)[1], dms)
+
+
+def test_superscripts_are_not_digits(tmp_path):
+    text = "编号,养殖场名称,畜种,存栏量,经度,纬度\nF1,东坑,生猪,10⁴,117.5,28.4\n"
+    (tmp_path / "farms.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(DataValueError, match="head must be a number, found '10⁴'"):
+        read_layer(tmp_path / "farms.csv", kind="livestock_farms",
+                   columns={"id": "编号", "name": "养殖场名称", "species": "畜种", "head": "存栏量"})
+
+
+@pytest.mark.parametrize("head, first, words", [
+    ("某区垃圾转运站一览表（经度、纬度为WGS84坐标）,,,\n编号,名称,经度,纬度", None, "header is on line 2"),
+    ("编号,名称,经度纬度,备注", "", "x and y would both be the column '经度纬度'"),
+    ("编号,名称,POINT_X,POINT_Y", None, None),
+    ("编号,名称,lon_gcj,lat_gcj", None, "suggest GCJ-02"),
+])
+def test_coordinate_columns_need_two_distinct_columns(tmp_path, head, first, words):
+    import warnings
+
+    (tmp_path / "s.csv").write_text(head + "\nS1,河口,117.5,28.4\n", encoding="utf-8")
+    args = dict(kind="transfer_stations", columns={"id": "编号", "name": "名称"})
+    if first == "":
+        with pytest.raises(ColumnNotFoundError, match=words):
+            read_layer(tmp_path / "s.csv", **args)
+        return
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        s = read_layer(tmp_path / "s.csv", **args)
+    said = " | ".join(str(w.message) for w in got)
+    assert (words in said) if words else not said
+    np.testing.assert_allclose(shapely.get_coordinates(s.geometry.values)[0], [117.5, 28.4])
 
 
 def test_a_line_pasted_in_another_encoding_is_named(tmp_path):
