@@ -36,7 +36,7 @@ from matplotlib.patheffects import withStroke
 
 from . import _io
 from .errors import GeoEnvError
-from .labels import label
+from .labels import display_width, label
 from .maps import (COLORS, FARM_CLASSES, SEWAGE_MODES, WASTE_CLASSES, farm_class, sewage_class,
                    township_areas, waste_class)
 
@@ -373,9 +373,9 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         _north_arrow(ax, lang)
         title = f"{plan.district.name}{label(title_key, lang)}"
         size = 18.0
-        if _width(title) > _TITLE_WIDTH:  # a long district name: two lines, then smaller
+        if display_width(title) > _TITLE_WIDTH:  # a long district name: two lines, then smaller
             title = f"{plan.district.name}\n{label(title_key, lang).strip()}"
-            size = max(10.0, min(16.0, 16.0 * _TITLE_WIDTH / max(map(_width, title.split("\n")))))
+            size = max(10.0, min(16.0, 16.0 * _TITLE_WIDTH / max(map(display_width, title.split("\n")))))
         fig.suptitle(title, fontsize=size, fontweight="bold", y=0.965 if "\n" in title else 0.955,
                      va="top" if "\n" in title else "baseline")
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.755, 0.88), frameon=True,
@@ -413,13 +413,6 @@ def _frame(ax: Any, plan: Plan) -> None:
 
 #: Width of an 18 pt title that fits across the A4 page, in half-width characters.
 _TITLE_WIDTH = 84
-
-
-def _width(text: str) -> int:
-    """Display width: CJK and full-width characters count two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _footer(fig: Figure, plan: Plan, lang: str) -> None:

@@ -8,9 +8,10 @@ those modules (listed in ``_MODULES``), so every label lives next to the code it
 from __future__ import annotations
 
 import importlib
+import unicodedata
 from functools import cache
 
-__all__ = ["label", "labels", "LANGS", "CODED_COLUMNS"]
+__all__ = ["label", "labels", "value_label", "display_width", "LANGS", "CODED_COLUMNS"]
 
 from ._choices import LANGS  # noqa: E402
 
@@ -150,3 +151,16 @@ def label(code: str, lang: str = "zh") -> str:
     if pair is None:
         return code
     return pair[0] if lang == "zh" else pair[1]
+
+
+def value_label(col: str, value: object, lang: str = "zh") -> str:
+    """The label of a coded value of column ``col`` (see :data:`CODED_COLUMNS`):
+    ``label(f"{col}.{value}")`` where that exists, else ``label(value)``."""
+    key = f"{col}.{value}"
+    text = label(key, lang)
+    return text if text != key else label(str(value), lang)
+
+
+def display_width(text: str) -> int:
+    """Display width of ``text``: CJK and full-width characters count two columns."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

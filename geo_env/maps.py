@@ -48,7 +48,7 @@ from . import _assets, _io
 from ._html import esc, esc_series, script_json
 from ._topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
 from .errors import DataWarning, GeoEnvWarning, ParameterError
-from .labels import CODED_COLUMNS, LANGS, label
+from .labels import CODED_COLUMNS, LANGS, label, value_label
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -225,17 +225,9 @@ def format_column(values: pd.Series, col: str, lang: str) -> list[str]:
         out = text.where(x.notna(), "").to_list()
         return out
     if col in CODED_COLUMNS:
-        mapped = s.map(lambda v: v if pd.isna(v) else _value_label(col, v, lang))
+        mapped = s.map(lambda v: v if pd.isna(v) else value_label(col, v, lang))
         return esc_series(mapped)
     return esc_series(s)
-
-
-def _value_label(col: str, value: Any, lang: str) -> str:
-    key = f"{col}.{value}"
-    text = label(key, lang)
-    if text != key:
-        return text
-    return label(str(value), lang)
 
 
 def _fields(df: pd.DataFrame, lang: str, *, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:

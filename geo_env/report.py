@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import _io
-from .labels import CODED_COLUMNS, label
+from .labels import CODED_COLUMNS, display_width, label, value_label
 from .maps import SEWAGE_MODES
 
 if TYPE_CHECKING:
@@ -205,10 +204,6 @@ def _number_format(col: str, series: pd.Series) -> str | None:
     return "#,##0.00"
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 #: First characters that make Excel read typed text as a formula (CSV/formula injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -224,9 +219,7 @@ def _cell_value(v: Any, col: str, lang: str) -> Any:
         return None if not np.isfinite(v) else float(v)
     if isinstance(v, str):
         if col in CODED_COLUMNS:
-            key = f"{col}.{v}"
-            text = label(key, lang)
-            return text if text != key else label(v, lang)
+            return value_label(col, v, lang)
         if col == "township" and v == "total":
             return label("total", lang)
         return v
@@ -250,7 +243,7 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
         cell.font, cell.fill = head_font, head_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.border = Border(bottom=thin)
-    widths = [_display_width(label(c, lang)) for c in cols]
+    widths = [display_width(label(c, lang)) for c in cols]
     formats = [_number_format(c, df[c]) for c in df.columns]
     values = df.to_numpy(dtype=object)
     total_row = None
@@ -263,7 +256,7 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
                 if value[:1] in _FORMULA_START:
                     # and stays text even when a user edits the cell (F2, Enter)
                     cell.quotePrefix = True
-                widths[j - 1] = max(widths[j - 1], min(_display_width(value), 60))
+                widths[j - 1] = max(widths[j - 1], min(display_width(value), 60))
             elif value is not None:
                 if formats[j - 1]:
                     cell.number_format = formats[j - 1]
