@@ -276,13 +276,8 @@ def _decodes(text: bytes, enc: str, *, allow_cut: bool = False) -> bool:
 def _each_value_decodes(text: bytes) -> bool:
     """Every DBF value (``text`` as :func:`_dbf_text` gives it) decodes as UTF-8 or as GBK,
     though the whole does not in either: records of both encodings in one file."""
-    for piece in text.split(b"\n"):
-        raw = piece.rstrip(b" \x00")
-        full = len(raw) == len(piece)  # only a value filling its field can have been cut
-        if all(_decode_value(raw, enc, allow_cut=full)[1] == 2 or (not full and _decode_value(raw, enc)[1])
-               for enc in ("utf-8", "gb18030")):
-            return False
-    return True
+    return all(_decodes(piece, "utf-8", allow_cut=True) or _decodes(piece, "gb18030", allow_cut=True)
+               for piece in text.split(b"\n"))
 
 
 #: Non-ASCII signs that sit among Chinese text in planners' tables (degrees, primes, dots).
@@ -300,6 +295,12 @@ def _utf8_cjk(raw: bytes) -> str | None:
         return None
     rest = "".join(c for c in text if ord(c) > 127 and c not in _WITH_CHINESE)
     return text if rest and _looks_cjk(rest) else None
+
+
+def _text_columns(gdf: gpd.GeoDataFrame) -> list[Any]:
+    """The columns of ``gdf`` that hold text (not the geometry)."""
+    return [c for c in gdf.columns if c != gdf.geometry.name
+            and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c]))]
 
 
 def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
@@ -332,9 +333,12 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
     renamed = {c: _decode_value(c.encode("latin-1"), enc)[0] for c in gdf.columns
                if isinstance(c, str) and c != gdf.geometry.name}
     out = gdf.copy()
-    for c in gdf.columns:
-        if c != gdf.geometry.name and (gdf[c].dtype == object or pd.api.types.is_string_dtype(gdf[c])):
-            out[c] = decode_series(gdf[c])
+    pua = np.zeros(len(gdf), dtype=bool)  # characters of the Private Use Area: Big5 read as GBK?
+    for c in _text_columns(gdf):
+        out[c] = decode_series(gdf[c])
+        if enc != "utf-8":
+            pua |= out[c].map(lambda v: isinstance(v, str) and any("\ue000" <= ch <= "\uf8ff" for ch in v)
+                              ).to_numpy(dtype=bool)
     out = out.rename(columns=renamed)
     if counts[0] and counts[1]:  # both encodings: name the records of the fewer values
         if counts[0] > counts[1]:
@@ -343,17 +347,11 @@ def _recode(gdf: gpd.GeoDataFrame, enc: str, *, file: str) -> gpd.GeoDataFrame:
             rows, what, read = np.flatnonzero(utf8_rows), f"UTF-8 text in a {enc.upper()} file", "UTF-8"
         _warn(f"{file}: {len(rows)} record(s) hold {what} (added by another program?); read as {read} "
               f"(rows {format_rows([_feature_row(i) for i in rows])})")
-    if enc != "utf-8":
-        pua = np.zeros(len(out), dtype=bool)
-        for c in out.columns:
-            if c != out.geometry.name and (out[c].dtype == object or pd.api.types.is_string_dtype(out[c])):
-                pua |= out[c].map(lambda v: isinstance(v, str) and any("\ue000" <= ch <= "\uf8ff" for ch in v)
-                                  ).to_numpy(dtype=bool)
-        if pua.any():
-            rows = np.flatnonzero(pua)
-            _warn(f"{file}: {len(rows)} record(s) hold characters without a standard meaning (Private Use "
-                  f"Area) after decoding as {enc.upper()} (rows {format_rows([_feature_row(i) for i in rows])}): "
-                  f"if the names look garbled the file is in another encoding, e.g. Big5: set encoding = \"big5\"")
+    if pua.any():
+        rows = np.flatnonzero(pua)
+        _warn(f"{file}: {len(rows)} record(s) hold characters without a standard meaning (Private Use "
+              f"Area) after decoding as {enc.upper()} (rows {format_rows([_feature_row(i) for i in rows])}): "
+              f"if the names look garbled the file is in another encoding, e.g. Big5: set encoding = \"big5\"")
     cut = np.flatnonzero(flags == 1)
     bad = np.flatnonzero(flags == 2)
     if len(cut):
