@@ -383,11 +383,11 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
 
     sources = sources or {}
     x0, y0, x1, y1 = villages.total_bounds
+    present = [n for n in ("transfer_stations", "sewage_plants", "livestock_farms", "roads")
+               if layers.get(n) is not None and len(layers[n])]
     away: dict[str, float] = {}
-    for name in ("transfer_stations", "sewage_plants", "livestock_farms", "roads"):
-        gdf = layers.get(name)
-        if gdf is None or not len(gdf):
-            continue
+    for name in present:
+        gdf = layers[name]
         b = gdf.geometry.bounds.to_numpy()  # a point's bounds are the point
         dx = np.maximum(np.maximum(x0 - b[:, 2], b[:, 0] - x1), 0)
         dy = np.maximum(np.maximum(y0 - b[:, 3], b[:, 1] - y1), 0)
@@ -404,8 +404,7 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
                 f"GCJ-02 or a wrong CRS)", DataWarning, stacklevel=4)
     if not away:
         return
-    if len(away) >= 2 and len(away) == sum(1 for n in ("transfer_stations", "sewage_plants", "livestock_farms",
-                                                        "roads") if layers.get(n) is not None and len(layers[n])):
+    if len(away) >= 2 and len(away) == len(present):
         raise CRSError(
             f"every other layer ({', '.join(away)}) lies {min(away.values()) / 1000:,.0f} km or more from the "
             f"villages: the villages are probably misplaced", file=sources.get("villages"), layer="villages",
@@ -634,18 +633,13 @@ def _dem_lines(d: District) -> list[str]:
     fill values and the villages without an elevation come as warnings."""
     if d.dem is None:
         return []
-    from .errors import DataWarning, format_rows
-    from .terrain import read_dem
+    from .terrain import anchor_elevations, read_dem
 
     xy = d.villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
     b = d.villages.total_bounds
     dem = read_dem(d.dem, nodata=d.dem_nodata, crs=d.crs, dem_crs=d.dem_crs,
                    bounds=(b[0], b[1], b[2], b[3]))
-    z = dem.sample(xy)
-    lost = np.isnan(z)
-    if lost.any():
-        warnings.warn(f"{Path(d.dem).name}: {int(lost.sum())} village anchor(s) lie where the DEM has no data "
-                      f"({format_rows(list(d.villages['id'].to_numpy()[lost]))})", DataWarning, stacklevel=2)
+    z = anchor_elevations(dem, xy, d.villages["id"].to_numpy(), where=Path(d.dem).name)
     dx, dy = dem.cell_size
     with np.errstate(all="ignore"):
         lo, hi = np.nanmin(dem.values), np.nanmax(dem.values)

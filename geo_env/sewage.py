@@ -128,7 +128,6 @@ from __future__ import annotations
 import heapq
 import logging
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,10 +140,10 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ._geometry import anchor_points
-from .errors import ColumnNotFoundError, DataValueError, DataWarning, ParameterError, closest, format_rows
+from .errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
 from .project import District
 from .standards import PARAMETERS, defaults
-from .terrain import Dem, densify_lines, densify_segments, read_dem, zonal_mean
+from .terrain import Dem, anchor_elevations, densify_lines, densify_segments, read_dem, zonal_mean
 
 __all__ = [
     "MODES",
@@ -745,13 +744,8 @@ def sewage_plan(
     if district.dem is not None:
         dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs,
                        bounds=_dem_window(district, xy, pxy), dem_crs=district.dem_crs)
-        elev = dem.sample(xy)
-        lost = np.isnan(elev)
-        if lost.any():
-            warnings.warn(
-                f"{Path(district.dem).name}: {int(lost.sum())} village anchor(s) lie where the DEM has no "
-                f"data ({format_rows(list(v['id'].to_numpy()[lost]))}): their sewers are costed without "
-                f"terrain (no lift stations counted there)", DataWarning, stacklevel=3)
+        elev = anchor_elevations(dem, xy, v["id"].to_numpy(), where=Path(district.dem).name,
+                                 note=": their sewers are costed without terrain (no lift stations counted there)")
         grid = dem.slope_percent()
         slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
         no_cells = count == 0

@@ -30,6 +30,7 @@ import math
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ import pyproj
 import shapely
 from affine import Affine
 
-from .errors import CRSError, DataWarning, InputFileNotFoundError
+from .errors import CRSError, DataWarning, InputFileNotFoundError, format_rows
 
 __all__ = [
     "Dem",
@@ -46,6 +47,7 @@ __all__ = [
     "densify_segments",
     "densify_lines",
     "zonal_mean",
+    "anchor_elevations",
     "MIN_ELEVATION_M",
     "MAX_ELEVATION_M",
     "PLAUSIBLE_ELEVATION_M",
@@ -124,22 +126,18 @@ def _warn_fill_block(z: np.ndarray, nodata: float | None, where: str) -> None:
     every other cell (an undeclared 0 or −999 fill).  A reservoir's flat surface, however
     steep its banks, lies above sea level; a coast's 0 m sea rises gradually onto land.
 
-    Works in blocks of rows, so a large DEM is not copied."""
-    flat = z.reshape(-1)
-    step = 1 << 20
-    blocks = [flat[i:i + step] for i in range(0, flat.size, step)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks
-        total = sum(int(np.isfinite(b).sum()) for b in blocks)
-        if total < 100:
-            return
-        v = np.nanmin([np.nanmin(b) for b in blocks])
-        if v > 0:
-            return
-        n = sum(int((b == v).sum()) for b in blocks)
-        if n < _FILL_MIN_SHARE * total or n == total:
-            return
-        gap = np.nanmin([np.nanmin(np.where(b == v, np.nan, b)) for b in blocks]) - v
+    Reductions with ``where=``: a large DEM is not copied (boolean masks only)."""
+    finite = np.isfinite(z)
+    total = int(np.count_nonzero(finite))
+    if total < 100:
+        return
+    v = float(np.fmin.reduce(z, axis=None, where=finite, initial=np.inf))
+    if v > 0:
+        return
+    n = int(np.count_nonzero(z == v))
+    if n < _FILL_MIN_SHARE * total or n == total:
+        return
+    gap = float(np.fmin.reduce(z, axis=None, where=z > v, initial=np.inf)) - v
     if gap >= _FILL_GAP_M:
         warnings.warn(
             f"{where}: {n:,} cells ({n / total:.1%}) hold {v:g}, {gap:,.0f} m below every other cell — "
@@ -445,6 +443,18 @@ def densify_lines(lines: np.ndarray, *, step_m: float) -> tuple[np.ndarray, np.n
     nxt = np.minimum(k + 1, len(coords) - 1)
     xy = coords[k] + t[:, None] * (coords[nxt] - coords[k])
     return idx, s, xy
+
+
+def anchor_elevations(dem: Dem, xy: np.ndarray, ids: Any, *, where: str, note: str = "") -> np.ndarray:
+    """Elevations (m) at village anchors ``xy``; anchors in no-data cells (NaN) are named
+    by their ``ids`` in a :class:`~geo_env.errors.DataWarning` (``where``: the DEM's name,
+    ``note``: what follows for them)."""
+    z = dem.sample(xy)
+    lost = np.isnan(z)
+    if lost.any():
+        warnings.warn(f"{where}: {int(lost.sum())} village anchor(s) lie where the DEM has no data "
+                      f"({format_rows(list(np.asarray(ids)[lost]))}){note}", DataWarning, stacklevel=3)
+    return z
 
 
 def zonal_mean(
