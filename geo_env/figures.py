@@ -70,7 +70,14 @@ class FontNotFoundError(GeoEnvError, LookupError):
     """No installed font can draw the figures' Chinese text."""
 
 
+#: Code points no real font draws (unassigned U+0378, the noncharacter U+FFFE): a font that
+#: maps them is a catch-all "last resort" font (matplotlib 3.11 ships Last Resort HE), whose
+#: glyphs for Chinese characters are boxes naming the Unicode block.
+_NOT_CHARACTERS = "\u0378\ufffe"
+
+
 def _has_glyphs(path: str, text: str, index: int = 0) -> bool:
+    """The font draws every character of ``text`` and is not a catch-all font."""
     from matplotlib.ft2font import FT2Font
 
     try:
@@ -79,6 +86,8 @@ def _has_glyphs(path: str, text: str, index: int = 0) -> bool:
         except TypeError:  # matplotlib < 3.10 reads the first face of a collection only
             font = FT2Font(path)
     except Exception:  # unreadable font file: not a candidate
+        return False
+    if any(font.get_char_index(ord(c)) != 0 for c in _NOT_CHARACTERS):
         return False
     return all(font.get_char_index(ord(c)) != 0 for c in text)
 

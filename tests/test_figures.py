@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,6 +50,19 @@ def test_the_font_found_has_the_chinese_glyphs(cjk):
     font = FT2Font(path, face_index=entry.index)
     for ch in "示例区农村生活垃圾收运覆盖现状图图例北乡镇":
         assert font.get_char_index(ord(ch)) != 0, ch
+
+
+def test_a_last_resort_font_is_not_taken_for_a_cjk_font():
+    """matplotlib 3.11 ships Last Resort HE, which maps every code point to a box naming its
+    Unicode block: it must never be chosen (it was, where the font cache predated the CJK fonts)."""
+    from types import SimpleNamespace
+
+    path = Path(font_manager.__file__).parent / "mpl-data" / "fonts" / "ttf" / "LastResortHE-Regular.ttf"
+    if not path.exists():
+        pytest.skip("this matplotlib ships no Last Resort font")
+    assert FT2Font(str(path)).get_char_index(ord("村")) != 0  # it claims the glyph …
+    entry = SimpleNamespace(name="Last Resort High-Efficiency", fname=str(path), index=0)
+    assert figures._find_cjk([entry]) is None               # … but is no candidate
 
 
 def test_cjk_text_is_drawn_as_glyphs_not_tofu(cjk):
