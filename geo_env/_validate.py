@@ -13,12 +13,14 @@ __all__ = ["number_column"]
 
 
 def number_column(gdf: gpd.GeoDataFrame | pd.DataFrame, column: str, *, layer: str,
-                  required: bool = True, what: str = "a number of 0 or more") -> np.ndarray:
+                  required: bool = True, what: str = "a number of 0 or more",
+                  blanks: bool = False) -> np.ndarray:
     """The column as a float array; every value must be a finite number ≥ 0.
 
     A missing column is an error when ``required`` (naming the closest column), else all
     NaN. Bad values raise :class:`DataValueError` naming the first bad row (1-based) and
-    listing the others.
+    listing the others. ``blanks``: empty values (None, NaN) are allowed and stay NaN
+    (unknown); text that is no number still is an error.
     """
     if column not in gdf.columns:
         if not required:
@@ -29,7 +31,10 @@ def number_column(gdf: gpd.GeoDataFrame | pd.DataFrame, column: str, *, layer: s
             hint=(f"did you mean '{hint}'? map it in [layers.{layer}] columns" if hint
                   else f"map it in [layers.{layer}] columns"))
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    wrong = ~np.isfinite(values) | (values < 0)
+    if blanks:
+        wrong &= ~gdf[column].isna().to_numpy()
+    bad = np.flatnonzero(wrong)
     if len(bad):
         i = int(bad[0])
         others = f" (bad rows: {format_rows([int(b) + 1 for b in bad])})" if len(bad) > 1 else ""

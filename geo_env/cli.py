@@ -69,10 +69,19 @@ class _Console:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``geo-env``; returns the exit status."""
+    from .errors import GeoEnvWarning
+
     args = _parser().parse_args(argv)
     console = _Console(args.quiet)
-    shown = warnings.showwarning
-    warnings.showwarning = console.showwarning  # one line each, no source line
+    with warnings.catch_warnings():  # restores the filters and showwarning afterwards
+        warnings.showwarning = console.showwarning  # one line each, no source line
+        # notes about the data are shown, never raised (`python -W error` or a test's filter)
+        warnings.simplefilter("default", GeoEnvWarning)
+        return _main(args, console)
+
+
+def _main(args: argparse.Namespace, console: _Console) -> int:
+    """The command, its errors turned into exit statuses."""
     try:
         if args.command == "init":
             return _init(Path(args.dir))
@@ -98,8 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback, "
               f"and please report it)", file=sys.stderr)
         return 1
-    finally:
-        warnings.showwarning = shown
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:
@@ -130,12 +137,13 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
 def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN001
     s = plan.summary
     zh = s.get("lang") == "zh"
+    people = ("未知" if zh else "unknown") if s.get("population") is None else f"{s['population']:,}"
     if zh:
         print(f"{s['project']}：{s['townships']} 个乡镇（街道）、{s['layers'].get('villages', 0)} 个村，"
-              f"人口 {s['population']:,}；工作坐标系 {s['crs']}（{s['crs_name']}）")
+              f"人口 {people}；工作坐标系 {s['crs']}（{s['crs_name']}）")
     else:
         print(f"{s['project']}: {s['layers'].get('villages', 0)} villages in {s['townships']} townships, "
-              f"population {s['population']:,}; working CRS {s['crs']} ({s['crs_name']})")
+              f"population {people}; working CRS {s['crs']} ({s['crs_name']})")
     for line in _headlines(s, zh):
         print(line)
     print(f"已写出 {len(written)} 个文件到 {out}：" if zh else f"wrote {len(written)} file(s) to {out}:")
@@ -147,6 +155,11 @@ def _print_summary(plan, written: list[Path], out: Path) -> None:  # noqa: ANN00
               f"{n} warning(s) while reading and analysing; see summary.json")
 
 
+def _share(rate: float | None, zh: bool) -> str:
+    """A rate as a percentage, or "not assessed" (no population known, nothing to divide)."""
+    return ("未评估" if zh else "not assessed") if rate is None else f"{rate:.1%}"
+
+
 def _headlines(s: dict, zh: bool) -> list[str]:
     """One line per analysis present in the summary, in the project's language."""
     lines = []
@@ -154,14 +167,13 @@ def _headlines(s: dict, zh: bool) -> list[str]:
     if isinstance(w, dict) and "coverage_rate_villages" in w:
         km = w["radius_m"] / 1000
         metric = {"road": "沿道路", "straight": "直线"}.get(w["metric"], w["metric"]) if zh else w["metric"]
+        by_v, by_p = _share(w["coverage_rate_villages"], zh), _share(w["coverage_rate_population"], zh)
         if zh:
-            line = (f"垃圾收运：{km:g} km（{metric}）服务半径内村数占 {w['coverage_rate_villages']:.1%}，"
-                    f"人口占 {w['coverage_rate_population']:.1%}")
+            line = f"垃圾收运：{km:g} km（{metric}）服务半径内村数占 {by_v}，人口占 {by_p}"
             if w.get("unreachable_villages"):
                 line += f"；{w['unreachable_villages']} 个村无道路可达"
         else:
-            line = (f"waste: {w['coverage_rate_villages']:.1%} of villages and "
-                    f"{w['coverage_rate_population']:.1%} of population within {km:g} km ({metric})")
+            line = f"waste: {by_v} of villages and {by_p} of population within {km:g} km ({metric})"
             if w.get("unreachable_villages"):
                 line += f"; {w['unreachable_villages']} village(s) unreachable by road"
         lines.append(line)
@@ -175,25 +187,33 @@ def _headlines(s: dict, zh: bool) -> list[str]:
 
             modes = "、".join(f"{label(m, 'zh')} {b['villages']} 个村" for m, b in sw["by_mode"].items())
             empty = (sw.get("no_population") or {}).get("villages", 0)
+            unknown = (sw.get("population_unknown") or {}).get("villages", 0)
             modes += f"、无常住人口 {empty} 个村" if empty else ""
+            modes += f"、人口不详未评估 {unknown} 个村" if unknown else ""
             lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
                          f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
         else:
             modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items())
             empty = (sw.get("no_population") or {}).get("villages", 0)
+            unknown = (sw.get("population_unknown") or {}).get("villages", 0)
             modes += f", no residents {empty}" if empty else ""
+            modes += f", population unknown (not assessed) {unknown}" if unknown else ""
             lines.append(f"sewage: {modes} villages; {sw['flow_m3_per_day']:,.0f} m³/d; "
                          f"{sw['cost_yuan_per_year'] / 1e4:,.0f} × 10⁴ yuan/year")
     lv = s.get("livestock")
     if isinstance(lv, dict) and "farms" in lv:
         bad = (lv.get("flags") or {}).get("setback_not_ok", 0)
-        over = len((lv.get("balance") or {}).get("overloaded_villages", []))
+        balance = lv.get("balance")
+        over = len(balance["overloaded_villages"]) if balance else None
         if zh:
+            land = f"{over} 个村粪污超过土地承载力" if balance else "粪污土地承载力未评估（无耕地数据）"
             lines.append(f"畜禽养殖：{lv['farms']} 个养殖场，{lv['pig_equivalents']:,.0f} 猪当量；"
-                         f"{bad} 个不满足防护距离；{over} 个村粪污超过土地承载力")
+                         f"{bad} 个不满足防护距离；{land}")
         else:
+            land = (f"{over} village(s) with more manure than their land takes" if balance
+                    else "manure–land balance not assessed (no farmland data)")
             lines.append(f"livestock: {lv['farms']} farms, {lv['pig_equivalents']:,.0f} pig equivalents; "
-                         f"{bad} break a setback; {over} village(s) with more manure than their land takes")
+                         f"{bad} break a setback; {land}")
     return lines
 
 

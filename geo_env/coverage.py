@@ -362,7 +362,11 @@ def plan_part(district: District) -> Any:
     p = district.params.get("waste") or {}
     cov = waste_coverage(district)
     radius, metric = cov.attrs["waste"]["radius_m"], cov.attrs["waste"]["metric"]
-    site = _site(district, cov, target=p.get("target_coverage"))
+    # without any known population the target is a share of villages (said in the summary)
+    known = pd.to_numeric(district.villages.get("population"), errors="coerce").notna() \
+        if "population" in district.villages.columns else pd.Series(False, index=district.villages.index)
+    site = _site(district, cov, target=p.get("target_coverage"),
+                 weight="population" if known.any() else "villages")
     tab = site.townships
     cols = cov[list(COVERAGE_COLUMNS)].copy()
     cols["proposed_station_id"] = site.proposed_station_of_village
@@ -394,7 +398,8 @@ def plan_part(district: District) -> Any:
         "population": float(total["population"]),
         "covered_population": float(total["covered_population"]),
         "coverage_rate_villages": total["coverage_rate_villages"],
-        "coverage_rate_population": total["coverage_rate_population"],
+        "coverage_rate_population": total["coverage_rate_population"] if known.any() else None,
+        "population_unknown_villages": district.villages.loc[~known.to_numpy(), "id"].astype(str).tolist(),
         "by_township": _rates(tab[[c for c in tab.columns if not c.endswith("_after")]]
                               .iloc[:-1]),
         "siting": site.summary(),

@@ -24,7 +24,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ from .errors import (
     format_rows,
 )
 
-__all__ = ["read_layer", "LayerSpec", "SPECS", "parse_coordinate", "detect_encoding"]
+__all__ = ["read_layer", "read_table", "LayerSpec", "SPECS", "parse_coordinate", "detect_encoding"]
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +83,35 @@ class LayerSpec:
 
 
 SPECS: dict[str, LayerSpec] = {
+    # township, population and households may be missing (whole columns or cells): the
+    # loader fills them by documented rules (geo_env.villages) and says what it could not
     "villages": LayerSpec(
-        "villages", ("polygon", "point"), required=("township", "population"),
-        optional=("households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x", "anchor_y",
-                  "level"),
+        "villages", ("polygon", "point"),
+        optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
+                  "anchor_x", "anchor_y", "level"),
         numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x",
                  "anchor_y"),
         id_prefix="V",
     ),
     "village_points": LayerSpec("village_points", ("point",), id_prefix="VP"),
+    # a table without geometry: population, households … per village, joined by code or name
+    "village_table": LayerSpec(
+        "village_table", (),
+        optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages"),
+        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages"),
+    ),
+    # township polygons (or a code table): names for townships known by code only
+    "townships": LayerSpec("townships", ("polygon",), id_prefix="TS"),
     "transfer_stations": LayerSpec("transfer_stations", ("point",), id_prefix="T"),
+    # a blank capacity is a plant that cannot take villages; a blank load is taken as 0
     "sewage_plants": LayerSpec(
-        "sewage_plants", ("point",), required=("capacity_m3_per_day",),
-        optional=("load_m3_per_day",), numeric=("capacity_m3_per_day", "load_m3_per_day"),
+        "sewage_plants", ("point",), optional=("capacity_m3_per_day", "load_m3_per_day"),
+        numeric=("capacity_m3_per_day", "load_m3_per_day"),
         id_prefix="P",
     ),
+    # a blank head is a farm whose pig equivalents are unknown (its setbacks are still checked)
     "livestock_farms": LayerSpec(
-        "livestock_farms", ("point",), required=("species", "head"), numeric=("head",),
+        "livestock_farms", ("point",), required=("species",), optional=("head",), numeric=("head",),
         id_prefix="F",
     ),
     "roads": LayerSpec("roads", ("line",), optional=("level",), id_prefix="R"),
@@ -616,6 +628,94 @@ def read_layer(
     return gdf.drop(columns="_row").reset_index(drop=True)
 
 
+#: Keys of the rows a table adds up in (dropped when reading a village table).
+_TOTAL_ROWS = (*RESERVED_NAMES, "小计", "总数")
+
+
+def read_table(
+    path: str | Path,
+    *,
+    kind: str = "village_table",
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> pd.DataFrame:
+    """Read a table without geometry (CSV/XLSX): facts per village or township names.
+
+    Parameters
+    ----------
+    path
+        ``.csv``/``.txt`` (UTF-8 or GBK, detected) or ``.xlsx``; title rows above the
+        header are skipped.
+    kind
+        ``"village_table"`` (population, households … per village, keyed by village code
+        ``id`` and/or ``name``) or ``"townships"`` (township code ``id`` and ``name``).
+    sheet, encoding, columns, label
+        As for :func:`read_layer`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical columns (``id`` and/or ``name`` as text, numbers as float with NaN for
+        blanks) then the file's others, and ``_row`` (the CSV line or spreadsheet row of
+        each record).  Rows keyed 合计/总计/小计 are dropped (warned).
+
+    Raises
+    ------
+    geo_env.GeoEnvError
+        For a missing file, a table with neither a code nor a name column, repeated keys
+        or values that are no numbers, naming the file, column and rows.
+    """
+    path = Path(path)
+    fname = str(path)
+    label = label or kind
+    spec = SPECS[kind]
+    if not path.exists():
+        raise InputFileNotFoundError("file not found", file=fname, layer=label,
+                                     hint="check the path; relative paths are relative to the project file")
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ProjectFileError(f"cannot read a table from '{path.suffix}' files", file=fname, layer=label,
+                               hint="give the table as CSV or XLSX")
+    columns = dict(columns or {})
+    wanted = {str(c).lower() for c in columns.values()} | {
+        a.lower() for key in ("id", "name", "population", "households") for a in ALIASES.get(key, ())}
+    df = _table_frame(path, label=label, sheet=sheet, encoding=encoding,
+                      is_header=lambda cells: sum(c.lower() in wanted for c in cells) >= 2)
+    df["_row"] = df.index.to_numpy()
+    df = _rename_canonical(df.reset_index(drop=True), spec, columns, file=fname, label=label)
+    keys = [k for k in ("id", "name") if k in df.columns]
+    if not keys:
+        raise ColumnNotFoundError(
+            f"the table has neither a code nor a name column (columns: "
+            f"{', '.join(str(c) for c in df.columns if c != '_row')})", file=fname, layer=label,
+            hint='map one: columns = { id = "<village code column>" } or { name = "<village name column>" }')
+    for k in keys:
+        df[k] = _id_strings(df[k]).replace("", None)
+    total = np.zeros(len(df), dtype=bool)
+    for k in keys:
+        total |= df[k].str.lower().isin(_TOTAL_ROWS).to_numpy(dtype=bool)
+    if total.any():
+        _warn(f"{fname}: {int(total.sum())} total row(s) skipped (rows {format_rows(list(df.loc[total, '_row']))})")
+        df = df.loc[~total].reset_index(drop=True)
+    nokey = df[keys].isna().all(axis=1).to_numpy()
+    if nokey.any():
+        raise DataValueError(f"{int(nokey.sum())} row(s) have no {' or '.join(keys)}", file=fname, layer=label,
+                             column=keys[0], row=format_rows(list(df.loc[nokey, "_row"])),
+                             hint="fill in the village code or name, or delete the rows")
+    key = keys[0]
+    dup = df[key].notna() & df[key].duplicated(keep=False)
+    if dup.any():
+        groups = df.loc[dup].groupby(key)["_row"].apply(list)
+        shown = [f"{i} (rows {format_rows(r, 3)})" for i, r in list(groups.items())[:10]]
+        raise DuplicateIdError(f"{len(groups)} repeated {key}(s): {'; '.join(shown)}", file=fname, layer=label,
+                               column=df.attrs.get("source_columns", {}).get(key, key),
+                               hint="give each village one row" if kind == "village_table" else "one row per code")
+    df = _check_values(df, spec, file=fname, label=label)
+    order = [c for c in spec.canonical if c in df.columns]
+    return df[order + [c for c in df.columns if c not in order]]
+
+
 def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: str | None,
                  coords: str | None, crs: Any) -> gpd.GeoDataFrame:
     import pyogrio
@@ -738,11 +838,11 @@ def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str,
     return f"/vsizip/{path.resolve()}/{member}", dbf, cpg
 
 
-def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,
-                x: str | None, y: str | None, coords: str | None,
-                crs: Any) -> gpd.GeoDataFrame:
-    """A CSV/XLSX point table; its ``_row`` column holds the CSV line or spreadsheet row
-    number of each record (blank lines and rows skipped, so messages point at the file)."""
+def _table_frame(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,
+                 is_header: Callable[[list[str]], bool]) -> pd.DataFrame:
+    """The records of a CSV/XLSX table as text/objects, indexed by their CSV line or
+    spreadsheet row number; the header is the first of the first rows for which
+    ``is_header(cells)`` holds (title rows above it skipped, warned), else the first row."""
     fname = str(path)
     if path.suffix.lower() in (".csv", ".txt"):
         raw = path.read_bytes()
@@ -762,7 +862,7 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
             if enc != "utf-8":
                 _check_mixed_utf8(raw, file=fname, label=label)
 
-        df = _parse_csv(raw.decode(enc), file=fname, label=label, x=x, y=y)
+        df = _parse_csv(raw.decode(enc), file=fname, label=label, is_header=is_header)
     else:
         import openpyxl
 
@@ -780,7 +880,7 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
                                      layer=label, hint=f"did you mean '{near}'?" if near else None)
         top = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None,
                             nrows=_HEADER_SEARCH).dropna(how="all")
-        h = int(top.index[_header_index(top.to_numpy().tolist(), x, y)]) if len(top) else 0
+        h = int(top.index[_header_index(top.to_numpy().tolist(), is_header)]) if len(top) else 0
         if h:
             _warn(f"{fname}: the header is on row {h + 1}; the row(s) above it (a title?) are skipped")
         df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=h)
@@ -790,6 +890,17 @@ def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encod
     if len(df) == 0:
         raise EmptyLayerError("the table has no rows below its header", file=fname, layer=label,
                               hint="check the file or sheet name, or remove the layer")
+    return df
+
+
+def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,
+                x: str | None, y: str | None, coords: str | None,
+                crs: Any) -> gpd.GeoDataFrame:
+    """A CSV/XLSX point table; its ``_row`` column holds the CSV line or spreadsheet row
+    number of each record (blank lines and rows skipped, so messages point at the file)."""
+    fname = str(path)
+    df = _table_frame(path, label=label, sheet=sheet, encoding=encoding,
+                      is_header=lambda cells: _names_xy(cells, x, y))
     cols = list(df.columns)
     xcol = _find_column(cols, x, _X_ALIASES, "x", file=fname, label=label)
     ycol = _find_column(cols, y, _Y_ALIASES, "y", file=fname, label=label)
@@ -859,8 +970,8 @@ def _first_undecodable_line(raw: bytes) -> int | None:
     return None
 
 
-def _parse_csv(text: str, *, file: str, label: str | None, x: str | None = None,
-               y: str | None = None) -> pd.DataFrame:
+def _parse_csv(text: str, *, file: str, label: str | None,
+               is_header: Callable[[list[str]], bool] = lambda cells: True) -> pd.DataFrame:
     """A CSV (or tab-separated) table as strings; rows whose number of fields differs from
     the header's are an error (pandas would silently shift or drop their values).  Title
     lines above the header are skipped (see :func:`_header_index`)."""
@@ -878,7 +989,7 @@ def _parse_csv(text: str, *, file: str, label: str | None, x: str | None = None,
             records.append((start, record))
     if not records:
         raise EmptyLayerError("the table is empty", file=file, layer=label)
-    h = _header_index([r for _, r in records[:_HEADER_SEARCH]], x, y)
+    h = _header_index([r for _, r in records[:_HEADER_SEARCH]], is_header)
     if h:
         _warn(f"{file}: the header is on line {records[h][0]}; the line(s) above it (a title?) are skipped")
     header = records[h][1]
@@ -911,16 +1022,21 @@ def _pick_column(cells: Sequence[str], given: str | None, aliases: Sequence[str]
         return None
 
 
-def _header_index(rows: Sequence[Sequence[Any]], x: str | None, y: str | None) -> int:
-    """Index of the header among the first rows: the first row naming both coordinate
-    columns (``x``/``y`` or the usual names).  0 when the first row does, or none does
-    (the error about the missing column then speaks of the first row)."""
+def _header_index(rows: Sequence[Sequence[Any]], is_header: Callable[[list[str]], bool]) -> int:
+    """Index of the header among the first rows: the first row for which
+    ``is_header(cells)`` holds.  0 when none does (the error about a missing column then
+    speaks of the first row)."""
     for i, row in enumerate(rows):
-        cells = [_clean_name(c) for c in row if c is not None and str(c) != "nan"]
-        xc, yc = _pick_column(cells, x, _X_ALIASES, "x"), _pick_column(cells, y, _Y_ALIASES, "y")
-        if xc is not None and yc is not None and xc != yc:  # a title naming 经度、纬度 is one cell
+        if is_header([_clean_name(c) for c in row if c is not None and str(c) != "nan"]):
             return i
     return 0
+
+
+def _names_xy(cells: list[str], x: str | None, y: str | None) -> bool:
+    """The cells name both coordinate columns (``x``/``y`` or the usual names) — two
+    cells: a title naming 经度、纬度 is one cell."""
+    xc, yc = _pick_column(cells, x, _X_ALIASES, "x"), _pick_column(cells, y, _Y_ALIASES, "y")
+    return xc is not None and yc is not None and xc != yc
 
 
 def _clean_name(c: object) -> str:
@@ -1235,8 +1351,11 @@ def _polygonal(g: Any) -> Any:
     return shapely.union_all(polys) if len(polys) else None
 
 
-def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, str], *, file: str,
-                 label: str | None) -> gpd.GeoDataFrame:
+def _rename_canonical(gdf: pd.DataFrame, spec: LayerSpec, columns: Mapping[str, str], *, file: str,
+                      label: str | None) -> pd.DataFrame:
+    """Columns renamed to their canonical names (the ``columns`` mapping, else the
+    :data:`ALIASES`); unknown mapping keys and mapped columns the file lacks, or a
+    required column that is missing, are errors naming the file's columns."""
     have = [c for c in gdf.columns if c not in ("geometry", "_row")]
     for canon, src in columns.items():
         if canon not in spec.canonical:
@@ -1277,10 +1396,18 @@ def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, s
                 hint=(f'map it: columns = {{ {canon} = "{near}" }}' if near
                       else f'map it: columns = {{ {canon} = "<column name>" }}'),
             )
+    return out
+
+
+def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, str], *, file: str,
+                 label: str | None) -> gpd.GeoDataFrame:
+    """Canonical columns (:func:`_rename_canonical`), then unique ids and names: ids in
+    file order where the layer has none (warned), names from the ids where blank."""
+    out = _rename_canonical(gdf, spec, columns, file=file, label=label)
     n = len(out)
     if "id" not in out.columns:
         out["id"] = [f"{spec.id_prefix}{i + 1:03d}" for i in range(n)]
-        if spec.kind not in ("roads", "water", "farmland", "prohibited_zones"):
+        if spec.kind not in ("roads", "water", "farmland", "prohibited_zones", "townships"):
             _warn(f"{file}: {label} have no id column; ids {out['id'].iloc[0]}… were assigned in file order "
                   f"(map one with columns = {{ id = \"…\" }})")
     out["id"] = _id_strings(out["id"])
@@ -1319,6 +1446,50 @@ def _id_strings(s: pd.Series) -> pd.Series:
     return s.map(one).astype(object)
 
 
+#: Cell texts that planners' tables use for "no value" (besides an empty cell).
+BLANK_TEXTS = ("-", "--", "/", "—", "——", "－", "无", "nan", "null", "none", "na", "n/a", "#n/a")
+
+#: What a blank cell of a numeric column means, by (layer kind, column); said in the warning
+#: naming the rows.  Villages' population and households are completed (and warned about)
+#: by :mod:`geo_env.villages`; other numeric columns' blanks are read as missing silently
+#: only where the column's description says so.
+BLANK_RULES: dict[tuple[str, str], str] = {
+    ("sewage_plants", "capacity_m3_per_day"): "capacity unknown: these plants take no villages",
+    ("sewage_plants", "load_m3_per_day"): "current load taken as 0 m³/d",
+    ("livestock_farms", "head"): "head unknown: their pig equivalents are not counted (setbacks are still checked)",
+    ("villages", "farmland_mu"): "farmland unknown: counted as 0 mu in the manure balance",
+    ("villages", "settlement_area_ha"): "settlement area unknown: taken as if the column were absent",
+    ("villages", "natural_villages"): "number of natural villages unknown: estimated from population and terrain",
+    ("villages", "anchor_x"): "anchor unknown: a point inside the village is used",
+    ("villages", "anchor_y"): "anchor unknown: a point inside the village is used",
+}
+
+
+def _numbers(raw: pd.Series, rows: pd.Series, *, file: str, label: str | None, column: str,
+             name: str) -> pd.Series:
+    """A numeric column from what a table holds: numbers, numbers as text (``"1,730"``,
+    full-width ``１７３０``), and blanks (empty cells, :data:`BLANK_TEXTS`) as NaN.
+    Text that is no number, infinities and negative numbers are errors naming the rows."""
+    # pandas' string dtype keeps empty cells as <NA> (astype(str) gives a float NaN under
+    # pandas 3 and the text "nan" under pandas 2)
+    text = (raw.astype("string").str.translate(_HALFWIDTH)  # full-width digits: １７３０ → 1730
+            .str.replace(",", "", regex=False).str.strip())
+    blank = (text.isna() | (text == "") | text.str.lower().isin(BLANK_TEXTS)).to_numpy(dtype=bool)
+    vals = pd.to_numeric(text.where(~blank), errors="coerce").astype(float).to_numpy()
+    for bad, what in ((np.isnan(vals) & ~blank, "a number"), (np.isinf(vals), "a finite number")):
+        if bad.any():
+            i = np.flatnonzero(bad)
+            raise DataValueError(f"{name} must be {what}, found {raw.iloc[i[0]]!r}", file=file, layer=label,
+                                 column=column, row=format_rows(list(rows.iloc[i])),
+                                 hint="fix the value(s) in the file (leave a cell empty when the value is unknown)")
+    neg = vals < 0
+    if neg.any():
+        i = np.flatnonzero(neg)
+        raise DataValueError(f"{name} must not be negative ({vals[i[0]]:g})", file=file, layer=label,
+                             column=column, row=format_rows(list(rows.iloc[i])))
+    return pd.Series(vals, index=raw.index, name=raw.name)
+
+
 def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: str | None) -> gpd.GeoDataFrame:
     out = gdf
     sources = gdf.attrs.get("source_columns", {})
@@ -1328,67 +1499,65 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
         return sources.get(col, col)
 
     for col in spec.numeric:
-        if col not in out.columns:
-            continue
-        raw = out[col]
-        as_text = (raw.astype(str).map(halfwidth)  # full-width digits: １７３０ → 1730
-                   .str.replace(",", "", regex=False).str.strip())
-        vals = pd.to_numeric(as_text.where(raw.notna(), None), errors="coerce")
-        bad = vals.isna() & raw.notna() & (as_text != "")
-        if bad.any():
-            i = bad.to_numpy().nonzero()[0]
-            raise DataValueError(
-                f"{col} must be a number, found {raw.iloc[i[0]]!r}", file=file, layer=label, column=src(col),
-                row=format_rows(list(out["_row"].iloc[i])), hint="fix the value(s) in the file",
-            )
-        neg = vals < 0
-        if neg.any():
-            i = neg.to_numpy().nonzero()[0]
-            raise DataValueError(f"{col} must not be negative ({vals.iloc[i[0]]})", file=file, layer=label,
-                                 column=src(col), row=format_rows(list(out["_row"].iloc[i])))
-        out[col] = vals.astype(float)
-    required_numbers = [c for c in spec.required if c in spec.numeric]
-    for col in required_numbers:
-        empty = out[col].isna()
-        if empty.any():
-            raise DataValueError(f"{int(empty.sum())} empty {col} value(s)", file=file, layer=label, column=src(col),
-                                 row=format_rows(list(out.loc[empty, "_row"])), hint="fill them in")
-    if "township" in spec.required:
-        empty = out["township"].isna() | (out["township"].astype(str).str.strip() == "")
-        if empty.any():
-            raise DataValueError(f"{int(empty.sum())} village(s) without a township", file=file, layer=label,
-                                 column=src("township"), row=format_rows(list(out.loc[empty, "_row"])),
-                                 hint="fill in the township (乡镇/街道) of every village")
-        out["township"] = out["township"].map(lambda v: " ".join(str(v).split()))
-        reserved = out["township"].str.lower().isin(RESERVED_NAMES)
-        if reserved.any():
-            raise DataValueError(
-                f"the township name {out.loc[reserved, 'township'].iloc[0]!r} is reserved for the total row "
-                f"of the township tables", file=file, layer=label, column=src("township"),
-                row=format_rows(list(out.loc[reserved, "_row"])), hint="fill in the real township name",
-            )
-    if spec.kind == "villages" and not out["population"].sum() > 0:
-        raise DataValueError("every village has population 0", file=file, layer=label, column=src("population"),
-                             hint="map the right population column (常住人口 or 户籍人口)")
+        if col in out.columns:
+            out[col] = _numbers(out[col], out["_row"], file=file, label=label, column=src(col), name=col)
+            rule = BLANK_RULES.get((spec.kind, col))
+            blank = out[col].isna().to_numpy()
+            if rule and blank.any():
+                _warn(f"{file}: {col} ({src(col)}) is blank in {int(blank.sum())} row(s) "
+                      f"(rows {format_rows(list(out['_row'].iloc[np.flatnonzero(blank)]))}): {rule}")
+    if "township" in out.columns:
+        out["township"] = _township_text(out, file=file, label=label, column=src("township"))
+    if spec.kind == "villages" and "population" in out.columns:
+        known = out["population"].dropna()
+        if len(known) and not known.sum() > 0:
+            raise DataValueError("every village has population 0", file=file, layer=label, column=src("population"),
+                                 hint="map the right population column (常住人口 or 户籍人口)")
     if spec.kind == "livestock_farms":
         from .livestock import parse_species  # the one list of species names
 
         parse_species(out["species"], layer=label or spec.kind, column=src("species"), ids=out["id"],
                       rows=out["_row"], file=file)
     if spec.kind == "sewage_plants":
-        if "load_m3_per_day" not in out.columns:
-            _warn(f"{file}: sewage plants have no load column; current load taken as 0 m³/d "
-                  f"(map it with columns = {{ load_m3_per_day = \"…\" }})")
-            out["load_m3_per_day"] = 0.0
-        out["load_m3_per_day"] = out["load_m3_per_day"].fillna(0.0)
-        over = out["load_m3_per_day"] > out["capacity_m3_per_day"]
-        if over.any():
-            _warn(f"{file}: {int(over.sum())} plant(s) loaded above capacity (rows "
-                  f"{format_rows(list(out.loc[over, '_row']))}); they have no spare capacity")
-        zero = out["capacity_m3_per_day"] <= 0
-        if zero.any():
-            raise DataValueError("capacity must be greater than 0", file=file, layer=label,
-                                 column=src("capacity_m3_per_day"), row=format_rows(list(out.loc[zero, "_row"])))
+        out = _check_plants(out, file=file, label=label, src=src)
+    return out
+
+
+def _township_text(out: pd.DataFrame, *, file: str, label: str | None, column: str) -> pd.Series:
+    """Township names with whitespace normalised; blanks stay missing (``None``: the
+    loader fills them, see :func:`geo_env.villages.complete_townships`)."""
+    town = _id_strings(out["township"]).replace("", None)  # township codes 361123100.0 → "361123100"
+    reserved = town.str.lower().isin(RESERVED_NAMES).to_numpy(dtype=bool)
+    if reserved.any():
+        raise DataValueError(
+            f"the township name {town[reserved].iloc[0]!r} is reserved for the total row "
+            f"of the township tables", file=file, layer=label, column=column,
+            row=format_rows(list(out.loc[reserved, "_row"])), hint="fill in the real township name",
+        )
+    return town.astype(object)
+
+
+def _check_plants(out: gpd.GeoDataFrame, *, file: str, label: str | None, src: Any) -> gpd.GeoDataFrame:
+    """Sewage plants' capacity and load: a missing capacity column makes every capacity
+    unknown (no plant takes villages), a missing load column every load 0 (warned)."""
+    if "capacity_m3_per_day" not in out.columns:
+        _warn(f"{file}: sewage plants have no capacity column: capacity unknown, so no plant takes villages "
+              f"(map it with columns = {{ capacity_m3_per_day = \"…\" }})")
+        out["capacity_m3_per_day"] = np.nan
+    if "load_m3_per_day" not in out.columns:
+        _warn(f"{file}: sewage plants have no load column; current load taken as 0 m³/d "
+              f"(map it with columns = {{ load_m3_per_day = \"…\" }})")
+        out["load_m3_per_day"] = 0.0
+    out["load_m3_per_day"] = out["load_m3_per_day"].fillna(0.0)
+    over = out["load_m3_per_day"] > out["capacity_m3_per_day"]
+    if over.any():
+        _warn(f"{file}: {int(over.sum())} plant(s) loaded above capacity (rows "
+              f"{format_rows(list(out.loc[over, '_row']))}); they have no spare capacity")
+    zero = out["capacity_m3_per_day"] <= 0
+    if zero.any():
+        raise DataValueError("capacity must be greater than 0", file=file, layer=label,
+                             column=src("capacity_m3_per_day"), row=format_rows(list(out.loc[zero, "_row"])),
+                             hint="leave the cell empty when the capacity is unknown")
     return out
 
 

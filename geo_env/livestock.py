@@ -26,6 +26,7 @@ import copy
 import logging
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from ._validate import number_column
 from .errors import (
     ColumnNotFoundError,
     DataValueError,
+    DataWarning,
     LayerNotFoundError,
     ParameterError,
     format_rows,
@@ -113,6 +115,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "phosphorus_kg_per_year": ("磷排泄量（kg/年）", "Phosphorus (kg/year)"),
     # balance columns
     "farms": ("养殖场数", "Farms"),
+    "farms_head_unknown": ("存栏量缺失的养殖场数", "Farms with unknown head"),
     "capacity_pig_equivalents": ("土地承载力（猪当量）", "Land capacity (pig equivalents)"),
     "load_ratio": ("承载指数", "Load ratio"),
     "surplus_pig_equivalents": ("超载量（猪当量）", "Surplus (pig equivalents)"),
@@ -362,13 +365,15 @@ def _farms(d: District, p: Mapping[str, Any]) -> _Farms:
     if farms is None:
         raise LayerNotFoundError("the district has no livestock_farms layer", layer=_LAYER,
                                  hint="add [layers.livestock_farms] to the project file")
-    for col in ("id", "species", "head"):
+    for col in ("id", "species"):
         if col not in farms.columns:
             raise ColumnNotFoundError(f"required column '{col}' is missing", layer=_LAYER,
                                       column=col, hint="map it in [layers.livestock_farms] "
                                                        "columns = { ... }")
     codes = parse_species(farms["species"], ids=farms["id"])
-    head = number_column(farms, "head", layer=_LAYER, what="a number of animals, 0 or more")
+    # a blank (or absent) head is unknown: no pig equivalents, setbacks still checked
+    head = number_column(farms, "head", layer=_LAYER, what="a number of animals, 0 or more",
+                         required=False, blanks=True)
     geoms = _geoms(farms)
     empty = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(empty):
@@ -458,7 +463,7 @@ def livestock_check(district: District, *, factors: str | None = None,
     out["near_water"] = near_water
     out["setback_ok"] = ok
     out["issues"] = _issue_texts(village_d, water_d, near_village, near_water, in_zone,
-                                 res_m, water_m, district.lang)
+                                 res_m, water_m, district.lang, head_unknown=np.isnan(f.head))
     extra = [c for c in farms.columns if c not in out.columns and c != farms.geometry.name]
     for c in extra:
         out[c] = farms[c]
@@ -486,14 +491,16 @@ def _residential_basis(villages: gpd.GeoDataFrame, basis: str) -> str:
 
 def _issue_texts(village_d: np.ndarray, water_d: np.ndarray, near_village: np.ndarray,
                  near_water: np.ndarray, in_zone: np.ndarray, res_m: float, water_m: float,
-                 lang: str) -> list[str]:
+                 lang: str, head_unknown: np.ndarray | None = None) -> list[str]:
     zh = lang == "zh"
+    if head_unknown is None:
+        head_unknown = np.zeros(len(village_d), dtype=bool)
     sep = "；" if zh else "; "
     texts = []
     # distances shown rounded down, so a farm 499.6 m away reads "499 m (< 500 m)"
     village_d, water_d = np.floor(village_d), np.floor(water_d)
-    for vd, wd, nv, nw, z in zip(village_d, water_d, near_village, near_water, in_zone):
-        parts = []
+    for vd, wd, nv, nw, z, hu in zip(village_d, water_d, near_village, near_water, in_zone, head_unknown):
+        parts = ["存栏量缺失，未计猪当量" if zh else "head unknown: no pig equivalents counted"] if hu else []
         if nv:
             parts.append(f"距居民点 {vd:.0f} m（< {res_m:.0f} m）" if zh
                          else f"{vd:.0f} m from a village (< {res_m:.0f} m)")
@@ -528,8 +535,8 @@ def _farmland_mu(d: District) -> tuple[np.ndarray, str]:
                                  layer="villages", column="farmland_mu", row=int(bad[0]) + 1)
         missing = np.flatnonzero(np.isnan(mu))
         if len(missing):
-            log.warning("villages rows %s have no farmland_mu: counted as 0 mu",
-                        format_rows(list(missing + 1)))
+            log.info("villages rows %s have no farmland_mu: counted as 0 mu",  # the reader warns
+                     format_rows(list(missing + 1)))
         return np.nan_to_num(mu, nan=0.0), "farmland_mu_column"
     hint = ("the farmland layer needs village polygons to be intersected with; "
             if d.farmland is not None else "")
@@ -556,7 +563,8 @@ def _without_overlaps(geoms: np.ndarray) -> np.ndarray:
         return geoms
     bad = np.zeros(len(geoms), dtype=bool)
     bad[i[hit]] = bad[j[hit]] = True
-    log.warning("%d farmland polygons overlap; their union is used", int(bad.sum()))
+    warnings.warn(f"farmland: {int(bad.sum())} polygons overlap; their union is used (no area counted twice)",
+                  DataWarning, stacklevel=3)
     return np.append(geoms[~bad], shapely.union_all(geoms[bad]))
 
 
@@ -643,8 +651,9 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
     nv = len(villages)
     f = _farms(d, p)
     mu, source = _farmland_mu(d)
-    pe = np.bincount(f.village, weights=f.pe, minlength=nv)
+    pe = np.bincount(f.village, weights=np.nan_to_num(f.pe), minlength=nv)  # unknown head: not counted
     count = np.bincount(f.village, minlength=nv)
+    unknown = np.bincount(f.village, weights=np.isnan(f.pe), minlength=nv).astype(int)
     cap_n, cap_p = _capacity_per_mu(p)
     cap = mu * min(cap_n, cap_p)
     n_kg, p_kg = float(p["n_per_pig_equivalent_kg"]), float(p["p_per_pig_equivalent_kg"])
@@ -671,7 +680,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
 
     vt = pd.DataFrame({
         "id": ids, "name": names, "township": villages["township"].to_numpy(),
-        "farms": count, "pig_equivalents": pe,
+        "farms": count, "farms_head_unknown": unknown, "pig_equivalents": pe,
         "nitrogen_kg_per_year": pe * n_kg, "phosphorus_kg_per_year": pe * p_kg,
         "farmland_mu": mu, "capacity_pig_equivalents": cap,
         "load_ratio": _load_ratio(pe, cap),
@@ -688,7 +697,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
     tw = vt["township"].to_numpy()
     cross = moves[tw[moves["from"].to_numpy()] != tw[moves["to"].to_numpy()]] if len(moves) \
         else moves
-    sums = ["farms", "pig_equivalents", "nitrogen_kg_per_year", "phosphorus_kg_per_year",
+    sums = ["farms", "farms_head_unknown", "pig_equivalents", "nitrogen_kg_per_year", "phosphorus_kg_per_year",
             "farmland_mu", "capacity_pig_equivalents"]
     tt = vt.groupby("township", sort=True)[sums].sum()
     tt["load_ratio"] = _load_ratio(tt["pig_equivalents"], tt["capacity_pig_equivalents"])
@@ -796,6 +805,7 @@ def plan_part(district: District) -> Any:
         "by_species": {str(k): float(v) for k, v in
                        farms.groupby("species")["pig_equivalents"].sum().items()},
         "scale_farms": int(farms["scale_farm"].sum()),
+        "head_unknown_farms": farms.loc[farms["head"].isna(), "id"].tolist(),
         "flags": {
             "near_village": int(farms["near_village"].sum()),
             "near_water": int(farms["near_water"].sum()),
@@ -815,7 +825,8 @@ def plan_part(district: District) -> Any:
     try:
         bal = _balance(district, p)
     except ColumnNotFoundError as exc:  # no farmland information: checks only
-        log.warning("manure balance skipped: %s", exc)
+        warnings.warn(f"livestock: the manure–land balance is not assessed (setbacks and pig equivalents "
+                      f"are): {exc.message}", DataWarning, stacklevel=2)
         summary["balance"] = None
         summary["balance_skipped"] = str(exc)
     else:

@@ -235,11 +235,19 @@ def _base_summary(d: District) -> dict[str, Any]:
         "layers": {name: int(len(gdf)) for name, gdf in d.layers().items()},
         "dem": None if d.dem is None else Path(d.dem).name,
         "townships": int(d.villages["township"].nunique()),
-        "population": int(d.villages["population"].sum()),
-        "households": int(d.villages["households"].sum()),
+        "population": _total(d.villages, "population"),
+        "households": _total(d.villages, "households"),
         "warnings": list(d.warnings),
         "parameters": _jsonable(d.params),
     }
+
+
+def _total(villages: pd.DataFrame, column: str) -> int | None:
+    """The sum of a column over the villages where it is known; None when nowhere."""
+    if column not in villages.columns:
+        return None
+    values = pd.to_numeric(villages[column], errors="coerce")
+    return int(values.sum()) if values.notna().any() else None
 
 
 def _jsonable(obj: Any) -> Any:

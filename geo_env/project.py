@@ -171,7 +171,9 @@ _EXTRA_LAYER_KEYS = {
     "villages": ("persons_per_household",),
 }
 _DEM_KEYS = ("path", "crs", "nodata")
-_LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "dem")
+#: Sections read as tables without geometry (``townships`` too when it is CSV/XLSX).
+_TABLE_KEYS = ("path", "sheet", "encoding", "columns")
+_LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "village_table", "townships", "dem")
 from ._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
 from .crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside the villages are named
 #: A supplied village anchor farther than this outside its polygon is named in a warning (m).
@@ -214,7 +216,8 @@ def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any
     layers = _check_keys(data.get("layers", {}), _LAYER_SECTIONS, "[layers]", file)
     out: dict[str, dict[str, Any]] = {}
     for name, table in layers.items():
-        valid = _DEM_KEYS if name == "dem" else (*_LAYER_KEYS, *_EXTRA_LAYER_KEYS.get(name, ()))
+        valid = (_DEM_KEYS if name == "dem" else _TABLE_KEYS if name == "village_table"
+                 else (*_LAYER_KEYS, *_EXTRA_LAYER_KEYS.get(name, ())))
         table = _check_keys(table, valid, f"[layers.{name}]", file)
         if "path" not in table:
             raise ProjectFileError(f"[layers.{name}] has no path", file=file, hint='add path = "…"')
@@ -233,12 +236,17 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else (base / p)
 
 
-def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame:
-    from .layers import read_layer
+def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd.DataFrame:
+    """One section's layer; the village table (and a townships table) as a DataFrame."""
+    from .layers import TABLE_SUFFIXES, read_layer, read_table
 
-    kind = name
+    path = _resolve(base, table["path"])
+    if name == "village_table" or (name == "townships" and path.suffix.lower() in TABLE_SUFFIXES
+                                   and "x" not in table):
+        opts = {k: table[k] for k in ("sheet", "encoding", "columns") if k in table}
+        return read_table(path, kind=name, label=name, **opts)
     opts = {k: table[k] for k in ("layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs") if k in table}
-    return read_layer(_resolve(base, table["path"]), kind=kind, label=name, **opts)
+    return read_layer(path, kind=name, label=name, **opts)
 
 
 def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.CRS:
@@ -473,6 +481,7 @@ def load_project(path: str | Path) -> District:
     """
 
     from . import crs as _crs
+    from . import villages as villages_mod
     from .errors import GeoEnvWarning, InputFileNotFoundError
     from .standards import validate_section
 
@@ -510,14 +519,24 @@ def load_project(path: str | Path) -> District:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
+        tables = {n: raw.pop(n) for n in list(raw) if not isinstance(raw[n], gpd.GeoDataFrame)}
+        vpath = sections["villages"]["path"]
+        if "village_table" in tables:
+            raw["villages"] = villages_mod.join_village_table(raw["villages"], tables["village_table"], label=vpath,
+                                                              table_label=sections["village_table"]["path"])
         working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
         layers = {name: _crs.to_crs(gdf, working, label=sections[name]["path"]) for name, gdf in raw.items()}
         for name, gdf in layers.items():
             _check_finite(gdf, label=sections[name]["path"])
-        villages = _fill_households(layers["villages"], params["villages"]["persons_per_household"],
-                                    sections["villages"]["path"])
+        villages = villages_mod.complete_people(layers["villages"], params["villages"]["persons_per_household"],
+                                                label=vpath)
+        villages_mod.check_people(villages, label=vpath)
         villages = _anchors(villages, pyproj.CRS(raw["villages"].crs), sections["villages"].get("coords"),
-                            layers.pop("village_points", None), working, label=sections["villages"]["path"])
+                            layers.pop("village_points", None), working, label=vpath)
+        townships = layers.pop("townships", None)
+        villages = villages_mod.complete_townships(
+            villages, townships if townships is not None else tables.get("townships"), label=vpath,
+            township_label=sections.get("townships", {}).get("path", "townships"))
         layers["villages"] = villages
         _far_facilities(villages, layers, {n: sections[n]["path"] for n in layers if n in sections})
         dem = dem_nodata = dem_crs = None
@@ -541,24 +560,6 @@ def load_project(path: str | Path) -> District:
         warnings=messages,
         **{n: layers.get(n) for n in LAYER_NAMES},
     )
-
-
-def _fill_households(villages: gpd.GeoDataFrame, persons: float, path: str) -> gpd.GeoDataFrame:
-    """Estimate missing households as population / persons per household (warned)."""
-
-    from .errors import DataWarning
-
-    v = villages
-    if "households" not in v.columns:
-        v = v.copy()
-        v["households"] = np.nan
-    missing = v["households"].isna()
-    if missing.any():
-        v = v.copy()
-        v.loc[missing, "households"] = np.round(v.loc[missing, "population"] / persons)
-        warnings.warn(f"{path}: households missing for {int(missing.sum())} village(s); estimated as "
-                      f"population / {persons} persons per household", DataWarning, stacklevel=4)
-    return v
 
 
 @dataclass
@@ -609,7 +610,8 @@ def check_project(path: str | Path) -> CheckReport:
             warnings.simplefilter("always")
             try:
                 gdf = _read(name, table, base)
-                report.info.append(f"{name}: {len(gdf)} feature(s), CRS {gdf.crs.name if gdf.crs else '?'}")
+                report.info.append(f"{name}: {len(gdf)} feature(s), CRS {gdf.crs.name if gdf.crs else '?'}"
+                                   if isinstance(gdf, gpd.GeoDataFrame) else f"{name}: {len(gdf)} row(s)")
             except GeoEnvError as exc:
                 report.problems.append(("error", str(exc)))
         record(caught)

@@ -196,6 +196,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_needed": ("无需改厕（无常住人口）", "Not needed (no residents)"),
     "no_population": ("无常住人口", "No residents"),
     "no_population_villages": ("无常住人口村数", "No residents: villages"),
+    "population_unknown": ("人口不详（未评估）", "Population unknown (not assessed)"),
+    "population_unknown_villages": ("人口不详村数（未评估）", "Population unknown: villages (not assessed)"),
     "sewage_clusters": ("片区污水处理站", "Shared sewage stations"),
     "sewer_routes": ("纳管管线", "Connecting sewers"),
     "station_village_id": ("处理站所在村编号", "Station village ID"),
@@ -452,8 +454,10 @@ def _params(district: District, overrides: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True) -> np.ndarray:
-    """A numeric, non-negative column as float array; clear errors naming the rows."""
+def _number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True,
+                   blanks: bool = False) -> np.ndarray:
+    """A numeric, non-negative column as float array; clear errors naming the rows.
+    ``blanks``: empty values stay NaN (unknown) instead of being errors."""
     if column not in gdf.columns:
         if not required:
             return np.full(len(gdf), np.nan)
@@ -464,6 +468,8 @@ def _number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: 
             else f"map it in [layers.{layer}] columns")
     values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0)
+    if blanks:
+        bad &= ~gdf[column].isna().to_numpy()
     if required and bad.any():
         rows = list(np.flatnonzero(bad) + 1)
         raise DataValueError(
@@ -716,8 +722,13 @@ def sewage_plan(
     prm = _params(district, overrides)
     v = district.villages
     n = len(v)
-    pop = _number_column(v, "population", "villages")
-    hh = _number_column(v, "households", "villages")
+    # unknown population (NaN: neither population nor households given) is not assessed
+    pop_raw = _number_column(v, "population", "villages", blanks=True)
+    unknown = np.isnan(pop_raw)
+    pop = np.nan_to_num(pop_raw, nan=0.0)
+    hh = _number_column(v, "households", "villages", required=False, blanks=True)
+    persons = float(district.params.get("villages", {}).get("persons_per_household", 2.62))
+    hh = np.where(np.isnan(hh), np.round(pop / persons), hh)
     use = _number_column(v, "water_use_l_per_capita_day", "villages", required=False)
     use = np.where(np.isfinite(use), use, prm["water_use_l_per_capita_day"])
     xy = anchor_points(v)
@@ -725,10 +736,11 @@ def sewage_plan(
     if plants is not None and len(plants) == 0:
         plants = None
     if plants is not None:
-        cap = _number_column(plants, "capacity_m3_per_day", "sewage_plants")
-        load = _number_column(plants, "load_m3_per_day", "sewage_plants")
+        # a blank capacity is unknown: the plant takes no villages (warned by the reader)
+        cap = _number_column(plants, "capacity_m3_per_day", "sewage_plants", blanks=True)
+        load = np.nan_to_num(_number_column(plants, "load_m3_per_day", "sewage_plants", blanks=True), nan=0.0)
         pxy = _plant_points(plants)
-        spare = np.maximum(cap - load, 0.0)
+        spare = np.maximum(np.nan_to_num(cap - load, nan=0.0), 0.0)
         pid = plants["id"].astype(str).to_numpy() if "id" in plants.columns else np.arange(len(plants)).astype(str)
         pname = plants["name"].to_numpy(dtype=object) if "name" in plants.columns else pid
     else:
@@ -925,6 +937,10 @@ def sewage_plan(
                       np.where(use < prm["dry_toilet_below_l_per_capita_day"], "dry", "septic_tank"),
                       "flush").astype(object)
     toilet[no_pop] = "not_needed"
+    mode[unknown], toilet[unknown], household[unknown] = None, None, np.nan
+    reasons = [("人口不详（无人口和户数），未评估" if district.lang == "zh"
+                else "Population unknown (no population or households): not assessed") if u else r
+               for r, u in zip(reasons, unknown)]
     tick("reasons")
 
     base_cols = [c for c in ("id", "name", "township", "population", "households") if c in v.columns]
@@ -968,8 +984,8 @@ def sewage_plan(
         plants_out["load_after_m3_per_day"] = load + plants_out["connected_flow_m3_per_day"].to_numpy()
         plants_out["spare_after_m3_per_day"] = cap - plants_out["load_after_m3_per_day"].to_numpy()
     routes = _routes_layer(v, xy, pxy, pid, pair_p, assigned, connected, conn, route_lines, prm)
-    by_town = _by_township(out, no_pop)
-    summary = _summary(out, no_pop, plants_out, clusters)
+    by_town = _by_township(out, no_pop & ~unknown, unknown)
+    summary = _summary(out, no_pop & ~unknown, plants_out, clusters, unknown)
     tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters, plants_out, routes, by_town, summary, prm, timings)
@@ -1453,15 +1469,22 @@ def _routes_layer(v: gpd.GeoDataFrame, xy: np.ndarray, pxy: np.ndarray, pid: np.
     }, geometry=geoms, crs=v.crs)
 
 
-def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray) -> pd.DataFrame:
+def _keys(out: gpd.GeoDataFrame, no_pop: np.ndarray, unknown: np.ndarray | None) -> np.ndarray:
+    """Per village its mode, or ``no_population`` / ``population_unknown`` (counted apart)."""
+    unknown = np.zeros(len(out), dtype=bool) if unknown is None else unknown
+    return np.select([unknown, no_pop], ["population_unknown", "no_population"],
+                     out["sewage_mode"].to_numpy(dtype=object)).astype(object)
+
+
+def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray, unknown: np.ndarray | None = None) -> pd.DataFrame:
     """Villages, population and flow per mode and township (one row per township + total).
 
-    Villages without residents are counted in ``no_population_villages``, not under their
-    (household) mode.
+    Villages without residents are counted in ``no_population_villages``, villages of
+    unknown population (not assessed) in ``population_unknown_villages``, not under a mode.
     """
     df = pd.DataFrame({
         "township": out["township"] if "township" in out.columns else "",
-        "mode": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
+        "mode": _keys(out, no_pop, unknown),
         "population": out["population"] if "population" in out.columns else 0,
         "flow": out["sewage_flow_m3_per_day"],
     })
@@ -1472,8 +1495,8 @@ def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray) -> pd.DataFrame:
     for m in MODES:
         for what, suffix in (("villages", "villages"), ("population", "population"), ("flow", "flow_m3_per_day")):
             cols[f"{m}_{suffix}"] = wide[(what, m)] if (what, m) in wide.columns else 0.0
-    cols["no_population_villages"] = (wide[("villages", "no_population")]
-                                      if ("villages", "no_population") in wide.columns else 0.0)
+    for key in ("no_population", "population_unknown"):
+        cols[f"{key}_villages"] = wide[("villages", key)] if ("villages", key) in wide.columns else 0.0
     table = pd.DataFrame(cols, index=wide.index)
     table.insert(0, "villages", df.groupby("township").size())
     table.insert(1, "population", df.groupby("township")["population"].sum())
@@ -1488,13 +1511,14 @@ def _by_township(out: gpd.GeoDataFrame, no_pop: np.ndarray) -> pd.DataFrame:
 
 
 def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame | None,
-             clusters: gpd.GeoDataFrame) -> dict[str, Any]:
+             clusters: gpd.GeoDataFrame, unknown: np.ndarray | None = None) -> dict[str, Any]:
     """The ``sewage`` block of summary.json; villages without residents are counted apart
-    (``no_population``), not as household villages."""
+    (``no_population``), not as household villages, and villages of unknown population
+    (``population_unknown``, with their ids) are not assessed."""
     tw = out["township"] if "township" in out.columns else pd.Series(np.nan, index=out.index)
     frame = pd.DataFrame({
         "township": tw.astype(str).where(tw.notna(), _NO_TOWN).to_numpy(),
-        "key": np.where(no_pop, "no_population", out["sewage_mode"].to_numpy(dtype=object)),
+        "key": _keys(out, no_pop, unknown),
         "population": out["population"].to_numpy(dtype=float) if "population" in out.columns else 0.0,
         "flow": out["sewage_flow_m3_per_day"].to_numpy(dtype=float),
     })
@@ -1523,6 +1547,9 @@ def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame
         "flow_m3_per_day": round(float(out["sewage_flow_m3_per_day"].sum()), 3),
         "by_mode": block(towns),
         "no_population": empty(towns),
+        "population_unknown": {"villages": int(np.sum(unknown)) if unknown is not None else 0,
+                               "ids": out.loc[unknown, "id"].astype(str).tolist()
+                               if unknown is not None and "id" in out.columns else []},
         "clusters": int(len(clusters)),
         "cost_yuan_per_year": round(float(total_cost), 0),
         "lift_stations": int(out["pump_stations"].sum()),

@@ -336,7 +336,8 @@ def _weights(villages: gpd.GeoDataFrame, weight: str) -> np.ndarray:
         raise ColumnNotFoundError(f"the villages have no column '{weight}' to weigh by",
                                   layer="villages", column=weight,
                                   hint="use weight='population' or weight='villages'")
-    return number_column(villages, weight, layer="villages")
+    # a blank weight (population unknown) weighs nothing: those villages are left out
+    return np.nan_to_num(number_column(villages, weight, layer="villages", blanks=True), nan=0.0)
 
 
 def _candidates(
@@ -489,6 +490,7 @@ _MESSAGES = {
                 "{after:.1%}（目标 {target:.0%}{status}）。",
                 "With at most {k} new station(s), {n} raise coverage from {before:.1%} to "
                 "{after:.1%} (target {target:.0%}{status})."),
+    "by_villages": ("（覆盖率按村数计）", " (coverage counted by villages)"),
     "limit": ("（求解达到时间上限，结果可能不是最优）", " (the solver hit its time limit: the answer "
               "may not be optimal)"),
 }
@@ -510,4 +512,6 @@ def _message(res: SitingResult, lang: str, *, need_met: bool, out_of_reach: int)
         text = _MESSAGES["unreachable"][i].format(**f)
     if not res.optimal:
         text += _MESSAGES["limit"][i]
+    if res.weight == "villages":
+        text += _MESSAGES["by_villages"][i]
     return text

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ParameterError, ProjectFileError, closest
 
-__all__ = ["Parameter", "PARAMETERS", "defaults", "validate_section", "parameter", "SECTIONS"]
+__all__ = ["Parameter", "PARAMETERS", "Plausible", "PLAUSIBLE", "defaults", "validate_section", "parameter", "SECTIONS"]
 
 
 @dataclass(frozen=True)
@@ -443,6 +443,36 @@ _VILLAGES = [
        "to estimate households where the villages layer has no households column",
        "户均人口"),
 ]
+
+# ---------------------------------------------------------------------------------------
+# plausibility: values of the data that need a look (warned) or cannot be right (stop)
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """A plausible range of a data value: outside ``[low, high]`` it is warned about, above
+    ``stop`` it stops the run (no such value exists: a typing or column error)."""
+
+    name: str
+    low: float
+    high: float
+    stop: float
+    unit: str
+    source: str
+
+
+PLAUSIBLE: dict[str, Plausible] = {p.name: p for p in (
+    Plausible("persons_per_household", 1.0, 6.0, 20.0, "persons",
+              "第七次全国人口普查 (2020): average family household 2.62 persons. geo_env bounds: a "
+              "village averaging under 1 or over 6 persons per household (hollowed villages with "
+              "户籍 counts go down to about 1) needs a look; over 20 is no household at all "
+              "(swapped columns, extra digits)"),
+    Plausible("village_population", 0.0, 50_000.0, 500_000.0, "persons",
+              "geo_env bounds: China's most populous administrative villages, urban villages of the "
+              "Pearl River Delta, hold some 10⁵ residents; over 5 × 10⁴ needs a look, over 5 × 10⁵ is "
+              "no village (a county's total, extra digits)"),
+)}
 
 SECTIONS = ("roads", "waste", "sewage", "livestock", "villages")
 

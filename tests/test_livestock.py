@@ -20,7 +20,7 @@ from shapely.geometry import LineString, Point, box
 
 import geo_env as ge
 from geo_env import livestock as lv
-from geo_env.errors import ColumnNotFoundError, DataValueError, ParameterError
+from geo_env.errors import ColumnNotFoundError, DataValueError, DataWarning, ParameterError
 from geo_env.project import District
 
 CRS = pyproj.CRS("EPSG:4548")
@@ -445,7 +445,8 @@ def test_farmland_layer_is_preferred_and_intersected():
     # one over all of V4 (1500 mu)
     land = gpd.GeoDataFrame(geometry=[_box(-100, 0, 500, 1000), _box(0, 0, 300, 1000),
                                       _box(10000, 10000, 11000, 11000)], crs=CRS)
-    vt = ge.manure_balance(_district(farmland=land), by="village").set_index("id")
+    with pytest.warns(DataWarning, match="2 polygons overlap; their union is used"):
+        vt = ge.manure_balance(_district(farmland=land), by="village").set_index("id")
     assert vt["farmland_mu"].tolist() == pytest.approx([750, 0, 0, 1500])
     assert (vt["farmland_source"] == "farmland_layer").all()
     assert vt.loc["V2", "load_ratio"] == math.inf
@@ -492,7 +493,8 @@ def test_plan_part_and_analyze(tmp_path):
 
 def test_plan_part_without_farmland_still_checks_farms():
     d = _district(villages=_villages().drop(columns="farmland_mu"))
-    part = lv.plan_part(d)
+    with pytest.warns(DataWarning, match="manure–land balance is not assessed"):
+        part = lv.plan_part(d)
     assert part.summary["balance"] is None and "farmland_mu" in part.summary["balance_skipped"]
     assert part.village_columns is None and len(part.layers["livestock_farms"]) == 7
 
