@@ -90,10 +90,8 @@ def _settings(district: District, radius_m: float | None, metric: str | None) ->
     p = {**{"service_radius_m": parameter("waste", "service_radius_m").default,
             "metric": "auto"}, **(district.params.get("waste") or {})}
     radius = p["service_radius_m"] if radius_m is None else radius_m
-    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.number)) \
-            or not np.isfinite(radius) or radius <= 0:
-        raise ParameterError(f"radius_m must be a positive distance in metres, not {radius!r}",
-                             hint="the default is 3000 m (GB/T 51435-2021 §4.4.2)")
+    radius = parameter("waste", "service_radius_m").validate(  # positive, within its limits
+        float(radius) if isinstance(radius, np.number) else radius)
     m = p["metric"] if metric is None else metric
     if m not in ("auto", "road", "straight"):
         raise ParameterError(f"metric must be 'road', 'straight' or 'auto', not {m!r}")

@@ -35,6 +35,8 @@ __all__ = [
     "require_crs",
     "projected_metric_crs",
     "check_scale",
+    "centre",
+    "outliers",
     "MAX_SCALE_ERROR",
     "gk_zone_crs_for_easting",
     "wgs84_to_gcj02",
@@ -127,6 +129,43 @@ def _cm_level_datum(c: pyproj.CRS) -> bool:
 MAX_SCALE_ERROR = 0.005
 #: Points farther than this outside the villages' extent are suspect (m).
 FAR_OUTSIDE_M = 50_000.0
+
+
+#: A village is an outlier when its distance from the district's median point exceeds the
+#: median distance by more than this many robust spreads (1.4826 × the median absolute
+#: deviation of the distances) …
+OUTLIER_SPREADS = 5.0
+#: … and by more than this (m): a compact district's spread is small, its edge villages
+#: are not outliers.  Both are geo_env modelling choices: a district's own remote villages
+#: lie within about 2 spreads (a uniform disc: its rim is 1.5 spreads beyond the median
+#: distance), a village moved by a lost digit or a wrong zone lies tens of spreads away.
+OUTLIER_MIN_M = 10_000.0
+
+
+def centre(lon: ArrayLike, lat: ArrayLike) -> tuple[float, float]:
+    """The district's centre for choosing its zone: the median point (°), which no single
+    misplaced village can move (the centre of the bounding box can)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return float(np.nanmedian(lon)), float(np.nanmedian(lat))
+
+
+def outliers(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points far from the body of the others: ``(mask, distance from the median point, m)``.
+
+    ``xy`` (n, 2) in a projected CRS (m).  A point is an outlier when its distance from the
+    coordinate-wise median point exceeds the median distance by more than
+    ``max(OUTLIER_SPREADS × 1.4826 × MAD, OUTLIER_MIN_M)``; with fewer than 5 points none
+    is.  Robust: moving one point anywhere changes no other point's verdict much.
+    """
+    xy = np.asarray(xy, dtype=float)
+    mid = np.nanmedian(xy, axis=0) if len(xy) else np.zeros(2)
+    d = np.hypot(xy[:, 0] - mid[0], xy[:, 1] - mid[1]) if len(xy) else np.zeros(0)
+    far = np.zeros(len(xy), dtype=bool)
+    if np.count_nonzero(np.isfinite(d)) >= 5:
+        med = float(np.nanmedian(d))
+        spread = 1.4826 * float(np.nanmedian(np.abs(d - med)))
+        far = np.nan_to_num(d, nan=0.0) > med + max(OUTLIER_SPREADS * spread, OUTLIER_MIN_M)
+    return far, d
 
 
 def projected_metric_crs(value: Any) -> pyproj.CRS:

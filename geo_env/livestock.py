@@ -294,6 +294,10 @@ def _resolve(overrides: Mapping[str, Any], district: District | None = None) -> 
     return p
 
 
+#: Per-species numbers (days on farm, head thresholds) beyond this are typing errors.
+_SPECIES_MAX = 1e7
+
+
 def _species_map(given: Mapping[str, Any], base: Mapping[str, Any], name: str,
                  check: Any) -> dict[str, Any]:
     """A per-species table merged over its default; keys may be any accepted species name."""
@@ -309,9 +313,9 @@ def _species_map(given: Mapping[str, Any], base: Mapping[str, Any], name: str,
             if value not in check:
                 raise ParameterError(f"[livestock] {name}.{key} = {value!r} is not one of "
                                      f"{', '.join(map(repr, check))}")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ParameterError(f"[livestock] {name}.{key} must be a number greater than 0, "
-                                 f"not {value!r}")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < _SPECIES_MAX:
+            raise ParameterError(f"[livestock] {name}.{key} must be a number greater than 0 "
+                                 f"and below {_SPECIES_MAX:g}, not {value!r}")
         out[code] = value
     return out
 
@@ -402,7 +406,8 @@ def livestock_check(district: District, *, factors: str | None = None,
         HJ/T 81-2001 3.2 and 5), and whether the village distance is measured to the village
         polygons (``"polygon"``, 0 inside: settlement outlines) or to their anchors
         (``"anchor"``: for administrative territories, 村界); ``"auto"`` (default) picks
-        ``"polygon"`` when the polygons cover less than half of their convex hull.
+        ``"polygon"`` unless at least half of the polygons have a neighbour within 20 m
+        (territories tile the district; settlement outlines lie apart).
 
     Returns
     -------
@@ -472,9 +477,14 @@ def livestock_check(district: District, *, factors: str | None = None,
     return result
 
 
-#: 'auto' treats village polygons covering at least this share of their convex hull as
-#: administrative territories (村界) rather than settlements (a geo_env modelling choice).
-_TERRITORY_COVER = 0.5
+#: 'auto' treats village polygons as administrative territories (村界) when at least this
+#: share of them has another village polygon within :data:`_NEIGHBOUR_GAP_M` — territories
+#: tile the district, settlement outlines lie apart (a geo_env modelling choice).  A share
+#: of villages, not a shape of the whole: one misplaced village cannot flip it.
+_TERRITORY_SHARE = 0.5
+#: Gap (m) between two village polygons that still makes them neighbours (hand-digitised
+#: territories leave slivers of a few metres).
+_NEIGHBOUR_GAP_M = 20.0
 
 
 def _residential_basis(villages: gpd.GeoDataFrame, basis: str) -> str:
@@ -482,11 +492,12 @@ def _residential_basis(villages: gpd.GeoDataFrame, basis: str) -> str:
     if basis != "auto":
         return basis
     geoms = _geoms(villages)
-    if not len(geoms) or not bool(np.all(shapely.get_dimensions(geoms) == 2)):
+    if len(geoms) < 2 or not bool(np.all(shapely.get_dimensions(geoms) == 2)):
         return "anchor"
-    hull = shapely.area(shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(geoms))))
-    cover = float(shapely.area(geoms).sum()) / hull if hull > 0 else 0.0
-    return "polygon" if cover < _TERRITORY_COVER else "anchor"
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=_NEIGHBOUR_GAP_M)
+    neighbours = np.zeros(len(geoms), dtype=bool)
+    neighbours[i[i != j]] = True
+    return "anchor" if neighbours.mean() >= _TERRITORY_SHARE else "polygon"
 
 
 def _issue_texts(village_d: np.ndarray, water_d: np.ndarray, near_village: np.ndarray,

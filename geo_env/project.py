@@ -127,10 +127,14 @@ class District:
 
     def __post_init__(self) -> None:
         from . import crs as _crs
+        from .errors import EmptyLayerError
 
-        b = self.villages.geometry.to_crs(4490).total_bounds
-        if np.isfinite(b).all():
-            _crs.check_scale(self.crs, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        if not len(self.villages):
+            raise EmptyLayerError("the district has no villages", layer="villages",
+                                  hint="give a villages layer with at least one village")
+        lon, lat = _lonlat_centre(self.villages)
+        if np.isfinite([lon, lat]).all():
+            _crs.check_scale(self.crs, lon, lat)
         if self.lang not in LANGS:
             raise ProjectFileError(f"lang = {self.lang!r} is not one of {', '.join(LANGS)}")
         if self.basemap not in BASEMAPS:
@@ -249,17 +253,24 @@ def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd
     return read_layer(path, kind=name, label=name, **opts)
 
 
+def _lonlat_centre(villages: gpd.GeoDataFrame) -> tuple[float, float]:
+    """The villages' median point in lon/lat (°): one misplaced village cannot move it."""
+    from . import crs as _crs
+
+    pts = gpd.GeoSeries(shapely.point_on_surface(villages.geometry.values), crs=villages.crs).to_crs(4490)
+    xy = shapely.get_coordinates(pts.values)
+    return _crs.centre(xy[:, 0], xy[:, 1])
+
+
 def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.CRS:
     from . import crs as _crs
 
+    lon, lat = _lonlat_centre(villages)
     if value in (None, "auto"):
-        lonlat = villages.geometry.to_crs(4490)
-        b = lonlat.total_bounds
-        return _crs.working_crs((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
-    b = villages.geometry.to_crs(4490).total_bounds
+        return _crs.working_crs(lon, lat)
     try:
         the = _crs.projected_metric_crs(value)
-        _crs.check_scale(the, (b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        _crs.check_scale(the, lon, lat)
     except ProjectFileError as exc:
         message = exc.message if exc.message.startswith("crs =") else f"crs = {value!r} {exc.message}"
         raise ProjectFileError(f"[project] {message}", file=file, hint=exc.hint) from None
@@ -380,6 +391,42 @@ def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
 WHOLE_LAYER_AWAY_M = 150_000.0
 
 
+def _far_villages(villages: gpd.GeoDataFrame, *, label: str) -> np.ndarray:
+    """Villages placed away from the district's body, named; returns the outlier mask.
+
+    All villages on one point is an error (coordinates lost in an export); villages far
+    from the body of the others (:func:`geo_env.crs.outliers`) are warned about by id and
+    distance, and are an error when they lie more than :data:`WHOLE_LAYER_AWAY_M` beyond
+    the body's extent (a wrong zone or CRS, not a remote village).
+    """
+    from . import crs as _crs
+    from .errors import CoordinateError, DataWarning, format_rows
+
+    xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+    ids = villages["id"].astype(str).to_numpy()
+    if len(xy) > 1 and np.ptp(xy, axis=0).max() == 0:
+        raise CoordinateError(f"all {len(xy)} villages lie on one point ({xy[0, 0]:,.1f}, {xy[0, 1]:,.1f})",
+                              file=label, layer="villages",
+                              hint="the coordinates were lost in an export: give the village polygons or points")
+    far, dist = _crs.outliers(xy)
+    if not far.any():
+        return far
+    x0, y0 = xy[~far].min(axis=0)
+    x1, y1 = xy[~far].max(axis=0)
+    beyond = np.hypot(np.maximum(np.maximum(x0 - xy[:, 0], xy[:, 0] - x1), 0),
+                      np.maximum(np.maximum(y0 - xy[:, 1], xy[:, 1] - y1), 0))
+    shown = [f"{i} ({b / 1000:,.0f} km)" for i, b in zip(ids[far], beyond[far])]
+    if (beyond[far] > WHOLE_LAYER_AWAY_M).any():
+        raise CoordinateError(
+            f"{int(far.sum())} village(s) lie far from all the others, beyond the district's extent: "
+            f"{format_rows(shown)}", file=label, layer="villages",
+            hint="check their coordinates (a digit lost or added, lon/lat swapped, another zone's eastings)")
+    warnings.warn(f"{label}: {int(far.sum())} village(s) lie far from the body of the district "
+                  f"(distance beyond the other villages' extent: {format_rows(shown)}); check their "
+                  f"coordinates — their results are computed where they are", DataWarning, stacklevel=3)
+    return far
+
+
 def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
                     sources: dict[str, str] | None = None) -> None:
     """Warn about facilities more than ``FAR_OUTSIDE_M`` outside the villages' extent.
@@ -426,7 +473,9 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
 
 
 def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
-               file: Path) -> tuple[Path, float | None, pyproj.CRS | None]:
+               file: Path) -> tuple[Path | None, float | None, pyproj.CRS | None]:
+    """The DEM's path, declared nodata and CRS, checked; ``(None, None, None)`` when it
+    cannot describe the villages' terrain (warned: terrain not assessed)."""
 
     import rasterio
 
@@ -449,14 +498,48 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
     except pyproj.exceptions.CRSError:
         raise ProjectFileError(f"[layers.dem] crs = {table.get('crs')!r} is not a known CRS", file=file,
                                hint='write it as "EPSG:4548"') from None
+    nodata = table.get("nodata")
+    if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))):
+        raise ProjectFileError(f"[layers.dem] nodata must be a number, not {nodata!r}", file=file)
+    nodata = None if nodata is None else float(nodata)
+    declared = the_crs if "crs" in table else None
+    why = _dem_unusable(path, nodata, declared, villages)
+    if why:
+        warnings.warn(f"{path}: {why}: terrain is not assessed (no slopes, no lift stations; sewers costed "
+                      f"as on flat ground) — check [layers.dem] path, crs and nodata", DataWarning, stacklevel=4)
+        return None, None, None
     vb = villages.geometry.to_crs(the_crs).total_bounds
     if vb[0] < bounds.left or vb[2] > bounds.right or vb[1] < bounds.bottom or vb[3] > bounds.top:
         warnings.warn(f"{path}: the DEM does not cover every village; elevations outside it are unknown",
                       DataWarning, stacklevel=4)
-    nodata = table.get("nodata")
-    if nodata is not None and (isinstance(nodata, bool) or not isinstance(nodata, (int, float))):
-        raise ProjectFileError(f"[layers.dem] nodata must be a number, not {nodata!r}", file=file)
-    return path, (None if nodata is None else float(nodata)), (the_crs if "crs" in table else None)
+    return path, nodata, declared
+
+
+#: Cells of the coarse grid read to screen a DEM (its longer side): enough to tell terrain
+#: from a constant or empty raster, cheap on any DEM.
+_DEM_SCREEN_PIXELS = 512
+
+
+def _dem_unusable(path: Path, nodata: float | None, dem_crs: pyproj.CRS | None,
+                  villages: gpd.GeoDataFrame) -> str | None:
+    """Why the DEM cannot describe the villages' terrain, or None: no data over any village
+    anchor (it lies elsewhere, or its CRS is wrong), or one value everywhere (a constant or
+    all-zero raster is no terrain)."""
+    from .terrain import read_dem
+
+    xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
+    b = villages.total_bounds
+    with warnings.catch_warnings():  # the analyses read it again and say what they find
+        warnings.simplefilter("ignore")
+        dem = read_dem(path, nodata=nodata, crs=pyproj.CRS(villages.crs), dem_crs=dem_crs,
+                       bounds=(b[0], b[1], b[2], b[3]), max_pixels=_DEM_SCREEN_PIXELS)
+    z = dem.sample(xy, method="nearest")
+    if not np.isfinite(z).any():
+        return "the DEM has no elevation at any village (it lies elsewhere, or its CRS or nodata is wrong)"
+    values = dem.values[np.isfinite(dem.values)]
+    if values.min() == values.max():
+        return f"every cell of the DEM over the villages holds {values.min():g} m, which is no terrain"
+    return None
 
 
 def load_project(path: str | Path) -> District:
@@ -538,7 +621,8 @@ def load_project(path: str | Path) -> District:
             villages, townships if townships is not None else tables.get("townships"), label=vpath,
             township_label=sections.get("townships", {}).get("path", "townships"))
         layers["villages"] = villages
-        _far_facilities(villages, layers, {n: sections[n]["path"] for n in layers if n in sections})
+        far = _far_villages(villages, label=vpath)
+        _far_facilities(villages.loc[~far], layers, {n: sections[n]["path"] for n in layers if n in sections})
         dem = dem_nodata = dem_crs = None
         if "dem" in sections:
             dem, dem_nodata, dem_crs = _check_dem(sections["dem"], base, villages, file)

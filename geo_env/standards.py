@@ -14,7 +14,7 @@ Each :class:`Parameter` states its unit and a check that the loader applies
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import ParameterError, ProjectFileError, closest
@@ -34,6 +34,9 @@ class Parameter:
     label_zh: str
     check: Any = "positive"
     note: str = ""
+    #: The values accepted (inclusive, in ``unit``): beyond them a number is a typing or
+    #: unit error (1e308 m, 3 for a share written as 3 %), never a setting.  None: any.
+    limits: tuple[float, float] | None = None
 
     def validate(self, value: Any, *, file: str | None = None) -> Any:
         """Return ``value`` converted to the parameter's type, or raise ParameterError."""
@@ -60,6 +63,8 @@ class Parameter:
             return dict(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ParameterError(f"{where} must be a number ({self.unit}), not {value!r}", file=file)
+        if isinstance(self.default, int) and not float(value).is_integer():
+            raise ParameterError(f"{where} must be a whole number, not {value!r}", file=file)
         value = float(value) if isinstance(self.default, float) else value
         if check == "positive" and not value > 0:
             raise ParameterError(
@@ -75,6 +80,11 @@ class Parameter:
                 file=file,
                 hint="write 0.95 for 95 %",
             )
+        if self.limits is not None and not self.limits[0] <= value <= self.limits[1]:
+            lo, hi = self.limits
+            raise ParameterError(
+                f"{where} = {value!r} is outside the values geo_env accepts ({lo:g} to {hi:g} {self.unit})",
+                file=file, hint=f"the default is {self.default} {self.unit} ({self.source})")
         return value
 
 
@@ -407,8 +417,9 @@ _LIVESTOCK: list[Parameter] = [
        _MODEL + "; 'polygon': distance to the village polygons (0 inside: the polygons are "
        "settlements); 'anchor': distance to the village anchors (for polygons that are whole "
        "administrative territories, 村界, where every farm lies inside one); 'auto': "
-       "'polygon' when the village polygons cover less than half of their convex hull, "
-       "else 'anchor'",
+       "'anchor' when at least half of the village polygons have another within 20 m "
+       "(territories tile the district), else 'polygon' — a share of villages, so no single "
+       "misplaced village decides it",
        "居民点距离口径", check=("auto", "polygon", "anchor")),
     _P("livestock", "water_setback_m", 400.0, "m",
        "HJ/T 81-2001 5 (畜禽粪便的贮存): 贮存设施的位置必须远离各类功能地表水体(距离不得小于400m); "
@@ -476,8 +487,51 @@ PLAUSIBLE: dict[str, Plausible] = {p.name: p for p in (
 
 SECTIONS = ("roads", "waste", "sewage", "livestock", "villages")
 
+#: The values each numeric parameter accepts (inclusive): the widest that make sense for a
+#: county's rural planning (a geo_env choice; the standards give the usual values, these
+#: only stop typing and unit errors such as 1e308, inf or a share written as a percentage).
+_LIMITS: dict[str, tuple[float, float]] = {
+    # roads
+    "snap_tolerance_m": (0.0, 200.0), "max_connector_m": (0.0, 20_000.0),
+    # waste
+    "service_radius_m": (0.0, 50_000.0), "target_coverage": (0.0, 1.0),
+    # sewage: flows and settlements
+    "water_use_l_per_capita_day": (0.0, 500.0), "sewage_coefficient": (0.0, 1.0), "peak_factor": (1.0, 10.0),
+    "land_per_capita_m2": (0.0, 2_000.0), "settlement_population_plain": (0.0, 100_000.0),
+    "settlement_population_hill": (0.0, 100_000.0), "plain_slope_deg": (0.0, 45.0),
+    "hill_slope_deg": (0.0, 60.0), "max_settlements_per_km2": (0.0, 1_000.0),
+    # sewage: hydraulics and routes
+    "min_slope": (0.0, 0.2), "min_trench_depth_m": (0.0, 10.0), "max_trench_depth_m": (0.0, 30.0),
+    "profile_step_m": (1.0, 1_000.0), "manning_n": (0.005, 0.1), "detour_factor": (1.0, 5.0),
+    "max_road_detour": (1.0, 10.0), "max_connect_distance_m": (0.0, 100_000.0),
+    "connect_priority_distance_m": (0.0, 100_000.0), "connect_priority_max_premium": (0.0, float("inf")),
+    "household_max_settlement_population": (0.0, 100_000.0), "candidate_plants": (1, 50),
+    "cluster_max_link_m": (0.0, 50_000.0), "dry_toilet_below_l_per_capita_day": (0.0, 500.0),
+    # sewage: money
+    "discount_rate": (0.0, 0.5), "pipe_life_years": (1.0, 100.0), "station_life_years": (1.0, 100.0),
+    "pump_life_years": (1.0, 100.0), "household_life_years": (1.0, 100.0),
+    "sewer_cost_yuan_per_m": (0.0, 100_000.0), "sewer_depth_cost_yuan_per_m_per_m": (0.0, 100_000.0),
+    "pipe_om_share": (0.0, 0.5), "pump_station_capex_yuan": (0.0, 1e8),
+    "pump_station_om_yuan_per_year": (0.0, 1e7), "station_capex_yuan_per_m3_day": (0.0, 1e6),
+    "station_reference_m3_per_day": (0.0, 100_000.0), "station_scale_exponent": (0.0, 1.0),
+    "station_opex_yuan_per_m3": (0.0, 100.0), "plant_opex_yuan_per_m3": (0.0, 100.0),
+    "internal_pipe_cost_yuan_per_m": (0.0, 100_000.0), "house_connection_yuan": (0.0, 1e6),
+    "slope_cost_per_percent": (0.0, 1.0), "household_capex_yuan": (0.0, 1e6),
+    "household_om_yuan_per_year": (0.0, 1e5),
+    # livestock
+    "n_per_pig_equivalent_kg": (0.0, 100.0), "p_per_pig_equivalent_kg": (0.0, 50.0),
+    "nutrient_retention": (0.0, 1.0), "crop_yield_kg_per_mu": (0.0, 10_000.0),
+    "crop_n_per_100kg": (0.0, 50.0), "crop_p_per_100kg": (0.0, 20.0), "fertilizer_share": (0.0, 1.0),
+    "manure_share": (0.0, 1.0), "manure_n_utilisation": (0.0, 1.0), "manure_p_utilisation": (0.0, 1.0),
+    "transport_distance_m": (0.0, 200_000.0), "residential_setback_m": (0.0, 10_000.0),
+    "water_setback_m": (0.0, 10_000.0),
+    # villages
+    "persons_per_household": (1.0, 10.0),
+}
+
 PARAMETERS: dict[tuple[str, str], Parameter] = {
-    (p.section, p.name): p for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES]
+    (p.section, p.name): replace(p, limits=_LIMITS.get(p.name))
+    for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES]
 }
 
 

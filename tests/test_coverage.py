@@ -15,7 +15,7 @@ import shapely
 from shapely import LineString, Point, box
 
 from geo_env.coverage import coverage_by_township, plan_part, service_areas, waste_coverage
-from geo_env.errors import ColumnNotFoundError, CRSError, GeometryTypeError, ParameterError
+from geo_env.errors import ColumnNotFoundError, CRSError, EmptyLayerError, GeometryTypeError, ParameterError
 from geo_env.project import District
 
 CRS = pyproj.CRS("EPSG:4548")
@@ -172,10 +172,11 @@ def test_no_stations_and_no_villages():
         cov = waste_coverage(district(v, st), metric="straight")
         assert not cov["waste_covered"].any() and not cov["waste_unreachable"].any()  # nothing to reach
         assert cov["station_distance_m"].isna().all() and cov["station_id"].isna().all()
-    empty = villages([])
-    cov = waste_coverage(district(empty, stations([(0, 0)])), metric="straight")
-    assert len(cov) == 0 and "waste_covered" in cov.columns
-    t = coverage_by_township(cov)
+    # a district without villages is refused when it is made, with the loader's error (the
+    # analyses used to meet it one by one: IndexError in livestock)
+    with pytest.raises(EmptyLayerError, match="the district has no villages"):
+        district(villages([]), stations([(0, 0)]))
+    t = coverage_by_township(cov.iloc[:0])  # the township table of no villages
     assert t["township"].tolist() == ["total"] and t["villages"].tolist() == [0]
     assert np.isnan(t["coverage_rate_population"].iloc[0])
 

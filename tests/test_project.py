@@ -217,12 +217,14 @@ def test_check_reports_road_parts_and_dangling_ends(tmp_path):
     assert "1 dangling end(s)" in text and "road row 2" in text and "gap 5.0 m (joins another part)" in text
 
 
-def _write_dem(path, crs=WORK, shift=0.0):
+def _write_dem(path, crs=WORK, shift=0.0, value=None):
     import rasterio
     from rasterio.transform import from_origin
 
     x0, y0 = ORIGIN
     data = np.arange(100 * 100, dtype="float32").reshape(100, 100)
+    if value is not None:
+        data[:] = value
     with rasterio.open(path, "w", driver="GTiff", width=100, height=100, count=1, dtype="float32",
                        crs=crs, transform=from_origin(x0 - 500 + shift, y0 + 6500, 70, 70)) as dst:
         dst.write(data, 1)
@@ -240,10 +242,18 @@ def test_dem_section(tmp_path):
         load_project(path)
     path.write_text(path.read_text(encoding="utf-8") + 'crs = "EPSG:4548"\n', encoding="utf-8")
     assert load_project(path).dem_crs.to_epsg() == 4548
-    # a DEM that misses the villages is named
-    _write_dem(tmp_path / "dem.tif", shift=20_000)
+    # a DEM that misses some villages is named
+    _write_dem(tmp_path / "dem.tif", shift=3_000)
     with pytest.warns(DataWarning, match="does not cover every village"):
         load_project(path)
+    # one that misses them all describes no terrain: dropped, said so (it was used: NaN everywhere)
+    _write_dem(tmp_path / "dem.tif", shift=20_000)
+    with pytest.warns(DataWarning, match="no elevation at any village.*terrain is not assessed"):
+        assert load_project(path).dem is None
+    # so is a DEM of one value (all zeros): no slopes to read
+    _write_dem(tmp_path / "dem.tif", value=0.0)
+    with pytest.warns(DataWarning, match="every cell of the DEM over the villages holds 0 m"):
+        assert load_project(path).dem is None
 
 
 def test_working_crs_that_distorts_distances_is_rejected(tmp_path):
@@ -256,6 +266,8 @@ def test_working_crs_that_distorts_distances_is_rejected(tmp_path):
 
 
 def test_supplied_anchors_are_checked(tmp_path):
+    import re
+
     import pandas as pd
 
     path = write_project(tmp_path, stations=False, villages_cols=(
@@ -266,8 +278,11 @@ def test_supplied_anchors_are_checked(tmp_path):
     v["AX"], v["AY"] = c.x.to_numpy(), c.y.to_numpy()
     v.loc[2, "AX"] = v.loc[2, "AX"] + 0.2  # ~20 km east of its village
     write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)
-    with pytest.warns(DataWarning, match=r"1 anchor\(s\) lie more than 1,000 m outside.*361123100202"):
+    with pytest.warns(DataWarning) as rec:
         d = load_project(path)
+    text = " | ".join(str(w.message) for w in rec)
+    assert re.search(r"1 anchor\(s\) lie more than 1,000 m outside.*361123100202", text)
+    assert re.search(r"1 village\(s\) lie far from the body of the district.*361123100202 \(20 km\)", text)
     assert not d.villages.geometry.iloc[2].contains(shapely.Point(d.villages[["anchor_x", "anchor_y"]].iloc[2]))
     v["AX"], v["AY"] = c.y.to_numpy(), c.x.to_numpy()  # swapped
     write_shapefile(v, tmp_path / "villages.shp", encoding="GBK", cpg=False)

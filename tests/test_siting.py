@@ -10,7 +10,7 @@ import pyproj
 import pytest
 from shapely import LineString, Point
 
-from geo_env.errors import ColumnNotFoundError, DataValueError, ParameterError
+from geo_env.errors import ColumnNotFoundError, DataValueError, EmptyLayerError, ParameterError
 from geo_env.network import RoadNetwork
 from geo_env.project import District
 from geo_env.siting import site_transfer_stations
@@ -190,10 +190,9 @@ def test_target_already_met_and_empty_cases():
     d = make_district([(0, 0), (100, 0), (9000, 0)], [10, 10, 10])
     res = site_transfer_stations(d, target=1.0, radius_m=1000, metric="straight")
     assert len(res.sites) == 2 and res.target_reached
-    # no villages
-    d = make_district([], [])
-    res = site_transfer_stations(d, target=0.9, radius_m=1000, metric="straight")
-    assert len(res.sites) == 0 and len(res.after) == 0
+    # no villages: no district (refused where it is made, see test_coverage)
+    with pytest.raises(EmptyLayerError):
+        make_district([], [])
     # zero population everywhere: nothing to weigh
     d = make_district([(0, 0), (5000, 0)], [0, 0])
     res = site_transfer_stations(d, target=0.9, radius_m=1000, metric="straight")
