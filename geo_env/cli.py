@@ -1,12 +1,16 @@
-"""The ``geo-env`` command: a thin layer over the library.
+"""The ``geo-env`` command (also ``python -m geo_env``): a thin layer over the library.
 
-Exit status: 0 done; 2 bad input or bad project file (one line on stderr: what, where,
-what to do; no traceback); 1 anything else (traceback only with ``--debug``).
+Exit status: 0 done; 2 bad input, bad project file or an output folder that cannot take the
+files (one line on stderr: what, where, what to do; no traceback); 130 Ctrl-C; 1 anything
+else (traceback only with ``--debug``).
+
+Console output survives any console encoding (a GBK or ASCII console shows ``m^3/d``).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import sys
 import time
 import warnings
@@ -67,8 +71,36 @@ class _Console:
             print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
+#: What a console that cannot show a character shows instead (else ``?``).
+_CONSOLE_FALLBACK = {"×": "x", "–": "-", "—": "-", "…": "...", "·": ".",
+                     **{sup: f"^{digit}" for digit, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}}
+
+
+def _console_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: ``m³`` → ``m^3``, ``×`` → ``x``, anything else → ``?``."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return "".join(_CONSOLE_FALLBACK.get(c, "?") for c in bad), exc.end
+
+
+def _survive_console() -> None:
+    """Let stdout and stderr print any text whatever the console's encoding.
+
+    A Chinese Windows console (``cp936``/GBK), a redirected stream or ``PYTHONIOENCODING=ascii``
+    cannot encode ``m³/d`` or ``10⁴``: such characters are replaced instead of raising
+    :class:`UnicodeEncodeError` after the files were written.
+    """
+    codecs.register_error("geo_env_console", _console_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="geo_env_console")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``geo-env``; returns the exit status."""
+    """Entry point of ``geo-env`` and ``python -m geo_env``; returns the exit status."""
+    _survive_console()
     args = _parser().parse_args(argv)
     console = _Console(args.quiet)
     shown = warnings.showwarning
