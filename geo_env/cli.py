@@ -4,6 +4,10 @@ Exit status: 0 done; 2 bad input, bad project file or an output folder that cann
 files (one line on stderr: what, where, what to do; no traceback); 130 Ctrl-C; 1 anything
 else (traceback only with ``--debug``).
 
+``run`` and ``demo`` check the output folder before reading the layers (it must not hold an
+input of the project) and before the analysis (no other run writing into it, no output
+file open in Excel); the folder is then written as one transaction
+(:meth:`geo_env.Plan.save`): the previous output stays whole unless every file is written.
 Console output survives any console encoding (a GBK or ASCII console shows ``m^3/d``).
 """
 
@@ -139,22 +143,30 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
 
     import geo_env as ge
 
+    from . import _output
+    from .plan import _prepare_out
+    from .project import project_inputs
+
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
         district = ge.sample_district()
         out = Path(args.out)
     else:
         project = Path(args.project)
+        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+        _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
         console.step(f"reading {project}")
         district = ge.load_project(project)
-        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+    _output.refuse_inputs(out, district.inputs)
     if args.lang:
         district = replace(district, lang=args.lang)
     if args.basemap:
         district = replace(district, basemap=args.basemap)
     console.step(f"{district!r}")
-    plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
-    written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
+    with _output.output_lock(out):
+        _prepare_out(out)  # a report.xlsx open in Excel stops the run now, not after the analysis
+        plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
+        written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
     _print_summary(plan, written, out)
     return 0
 

@@ -171,6 +171,17 @@ def test_project_inputs_are_the_project_file_and_every_file_it_names(tmp_path):
     assert set(load_project(project).inputs) == expected
 
 
+def test_the_cli_refuses_an_input_folder_before_reading_any_layer(tmp_path, capsys):
+    project = write_project(tmp_path / "proj")
+    (tmp_path / "proj" / "stations.xlsx").unlink()  # reading the layers would stop here
+    before = file_digests(tmp_path)
+    for out in (tmp_path / "proj", tmp_path):
+        assert cli.main(["-q", "run", str(project), "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "holds the input file" in err[0] and "project.toml" in err[0]
+    assert file_digests(tmp_path) == before
+
+
 def windows_lock(monkeypatch, path: Path, *, on_open: bool = True) -> None:
     """Make ``path`` behave like a file open in Excel on Windows: it cannot be opened for
     writing (when ``on_open``) nor renamed or replaced (PermissionError)."""
@@ -205,6 +216,26 @@ def test_a_report_open_in_excel_stops_the_run_and_keeps_the_old_output(out, monk
     monkeypatch.undo()
     assert file_digests(out) == before
     assert not hidden(out)
+
+
+def test_the_cli_finds_an_open_report_before_the_analysis(tmp_path, monkeypatch, capsys):
+    import geo_env
+
+    project = write_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.xlsx").write_bytes(b"last week's report")
+
+    def analysis_must_not_run(*args, **kwargs):
+        raise AssertionError("analysed although the output folder cannot take the files")
+
+    monkeypatch.setattr(geo_env, "analyze", analysis_must_not_run)
+    windows_lock(monkeypatch, out / "report.xlsx")
+    assert cli.main(["-q", "run", str(project), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "close report.xlsx in excel" in err[0].lower()
+    monkeypatch.undo()
+    assert file_digests(out) == {"report.xlsx": b"last week's report"}
 
 
 def test_ctrl_c_during_the_commit_waits_until_it_is_done(out, monkeypatch):
