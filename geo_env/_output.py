@@ -381,7 +381,7 @@ def _undo(out: Path, backup: Path, journal: Mapping[str, Any]) -> bool:
 
 
 def _journal(out: Path, stage: Path, new: Sequence[str], stale: Sequence[str]) -> dict[str, Any]:
-    dirs = sorted({str(PurePosixPath(r).parent) for r in new} - {"."})
+    dirs = sorted({str(p) for r in new for p in PurePosixPath(r).parents} - {"."})
     return {
         "added": [r for r in new if not (out / r).exists()],
         "replaced": [r for r in new if (out / r).exists()],
@@ -392,11 +392,12 @@ def _journal(out: Path, stage: Path, new: Sequence[str], stale: Sequence[str]) -
 
 
 def _swap(out: Path, stage: Path, backup: Path, journal: Mapping[str, Any], new: Sequence[str]) -> None:
-    """The moves of a commit; on any error the old state is restored and the error raised."""
+    """The moves of a commit, after its journal; on any error the old state is restored and
+    the error raised."""
     rel = ""
     try:
-        for rel in journal["dirs"]:
-            (out / rel).mkdir()
+        backup.mkdir()
+        _io.write_text(backup / _JOURNAL, json.dumps(journal, ensure_ascii=False))
         for rel in journal["stale"]:
             _move(out / rel, backup / "files" / rel)
         for rel in new:
@@ -430,8 +431,6 @@ def commit(out: Path, stage: Path, new: Sequence[str],
     backup = out / f"{_BACKUP}{secrets.token_hex(4)}"
     journal = _journal(out, stage, new, stale)
     with _sigint_deferred():
-        backup.mkdir()
-        _io.write_text(backup / _JOURNAL, json.dumps(journal, ensure_ascii=False))
         _swap(out, stage, backup, journal, new)
         _discard(backup)
         for folder in {(out / rel).parent for rel in stale} - {out}:  # figures/ left empty

@@ -98,6 +98,20 @@ def test_an_error_mid_write_leaves_the_previous_output_byte_identical(out, monke
     assert not hidden(out)
 
 
+def test_without_a_cjk_font_every_other_file_is_written_and_listed(out, monkeypatch):
+    def no_font(*args, **kwargs):
+        raise figures.FontNotFoundError("no installed font has Chinese characters")
+
+    monkeypatch.setattr(figures, "write_figures", no_font)
+    before = file_digests(out)
+    with pytest.raises(figures.FontNotFoundError):
+        without_farms().save(out)
+    assert set(listed(out)) == {"plan.gpkg", "report.xlsx", "plan_map.html"}
+    assert file_digests(out)["plan.gpkg"] != before["plan.gpkg"]
+    assert not (out / "figures").exists()  # last run's figures would not match the new tables
+    assert (out / "notes.docx").exists() and not hidden(out)
+
+
 @pytest.mark.parametrize("where, error", [
     ((report, "write_report"), OSError(errno.ENOSPC, "No space left on device")),
     (("geo_env._io.write_gpkg",), "pyogrio"),
