@@ -3,8 +3,8 @@ output folder (``Plan.save``).
 
 Each analysis module contributes a :class:`PlanPart` through a ``plan_part(district)``
 function listed in :data:`_STEPS`: columns to add to the villages, layers for
-``plan.gpkg``, tables for ``report.xlsx`` and a block for ``summary.json``.  :meth:`Plan.save` writes the folder as
-one transaction (:mod:`geo_env._output`).
+``plan.gpkg``, tables for ``report.xlsx`` and a block for ``summary.json``.
+:meth:`Plan.save` writes the output folder as one transaction (:mod:`geo_env._output`).
 """
 
 from __future__ import annotations
