@@ -304,6 +304,31 @@ def test_a_commit_cut_short_is_rolled_back_by_the_next_run(out, monkeypatch):
     assert not hidden(out)
 
 
+def test_a_rollback_that_fails_is_finished_by_the_next_run(out, monkeypatch):
+    from geo_env import _output
+
+    before = file_digests(out)
+    real_replace = os.replace
+    moves = []
+
+    def failing(src, dst, *args, **kwargs):  # the 4th move fails, and so does every restore
+        if is_commit_move(src, dst):
+            moves.append(dst)
+            restore = ".geo_env-backup-" in str(src) and "journal" not in Path(src).name
+            if len(moves) == 4 or restore:
+                raise OSError(errno.EIO, "I/O error", str(src))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OutputError, match="could not put the previous output back.*[Rr]un geo-env again"):
+        without_farms().save(out)
+    monkeypatch.undo()
+    assert hidden(out)  # the old files wait in the backup folder
+    with _output.output_lock(out):
+        _output.recover(out)
+    assert file_digests(out) == before
+
+
 def test_a_finished_commit_whose_backup_was_left_is_kept(out, monkeypatch):
     from geo_env import _output
 
