@@ -1,12 +1,20 @@
-"""The ``geo-env`` command: a thin layer over the library.
+"""The ``geo-env`` command (also ``python -m geo_env``): a thin layer over the library.
 
-Exit status: 0 done; 2 bad input or bad project file (one line on stderr: what, where,
-what to do; no traceback); 1 anything else (traceback only with ``--debug``).
+Exit status: 0 done; 2 bad input, bad project file or an output folder that cannot take the
+files (one line on stderr: what, where, what to do; no traceback); 130 Ctrl-C; 1 anything
+else (traceback only with ``--debug``).
+
+``run`` and ``demo`` check the output folder before reading the layers (it must not hold an
+input of the project) and before the analysis (no other run writing into it, no output
+file open in Excel); the folder is then written as one transaction
+(:meth:`geo_env.Plan.save`): the previous output stays whole unless every file is written.
+Console output survives any console encoding (a GBK or ASCII console shows ``m^3/d``).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import sys
 import time
 import warnings
@@ -67,10 +75,38 @@ class _Console:
             print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
+#: What a console that cannot show a character shows instead (else ``?``).
+_CONSOLE_FALLBACK = {"×": "x", "–": "-", "—": "-", "…": "...", "·": ".",
+                     **{sup: f"^{digit}" for digit, sup in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}}
+
+
+def _console_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: ``m³`` → ``m^3``, ``×`` → ``x``, anything else → ``?``."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return "".join(_CONSOLE_FALLBACK.get(c, "?") for c in bad), exc.end
+
+
+def _survive_console() -> None:
+    """Let stdout and stderr print any text whatever the console's encoding.
+
+    A Chinese Windows console (``cp936``/GBK), a redirected stream or ``PYTHONIOENCODING=ascii``
+    cannot encode ``m³/d`` or ``10⁴``: such characters are replaced instead of raising
+    :class:`UnicodeEncodeError` after the files were written.
+    """
+    codecs.register_error("geo_env_console", _console_fallback)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="geo_env_console")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``geo-env``; returns the exit status."""
+    """Entry point of ``geo-env`` and ``python -m geo_env``; returns the exit status."""
     from .errors import GeoEnvWarning
 
+    _survive_console()
     args = _parser().parse_args(argv)
     console = _Console(args.quiet)
     with warnings.catch_warnings():  # restores the filters and showwarning afterwards
@@ -114,22 +150,30 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
 
     import geo_env as ge
 
+    from . import _output
+    from .plan import _prepare_out
+    from .project import project_inputs
+
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
         district = ge.sample_district()
         out = Path(args.out)
     else:
         project = Path(args.project)
+        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+        _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
         console.step(f"reading {project}")
         district = ge.load_project(project)
-        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+    _output.refuse_inputs(out, district.inputs)
     if args.lang:
         district = replace(district, lang=args.lang)
     if args.basemap:
         district = replace(district, basemap=args.basemap)
     console.step(f"{district!r}")
-    plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
-    written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
+    with _output.output_lock(out):
+        _prepare_out(out)  # a report.xlsx open in Excel stops the run now, not after the analysis
+        plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
+        written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
     _print_summary(plan, written, out)
     return 0
 

@@ -4,6 +4,7 @@ output folder (``Plan.save``).
 Each analysis module contributes a :class:`PlanPart` through a ``plan_part(district)``
 function listed in :data:`_STEPS`: columns to add to the villages, layers for
 ``plan.gpkg``, tables for ``report.xlsx`` and a block for ``summary.json``.
+:meth:`Plan.save` writes the output folder as one transaction (:mod:`geo_env._output`).
 """
 
 from __future__ import annotations
@@ -105,16 +106,24 @@ class Plan:
         lang: str | None = None,
         basemap: str | None = None,
     ) -> list[Path]:
-        """Write the output folder and return the files written.
+        """Write the output folder as one transaction and return the files written.
 
-        ``plan.gpkg``, ``summary.json``, ``report.xlsx``, ``plan_map.html`` and
-        ``figures/*.png`` (the figures of the analyses present).  Every file is written
-        atomically (temporary file, then rename).
+        ``plan.gpkg``, ``report.xlsx``, ``plan_map.html``, ``figures/*.png`` (the figures
+        of the analyses present) and, last, ``summary.json``, whose ``files`` list (the
+        manifest: each file's relative path, size in bytes and sha256) tells a reader the
+        folder is complete.  Every file is first written into a hidden staging folder; only
+        when all are written are they moved in, replacing the previous run's files and
+        removing those of its files this run no longer produces (a livestock figure from a
+        run that had farms).  On any error, or Ctrl-C, the previous output stays complete
+        and unchanged.  Files geo_env did not write (not in the previous manifest) are
+        never touched.  A lock file (``.geo_env.lock``, removed afterwards) stops a second
+        run into the same folder.
 
         Parameters
         ----------
         out_dir
-            The output folder (created if missing).
+            The output folder (created if missing).  It must not be, or hold, an input
+            file of the district's project (``district.inputs``).
         progress
             Called with the name of each file before it is written (the CLI shows it).
         lang
@@ -123,34 +132,63 @@ class Plan:
             Basemap of the HTML map (see :data:`geo_env.maps.BASEMAPS`); default: the
             district's setting, else ``"none"``.
 
+        Returns
+        -------
+        list of Path
+            ``out_dir / name`` of each file written, ``summary.json`` last.
+
         Raises
         ------
+        geo_env.errors.OutputError
+            Before anything is replaced: the folder holds an input, cannot be written,
+            has a folder where a file goes, another run is writing into it, an output file
+            is open in another program (Excel), or the disk is full.
         geo_env.figures.FontNotFoundError
             When no CJK font is installed (after every other file has been written).
         """
-        from . import figures, maps, report
+        from . import _output
 
         out = Path(out_dir)
-        _prepare_out(out)
-        written: list[Path] = []
+        _output.refuse_inputs(out, self.district.inputs)
 
         def step(msg: str) -> None:
             if progress is not None:
                 progress(msg)
             log.info(msg)
 
+        with _output.output_lock(out):
+            previous = _prepare_out(out)
+            with _output.staging(out) as stage:
+                files, font_error = self._write_files(stage, step, lang=lang, basemap=basemap)
+                _output.commit(out, stage, files, previous)
+        if font_error is not None:
+            raise font_error
+        return [out / rel for rel in files]
+
+    def _write_files(self, stage: Path, step: Callable[[str], None], *, lang: str | None,
+                     basemap: str | None) -> tuple[list[str], Exception | None]:
+        """Write every output file into ``stage``; return their relative paths (summary.json
+        last) and the :class:`~geo_env.figures.FontNotFoundError` that stopped the figures."""
+        from . import _output, figures, maps, report
+
         step("plan.gpkg")
-        written.append(_io.write_gpkg(out / "plan.gpkg", self.gpkg_layers()))
-        step("summary.json")
-        written.append(_io.write_text(out / "summary.json", json.dumps(
-            _jsonable(self.summary), ensure_ascii=False, indent=2) + "\n"))
+        _io.write_gpkg(stage / "plan.gpkg", self.gpkg_layers())
         step("report.xlsx")
-        written.append(report.write_report(self, out / "report.xlsx", lang=lang))
+        report.write_report(self, stage / "report.xlsx", lang=lang)
         step("plan_map.html")
-        written.append(maps.save_map(self.map(lang=lang, basemap=basemap), out / "plan_map.html"))
+        maps.save_map(self.map(lang=lang, basemap=basemap), stage / "plan_map.html")
+        files = ["plan.gpkg", "report.xlsx", "plan_map.html"]
         step("figures")
-        written.extend(figures.write_figures(self, out / "figures", lang=lang))
-        return written
+        font_error: Exception | None = None
+        try:
+            files += [p.relative_to(stage).as_posix()
+                      for p in figures.write_figures(self, stage / "figures", lang=lang)]
+        except figures.FontNotFoundError as exc:
+            font_error = exc
+        step("summary.json")
+        summary = {**_jsonable(self.summary), _output.MANIFEST_KEY: _output.manifest(stage, files)}
+        _io.write_text(stage / _output.SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return [*files, _output.SUMMARY], font_error
 
     def map(self, *, lang: str | None = None, basemap: str | None = None) -> folium.Map:
         """The interactive plan map (a :class:`folium.Map`; displays inline in Jupyter).
@@ -274,29 +312,39 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-#: What :meth:`Plan.save` writes into its folder.
+#: What :meth:`Plan.save` writes into its folder (and ``figures/*.png``).
 OUTPUT_FILES = ("plan.gpkg", "summary.json", "report.xlsx", "plan_map.html")
 
 
-def _prepare_out(out: Path) -> None:
+def _known_outputs() -> tuple[str, ...]:
+    """Every file name geo_env may write, relative to the folder (for folders written by a
+    geo_env without a manifest in ``summary.json``)."""
+    from .figures import FIGURES
+
+    return (*OUTPUT_FILES, *(f"figures/{name}" for name in FIGURES))
+
+
+def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
     """Make sure the output folder can take every file before the first is written.
 
-    A file where the folder should be, a folder where a file should be, or a folder that
-    cannot be created or written to is an :class:`~geo_env.errors.OutputError` — found
-    before anything is replaced, so the folder never holds a mix of old and new outputs.
+    Call it holding :func:`geo_env._output.output_lock` (which creates the folder).  A
+    folder where a file should be, a file where the figures folder should be, a folder that
+    cannot be written to, or an output file held open by another program (Excel) is an
+    :class:`~geo_env.errors.OutputError` — found before anything is replaced.  Leftovers of
+    a killed run are cleaned up first.
+
+    Returns
+    -------
+    dict
+        geo_env's files of the previous run (see :func:`geo_env._output.previous_outputs`).
     """
     import tempfile
 
+    from . import _output
     from .errors import OutputError
 
-    if out.exists() and not out.is_dir():
-        raise OutputError("the output folder is a file", file=out, hint="give a folder with --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the output folder ({exc.strerror or exc})", file=out,
-                          hint="choose another --out folder") from None
-    for name in OUTPUT_FILES:
+    known = _known_outputs()
+    for name in known:
         if (out / name).is_dir():
             raise OutputError(f"'{name}' here is a folder, where geo_env writes a file", file=out,
                               hint="remove or rename it, or choose another --out folder")
@@ -309,3 +357,8 @@ def _prepare_out(out: Path) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write in the output folder ({exc.strerror or exc})", file=out,
                           hint="choose a folder you can write to") from None
+    _output.recover(out)
+    previous = _output.previous_outputs(out, known)
+    for rel in sorted(set(previous) | set(known)):
+        _output.check_replaceable(out, rel)
+    return previous

@@ -18,7 +18,8 @@ import shapely
 from .errors import ProjectFileError, closest
 from .standards import SECTIONS, defaults
 
-__all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckReport", "project_template"]
+__all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckReport", "project_template",
+           "project_inputs"]
 
 #: The vector layers a District may hold, in the order they are read.
 LAYER_NAMES = (
@@ -91,6 +92,10 @@ class District:
         The project file this district was loaded from, if any.
     warnings
         The warnings raised while loading (also emitted as :class:`GeoEnvWarning`).
+    inputs
+        The resolved paths of the project file and of every file it names (empty when the
+        district was not loaded from a project): :meth:`Plan.save` refuses an output folder
+        that is or holds one of them.
     """
 
     name: str
@@ -111,6 +116,7 @@ class District:
     source: Path | None = None
     warnings: list[str] = field(default_factory=list)
     basemap: str = "none"
+    inputs: tuple[Path, ...] = ()
 
     def __setattr__(self, key: str, value: Any) -> None:
         """Every assignment of the CRS or a layer is checked, also after construction
@@ -238,6 +244,24 @@ def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any
 def _resolve(base: Path, value: str) -> Path:
     p = Path(str(value)).expanduser()
     return p if p.is_absolute() else (base / p)
+
+
+def _input_paths(file: Path, sections: dict[str, dict[str, Any]]) -> tuple[Path, ...]:
+    base = file.resolve().parent
+    return (file.resolve(), *(_resolve(base, table["path"]).resolve() for table in sections.values()))
+
+
+def project_inputs(path: str | Path) -> tuple[Path, ...]:
+    """The resolved paths of the project file and of every file it names.
+
+    Reads only the TOML (no layer), so the CLI can refuse an output folder that holds the
+    project's data before reading anything; ``()`` when the file does not exist (loading it
+    says so).  Raises :class:`ProjectFileError` for a project file that is not valid.
+    """
+    file = Path(path)
+    if not file.is_file():
+        return ()
+    return _input_paths(file, _layer_sections(_toml_load(file), file))
 
 
 def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd.DataFrame:
@@ -642,6 +666,7 @@ def load_project(path: str | Path) -> District:
         basemap=basemap,
         source=file.resolve(),
         warnings=messages,
+        inputs=_input_paths(file, sections),
         **{n: layers.get(n) for n in LAYER_NAMES},
     )
 

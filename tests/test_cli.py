@@ -212,3 +212,34 @@ def test_an_output_folder_that_cannot_take_the_files_exits_2_before_writing(tmp_
     # nothing was replaced: the folder does not hold a mix of old and new outputs
     assert (out / "summary.json").read_text(encoding="utf-8") == "old"
     assert not (out / "plan.gpkg").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding, args, shown", [
+    # a Chinese Windows console (cmd, cp936): the demo used to stop at "m³/d" after writing
+    ("gbk", ["demo"], "污水量"),
+    # a console that takes only ASCII; English labels carry "× 10⁴ yuan/year"
+    ("ascii", ["demo", "--lang", "en"], "x 10^4 yuan/year"),
+])
+def test_console_output_survives_any_console_encoding(tmp_path, encoding, args, shown):
+    import os
+
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    r = subprocess.run([*GEO_ENV, *args, "--out", str(out)], capture_output=True, env=env, timeout=300)
+    stdout, stderr = r.stdout.decode(encoding), r.stderr.decode(encoding)
+    assert r.returncode == 0, stderr
+    assert "Traceback" not in stderr and "error" not in stderr
+    assert "m^3/d" in stdout and shown in stdout
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["files"]
+
+
+def test_python_dash_m_geo_env_is_the_command(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "geo_env", "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "usage: geo-env" in r.stdout
+    for verb in ("demo", "run", "check", "init"):
+        assert verb in r.stdout
+    r = subprocess.run([sys.executable, "-m", "geo_env", "-q", "run", str(tmp_path / "missing.toml")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: ") and "missing.toml" in r.stderr and "not found" in r.stderr
