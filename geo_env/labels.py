@@ -104,6 +104,8 @@ _BRIEFING: dict[str, tuple[str, str]] = {
     "sheet.proposed_transfer_stations": ("规划新增转运站", "Proposed stations"),
     "sheet.livestock_farms": ("畜禽养殖场核查", "Livestock farms"),
     "sheet.parameters": ("参数及依据", "Parameters"),
+    "sheet.warnings": ("数据警告", "Data warnings"),
+    "warning": ("警告（请核查）", "Warning (please check)"),
     "villages_count": ("行政村数（个）", "Villages"),
     "covered_villages": ("收运覆盖村数（个）", "Covered villages"),
     "coverage_rate_villages": ("收运覆盖率（按村）", "Coverage (villages)"),

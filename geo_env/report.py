@@ -148,6 +148,9 @@ def _attributes(gdf: gpd.GeoDataFrame, crs_lonlat: bool = True) -> pd.DataFrame:
 def report_sheets(plan: Plan) -> dict[str, pd.DataFrame]:
     """The report's tables by sheet key, in order (column names are codes)."""
     sheets: dict[str, pd.DataFrame] = {"township_summary": township_summary(plan)}
+    warnings = plan.summary.get("warnings") or []
+    if warnings:  # right after the summary, in red (see write_report)
+        sheets["warnings"] = pd.DataFrame({"warning": [str(w) for w in warnings]})
     v = plan.villages
     sheets["villages"] = pd.DataFrame(v.drop(columns=[c for c in _DROP | {v.geometry.name}
                                                       if c in v.columns]))
@@ -276,6 +279,31 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
 
 
+#: Red of the notes that say results may be affected by the data (warnings).
+WARNING_RED = "C00000"
+
+
+def _red_notes(wb: Any, titles: dict[str, str], n: int, lang: str) -> None:
+    """The warnings sheet in red, and a red note under the township summary pointing to it."""
+    from openpyxl.styles import Alignment, Font
+
+    red = Font(bold=True, color=WARNING_RED)
+    ws = wb[titles["warnings"]]
+    ws.sheet_properties.tabColor = WARNING_RED
+    ws.column_dimensions["A"].width = 120
+    for row in ws.iter_rows(min_row=2, max_col=1):
+        for cell in row:
+            cell.font = Font(color=WARNING_RED)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    summary = wb[titles["township_summary"]]
+    note = (f"注意：读取与分析数据时有 {n} 条警告，部分结果可能受影响，请查看“{titles['warnings']}”表。" if lang == "zh"
+            else f"Note: {n} warning(s) while reading and analysing the data; some results may be "
+                 f"affected. See the sheet '{titles['warnings']}'.")
+    cell = summary.cell(row=summary.max_row + 2, column=1, value=note)
+    cell.data_type = "s"
+    cell.font = red
+
+
 def write_report(plan: Plan, path: str | Path, *, lang: str | None = None) -> Path:
     """Write ``report.xlsx`` atomically; return its path.
 
@@ -294,8 +322,12 @@ def write_report(plan: Plan, path: str | Path, *, lang: str | None = None) -> Pa
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    for key, df in report_sheets(plan).items():
-        _write_sheet(wb, _sheet_title(key, lang, used), df, lang)
+    sheets = report_sheets(plan)
+    titles = {key: _sheet_title(key, lang, used) for key in sheets}
+    for key, df in sheets.items():
+        _write_sheet(wb, titles[key], df, lang)
+    if "warnings" in sheets:
+        _red_notes(wb, titles, len(sheets["warnings"]), lang)
     wb.properties.title = f"{plan.district.name}"
     wb.properties.creator = "geo_env"
     with _io.atomic_path(path) as tmp:

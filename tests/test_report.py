@@ -157,3 +157,22 @@ def test_counts_are_numbers_and_codes_are_labels(tmp_path):
     shown = {r[j].value for r in v.iter_rows(min_row=2)} - {None}
     assert shown and not shown & {"flush", "septic_tank", "dry", "not_needed"}
     assert all(not t.isascii() for t in shown)  # labels in Chinese, not the codes
+
+
+def test_warnings_get_a_red_sheet_and_a_red_note_under_the_summary(tmp_path):
+    plan = make_plan()
+    plan.summary["warnings"] = ["villages.shp: population missing for 1 village(s) (V3)", "dem.tif: flat"]
+    path = report.write_report(plan, tmp_path / "r.xlsx", lang="zh")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:2] == ["乡镇督查考核汇总", "数据警告"]
+    ws = wb["数据警告"]
+    assert [c.value for c in ws["A"]] == ["警告（请核查）", *plan.summary["warnings"]]
+    assert ws["A2"].font.color.rgb.endswith("C00000")
+    summary = wb["乡镇督查考核汇总"]
+    note = summary.cell(row=summary.max_row, column=1)
+    assert "2 条警告" in note.value and "数据警告" in note.value and note.font.color.rgb.endswith("C00000")
+    # without warnings: neither
+    plan.summary["warnings"] = []
+    wb = openpyxl.load_workbook(report.write_report(plan, tmp_path / "r2.xlsx", lang="zh"))
+    assert "数据警告" not in wb.sheetnames
+    assert all("警告" not in str(c.value) for row in wb["乡镇督查考核汇总"].iter_rows() for c in row)

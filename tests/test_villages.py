@@ -84,6 +84,13 @@ def test_cli_with_blank_cells_runs_and_names_the_rows(tmp_path, command, capsys)
     assert cli.main(argv) == 0
     out = capsys.readouterr()
     assert "unexpected" not in out.err and "361123100202" in out.err + out.out
+    if command == "run":  # the warning also reaches summary.json and the report, in red
+        import openpyxl
+
+        summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+        assert any("361123100202" in w for w in summary["warnings"])
+        sheet = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")["数据警告"]
+        assert any("361123100202" in str(c.value) for c in sheet["A"])
 
 
 def test_blank_text_markers_are_blanks_and_text_is_an_error(tmp_path):
