@@ -797,7 +797,16 @@ path = "villages.shp"
 # encoding = "gbk"             # only if names come out garbled; normally detected
 # crs = "EPSG:4527"            # only for files without .prj
 columns = { id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK", households = "HS" }
-# persons_per_household = 2.62 # used where households are missing
+# persons_per_household = 2.62 # households ↔ population where one of them is blank
+# township, population, households may be missing: see README "Blank cells and missing columns"
+
+# [layers.village_table]       # 各村人口表 (CSV/XLSX, no coordinates), joined by village code or name
+# path = "village_table.xlsx"
+# columns = { id = "村代码", population = "常住人口", households = "户数" }
+
+# [layers.townships]           # 乡镇名称: polygons, or a table of township codes (9 digits)
+# path = "townships.csv"
+# columns = { id = "乡镇代码", name = "乡镇名称" }
 
 [layers.transfer_stations]     # 垃圾转运站 (points; CSV/XLSX with x/y columns)
 path = "stations.xlsx"
