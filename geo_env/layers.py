@@ -14,6 +14,19 @@ CSV files are detected the same way (UTF-8 with or without BOM, else GB18030).
 :func:`read_layer` returns the layer in its own CRS (GCJ-02 / BD-09 inputs already
 converted to WGS84); :func:`geo_env.load_project` reprojects every layer into the
 district's working CRS.
+
+What is read at all (checked before any reader opens a file, see :func:`_check_input`):
+regular files only (a folder, a named pipe or a device such as ``/dev/zero`` is refused
+at once, never read); no empty (0-byte) files; at most :data:`MAX_LAYER_BYTES` (2 GiB)
+for a vector layer (a shapefile's ``.shp`` and ``.dbf`` together, a ``.zip``'s members
+unzipped), :data:`MAX_KML_BYTES` (256 MiB) for KML (a KMZ unzipped: LIBKML holds the
+whole document in memory) and :data:`MAX_TABLE_BYTES` (50 MiB) for a CSV or an XLSX
+(unzipped): a table is read whole into memory, which takes about fifteen times its size.
+A zip member (also inside ``.kmz`` and ``.xlsx``) that would unzip to more than
+:data:`MAX_ZIP_RATIO` times its stored size is a zip bomb and refused; members whose
+names point outside the zip (``../``) are ignored.  A KML declaring XML entities
+(``<!DOCTYPE … [<!ENTITY …>]>``) is refused: GDAL would refuse it too, and entities can
+pull in other files.  Each limit is a module constant (tests lower them).
 """
 
 from __future__ import annotations
@@ -21,6 +34,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import stat
 import unicodedata
 import warnings
 import zipfile
@@ -28,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +60,7 @@ from .errors import (
     DuplicateIdError,
     EmptyLayerError,
     EncodingError,
+    GeoEnvError,
     GeometryTypeError,
     InputFileNotFoundError,
     LayerNotFoundError,
@@ -599,6 +615,7 @@ def read_layer(
             hint=(f"did you mean {near!r}?" if near else "check the path; relative paths are relative to the project file"),
         )
     suffix = path.suffix.lower()
+    _check_input(path, label=label)
     if suffix in TABLE_SUFFIXES:
         gdf = _read_table(path, label=label, sheet=sheet, encoding=encoding, x=x, y=y,
                           coords=coords, crs=crs)
@@ -731,13 +748,16 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
     elif suffix == ".shp":
         for ext in (".dbf", ".DBF"):
             if path.with_suffix(ext).exists():
-                dbf = path.with_suffix(ext).read_bytes()
+                dbf = _read_head(path.with_suffix(ext), _DBF_HEAD_BYTES)
                 break
         for ext in (".cpg", ".CPG"):
             if path.with_suffix(ext).exists():
-                cpg = path.with_suffix(ext).read_bytes()
+                cpg = _read_head(path.with_suffix(ext), 4096)
                 break
-    layers = [str(n) for n in pyogrio.list_layers(source)[:, 0]] if suffix in (".gpkg", ".kml", ".kmz") else []
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(source)[:, 0]] if suffix in (".gpkg", ".kml", ".kmz") else []
+    except Exception as exc:  # GDAL's errors are not typed: a damaged file fails here first
+        raise _unreadable(exc, path, label=label) from None
     if layers:
         if layer is None:
             if len(layers) > 1:
@@ -789,16 +809,197 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's own encoding notes
             gdf = pyogrio.read_dataframe(source, layer=layer, **read_kwargs)
     except Exception as exc:  # GDAL's errors are not typed: report them as input errors
-        raise InputFileNotFoundError(
-            f"cannot be read: {exc}", file=fname, layer=label,
-            hint="open it in QGIS to check it; re-export it as GeoPackage if it is damaged",
-        ) from None
+        raise _unreadable(exc, path, label=label) from None
     if enc is not None and isinstance(gdf, pd.DataFrame):
         gdf = _recode(gdf, enc, file=fname)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
         raise GeometryTypeError("the file has no geometry", file=fname, layer=label,
                                 hint="for a table of points use CSV/XLSX with x and y columns")
     return _assign_crs(gdf, file=fname, label=label, coords=coords, crs=crs)
+
+
+
+# ---------------------------------------------------------------------------------------
+# the files themselves: what is read at all
+# ---------------------------------------------------------------------------------------
+
+#: Largest vector layer read (bytes): a GeoPackage, GeoJSON or FlatGeobuf file, a
+#: shapefile's .shp and .dbf together, the unzipped members of a .zip.  2 GiB.
+MAX_LAYER_BYTES = 2 * 1024**3
+#: Largest KML read (bytes; a KMZ's members unzipped): LIBKML parses the whole document
+#: into memory at several times its size.  256 MiB.
+MAX_KML_BYTES = 256 * 1024**2
+#: Largest CSV or XLSX table read (bytes; an XLSX's members unzipped): a table is read
+#: whole into memory, at about fifteen times its size.  50 MiB (a county's tables are a
+#: few hundred KB; Excel's 1 048 576 rows of a farm table are about 70 MB of CSV).
+MAX_TABLE_BYTES = 50 * 1024**2
+#: A zip member (also in .kmz and .xlsx) unzipping to more than this many times its stored
+#: size is refused as a zip bomb.  Deflate reaches about 1030 on runs of one byte; real
+#: layers and spreadsheets stay far below.  Only members of :data:`_ZIP_RATIO_FROM_BYTES`
+#: or more (unzipped) are checked: small files of blanks are harmless.
+MAX_ZIP_RATIO = 500
+_ZIP_RATIO_FROM_BYTES = 16 * 1024**2
+#: Bytes of a KML searched for a ``<!DOCTYPE>`` with entities (it precedes the root element).
+_KML_HEAD_BYTES = 64 * 1024
+#: Bytes of a DBF read for its encoding: the header (< 64 KiB) and the 8 MB that
+#: :func:`_dbf_text` samples.
+_DBF_HEAD_BYTES = 16 * 1024**2
+_SHAPEFILE_PARTS = (".dbf", ".DBF", ".shx", ".SHX", ".prj", ".PRJ", ".cpg", ".CPG")
+_ZIPPED = (".zip", ".kmz", ".xlsx", ".xlsm")
+
+
+def _size_text(n: int) -> str:
+    """``n`` bytes as Windows Explorer shows sizes (1 KB = 1024 bytes)."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _limit_of(suffix: str) -> tuple[int, str]:
+    """The size limit (bytes) for a file type, and what to do above it."""
+    if suffix in TABLE_SUFFIXES:
+        return MAX_TABLE_BYTES, "keep only the district's rows, or give the points as a GeoPackage or Shapefile"
+    if suffix in (".kml", ".kmz"):
+        return MAX_KML_BYTES, "clip it to the district and save it as GeoPackage (QGIS: Export ▸ Save Features As)"
+    return MAX_LAYER_BYTES, "clip it to the district (QGIS: Vector ▸ Geoprocessing ▸ Clip) and save it as GeoPackage"
+
+
+def _regular_size(path: Path, *, label: str | None, what: str = "layer file") -> int:
+    """The size (bytes) of ``path``, which must be a regular file: a folder, a named pipe
+    or a device is refused without being opened (reading a pipe waits for ever, a device
+    such as /dev/zero never ends).  ``what`` names the file in the hint."""
+    try:
+        st = path.stat()  # follows symbolic links: a link to a device is a device
+    except OSError as exc:
+        raise InputFileNotFoundError(f"cannot be opened ({exc.strerror})", file=str(path), layer=label,
+                                     hint="check the path and that the file can be read") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputFileNotFoundError("is a folder, not a file", file=str(path), layer=label,
+                                     hint=f"give the path of the {what} inside it")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device")
+        raise InputFileNotFoundError(f"is {kind}, not a regular file; geo_env does not read it",
+                                     file=str(path), layer=label, hint=f"give the path of the {what} itself")
+    return st.st_size
+
+
+def _too_big(path: Path, size: int, *, label: str | None, unzipped: bool = False) -> GeoEnvError:
+    limit, todo = _limit_of(path.suffix.lower())
+    what = ("the file unzips to" if unzipped else "the shapefile (.shp and .dbf) is" if path.suffix.lower() == ".shp"
+            else "the file is")
+    return GeoEnvError(f"{what} {_size_text(size)}, more than geo_env reads ({_size_text(limit)})",
+                       file=str(path), layer=label, hint=todo)
+
+
+def _check_input(path: Path, *, label: str | None) -> None:
+    """Refuse, before any reader opens it, a layer file that is no regular file, is empty,
+    is larger than its limit, is a zip bomb, or is a KML declaring XML entities."""
+    suffix = path.suffix.lower()
+    if suffix not in (*TABLE_SUFFIXES, *VECTOR_SUFFIXES):
+        return  # read_layer says which types it reads
+    size = _regular_size(path, label=label)
+    if size == 0:
+        raise EmptyLayerError("the file is empty (0 bytes)", file=str(path), layer=label,
+                              hint="copy it again from its source: the copy probably failed")
+    if suffix == ".shp":
+        parts = [p for p in (path.with_suffix(e) for e in _SHAPEFILE_PARTS) if p.exists() or p.is_symlink()]
+        sizes = {p.suffix.lower(): _regular_size(p, label=label) for p in parts}
+        size += sizes.get(".dbf", 0)
+    if size > _limit_of(suffix)[0]:
+        raise _too_big(path, size, label=label)
+    if suffix in _ZIPPED:
+        _check_zip(path, label=label)
+    elif suffix == ".kml":
+        with open(path, "rb") as fh:
+            _check_kml_head(fh.read(_KML_HEAD_BYTES), path=path, label=label)
+
+
+def _check_zip(path: Path, *, label: str | None) -> None:
+    """A zip, KMZ or XLSX whose members would unzip beyond the file type's limit or at a
+    zip bomb's ratio is refused (from the sizes its directory declares, before unzipping)."""
+    excel = path.suffix.lower() in (".xlsx", ".xlsm")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise InputFileNotFoundError(
+            "is not a valid Excel file (an .xlsx is a zip archive; this one is damaged)" if excel
+            else "is not a valid zip file", file=str(path), layer=label,
+            hint="copy it again from its source, or open and save it again") from None
+    with zf:
+        infos = zf.infolist()
+        for info in infos:
+            if info.file_size >= _ZIP_RATIO_FROM_BYTES and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                raise GeoEnvError(
+                    f"the zip member '{info.filename}' would unzip to {_size_text(info.file_size)} from "
+                    f"{_size_text(info.compress_size)} ({info.file_size / max(info.compress_size, 1):,.0f} times, "
+                    f"more than {MAX_ZIP_RATIO}): a damaged or malicious archive (zip bomb)", file=str(path),
+                    layer=label, hint="get the file again from its source; do not unzip it")
+        total = sum(info.file_size for info in infos)
+        if total > _limit_of(path.suffix.lower())[0]:
+            raise _too_big(path, total, label=label, unzipped=True)
+        for info in infos:
+            if info.filename.lower().endswith(".kml") and not _unsafe_member(info.filename):
+                with zf.open(info) as fh:
+                    _check_kml_head(fh.read(_KML_HEAD_BYTES), path=path, label=label, member=info.filename)
+
+
+def _unsafe_member(name: str) -> bool:
+    """A zip member name pointing outside the zip (``../x.shp``, ``/x.shp``, ``C:\\x.shp``)."""
+    parts = re.split(r"[\\/]", name)
+    return name.startswith(("/", "\\")) or ".." in parts or bool(re.match(r"[A-Za-z]:", name))
+
+
+def _check_kml_head(head: bytes, *, path: Path, label: str | None, member: str | None = None) -> None:
+    """A KML whose ``<!DOCTYPE>`` declares entities (``<!ENTITY …>``: external ones read
+    other files, nested ones expand without end) is refused with a clear message."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    root = head.find(b"<kml")
+    prolog = head if root < 0 else head[:root]
+    if b"<!ENTITY" in prolog:
+        where = f" ('{member}' in the archive)" if member else ""
+        raise GeoEnvError(
+            f"the KML{where} declares XML entities in a <!DOCTYPE …> header; geo_env does not read such files "
+            f"(entities can pull in other files or expand without end)", file=str(path), layer=label,
+            hint="delete the <!DOCTYPE …> header at the top of the file, or save it again from Google Earth or QGIS")
+
+
+def _read_head(path: Path, n: int) -> bytes:
+    """The first ``n`` bytes of a (regular, checked) file."""
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _read_bytes(path: Path, *, label: str | None) -> bytes:
+    """The whole of a CSV/TXT table, refused beyond :data:`MAX_TABLE_BYTES` (read bounded:
+    a file that grows while read, or is no regular file, is never read without end)."""
+    _regular_size(path, label=label)
+    data = _read_head(path, MAX_TABLE_BYTES + 1)
+    if len(data) > MAX_TABLE_BYTES:
+        raise _too_big(path, path.stat().st_size, label=label)
+    return data
+
+
+#: GDAL's words for a file cut short or damaged (GeoPackage/SQLite, KML/expat, any driver).
+_DAMAGED = ("malformed", "not a database", "no element found", "not well-formed", "unclosed token",
+            "not recognized as being in a supported file format", "not a valid kmz", "error parsing kml",
+            "truncated", "unexpected end")
+
+
+def _unreadable(exc: Exception, path: Path, *, label: str | None) -> InputFileNotFoundError:
+    """GDAL's error about ``path`` as an input error: damage is named as such."""
+    detail = str(exc).split("; It might help", 1)[0].rsplit("failed: ", 1)[-1]  # not SQLite's query
+    detail = " ".join(detail.replace(str(path), path.name).split()).rstrip(".")
+    detail = "; ".join(dict.fromkeys(detail.split("; ")))  # GDAL repeats SQLite's message
+    if any(w in detail.lower() for w in _DAMAGED):
+        return InputFileNotFoundError(
+            f"cannot be read: the file is damaged or incomplete (GDAL: {detail})", file=str(path), layer=label,
+            hint="copy it again from its source (a copy cut short looks like this), or open it in QGIS and "
+                 "save it again as GeoPackage")
+    return InputFileNotFoundError(f"cannot be read: {detail}", file=str(path), layer=label,
+                                  hint="open it in QGIS to check it; re-export it as GeoPackage if it is damaged")
 
 
 def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str, bytes | None, bytes | None]:
@@ -808,7 +1009,10 @@ def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str,
     except zipfile.BadZipFile:
         raise InputFileNotFoundError("not a valid zip file", file=fname, layer=label) from None
     with zf:
-        names = zf.namelist()
+        names = [n for n in zf.namelist() if not _unsafe_member(n)]
+        outside = [n for n in zf.namelist() if _unsafe_member(n)]
+        if outside:
+            _warn(f"{fname}: zip member(s) {format_rows(outside, 3)} ignored: their names point outside the zip")
         readable = [n for n in names if n.lower().endswith((".shp", ".gpkg", ".geojson", ".json", ".kml"))
                     and not n.startswith("__MACOSX")]
         if member is not None:
@@ -832,9 +1036,11 @@ def _zip_member(path: Path, member: str | None, label: str | None) -> tuple[str,
             stem = member[:-4]
             lookup = {n.lower(): n for n in names}
             if (stem + ".dbf").lower() in lookup:
-                dbf = zf.read(lookup[(stem + ".dbf").lower()])
+                with zf.open(lookup[(stem + ".dbf").lower()]) as fh:
+                    dbf = fh.read(_DBF_HEAD_BYTES)
             if (stem + ".cpg").lower() in lookup:
-                cpg = zf.read(lookup[(stem + ".cpg").lower()])
+                with zf.open(lookup[(stem + ".cpg").lower()]) as fh:
+                    cpg = fh.read(4096)
     return f"/vsizip/{path.resolve()}/{member}", dbf, cpg
 
 
@@ -845,7 +1051,7 @@ def _table_frame(path: Path, *, label: str | None, sheet: str | int | None, enco
     ``is_header(cells)`` holds (title rows above it skipped, warned), else the first row."""
     fname = str(path)
     if path.suffix.lower() in (".csv", ".txt"):
-        raw = path.read_bytes()
+        raw = _read_bytes(path, label=label)
         if encoding is not None:
             enc = _normalise_encoding(encoding) or encoding
             if _strict(raw, enc) is None:
@@ -976,13 +1182,12 @@ def _parse_csv(text: str, *, file: str, label: str | None,
     the header's are an error (pandas would silently shift or drop their values).  Title
     lines above the header are skipped (see :func:`_header_index`)."""
     import csv
-    import io
 
     records: list[tuple[int, list[str]]] = []
     line = 1  # the line on which the next record starts
-    lines = text.split("\n", 12)
-    sep = "\t" if sum(t.count("\t") for t in lines[:12]) > sum(t.count(",") for t in lines[:12]) else ","
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
+    head = text[:_nth_line_end(text, 12)]  # the first 12 lines choose the separator
+    sep = "\t" if head.count("\t") > head.count(",") else ","
+    reader = csv.reader(_lines(text), delimiter=sep, skipinitialspace=True)
     for record in reader:
         start, line = line, reader.line_num + 1
         if any(field.strip() for field in record):  # blank lines skipped
@@ -1009,6 +1214,26 @@ def _parse_csv(text: str, *, file: str, label: str | None,
         )
     df = pd.DataFrame(rows, columns=header, dtype=object, index=pd.Index(starts, dtype=np.int64))
     return df.replace("", None)
+
+
+def _nth_line_end(text: str, n: int) -> int:
+    """The index just past the ``n``-th newline of ``text`` (its length if it has fewer)."""
+    end = 0
+    for _ in range(n):
+        end = text.find("\n", end) + 1
+        if not end:
+            return len(text)
+    return end
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` with their ``\\n``, one at a time (``io.StringIO(text)`` would
+    copy the whole text, at up to four bytes a character)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        yield text[start:end]
+        start = end
 
 
 #: Rows searched for the header of a CSV/XLSX table (title rows above it are skipped).

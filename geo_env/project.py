@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import copy
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -190,19 +192,132 @@ from .crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside t
 ANCHOR_OUTSIDE_M = 1_000.0
 
 
+#: Largest project file read (bytes): a project.toml is a few KB of text.  1 MiB.
+MAX_PROJECT_BYTES = 1024**2
+
+
 def _toml_load(path: Path) -> dict[str, Any]:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    text = _project_text(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProjectFileError(f"not valid TOML: {exc}", file=path,
-                               hint="check quotes, = signs and [section] headers at that line") from None
-    except UnicodeDecodeError:
-        raise ProjectFileError("not UTF-8 text", file=path, hint="save the project file as UTF-8") from None
+        raise _toml_error(str(exc), text, path) from None
+
+
+def _project_file(path: Path) -> Path:
+    """The project file ``path`` names: the file itself, or a folder's ``project.toml``."""
+    from .errors import InputFileNotFoundError, format_rows
+
+    if path.is_dir():
+        if (path / "project.toml").exists():
+            return path / "project.toml"
+        tomls = sorted(p.name for p in path.iterdir() if p.suffix.lower() == ".toml")
+        if tomls:
+            raise ProjectFileError(f"is a folder without a project.toml; it holds {format_rows(tomls, 5)}",
+                                   file=path, hint=f"give the project file itself, e.g. {path / tomls[0]}")
+        raise ProjectFileError("is a folder without a project.toml (nor any other .toml file)", file=path,
+                               hint="give the path of the project file; `geo-env init DIR` writes a template")
+    if not path.exists():
+        raise InputFileNotFoundError("project file not found", file=path,
+                                     hint="give the path of a project.toml; `geo-env init DIR` writes a template")
+    return path
+
+
+def _project_text(path: Path) -> str:
+    """The text of a project file: UTF-8 with or without BOM; else GBK (Chinese Notepad's
+    "ANSI") or UTF-16 with BOM (Notepad's "Unicode"), warned.  A file that is no regular
+    file, larger than :data:`MAX_PROJECT_BYTES` or binary is refused."""
+    from .errors import EncodingError, GeoEnvWarning
+    from .layers import _first_undecodable_line, _regular_size, _size_text, detect_encoding
+
+    too_big = ProjectFileError(f"is more than {_size_text(MAX_PROJECT_BYTES)}; a project file is a few KB of text",
+                               file=path, hint="give the project.toml, not a layer file")
+    if _regular_size(path, label=None, what="project file") > MAX_PROJECT_BYTES:
+        raise too_big
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_PROJECT_BYTES + 1)  # bounded even if the file grows meanwhile
+    if len(data) > MAX_PROJECT_BYTES:
+        raise too_big
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+        warnings.warn(f"{path}: saved as UTF-16 (Notepad's \"Unicode\"); read as such. Save it as UTF-8 to be sure",
+                      GeoEnvWarning, stacklevel=4)
+        return text
+    if b"\x00" in data:
+        raise ProjectFileError("is not a text file (it holds NUL bytes)", file=path,
+                               hint="give the project.toml, not a layer or Excel file")
+    data = data.removeprefix(codecs.BOM_UTF8)  # Notepad's "UTF-8 with BOM"
+    try:
+        enc, _ = detect_encoding(data)
+    except EncodingError:
+        raise ProjectFileError(f"line {_first_undecodable_line(data)} is neither UTF-8 nor GBK text", file=path,
+                               hint="save the project file as UTF-8 (Notepad: Save As, Encoding: UTF-8)") from None
+    if enc != "utf-8":
+        warnings.warn(f"{path}: not UTF-8; read as GBK (Chinese Windows \"ANSI\"). Save it as UTF-8 to be sure "
+                      f"(Notepad: Save As, Encoding: UTF-8)", GeoEnvWarning, stacklevel=4)
+    return data.decode(enc)
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+#: What to check for tomllib's messages (by their start).
+_TOML_HINTS = (
+    ("Invalid statement", "each line must be key = value, a [section] header or a # comment"),
+    ("Illegal character", "a text value is not closed: end it with its quote on the same line"),
+    ("Cannot overwrite", "a key or [section] is given twice: keep one"),
+    ("Cannot declare", "a key or [section] is given twice: keep one"),
+    ("Expected '=' after a key", "write key = value; a key with spaces or Chinese characters needs quotes"),
+    ("Invalid value", 'text needs quotes: name = "…"'),
+    ("Expected ']'", "close the [section] header with ]"),
+)
+
+
+def _windows_path_hint(typed: str) -> str:
+    """What to do with a Windows path typed in double quotes (TOML reads ``\\t``, ``\\n`` …
+    in them as escapes)."""
+    slashes = typed.replace("\\", "/")
+    return f"write Windows paths in single quotes ('{typed}') or with forward slashes (\"{slashes}\")"
+
+
+def _toml_error(message: str, text: str, path: Path) -> ProjectFileError:
+    """tomllib's ``message`` as an error naming the line, showing it and saying what to check."""
+    at = _TOML_AT.search(message)
+    if at is None:  # "… (at end of document)"
+        return ProjectFileError(f"not valid TOML: {message}", file=path,
+                                hint="check quotes, = signs and [section] headers")
+    reason = message[: at.start()]
+    lineno, col = int(at[1]), int(at[2])
+    lines = text.split("\n")
+    src = lines[lineno - 1].strip() if lineno <= len(lines) else ""
+    shown = src if len(src) <= 80 else src[:79] + "…"
+    backslash = re.search(r'"([^"]*\\[^"]*)"?', src)
+    if backslash:
+        hint = _windows_path_hint(backslash[1])
+    else:
+        hint = next((h for start, h in _TOML_HINTS if reason.startswith(start)),
+                    "check quotes, = signs and [section] headers on that line")
+    return ProjectFileError(f"line {lineno} is not valid TOML ({reason}, column {col}): {shown}", file=path, hint=hint)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: How a control character got into a path: the escape TOML read in double quotes.
+_ESCAPED = {"\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\f": "\\f", "\x1b": "\\e"}
+
+
+def _check_path_value(section: str, value: Any, file: Path) -> None:
+    """A layer's ``path`` must be text without control characters: ``"C:\\temp\\new.shp"``
+    in double quotes is ``C:`` + tab + ``emp`` + newline + ``ew.shp`` to TOML."""
+    if not isinstance(value, str) or not value.strip():
+        raise ProjectFileError(f"[layers.{section}] path must be a file name in quotes, not {value!r}", file=file,
+                               hint='write path = "villages.shp" (relative to the project file)')
+    if _CONTROL.search(value):
+        typed = "".join(_ESCAPED.get(c, f"\\u{ord(c):04X}") if _CONTROL.match(c) else c for c in value)
+        raise ProjectFileError(
+            f"[layers.{section}] path \"{typed}\": in double quotes TOML reads \\t, \\n … as a tab, a line "
+            f"break …, so this path names no file", file=file, hint=_windows_path_hint(typed))
 
 
 def _unknown(key: str, valid: tuple[str, ...], where: str, file: Path) -> ProjectFileError:
@@ -231,6 +346,7 @@ def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any
         table = _check_keys(table, valid, f"[layers.{name}]", file)
         if "path" not in table:
             raise ProjectFileError(f"[layers.{name}] has no path", file=file, hint='add path = "…"')
+        _check_path_value(name, table["path"], file)
         if "columns" in table and not isinstance(table["columns"], dict):
             raise ProjectFileError(f"[layers.{name}] columns must be a table", file=file,
                                    hint='write columns = { id = "CODE", name = "NAME" }')
@@ -509,6 +625,9 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
     if not path.exists():
         raise InputFileNotFoundError("DEM file not found", file=path, layer="dem",
                                      hint="check [layers.dem] path (relative to the project file)")
+    from .layers import _regular_size
+
+    _regular_size(path, label="dem", what="DEM file")  # a pipe or a device would hang or never end
     try:
         with rasterio.open(path) as src:
             dem_crs = src.crs
@@ -592,10 +711,7 @@ def load_project(path: str | Path) -> District:
     from .errors import GeoEnvWarning, InputFileNotFoundError
     from .standards import validate_section
 
-    file = Path(path)
-    if not file.exists():
-        raise InputFileNotFoundError("project file not found", file=file,
-                                     hint="give the path of a project.toml; `geo-env init DIR` writes a template")
+    file = _project_file(Path(path))
     data = _toml_load(file)
     for key in data:
         if key not in _TOP_KEYS:
@@ -703,13 +819,16 @@ def check_project(path: str | Path) -> CheckReport:
                 if item not in report.problems:
                     report.problems.append(item)
 
-    try:
-        if not file.exists():
-            raise GeoEnvError("project file not found", file=file)
-        data = _toml_load(file)
-        sections = _layer_sections(data, file)
-    except GeoEnvError as exc:
-        report.problems.append(("error", str(exc)))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            file = _project_file(file)
+            data = _toml_load(file)
+            sections = _layer_sections(data, file)
+        except GeoEnvError as exc:
+            report.problems.append(("error", str(exc)))
+    record(caught)
+    if not report.ok:
         return report
     base = file.resolve().parent
     for name, table in sections.items():
@@ -785,6 +904,7 @@ def _network_lines(d: District) -> list[str]:
 _TEMPLATE = '''\
 # geo_env project file (TOML).  运行: geo-env check project.toml ; geo-env run project.toml
 # Paths are relative to this file.  路径相对于本文件所在目录。
+# Windows paths: in single quotes ('D:\\数据\\村界.shp') or with / ("D:/数据/村界.shp"); in "…" a \\ starts an escape.
 
 [project]
 name = "某区农村人居环境整治"   # 项目名称 / project name

@@ -6,6 +6,9 @@ Everything is placed around 117.5°E 28.4°N (Jiangxi), working CRS EPSG:4548
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -128,6 +131,22 @@ path = "roads.gpkg"
 def file_digests(folder: Path) -> dict[str, bytes]:
     """Every file's bytes under ``folder`` (to prove inputs are unchanged)."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@contextlib.contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the block after ``seconds`` (POSIX): a read that would wait for
+    ever (a named pipe) fails the test instead of hanging it."""
+    def expire(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def bowtie(x0: float, y0: float, s: float) -> shapely.Polygon:

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,42 @@ def test_help_does_not_import_the_heavy_stack():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().splitlines()[-1] == "[]"
 
+
+def _one_error_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in text, text
+    return lines[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_folders_pipes_and_damaged_files_exit_2_with_one_line(tmp_path, capsys):
+    from builders import deadline
+
+    (tmp_path / "empty").mkdir()
+    os.mkfifo(tmp_path / "pipe.toml")
+    for target, words in ((tmp_path / "empty", "empty: is a folder without a project.toml"),
+                          (tmp_path / "pipe.toml", "pipe.toml: is a named pipe (FIFO), not a regular file")):
+        with deadline(10):
+            assert cli.main(["-q", "run", str(target), "--out", str(tmp_path / "out")]) == 2
+        assert words in _one_error_line(capsys.readouterr().err)
+        with deadline(10):
+            assert cli.main(["-q", "check", str(target)]) == 2
+        assert words in _one_error_line(capsys.readouterr().out)
+    assert not (tmp_path / "out").exists()
+    # a folder holding a project.toml is that project; a layer copied only in half is named
+    project = write_project(tmp_path / "county")
+    assert cli.main(["-q", "check", str(tmp_path / "county")]) == 0
+    assert "0 error(s)" in capsys.readouterr().out
+    roads = project.parent / "roads.gpkg"
+    roads.write_bytes(roads.read_bytes()[: roads.stat().st_size // 2])
+    assert cli.main(["-q", "check", str(tmp_path / "county")]) == 2
+    assert "roads.gpkg, layer 'roads': cannot be read: the file is damaged or incomplete" in _one_error_line(
+        capsys.readouterr().out)
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace('path = "roads.gpkg"', 'path = "D:\\gis\\roads.gpkg"'), encoding="utf-8")
+    assert cli.main(["-q", "run", str(project), "--out", str(tmp_path / "out")]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "is not valid TOML" in line and "single quotes ('D:\\gis\\roads.gpkg')" in line
 
 @pytest.mark.slow
 def test_demo_writes_the_whole_pack(tmp_path):

@@ -722,3 +722,189 @@ def test_csv_rows_are_named_by_their_line_in_the_file(tmp_path):
     with pytest.raises(CoordinateError) as err:
         read_layer(tmp_path / "s.xlsx", kind="transfer_stations")
     assert "row 4" in str(err.value)  # the spreadsheet row, the blank row 3 counted
+
+
+# --------------------------------------------------------------------------- the files themselves
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/null"),
+                                reason="named pipes and /dev/null are POSIX")
+
+
+def stations_kml(doctype: str = "", names=("河口转运站", "石溪转运站")) -> str:
+    """Two stations as Google Earth saves them (a Placemark with a name and a Point each)."""
+    marks = "".join(f"<Placemark><name>{n}</name><Point><coordinates>{lon:.6f},{lat:.6f},0</coordinates>"
+                    f"</Point></Placemark>\n" for n, (lon, lat) in zip(names, station_lonlat()))
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}\n<kml xmlns="http://www.opengis.net/kml/2.2">\n'
+            f"<Document><name>转运站</name>\n{marks}</Document>\n</kml>\n")
+
+
+@needs_fifo
+def test_a_layer_that_is_no_regular_file_is_refused_at_once(tmp_path):
+    from builders import deadline
+
+    os.mkfifo(tmp_path / "pipe.csv")  # reading it would wait for a writer for ever
+    (tmp_path / "zero.shp").symlink_to("/dev/zero")  # a device: reading never ends
+    (tmp_path / "null.csv").symlink_to("/dev/null")
+    (tmp_path / "folder.gpkg").mkdir()
+    shp = villages_shp(tmp_path)  # a real shapefile whose .dbf is a device
+    (tmp_path / "dev.shp").write_bytes(shp.read_bytes())
+    (tmp_path / "dev.shx").write_bytes(shp.with_suffix(".shx").read_bytes())
+    (tmp_path / "dev.dbf").symlink_to("/dev/null")
+    cases = [("pipe.csv", "pipe.csv", "is a named pipe (FIFO), not a regular file"),
+             ("zero.shp", "zero.shp", "is a device, not a regular file"),
+             ("null.csv", "null.csv", "is a device, not a regular file"),
+             ("folder.gpkg", "folder.gpkg", "is a folder, not a file"),
+             ("dev.shp", "dev.dbf", "is a device, not a regular file")]
+    for name, named, words in cases:
+        with deadline(5), pytest.raises(InputFileNotFoundError) as err:
+            read_layer(tmp_path / name, kind="transfer_stations")
+        text = str(err.value)
+        assert named in text and "layer 'transfer_stations'" in text and words in text, text
+        assert "\n" not in text
+
+
+def test_damaged_and_empty_files_say_so(tmp_path):
+    roads = tmp_path / "roads.gpkg"
+    gpd.GeoDataFrame({"level": ["县道"]}, geometry=[LineString([ORIGIN, (ORIGIN[0] + 1000, ORIGIN[1])])],
+                     crs=WORK).to_file(roads, layer="roads", engine="pyogrio")
+    data = roads.read_bytes()
+    (tmp_path / "cut.gpkg").write_bytes(data[: len(data) // 2])  # a copy cut short
+    kml = stations_kml()
+    (tmp_path / "cut.kml").write_text(kml[: kml.index("<Point>", kml.index("石溪")) + 9], encoding="utf-8")
+    for name in ("cut.gpkg", "cut.kml"):
+        with pytest.raises(InputFileNotFoundError) as err:
+            read_layer(tmp_path / name, label="roads")
+        text = str(err.value)
+        assert text.startswith(f"{tmp_path / name}, layer 'roads': cannot be read: the file is damaged or "
+                               f"incomplete (GDAL: "), text
+        assert "Copy it again from its source" in text and "sqlite3_prepare" not in text
+    for suffix in (".gpkg", ".kml", ".kmz", ".shp", ".zip", ".geojson", ".csv", ".xlsx"):
+        (tmp_path / f"empty{suffix}").write_bytes(b"")
+        with pytest.raises(EmptyLayerError, match=r"the file is empty \(0 bytes\)\. Copy it again"):
+            read_layer(tmp_path / f"empty{suffix}", kind="transfer_stations")
+
+
+def test_kml_with_a_doctype_reads_but_entities_are_refused_and_nothing_else_is_read(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    plain = ['<!DOCTYPE kml>', f'<!DOCTYPE kml SYSTEM "{secret.as_uri()}">']
+    for i, doctype in enumerate(plain):
+        (tmp_path / f"ok{i}.kml").write_text(stations_kml(doctype), encoding="utf-8")
+        s = read_layer(tmp_path / f"ok{i}.kml")
+        assert s["Name"].tolist() == ["河口转运站", "石溪转运站"]
+        assert np.allclose(shapely.get_coordinates(s.geometry.values), station_lonlat(), atol=1e-6)
+        assert not s.astype(str).apply(lambda c: c.str.contains("TOP-SECRET")).any().any()
+    laughs = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    hostile = {
+        "xxe": (f'<!DOCTYPE kml [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>', "&xxe;"),
+        "param": (f'<!DOCTYPE kml [<!ENTITY % p SYSTEM "{secret.as_uri()}"> %p;]>', ""),
+        "laughs": (f'<!DOCTYPE kml [<!ENTITY l0 "lol">{laughs}]>', "&l9;"),
+    }
+    for name, (doctype, ref) in hostile.items():
+        text = stations_kml(doctype, names=(f"河口{ref}", "石溪"))
+        (tmp_path / f"{name}.kml").write_text(text, encoding="utf-8")
+        with zipfile.ZipFile(tmp_path / f"{name}.kmz", "w") as z:
+            z.writestr("doc.kml", text)
+        for path in (tmp_path / f"{name}.kml", tmp_path / f"{name}.kmz"):
+            with pytest.raises(GeoEnvError) as err:
+                read_layer(path, kind="transfer_stations")
+            msg = str(err.value)
+            assert msg.startswith(f"{path}, layer 'transfer_stations': the KML") and "declares XML entities" in msg
+            assert "Delete the <!DOCTYPE …> header" in msg and "TOP-SECRET" not in msg
+
+
+def _bomb_member(n_bytes: int = 4 * 1024**2) -> bytes:
+    return bytes(n_bytes)  # zeros deflate about 1000:1
+
+
+def test_zip_bombs_are_refused_before_anything_is_unzipped(tmp_path, monkeypatch):
+    import geo_env.layers as layers
+
+    monkeypatch.setattr(layers, "_ZIP_RATIO_FROM_BYTES", 1024**2)  # real bombs are GBs; 4 MB keeps the test fast
+    shp = villages_shp(tmp_path)
+    with zipfile.ZipFile(tmp_path / "villages.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        for ext in (".shp", ".shx", ".prj"):
+            z.write(shp.with_suffix(ext), f"villages{ext}")
+        z.writestr("villages.dbf", _bomb_member())
+    with zipfile.ZipFile(tmp_path / "stations.kmz", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("doc.kml", stations_kml())
+        z.writestr("files/photo.jpg", _bomb_member())
+    stations_table().to_excel(tmp_path / "ok.xlsx", index=False)
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as src, \
+            zipfile.ZipFile(tmp_path / "stations.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            z.writestr(info, src.read(info))
+        z.writestr("xl/media/image1.png", _bomb_member())
+    for name, member in (("villages.zip", "villages.dbf"), ("stations.kmz", "files/photo.jpg"),
+                         ("stations.xlsx", "xl/media/image1.png")):
+        with pytest.raises(GeoEnvError) as err:
+            read_layer(tmp_path / name, kind="transfer_stations")
+        msg = str(err.value)
+        assert msg.startswith(f"{tmp_path / name}, layer 'transfer_stations': the zip member '{member}' would "
+                              f"unzip to 4.0 MB from "), msg
+        assert "zip bomb" in msg and "Get the file again from its source" in msg
+    assert len(read_layer(tmp_path / "ok.xlsx", kind="transfer_stations", x="经度", y="纬度")) == 2
+
+
+def test_files_beyond_the_size_limits_are_refused_with_size_limit_and_what_to_do(tmp_path, monkeypatch):
+    import geo_env.layers as layers
+
+    shp = villages_shp(tmp_path)
+    gpkg = tmp_path / "v.gpkg"
+    planner_villages(grid_villages()).to_file(gpkg, layer="villages", engine="pyogrio")
+    stations_table().to_csv(tmp_path / "s.csv", index=False)
+    stations_table().to_excel(tmp_path / "s.xlsx", index=False)
+    (tmp_path / "s.kml").write_text(stations_kml(), encoding="utf-8")
+    monkeypatch.setattr(layers, "MAX_LAYER_BYTES", 1000)
+    monkeypatch.setattr(layers, "MAX_TABLE_BYTES", 100)
+    monkeypatch.setattr(layers, "MAX_KML_BYTES", 100)
+    shp_size = shp.stat().st_size + shp.with_suffix(".dbf").stat().st_size
+    cases = [(gpkg, f"the file is {gpkg.stat().st_size / 1024:,.1f} KB, more than geo_env reads (1000 bytes)",
+              "Clip it to the district"),
+             (shp, f"the shapefile (.shp and .dbf) is {shp_size / 1024:,.1f} KB", "Clip it to the district"),
+             (tmp_path / "s.csv", f"the file is {(tmp_path / 's.csv').stat().st_size} bytes, more than geo_env "
+                                  f"reads (100 bytes)", "Keep only the district's rows"),
+             (tmp_path / "s.xlsx", "the file is", "Keep only the district's rows"),
+             (tmp_path / "s.kml", "more than geo_env reads (100 bytes)", "Clip it to the district")]
+    for path, words, todo in cases:
+        with pytest.raises(GeoEnvError) as err:
+            read_layer(path, label="layer1")
+        msg = str(err.value)
+        assert msg.startswith(f"{path}, layer 'layer1': ") and words in msg and todo in msg, msg
+    # an XLSX is measured unzipped: a small file of big sheets is refused too
+    monkeypatch.setattr(layers, "MAX_TABLE_BYTES", (tmp_path / "s.xlsx").stat().st_size + 1)
+    with pytest.raises(GeoEnvError, match=r"the file unzips to [\d.]+ KB, more than geo_env reads"):
+        read_layer(tmp_path / "s.xlsx")
+
+
+def test_a_csv_is_read_bounded_even_when_it_grows_after_the_check(tmp_path, monkeypatch):
+    import geo_env.layers as layers
+
+    path = tmp_path / "s.csv"
+    stations_table().to_csv(path, index=False, encoding="utf-8-sig")
+    monkeypatch.setattr(layers, "_check_input", lambda *a, **k: None)  # as if it grew after the check
+    monkeypatch.setattr(layers, "MAX_TABLE_BYTES", 100)
+    reads = []
+    real = layers._read_head
+    monkeypatch.setattr(layers, "_read_head", lambda p, n: reads.append(n) or real(p, n))
+    with pytest.raises(GeoEnvError, match=r"s\.csv, layer 'transfer_stations': the file is \d+ bytes, more than "):
+        read_layer(path, kind="transfer_stations")
+    assert reads == [101]  # never more than the limit and one byte
+
+
+def test_zip_members_pointing_outside_the_zip_are_ignored(tmp_path):
+    shp = villages_shp(tmp_path)
+    with zipfile.ZipFile(tmp_path / "only.zip", "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), f"../villages{ext}")
+    with zipfile.ZipFile(tmp_path / "mixed.zip", "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(shp.with_suffix(ext), f"data/villages{ext}")
+            z.write(shp.with_suffix(ext), f"../../evil{ext}")
+    with pytest.warns(DataWarning, match=r"only\.zip: zip member\(s\) \.\./villages\.shp, .* ignored: their names "
+                                         r"point outside the zip"), \
+            pytest.raises(LayerNotFoundError, match="the zip holds no shapefile"):
+        read_layer(tmp_path / "only.zip", kind="villages", columns=COLS)
+    with pytest.warns(DataWarning, match=r"\.\./\.\./evil\.shp"):
+        v = read_layer(tmp_path / "mixed.zip", kind="villages", columns=COLS)
+    assert v["name"].tolist() == NAMES

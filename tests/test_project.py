@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from shapely.geometry import Polygon
 from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import load_project
 from geo_env.errors import CRSError, DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
+from geo_env.errors import GeoEnvError, GeoEnvWarning
 from geo_env.project import check_project, project_template
 
 
@@ -389,3 +391,126 @@ def test_dem_fill_values_show_in_check_and_in_the_summary(tmp_path):
         plan = ge.analyze(load_project(tmp_path / "p" / "project.toml"))
     assert any("not elevations" in w for w in plan.summary["warnings"])
     assert any(target["id"] in w and "no data" in w for w in plan.summary["warnings"])
+
+
+# --------------------------------------------------------------------------- the project file itself
+
+def test_a_folder_holding_project_toml_is_read_as_that_file(tmp_path):
+    path = write_project(tmp_path / "county", stations=False)
+    d = load_project(tmp_path / "county")
+    assert d.source == path.resolve() and d.name == "测试区"
+    report = check_project(tmp_path / "county")
+    assert report.ok and any(line.startswith("villages: 9 feature(s)") for line in report.info)
+
+
+def test_a_folder_without_project_toml_names_its_toml_files_or_says_there_are_none(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "two").mkdir()
+    for name in ("b_2023.toml", "a_2024.toml", "notes.txt"):
+        (tmp_path / "two" / name).write_text("", encoding="utf-8")
+    with pytest.raises(ProjectFileError) as err:
+        load_project(tmp_path / "two")
+    assert str(err.value) == (f"{tmp_path / 'two'}: is a folder without a project.toml; it holds a_2024.toml, "
+                              f"b_2023.toml. Give the project file itself, e.g. {tmp_path / 'two' / 'a_2024.toml'}.")
+    for call in (load_project, lambda p: _raise_first(check_project(p))):
+        with pytest.raises(ProjectFileError, match=r"empty: is a folder without a project\.toml \(nor any other "
+                                                   r"\.toml file\)\. Give the path of the project file"):
+            call(tmp_path / "empty")
+
+
+def _raise_first(report):
+    """The first error of a CheckReport, raised as the ProjectFileError it was (for one test body)."""
+    errors = [m for level, m in report.problems if level == "error"]
+    assert len(errors) == 1, report.problems
+    raise ProjectFileError(errors[0])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX pipes and devices")
+def test_a_project_file_that_is_no_regular_file_is_refused_at_once(tmp_path):
+    from builders import deadline
+
+    os.mkfifo(tmp_path / "pipe.toml")
+    (tmp_path / "zero.toml").symlink_to("/dev/zero")
+    for name, what in (("pipe.toml", "a named pipe (FIFO)"), ("zero.toml", "a device")):
+        for call in (load_project, lambda p: _raise_first(check_project(p))):
+            with deadline(5), pytest.raises(GeoEnvError) as err:
+                call(tmp_path / name)
+            assert f"{tmp_path / name}: is {what}, not a regular file" in str(err.value)
+            assert "Give the path of the project file itself" in str(err.value)
+    # a DEM that is a pipe: GDAL would wait on it for ever
+    path = write_project(tmp_path / "dem", stations=False, extra='\n[layers.dem]\npath = "dem.tif"\n')
+    os.mkfifo(path.parent / "dem.tif")
+    with deadline(10), pytest.raises(InputFileNotFoundError,
+                                     match=r"dem\.tif, layer 'dem': is a named pipe \(FIFO\), not a regular file"):
+        load_project(path)
+    (tmp_path / "big.toml").write_bytes(b"# " + b"x" * (1024**2))
+    with pytest.raises(ProjectFileError, match=r"big\.toml: is more than 1\.0 MB; a project file is a few KB"):
+        load_project(tmp_path / "big.toml")
+    with pytest.raises(ProjectFileError, match=r"villages\.shp: is not a text file .* not a layer or Excel file"):
+        load_project(write_project(tmp_path / "p", stations=False).parent / "villages.shp")
+
+
+def test_project_files_saved_by_notepad_with_a_bom_or_in_gbk_load(tmp_path):
+    path = write_project(tmp_path, stations=False)
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # Notepad's "UTF-8 with BOM"
+    assert load_project(path).name == "测试区"
+    assert check_project(path).problems == []
+    path.write_bytes(text.encode("gbk"))  # Chinese Notepad's "ANSI"
+    with pytest.warns(GeoEnvWarning, match=r"project\.toml: not UTF-8; read as GBK .*Save it as UTF-8"):
+        assert load_project(path).name == "测试区"
+    assert check_project(path).problems == [
+        ("warning", f"{path}: not UTF-8; read as GBK (Chinese Windows \"ANSI\"). Save it as UTF-8 to be sure "
+                    f"(Notepad: Save As, Encoding: UTF-8)")]
+    path.write_bytes(text.encode("utf-16"))  # Notepad's "Unicode"
+    with pytest.warns(GeoEnvWarning, match="saved as UTF-16"):
+        assert load_project(path).name == "测试区"
+    path.write_bytes(text.encode("utf-8") + b'\n# \xff\xfe\xff\n')  # neither UTF-8 nor GBK on line 8
+    n = text.count("\n") + 2
+    with pytest.raises(ProjectFileError, match=f"line {n} is neither UTF-8 nor GBK text. Save the project file as "
+                                               f"UTF-8"):
+        load_project(path)
+
+
+@pytest.mark.parametrize("line, words, hint", [
+    ("name = 测试区", "line 2 is not valid TOML (Invalid value, column 8): name = 测试区",
+     'Text needs quotes: name = "…"'),
+    ("crs auto", "line 2 is not valid TOML (Expected '=' after a key in a key/value pair, column 5): crs auto",
+     "Write key = value"),
+    ('lang = "zh', "line 2 is not valid TOML (Illegal character '\\n', column 11): lang = \"zh",
+     "A text value is not closed"),
+    ('name = "x"', "line 3 is not valid TOML (Cannot overwrite a value, column 11): name = \"y\"",
+     "A key or [section] is given twice"),
+])
+def test_toml_errors_name_the_line_show_it_and_say_what_to_check(tmp_path, line, words, hint):
+    path = tmp_path / "project.toml"
+    path.write_text(f'[project]\n{line}\nname = "y"\n', encoding="utf-8")
+    with pytest.raises(ProjectFileError) as err:
+        load_project(path)
+    assert str(err.value).startswith(f"{path}: {words}. {hint}"), str(err.value)
+
+
+def test_windows_paths_in_double_quotes_are_caught_with_the_advice_to_use_single_quotes(tmp_path):
+    path = write_project(tmp_path, stations=False)
+    text = path.read_text(encoding="utf-8")
+    advice = "Write Windows paths in single quotes ('{0}') or with forward slashes (\"{1}\")."
+    # escapes TOML accepts: \t and \n silently became a tab and a line break
+    path.write_text(text.replace('path = "villages.shp"', 'path = "C:\\temp\\new.shp"'), encoding="utf-8")
+    for call in (load_project, lambda p: _raise_first(check_project(p))):
+        with pytest.raises(ProjectFileError) as err:
+            call(path)
+        msg = str(err.value)
+        assert msg.startswith(f'{path}: [layers.villages] path "C:\\temp\\new.shp": in double quotes TOML reads')
+        assert msg.endswith(advice.format("C:\\temp\\new.shp", "C:/temp/new.shp")) and "\t" not in msg
+    # escapes TOML refuses: \d, \U…, \x
+    for typed in ("D:\\data\\村界.shp", "C:\\Users\\张三\\villages.shp", "E:\\xian\\villages.shp"):
+        path.write_text(text.replace('path = "villages.shp"', f'path = "{typed}"'), encoding="utf-8")
+        with pytest.raises(ProjectFileError) as err:
+            load_project(path)
+        msg = str(err.value)
+        assert "is not valid TOML" in msg and f'path = "{typed}"' in msg, msg
+        assert msg.endswith(advice.format(typed, typed.replace("\\", "/"))), msg
+    # in single quotes the same path is the path (and not found here: a plain message, no TOML advice)
+    path.write_text(text.replace('path = "villages.shp"', "path = 'C:\\temp\\new.shp'"), encoding="utf-8")
+    with pytest.raises(InputFileNotFoundError, match=r"C:\\temp\\new\.shp, layer 'villages': file not found"):
+        load_project(path)
