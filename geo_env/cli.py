@@ -160,7 +160,8 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
         out = Path(args.out)
     else:
         project = Path(args.project)
-        out = Path(args.out) if args.out else Path("maps") / (project.resolve().parent.name or "out")
+        folder = project if project.is_dir() else project.parent  # a folder names its project.toml
+        out = Path(args.out) if args.out else Path("maps") / (folder.resolve().name or "out")
         _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
         console.step(f"reading {project}")
         district = ge.load_project(project)

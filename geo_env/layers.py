@@ -38,11 +38,10 @@ import stat
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -694,6 +693,7 @@ def read_table(
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ProjectFileError(f"cannot read a table from '{path.suffix}' files", file=fname, layer=label,
                                hint="give the table as CSV or XLSX")
+    _check_input(path, label=label)
     columns = dict(columns or {})
     wanted = {str(c).lower() for c in columns.values()} | {
         a.lower() for key in ("id", "name", "population", "households") for a in ALIASES.get(key, ())}

@@ -375,6 +375,8 @@ def project_inputs(path: str | Path) -> tuple[Path, ...]:
     says so).  Raises :class:`ProjectFileError` for a project file that is not valid.
     """
     file = Path(path)
+    if file.is_dir():
+        file = file / "project.toml"
     if not file.is_file():
         return ()
     return _input_paths(file, _layer_sections(_toml_load(file), file))
@@ -708,11 +710,13 @@ def load_project(path: str | Path) -> District:
 
     from . import crs as _crs
     from . import villages as villages_mod
-    from .errors import GeoEnvWarning, InputFileNotFoundError
+    from .errors import GeoEnvWarning
     from .standards import validate_section
 
     file = _project_file(Path(path))
-    data = _toml_load(file)
+    with warnings.catch_warnings(record=True) as toml_notes:  # kept with the layers' warnings
+        warnings.simplefilter("always")
+        data = _toml_load(file)
     for key in data:
         if key not in _TOP_KEYS:
             raise _unknown(key, _TOP_KEYS, "the project file (top level)", file)
@@ -767,7 +771,7 @@ def load_project(path: str | Path) -> District:
         if "dem" in sections:
             dem, dem_nodata, dem_crs = _check_dem(sections["dem"], base, villages, file)
     messages: list[str] = []
-    for w in caught:
+    for w in [*toml_notes, *caught]:
         if issubclass(w.category, GeoEnvWarning):
             messages.append(str(w.message))
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
