@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.geo_env-installed
 
-.PHONY: demo test check-python clean sample bench
+.PHONY: demo test check-python clean sample bench stress
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "geo_env needs Python >= 3.10; set PYTHON=python3.x")'
@@ -29,6 +29,11 @@ sample: $(STAMP)
 
 bench: $(STAMP)
 	@rc=0; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || rc=1; done; exit $$rc
+
+# The reliability yardstick: every bad input and fault of benchmarks/_mutations.py (built
+# from data/sample/), judged against what geo_env must do; counts per outcome class.
+stress: $(STAMP)
+	$(BIN)/python benchmarks/stress_mutations.py $(STRESS_ARGS)
 
 clean:
 	rm -rf $(VENV) maps build *.egg-info .pytest_cache
