@@ -907,6 +907,7 @@ def _check_input(path: Path, *, label: str | None) -> None:
         parts = [p for p in (path.with_suffix(e) for e in _SHAPEFILE_PARTS) if p.exists() or p.is_symlink()]
         sizes = {p.suffix.lower(): _regular_size(p, label=label) for p in parts}
         size += sizes.get(".dbf", 0)
+        _check_shapefile_parts(path, {p.suffix.lower(): p for p in parts}, label=label)
     if size > _limit_of(suffix)[0]:
         raise _too_big(path, size, label=label)
     if suffix in _ZIPPED:
@@ -914,6 +915,30 @@ def _check_input(path: Path, *, label: str | None) -> None:
     elif suffix == ".kml":
         with open(path, "rb") as fh:
             _check_kml_head(fh.read(_KML_HEAD_BYTES), path=path, label=label)
+
+
+def _check_shapefile_parts(path: Path, parts: Mapping[str, Path], *, label: str | None) -> None:
+    """A shapefile needs its .shx and .dbf, each whole: without the .dbf GDAL reads shapes
+    without attributes (then "no column 'CUN_DM'"), a cut .shp or .shx reads as features
+    without geometry.  The length that the .shp and .shx headers declare (bytes 24–27,
+    big-endian, in 16-bit words) must be there."""
+    for ext, what in ((".dbf", "its attribute table"), (".shx", "its index")):
+        if ext not in parts:
+            raise InputFileNotFoundError(
+                f"the shapefile has no {ext} file ({what})", file=str(path), layer=label,
+                hint=f"copy {path.with_suffix(ext).name} together with {path.name} (a shapefile is several "
+                     f"files: .shp, .shx, .dbf, .prj, .cpg), or send the layer as GeoPackage or zipped")
+    for ext in (".shp", ".shx"):
+        part = parts.get(ext, path)
+        with open(part, "rb") as fh:
+            head = fh.read(28)
+        declared = int.from_bytes(head[24:28], "big") * 2 if len(head) == 28 else 0
+        actual = part.stat().st_size
+        if len(head) < 28 or actual < declared:
+            raise InputFileNotFoundError(
+                f"{part.name} is incomplete ({actual:,} of {declared:,} bytes): it was copied or "
+                f"downloaded only in part", file=str(path), layer=label,
+                hint="copy the shapefile's files again from their source")
 
 
 def _check_zip(path: Path, *, label: str | None) -> None:
@@ -1451,6 +1476,11 @@ def _check_projected(gdf: gpd.GeoDataFrame, the_crs: pyproj.CRS, *, file: str, l
         return
     east = float(np.nanmedian(xy[:, 0]))
     north = float(np.nanmedian(xy[:, 1]))
+    if _coords_look_geographic(xy[:, 0], xy[:, 1]) and _swapped_rows(xy[:, 1], xy[:, 0]).mean() >= 0.5:
+        raise CRSError(
+            f"the coordinates are longitude/latitude (e.g. {east:.4f}, {north:.4f}), but the CRS "
+            f"({the_crs.name}) is projected in metres", file=file, layer=label,
+            hint="remove the crs key of the layer (or give a geographic one such as \"EPSG:4490\")")
     try:
         fe = next(p.value for p in the_crs.coordinate_operation.params if p.name == "False easting")
     except (AttributeError, StopIteration):

@@ -680,7 +680,8 @@ def _dem_unusable(path: Path, nodata: float | None, dem_crs: pyproj.CRS | None,
                        bounds=(b[0], b[1], b[2], b[3]), max_pixels=_DEM_SCREEN_PIXELS)
     z = dem.sample(xy, method="nearest")
     if not np.isfinite(z).any():
-        return "the DEM has no elevation at any village (it lies elsewhere, or its CRS or nodata is wrong)"
+        return ("the DEM does not overlap any village: no elevation at any of them (it lies elsewhere, "
+                "or its CRS or nodata is wrong)")
     values = dem.values[np.isfinite(dem.values)]
     if values.min() == values.max():
         return f"every cell of the DEM over the villages holds {values.min():g} m, which is no terrain"

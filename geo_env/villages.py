@@ -267,7 +267,7 @@ def check_people(villages: gpd.GeoDataFrame, *, label: str = "villages") -> None
     if too_big.any():
         i = np.flatnonzero(too_big)
         raise DataValueError(
-            f"population {pop[i[0]]:,.0f} of village {ids[i[0]]} is more than any administrative village has "
+            f"population {pop[i[0]]:,.0f} of village {ids[i[0]]} exceeds what any administrative village has "
             f"(over {size.stop:,.0f}; {format_rows(list(ids[i]))})", file=label, column="population",
             hint="check the population column (a value in persons, not in 10⁻⁴ or with extra digits)")
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -908,3 +908,36 @@ def test_zip_members_pointing_outside_the_zip_are_ignored(tmp_path):
     with pytest.warns(DataWarning, match=r"\.\./\.\./evil\.shp"):
         v = read_layer(tmp_path / "mixed.zip", kind="villages", columns=COLS)
     assert v["name"].tolist() == NAMES
+
+
+# ------------------------------------------------------ shapefiles copied in part
+def test_a_shapefile_without_its_dbf_or_shx_says_which_file_is_missing(tmp_path):
+    path = villages_shp(tmp_path)
+    path.with_suffix(".dbf").unlink()  # it read as shapes without attributes: "no column 'CUN_DM'"
+    with pytest.raises(InputFileNotFoundError, match=r"the shapefile has no \.dbf file \(its attribute table\)"):
+        read_layer(path, kind="villages", columns=COLS)
+    path = villages_shp(tmp_path)
+    path.with_suffix(".shx").unlink()
+    with pytest.raises(InputFileNotFoundError, match=r"no \.shx file"):
+        read_layer(path, kind="villages", columns=COLS)
+
+
+@pytest.mark.parametrize("part", [".shp", ".shx"])
+def test_a_shapefile_cut_short_is_an_error_not_dropped_features(tmp_path, part):
+    path = villages_shp(tmp_path)
+    f = path.with_suffix(part)
+    data = f.read_bytes()
+    declared = int.from_bytes(data[24:28], "big") * 2  # the header's file length, 16-bit words
+    assert declared == len(data)
+    f.write_bytes(data[: len(data) // 2])  # it read with 'N feature(s) without geometry dropped'
+    with pytest.raises(InputFileNotFoundError, match=rf"villages{part} is incomplete \({len(data) // 2:,} of "
+                                                     rf"{declared:,} bytes\)"):
+        read_layer(path, kind="villages", columns=COLS)
+
+
+def test_lonlat_under_a_projected_crs_names_the_file(tmp_path):
+    path = villages_shp(tmp_path)  # lon/lat (CGCS2000), read with crs = "EPSG:4548" (metres)
+    with pytest.raises(CRSError, match=r"villages\.shp.*longitude/latitude \(e\.g\. 117\.5\d+, 28\.4\d+\), "
+                                       r"but the CRS .* is projected"):
+        with pytest.warns(DataWarning, match="overridden by crs = 'EPSG:4548'"):
+            read_layer(path, kind="villages", columns=COLS, crs="EPSG:4548")

@@ -250,7 +250,7 @@ def test_dem_section(tmp_path):
         load_project(path)
     # one that misses them all describes no terrain: dropped, said so (it was used: NaN everywhere)
     _write_dem(tmp_path / "dem.tif", shift=20_000)
-    with pytest.warns(DataWarning, match="no elevation at any village.*terrain is not assessed"):
+    with pytest.warns(DataWarning, match="does not overlap any village: no elevation at any of them.*terrain is not assessed"):
         assert load_project(path).dem is None
     # so is a DEM of one value (all zeros): no slopes to read
     _write_dem(tmp_path / "dem.tif", value=0.0)

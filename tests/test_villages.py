@@ -153,7 +153,7 @@ def test_impossible_population_stops_with_the_village_named(tmp_path, capsys):
     _villages_with(tmp_path, RK={4: 1e15})
     with pytest.raises(DataValueError, match="361123100204") as err:
         load_project(path)
-    assert "more than any administrative village" in str(err.value)
+    assert "exceeds what any administrative village has" in str(err.value)
     assert cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "361123100204" in capsys.readouterr().err
 
