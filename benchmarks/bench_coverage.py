@@ -98,7 +98,7 @@ def road_grid(n: int, spacing: float = 100.0, per_line: int = 10, seed: int = 0)
 
 def case_straight(n_v: int, n_s: int) -> dict:
     import geo_env as ge
-    from geo_env.project import District
+    from geo_env.io.project import District
 
     rng = np.random.default_rng(1)
     side = 300_000.0 * np.sqrt(n_v / 1_000_000)
@@ -174,7 +174,7 @@ def _traced_peak_mb(fn: Callable[[], Any]) -> float:
 
 
 def _road_data(n_grid: int, n_v: int, n_s: int) -> tuple:
-    from geo_env.project import District
+    from geo_env.io.project import District
 
     rng = np.random.default_rng(2)
     ext = n_grid * 100.0
@@ -190,7 +190,7 @@ def case_road(n_grid: int, n_v: int, n_s: int) -> dict:
     """geo_env's side of the road case (the networkx side is :func:`case_road_nx`)."""
     import geo_env as ge
     from geo_env import network
-    from geo_env.coverage import _max_connector  # imports done before timing, as for nx
+    from geo_env.analysis.coverage import _max_connector  # imports done before timing, as for nx
 
     d, sxy, vxy = _road_data(n_grid, n_v, n_s)
     maxc = _max_connector(d)
@@ -220,7 +220,7 @@ def case_road_nx(n_grid: int, n_v: int, n_s: int) -> dict:
     from scipy.spatial import cKDTree
 
     from geo_env import network
-    from geo_env.coverage import _max_connector
+    from geo_env.analysis.coverage import _max_connector
 
     d, sxy, vxy = _road_data(n_grid, n_v, n_s)
     maxc = _max_connector(d)
@@ -263,7 +263,7 @@ def case_road_nx(n_grid: int, n_v: int, n_s: int) -> dict:
 
 def case_siting(n_v: int, n_c: int) -> dict:
     import geo_env as ge
-    from geo_env.project import District
+    from geo_env.io.project import District
 
     rng = np.random.default_rng(3)
     side = 70_000.0 * np.sqrt(n_v / 5_000)

@@ -29,7 +29,7 @@ from affine import Affine
 from scipy.spatial import cKDTree
 
 import geo_env as ge
-from geo_env.sewage import sewage_plan
+from geo_env.analysis.sewage import sewage_plan
 
 N_VILLAGES = 3000
 SIZE_M = 70_000.0

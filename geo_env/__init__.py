@@ -17,20 +17,20 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _EXPORTS = {
-    "coverage_by_township": "coverage",
-    "waste_coverage": "coverage",
+    "coverage_by_township": "analysis.coverage",
+    "waste_coverage": "analysis.coverage",
     "GeoEnvError": "errors",
     "GeoEnvWarning": "errors",
-    "read_layer": "layers",
-    "livestock_check": "livestock",
-    "manure_balance": "livestock",
+    "read_layer": "io.layers",
+    "livestock_check": "analysis.livestock",
+    "manure_balance": "analysis.livestock",
     "Plan": "plan",
     "analyze": "plan",
-    "District": "project",
-    "load_project": "project",
+    "District": "io.project",
+    "load_project": "io.project",
     "sample_district": "sample",
-    "sewage_modes": "sewage",
-    "site_transfer_stations": "siting",
+    "sewage_modes": "analysis.sewage",
+    "site_transfer_stations": "analysis.siting",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -50,12 +50,12 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .coverage import coverage_by_township, waste_coverage
+    from .analysis.coverage import coverage_by_township, waste_coverage
     from .errors import GeoEnvError, GeoEnvWarning
-    from .layers import read_layer
-    from .livestock import livestock_check, manure_balance
+    from .io.layers import read_layer
+    from .analysis.livestock import livestock_check, manure_balance
     from .plan import Plan, analyze
-    from .project import District, load_project
+    from .io.project import District, load_project
     from .sample import sample_district
-    from .sewage import sewage_modes
-    from .siting import site_transfer_stations
+    from .analysis.sewage import sewage_modes
+    from .analysis.siting import site_transfer_stations

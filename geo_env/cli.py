@@ -150,9 +150,9 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
 
     import geo_env as ge
 
-    from . import _output
+    from .io import output as _output
     from .plan import _prepare_out
-    from .project import project_inputs
+    from .io.project import project_inputs
 
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
@@ -263,7 +263,7 @@ def _headlines(s: dict, zh: bool) -> list[str]:
 
 
 def _check(project: Path, console: _Console) -> int:
-    from .project import check_project
+    from .io.project import check_project
 
     report = check_project(project)
     for level, msg in report.problems:
@@ -277,9 +277,9 @@ def _check(project: Path, console: _Console) -> int:
 
 
 def _init(folder: Path) -> int:
-    from . import _io
+    from .io import writers as _io
     from .errors import GeoEnvError
-    from .project import project_template
+    from .io.project import project_template
 
     target = folder / "project.toml"
     if target.exists():

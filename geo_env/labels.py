@@ -127,7 +127,7 @@ _BRIEFING: dict[str, tuple[str, str]] = {
 }
 
 #: Modules whose ``LABELS`` dict extends the table (added as analyses land).
-_MODULES: tuple[str, ...] = ("coverage", "siting", "sewage", "livestock")
+_MODULES: tuple[str, ...] = ("analysis.coverage", "analysis.siting", "analysis.sewage", "analysis.livestock")
 
 
 #: Columns whose values are codes shown by their labels (``label(f"{col}.{value}")``, else

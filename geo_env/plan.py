@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from . import _io
-from .project import District
+from .io import writers as _io
+from .io.project import District
 
 if TYPE_CHECKING:
     import folium
@@ -60,7 +60,9 @@ class PlanPart:
 
 def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
     """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    from . import coverage, livestock, sewage
+    from .analysis import coverage
+    from .analysis import livestock
+    from .analysis import sewage
 
     return [("waste", coverage.plan_part), ("sewage", sewage.plan_part),
             ("livestock", livestock.plan_part)]
@@ -146,7 +148,7 @@ class Plan:
         geo_env.figures.FontNotFoundError
             When no CJK font is installed (after every other file has been written).
         """
-        from . import _output
+        from .io import output as _output
 
         out = Path(out_dir)
         _output.refuse_inputs(out, self.district.inputs)
@@ -169,7 +171,10 @@ class Plan:
                      basemap: str | None) -> tuple[list[str], Exception | None]:
         """Write every output file into ``stage``; return their relative paths (summary.json
         last) and the :class:`~geo_env.figures.FontNotFoundError` that stopped the figures."""
-        from . import _output, figures, maps, report
+        from .io import output as _output
+        from .outputs import figures
+        from .outputs import maps
+        from .outputs import report
 
         step("plan.gpkg")
         _io.write_gpkg(stage / "plan.gpkg", self.gpkg_layers())
@@ -197,7 +202,7 @@ class Plan:
         holds, labels in ``lang`` (default: the district's), ``basemap`` one of
         ``none | osm | tianditu | amap`` (default: the district's setting, else none).
         """
-        from .maps import plan_map
+        from .outputs.maps import plan_map
 
         return plan_map(self, lang=lang, basemap=basemap)
 
@@ -319,7 +324,7 @@ OUTPUT_FILES = ("plan.gpkg", "summary.json", "report.xlsx", "plan_map.html")
 def _known_outputs() -> tuple[str, ...]:
     """Every file name geo_env may write, relative to the folder (for folders written by a
     geo_env without a manifest in ``summary.json``)."""
-    from .figures import FIGURES
+    from .outputs.figures import FIGURES
 
     return (*OUTPUT_FILES, *(f"figures/{name}" for name in FIGURES))
 
@@ -340,7 +345,7 @@ def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
     """
     import tempfile
 
-    from . import _output
+    from .io import output as _output
     from .errors import OutputError
 
     known = _known_outputs()

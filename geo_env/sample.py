@@ -43,7 +43,7 @@ from shapely.geometry import LineString, Point, Polygon
 from ._geometry import anchor_points
 
 if TYPE_CHECKING:
-    from .project import District
+    from .io.project import District
 
 __all__ = [
     "FILES",
@@ -1628,7 +1628,7 @@ def sample_district() -> District:
     >>> len(d.villages)  # doctest: +SKIP
     165
     """
-    from .project import load_project
+    from .io.project import load_project
 
     return load_project(sample_dir() / "project.toml")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo_env import maps
+from geo_env.outputs import maps
 
 from _browser import browser, open_page, skip_or_fail_without_browser
 from _plans import PAYLOADS, make_plan

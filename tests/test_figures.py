@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from geo_env import figures
-from geo_env.figures import FontNotFoundError
+from geo_env.outputs import figures
+from geo_env.outputs.figures import FontNotFoundError
 
 from _browser import required
 from _plans import make_plan

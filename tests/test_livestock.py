@@ -1,4 +1,4 @@
-"""Tests of geo_env.livestock: pig equivalents, setbacks, manure–land balance.
+"""Tests of geo_env.analysis.livestock: pig equivalents, setbacks, manure–land balance.
 
 Expected numbers are computed by hand in the comments (factor tables of 农办牧〔2018〕1号
 and GB 18596-2001 as given in standards.py) or by an independent brute-force shapely
@@ -19,9 +19,9 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 import geo_env as ge
-from geo_env import livestock as lv
+from geo_env.analysis import livestock as lv
 from geo_env.errors import ColumnNotFoundError, DataValueError, DataWarning, ParameterError
-from geo_env.project import District
+from geo_env.io.project import District
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 500_000.0, 3_000_000.0

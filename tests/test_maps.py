@@ -20,9 +20,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo_env import maps
-from geo_env._html import esc, esc_series, script_json
-from geo_env._topology import QUANTUM, ArcStore, decode_ints, encode_ints, polygon_topology
+from geo_env.outputs import maps
+from geo_env.outputs.html import esc, esc_series, script_json
+from geo_env.outputs.topology import QUANTUM, ArcStore, decode_ints, encode_ints, polygon_topology
 from geo_env.crs import wgs84_to_gcj02
 from geo_env.errors import ParameterError
 

@@ -24,7 +24,9 @@ import pytest
 
 from _plans import make_plan
 from builders import file_digests, write_project
-from geo_env import cli, figures, report
+from geo_env import cli
+from geo_env.outputs import figures
+from geo_env.outputs import report
 from geo_env.errors import OutputError
 
 
@@ -114,7 +116,7 @@ def test_without_a_cjk_font_every_other_file_is_written_and_listed(out, monkeypa
 
 @pytest.mark.parametrize("where, error", [
     ((report, "write_report"), OSError(errno.ENOSPC, "No space left on device")),
-    (("geo_env._io.write_gpkg",), "pyogrio"),
+    (("geo_env.io.writers.write_gpkg",), "pyogrio"),
 ])
 def test_a_full_disk_says_so_and_replaces_nothing(out, monkeypatch, where, error):
     import pyogrio.errors
@@ -176,7 +178,7 @@ def test_an_output_folder_holding_an_input_is_refused_before_anything_is_written
 
 
 def test_project_inputs_are_the_project_file_and_every_file_it_names(tmp_path):
-    from geo_env.project import load_project, project_inputs
+    from geo_env.io.project import load_project, project_inputs
 
     project = write_project(tmp_path / "proj")
     expected = {(tmp_path / "proj" / name).resolve()
@@ -276,7 +278,7 @@ def test_ctrl_c_during_the_commit_waits_until_it_is_done(out, monkeypatch):
 
 
 def test_a_commit_cut_short_is_rolled_back_by_the_next_run(out, monkeypatch):
-    from geo_env import _output
+    from geo_env.io import output as _output
 
     before = file_digests(out)
     (out / ".geo_env-staging-dead").mkdir()
@@ -305,7 +307,7 @@ def test_a_commit_cut_short_is_rolled_back_by_the_next_run(out, monkeypatch):
 
 
 def test_a_rollback_that_fails_is_finished_by_the_next_run(out, monkeypatch):
-    from geo_env import _output
+    from geo_env.io import output as _output
 
     before = file_digests(out)
     real_replace = os.replace
@@ -330,7 +332,7 @@ def test_a_rollback_that_fails_is_finished_by_the_next_run(out, monkeypatch):
 
 
 def test_a_finished_commit_whose_backup_was_left_is_kept(out, monkeypatch):
-    from geo_env import _output
+    from geo_env.io import output as _output
 
     monkeypatch.setattr(_output, "_discard", lambda backup: None)  # killed before the clean-up
     without_farms().save(out)
@@ -345,9 +347,9 @@ def test_a_finished_commit_whose_backup_was_left_is_kept(out, monkeypatch):
 
 
 def test_a_second_run_into_a_locked_folder_stops_at_once(out):
-    from geo_env import _output
+    from geo_env.io import output as _output
 
-    holder = ("import sys\nfrom pathlib import Path\nfrom geo_env import _output\n"
+    holder = ("import sys\nfrom pathlib import Path\nfrom geo_env.io import output as _output\n"
               "with _output.output_lock(Path(sys.argv[1])):\n"
               "    print('locked', flush=True)\n    sys.stdin.read()\n")
     before = file_digests(out)

@@ -12,8 +12,8 @@ from builders import WORK, grid_villages, planner_villages, write_project, write
 from geo_env import crs as gcrs
 from geo_env import load_project
 from geo_env.errors import CoordinateError, DataWarning, ParameterError
-from geo_env.livestock import _residential_basis
-from geo_env.project import _working_crs
+from geo_env.analysis.livestock import _residential_basis
+from geo_env.io.project import _working_crs
 from geo_env.standards import PARAMETERS
 
 

@@ -11,7 +11,7 @@ from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_village
 from geo_env import load_project
 from geo_env.errors import CRSError, DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
 from geo_env.errors import GeoEnvError, GeoEnvWarning
-from geo_env.project import check_project, project_template
+from geo_env.io.project import check_project, project_template
 
 
 def test_load_project_reads_every_layer_into_the_working_crs(tmp_path):

@@ -9,7 +9,7 @@ import re
 import openpyxl
 import pytest
 
-from geo_env import report
+from geo_env.outputs import report
 from geo_env.errors import GeoEnvWarning
 from geo_env.labels import label
 from geo_env.plan import analyze

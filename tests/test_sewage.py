@@ -19,7 +19,7 @@ from affine import Affine
 
 import geo_env as ge
 from geo_env.errors import DataValueError, ParameterError
-from geo_env.sewage import MODES, _share_capacity, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.analysis.sewage import MODES, _share_capacity, capital_recovery_factor, gravity_sewer, sewage_plan
 from geo_env.standards import defaults
 
 CRS = pyproj.CRS("EPSG:4548")
@@ -652,7 +652,7 @@ def test_plan_saves_with_no_clusters_and_no_connections(tmp_path):
 
 def test_labels_cover_every_output_column_and_mode():
     from geo_env.labels import label
-    from geo_env.sewage import _OUT_COLUMNS
+    from geo_env.analysis.sewage import _OUT_COLUMNS
 
     for code in [*_OUT_COLUMNS, *MODES, "flush", "septic_tank", "dry", "not_needed", "no_population",
                  "no_population_villages", "sewage_clusters", "load_after_m3_per_day"]:
@@ -720,7 +720,7 @@ def test_mst_length_matches_random_spanning_trees():
     from scipy.sparse.csgraph import minimum_spanning_tree
     from scipy.spatial.distance import cdist
 
-    from geo_env.sewage import mst_length
+    from geo_env.analysis.sewage import mst_length
 
     rng = np.random.default_rng(11)
     for k in (2, 3, 5, 10):

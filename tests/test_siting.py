@@ -12,8 +12,8 @@ from shapely import LineString, Point
 
 from geo_env.errors import ColumnNotFoundError, DataValueError, EmptyLayerError, ParameterError
 from geo_env.network import RoadNetwork
-from geo_env.project import District
-from geo_env.siting import site_transfer_stations
+from geo_env.io.project import District
+from geo_env.analysis.siting import site_transfer_stations
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 548_900.0, 3_142_000.0

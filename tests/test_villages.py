@@ -1,5 +1,5 @@
 """Real village files: blank cells and missing columns completed by documented rules, and
-implausible head counts caught (geo_env.villages and the readers' blank handling)."""
+implausible head counts caught (geo_env.io.villages and the readers' blank handling)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import shapely
 from builders import WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import analyze, cli, load_project, read_layer
 from geo_env.errors import DataValueError, DataWarning
-from geo_env.layers import read_table
-from geo_env.villages import UNASSIGNED, complete_townships, join_village_table, township_codes
+from geo_env.io.layers import read_table
+from geo_env.io.villages import UNASSIGNED, complete_townships, join_village_table, township_codes
 
 PPH = 2.62  # standards: persons per household (第七次全国人口普查)
 

@@ -50,10 +50,10 @@ from .coverage import (
     points_xy,
     waste_coverage,
 )
-from ._geometry import anchor_points
-from ._validate import number_column
-from .errors import ColumnNotFoundError, ParameterError
-from .project import District
+from .._geometry import anchor_points
+from .._validate import number_column
+from ..errors import ColumnNotFoundError, ParameterError
+from ..io.project import District
 
 __all__ = ["site_transfer_stations", "SitingResult", "LABELS"]
 
@@ -313,7 +313,7 @@ def _site(
 
 # ---------------------------------------------------------------------------- helpers
 def _check_target(district: District, target: float | None) -> float:
-    from .standards import parameter
+    from ..standards import parameter
 
     if target is None:
         target = (district.params.get("waste") or {}).get(
@@ -378,7 +378,7 @@ def _pairs(
         d = planar_distance(cxy[c], anchors[vi])
         ok = d <= radius
         return c[ok], vi[ok], d[ok]
-    from .network import road_network
+    from ..network import road_network
 
     return road_network(district).pair_distances(
         cxy, anchors, max_connector_m=_max_connector(district), limit=radius)

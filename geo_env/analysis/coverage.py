@@ -25,10 +25,10 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from ._geometry import anchor_points
-from .crs import require_crs
-from .errors import ColumnNotFoundError, DataValueError, GeometryTypeError, ParameterError
-from .project import District
+from .._geometry import anchor_points
+from ..crs import require_crs
+from ..errors import ColumnNotFoundError, DataValueError, GeometryTypeError, ParameterError
+from ..io.project import District
 
 __all__ = [
     "waste_coverage",
@@ -85,7 +85,7 @@ LABELS: dict[str, tuple[str, str]] = {
 # ------------------------------------------------------------------------------ settings
 def _settings(district: District, radius_m: float | None, metric: str | None) -> tuple[float, str]:
     """The service radius (m) and the resolved metric (``"road"`` or ``"straight"``)."""
-    from .standards import parameter
+    from ..standards import parameter
 
     p = {**{"service_radius_m": parameter("waste", "service_radius_m").default,
             "metric": "auto"}, **(district.params.get("waste") or {})}
@@ -106,7 +106,7 @@ def _settings(district: District, radius_m: float | None, metric: str | None) ->
 
 
 def _max_connector(district: District) -> float:
-    from .standards import defaults
+    from ..standards import defaults
 
     return float({**defaults("roads"), **(district.params.get("roads") or {})}["max_connector_m"])
 
@@ -156,7 +156,7 @@ def nearest_station(
         _, idx = cKDTree(stations_xy).query(anchors, k=1, workers=-1)
         idx = np.asarray(idx, dtype=np.int64)
         return planar_distance(anchors, stations_xy[idx]), idx
-    from .network import road_network
+    from ..network import road_network
 
     return road_network(district).distances(stations_xy, anchors,
                                             max_connector_m=_max_connector(district))
@@ -325,7 +325,7 @@ def service_areas(
     if m == "straight":
         geoms = shapely.buffer(shapely.points(xy), radius, quad_segs=64) if len(xy) else []
     else:
-        from .network import road_network
+        from ..network import road_network
 
         net = road_network(district)
         reach = net.reachable(xy, max_connector_m=_max_connector(district), limit=radius)
@@ -353,9 +353,9 @@ def plan_part(district: District) -> Any:
     ``waste`` block of summary.json (radius and its source, metric, counts and rates by
     villages and by population, overall and by township, and the siting result).
     """
-    from .plan import PlanPart
+    from ..plan import PlanPart
     from .siting import _site
-    from .standards import parameter
+    from ..standards import parameter
 
     p = district.params.get("waste") or {}
     cov = waste_coverage(district)

@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._geometry import anchor_points
-from ._validate import number_column
-from .errors import (
+from .._geometry import anchor_points
+from .._validate import number_column
+from ..errors import (
     ColumnNotFoundError,
     DataValueError,
     DataWarning,
@@ -46,8 +46,8 @@ from .errors import (
     ParameterError,
     format_rows,
 )
-from .project import District
-from .standards import defaults, parameter
+from ..io.project import District
+from ..standards import defaults, parameter
 
 __all__ = [
     "SPECIES",
@@ -802,7 +802,7 @@ def manure_balance(district: District, by: str = "township", *,
 # ---------------------------------------------------------------------------------------
 def plan_part(district: District) -> Any:
     """The livestock part of a :class:`~geo_env.Plan`, or None without a farms layer."""
-    from .plan import PlanPart
+    from ..plan import PlanPart
 
     if district.livestock_farms is None:
         return None

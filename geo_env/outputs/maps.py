@@ -44,14 +44,16 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
-from . import _assets, _io
-from ._html import esc, esc_series, script_json
-from ._topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
-from .errors import DataWarning, GeoEnvWarning, ParameterError
-from .labels import CODED_COLUMNS, LANGS, label, value_label
+from . import _assets
+
+from ..io import writers as _io
+from .html import esc, esc_series, script_json
+from .topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
+from ..errors import DataWarning, GeoEnvWarning, ParameterError
+from ..labels import CODED_COLUMNS, LANGS, label, value_label
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from ..plan import Plan
 
 __all__ = ["BASEMAPS", "OfflineMap", "plan_map", "save_map", "map_html", "township_areas"]
 
@@ -60,7 +62,7 @@ log = logging.getLogger(__name__)
 #: Basemap choices: none (default; boundaries give context), OpenStreetMap, Tianditu
 #: (天地图, needs a key in the environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap
 #: (高德, GCJ-02 tiles: overlays are shifted to GCJ-02).
-from ._choices import BASEMAPS  # noqa: E402 - one list for CLI, loader and maps
+from .._choices import BASEMAPS  # noqa: E402 - one list for CLI, loader and maps
 
 _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
@@ -324,7 +326,7 @@ class _Builder:
         out = gpd.GeoSeries(geoms, crs=geoms.crs if geoms.crs is not None else self.crs)
         arr = np.asarray(out.to_crs(4326).values, dtype=object)
         if self.gcj:
-            from .crs import wgs84_to_gcj02
+            from ..crs import wgs84_to_gcj02
 
             def shift(xy: np.ndarray) -> np.ndarray:
                 lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
@@ -491,7 +493,7 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
 
     bounds = villages.to_crs(4326).total_bounds if len(villages) else np.array([73, 18, 135, 54])
     if b.gcj:
-        from .crs import wgs84_to_gcj02
+        from ..crs import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(np.array(bounds[[0, 2]]), np.array(bounds[[1, 3]]))
         bounds = np.array([lon[0], lat[0], lon[1], lat[1]])
@@ -531,7 +533,7 @@ def _ui(plan: Plan, lang: str, basemap: str) -> dict[str, str]:
     d = plan.district
     epsg = d.crs.to_epsg()
     crs = f"EPSG:{epsg}" if epsg else d.crs.name
-    from . import __version__
+    from .. import __version__
 
     sub = f"{label('map_subtitle', lang)} · {crs}"
     if basemap == "amap":
@@ -783,7 +785,7 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
         log.warning("no hillshade: %s", exc)
         return
     if b.gcj:
-        from .crs import wgs84_to_gcj02
+        from ..crs import wgs84_to_gcj02
 
         lon, lat = wgs84_to_gcj02(np.array([west, east]), np.array([south, north]))
         west, east, south, north = lon[0], lon[1], lat[0], lat[1]
@@ -810,7 +812,7 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None
     from PIL import Image
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
-    from .terrain import read_dem
+    from ..terrain import read_dem
 
     # a coarse read (nearest cells) of the district's part only: a county 12.5 m DEM stays small
     grid = read_dem(dem, nodata=nodata, dem_crs=dem_crs, crs=crs, bounds=bounds, margin_m=2_000.0,

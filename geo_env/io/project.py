@@ -17,8 +17,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from .errors import ProjectFileError, closest
-from .standards import SECTIONS, defaults
+from ..errors import ProjectFileError, closest
+from ..standards import SECTIONS, defaults
 
 __all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckReport", "project_template",
            "project_inputs"]
@@ -38,8 +38,8 @@ LAYER_NAMES = (
 
 def _check_anchor_columns(villages: gpd.GeoDataFrame) -> None:
     """``anchor_x``/``anchor_y`` must lie in the villages' CRS (stale after ``to_crs``)."""
-    from .crs import FAR_OUTSIDE_M
-    from .errors import CRSError
+    from ..crs import FAR_OUTSIDE_M
+    from ..errors import CRSError
 
     if "anchor_x" not in villages.columns or "anchor_y" not in villages.columns or not len(villages):
         return
@@ -123,7 +123,7 @@ class District:
     def __setattr__(self, key: str, value: Any) -> None:
         """Every assignment of the CRS or a layer is checked, also after construction
         (``d.water = water.to_crs(4326)`` is an error, not wrong distances later)."""
-        from . import crs as _crs
+        from .. import crs as _crs
 
         if key == "crs":
             value = _crs.projected_metric_crs(value)
@@ -134,8 +134,8 @@ class District:
         object.__setattr__(self, key, value)
 
     def __post_init__(self) -> None:
-        from . import crs as _crs
-        from .errors import EmptyLayerError
+        from .. import crs as _crs
+        from ..errors import EmptyLayerError
 
         if not len(self.villages):
             raise EmptyLayerError("the district has no villages", layer="villages",
@@ -186,8 +186,8 @@ _DEM_KEYS = ("path", "crs", "nodata")
 #: Sections read as tables without geometry (``townships`` too when it is CSV/XLSX).
 _TABLE_KEYS = ("path", "sheet", "encoding", "columns")
 _LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "village_table", "townships", "dem")
-from ._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
-from .crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside the villages are named
+from .._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
+from ..crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside the villages are named
 #: A supplied village anchor farther than this outside its polygon is named in a warning (m).
 ANCHOR_OUTSIDE_M = 1_000.0
 
@@ -210,7 +210,7 @@ def _toml_load(path: Path) -> dict[str, Any]:
 
 def _project_file(path: Path) -> Path:
     """The project file ``path`` names: the file itself, or a folder's ``project.toml``."""
-    from .errors import InputFileNotFoundError, format_rows
+    from ..errors import InputFileNotFoundError, format_rows
 
     if path.is_dir():
         if (path / "project.toml").exists():
@@ -231,7 +231,7 @@ def _project_text(path: Path) -> str:
     """The text of a project file: UTF-8 with or without BOM; else GBK (Chinese Notepad's
     "ANSI") or UTF-16 with BOM (Notepad's "Unicode"), warned.  A file that is no regular
     file, larger than :data:`MAX_PROJECT_BYTES` or binary is refused."""
-    from .errors import EncodingError, GeoEnvWarning
+    from ..errors import EncodingError, GeoEnvWarning
     from .layers import _first_undecodable_line, _regular_size, _size_text, detect_encoding
 
     too_big = ProjectFileError(f"is more than {_size_text(MAX_PROJECT_BYTES)}; a project file is a few KB of text",
@@ -397,7 +397,7 @@ def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd
 
 def _lonlat_centre(villages: gpd.GeoDataFrame) -> tuple[float, float]:
     """The villages' median point in lon/lat (°): one misplaced village cannot move it."""
-    from . import crs as _crs
+    from .. import crs as _crs
 
     pts = gpd.GeoSeries(shapely.point_on_surface(villages.geometry.values), crs=villages.crs).to_crs(4490)
     xy = shapely.get_coordinates(pts.values)
@@ -405,7 +405,7 @@ def _lonlat_centre(villages: gpd.GeoDataFrame) -> tuple[float, float]:
 
 
 def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.CRS:
-    from . import crs as _crs
+    from .. import crs as _crs
 
     lon, lat = _lonlat_centre(villages)
     if value in (None, "auto"):
@@ -423,9 +423,9 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
              points: gpd.GeoDataFrame | None, working: pyproj.CRS, label: str = "villages") -> gpd.GeoDataFrame:
     """Add ``anchor_x``/``anchor_y`` (working CRS, m) by the DESIGN.md rule."""
 
-    from . import crs as _crs
-    from ._geometry import anchor_points
-    from .errors import DataWarning, format_rows
+    from .. import crs as _crs
+    from .._geometry import anchor_points
+    from ..errors import DataWarning, format_rows
 
     v = villages
     given = np.full((len(v), 2), np.nan)
@@ -486,7 +486,7 @@ def _same_code_system(points: gpd.GeoDataFrame, village_ids: pd.Index, *, label:
     Nothing else is guessed: a code that would fit several villages stays unmatched.
     """
 
-    from .errors import DataWarning
+    from ..errors import DataWarning
 
     ids = points["id"].astype(str)
     vid = pd.Series(village_ids.astype(str))
@@ -516,7 +516,7 @@ def _same_code_system(points: gpd.GeoDataFrame, village_ids: pd.Index, *, label:
 def _check_finite(gdf: gpd.GeoDataFrame, *, label: str) -> None:
     """Coordinates that the reprojection could not place (outside the CRS's domain) are an error."""
 
-    from .errors import CoordinateError, format_rows
+    from ..errors import CoordinateError, format_rows
 
     xy, idx = shapely.get_coordinates(gdf.geometry.values, return_index=True)
     bad = np.unique(idx[~np.isfinite(xy).all(axis=1)])
@@ -541,8 +541,8 @@ def _far_villages(villages: gpd.GeoDataFrame, *, label: str) -> np.ndarray:
     distance, and are an error when they lie more than :data:`WHOLE_LAYER_AWAY_M` beyond
     the body's extent (a wrong zone or CRS, not a remote village).
     """
-    from . import crs as _crs
-    from .errors import CoordinateError, DataWarning, format_rows
+    from .. import crs as _crs
+    from ..errors import CoordinateError, DataWarning, format_rows
 
     xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
     ids = villages["id"].astype(str).to_numpy()
@@ -576,7 +576,7 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
     A layer lying entirely more than :data:`WHOLE_LAYER_AWAY_M` away is an error; when
     every other layer does, the villages are the ones misplaced and the error names them.
     """
-    from .errors import CRSError, DataWarning, format_rows
+    from ..errors import CRSError, DataWarning, format_rows
 
     sources = sources or {}
     x0, y0, x1, y1 = villages.total_bounds
@@ -621,7 +621,7 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
 
     import rasterio
 
-    from .errors import CRSError, DataWarning, InputFileNotFoundError
+    from ..errors import CRSError, DataWarning, InputFileNotFoundError
 
     path = _resolve(base, table["path"])
     if not path.exists():
@@ -670,7 +670,7 @@ def _dem_unusable(path: Path, nodata: float | None, dem_crs: pyproj.CRS | None,
     """Why the DEM cannot describe the villages' terrain, or None: no data over any village
     anchor (it lies elsewhere, or its CRS is wrong), or one value everywhere (a constant or
     all-zero raster is no terrain)."""
-    from .terrain import read_dem
+    from ..terrain import read_dem
 
     xy = villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
     b = villages.total_bounds
@@ -709,10 +709,10 @@ def load_project(path: str | Path) -> District:
         and row and what to do.
     """
 
-    from . import crs as _crs
+    from .. import crs as _crs
     from . import villages as villages_mod
-    from .errors import GeoEnvWarning
-    from .standards import validate_section
+    from ..errors import GeoEnvWarning
+    from ..standards import validate_section
 
     file = _project_file(Path(path))
     with warnings.catch_warnings(record=True) as toml_notes:  # kept with the layers' warnings
@@ -812,7 +812,7 @@ def check_project(path: str | Path) -> CheckReport:
     its own so that one run lists the problems of all layers.
     """
 
-    from .errors import GeoEnvError, GeoEnvWarning
+    from ..errors import GeoEnvError, GeoEnvWarning
 
     report = CheckReport()
     file = Path(path)
@@ -868,7 +868,7 @@ def _dem_lines(d: District) -> list[str]:
     fill values and the villages without an elevation come as warnings."""
     if d.dem is None:
         return []
-    from .terrain import anchor_elevations, read_dem
+    from ..terrain import anchor_elevations, read_dem
 
     xy = d.villages[["anchor_x", "anchor_y"]].to_numpy(dtype=float)
     b = d.villages.total_bounds
@@ -887,7 +887,7 @@ def _network_lines(d: District) -> list[str]:
     """The road network's connected parts and dangling ends, for ``geo-env check``."""
     if d.roads is None:
         return []
-    from .network import RoadNetwork
+    from ..network import RoadNetwork
 
     opts = d.params["roads"]
     net = RoadNetwork.from_lines(d.roads, snap_tolerance_m=opts["snap_tolerance_m"],

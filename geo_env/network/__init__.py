@@ -62,10 +62,10 @@ import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from .errors import CRSError, DataValueError, GeometryTypeError, ParameterError
+from ..errors import CRSError, DataValueError, GeometryTypeError, ParameterError
 
 if TYPE_CHECKING:
-    from .project import District
+    from ..io.project import District
 
 __all__ = ["RoadNetwork", "Attachment", "road_network", "JUNCTION_TOLERANCE_M"]
 
@@ -1156,7 +1156,7 @@ def road_network(district: District) -> RoadNetwork:
 
 
 def _road_defaults() -> dict[str, Any]:
-    from .standards import defaults
+    from ..standards import defaults
 
     return defaults("roads")
 

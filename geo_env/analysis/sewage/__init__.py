@@ -139,11 +139,11 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from ._geometry import anchor_points
-from .errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
-from .project import District
-from .standards import PARAMETERS, defaults
-from .terrain import Dem, anchor_elevations, densify_lines, densify_segments, read_dem, zonal_mean
+from ..._geometry import anchor_points
+from ...errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
+from ...io.project import District
+from ...standards import PARAMETERS, defaults
+from ...terrain import Dem, anchor_elevations, densify_lines, densify_segments, read_dem, zonal_mean
 
 __all__ = [
     "MODES",
@@ -582,7 +582,7 @@ def _road_network(district: District) -> Any | None:
     """The district's road network (:func:`geo_env.network.road_network`), or None without roads."""
     if district.roads is None or len(district.roads) == 0:
         return None
-    from .network import road_network
+    from ...network import road_network
 
     return road_network(district)
 
@@ -1571,7 +1571,7 @@ def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame
 
 def plan_part(district: District) -> Any:
     """The sewage part of :func:`geo_env.analyze`: village columns, layers, tables, summary."""
-    from .plan import PlanPart
+    from ...plan import PlanPart
 
     res = sewage_plan(district)
     layers: dict[str, gpd.GeoDataFrame] = {"sewage_clusters": res.clusters, "sewer_routes": res.routes}

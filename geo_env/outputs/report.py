@@ -30,12 +30,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _io
-from .labels import CODED_COLUMNS, display_width, label, value_label
+from ..io import writers as _io
+from ..labels import CODED_COLUMNS, display_width, label, value_label
 from .maps import SEWAGE_MODES
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from ..plan import Plan
 
 __all__ = ["township_summary", "report_sheets", "write_report", "parameters_table"]
 
@@ -107,7 +107,7 @@ def township_summary(plan: Plan) -> pd.DataFrame:
 
 def parameters_table(plan: Plan) -> pd.DataFrame:
     """Every parameter the plan used: section, name, label, value, default, unit, source."""
-    from .standards import PARAMETERS
+    from ..standards import PARAMETERS
 
     rows = []
     for section, values in plan.district.params.items():

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import DataValueError, DataWarning, format_rows
+from ..errors import DataValueError, DataWarning, format_rows
 
 __all__ = ["UNASSIGNED", "township_codes", "join_village_table", "complete_townships", "complete_people",
            "check_people"]
@@ -179,7 +179,7 @@ def _from_townships(villages: gpd.GeoDataFrame, code: pd.Series, found: pd.Serie
         found[left] = code[left].map(names)
     left = todo & found.isna().to_numpy()
     if left.any() and isinstance(t, gpd.GeoDataFrame):
-        from ._geometry import anchor_points
+        from .._geometry import anchor_points
 
         pts = shapely.points(anchor_points(villages.loc[left]))
         i_pt, i_poly = shapely.STRtree(np.asarray(t.geometry.values)).query(pts, predicate="within")
@@ -255,7 +255,7 @@ def check_people(villages: gpd.GeoDataFrame, *, label: str = "villages") -> None
     any household has) and warns for implausible ones, naming the villages — the bounds
     and their sources are in :data:`geo_env.standards.PLAUSIBLE`.
     """
-    from .standards import PLAUSIBLE
+    from ..standards import PLAUSIBLE
 
     v = villages
     pop = v["population"].to_numpy(dtype=float)

@@ -34,14 +34,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.patheffects import withStroke
 
-from . import _io
-from .errors import GeoEnvError
-from .labels import display_width, label
+from ..io import writers as _io
+from ..errors import GeoEnvError
+from ..labels import display_width, label
 from .maps import (COLORS, FARM_CLASSES, SEWAGE_MODES, WASTE_CLASSES, farm_class, sewage_class,
                    township_areas, waste_class)
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from ..plan import Plan
 
 __all__ = ["A4_LANDSCAPE_IN", "DPI", "FIGURES", "cjk_font", "write_figures", "draw_figure",
            "FontNotFoundError"]
@@ -425,7 +425,7 @@ _TITLE_WIDTH = 84
 
 
 def _footer(fig: Figure, plan: Plan, lang: str) -> None:
-    from . import __version__
+    from .. import __version__
 
     crs = plan.district.crs
     epsg = crs.to_epsg()

@@ -1,0 +1,1 @@
+"""L3 analysis: the planning questions, answered on a District."""

@@ -1,0 +1,1 @@
+"""L2 io: reading planners' files into a District, and writing outputs atomically."""
