@@ -25,7 +25,7 @@ test: $(STAMP)
 
 # Rebuild the committed sample district in data/sample/ (deterministic).
 sample: $(STAMP)
-	$(BIN)/python -m geo_env.sample data/sample
+	$(BIN)/python tools/make_sample.py data/sample
 
 bench: $(STAMP)
 	@rc=0; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || rc=1; done; exit $$rc

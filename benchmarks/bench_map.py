@@ -28,17 +28,16 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyproj
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from _browser import browser, missing_reason, open_page  # noqa: E402
-
-from geo_env.outputs import maps# noqa: E402
-from geo_env.plan import Plan  # noqa: E402
 from geo_env.io.project import District  # noqa: E402
+from geo_env.outputs import maps  # noqa: E402
+from geo_env.plan import Plan  # noqa: E402
+
+from _browser import browser, missing_reason, open_page  # noqa: E402
 
 CRS = pyproj.CRS("EPSG:4548")
 MAX_MB, MAX_READY_S = 8.0, 2.0

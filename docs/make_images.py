@@ -17,9 +17,9 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from _browser import browser, open_page  # noqa: E402
-
 import geo_env as ge  # noqa: E402
+
+from _browser import browser, open_page  # noqa: E402
 
 
 def main() -> int:

@@ -51,11 +51,11 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .analysis.coverage import coverage_by_township, waste_coverage
-    from .errors import GeoEnvError, GeoEnvWarning
-    from .io.layers import read_layer
     from .analysis.livestock import livestock_check, manure_balance
-    from .plan import Plan, analyze
-    from .io.project import District, load_project
-    from .sample import sample_district
     from .analysis.sewage import sewage_modes
     from .analysis.siting import site_transfer_stations
+    from .errors import GeoEnvError, GeoEnvWarning
+    from .io.layers import read_layer
+    from .io.project import District, load_project
+    from .plan import Plan, analyze
+    from .sample import sample_district

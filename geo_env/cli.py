@@ -151,8 +151,8 @@ def _run(args: argparse.Namespace, console: _Console) -> int:
     import geo_env as ge
 
     from .io import output as _output
-    from .plan import _prepare_out
     from .io.project import project_inputs
+    from .plan import _prepare_out
 
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
@@ -277,8 +277,8 @@ def _check(project: Path, console: _Console) -> int:
 
 
 def _init(folder: Path) -> int:
-    from .io import writers as _io
     from .errors import GeoEnvError
+    from .io import writers as _io
     from .io.project import project_template
 
     target = folder / "project.toml"

@@ -1,19 +1,18 @@
 """Chinese and English labels for columns, values, legends and sheet names.
 
-Analysis modules keep the labels of their own outputs in a module-level ``LABELS`` dict
-(``code -> (zh, en)``); :func:`label` looks in the shared labels below first, then in
-those modules (listed in ``_MODULES``), so every label lives next to the code it names.
+Every label is here, in the vocabulary layer (L0), so that the readers, the analyses and
+the outputs all name things the same way without importing each other: the shared labels,
+the briefing pack's, and those of each analysis' outputs.
 """
 
 from __future__ import annotations
 
-import importlib
 import unicodedata
 from functools import cache
 
 __all__ = ["label", "labels", "value_label", "display_width", "LANGS", "CODED_COLUMNS"]
 
-from ._choices import LANGS  # noqa: E402
+from ._choices import LANGS, SEWAGE_MODES  # noqa: E402
 
 _BASE: dict[str, tuple[str, str]] = {
     # canonical columns
@@ -126,8 +125,154 @@ _BRIEFING: dict[str, tuple[str, str]] = {
     "default": ("默认值", "Default"),
 }
 
-#: Modules whose ``LABELS`` dict extends the table (added as analyses land).
-_MODULES: tuple[str, ...] = ("analysis.coverage", "analysis.siting", "analysis.sewage", "analysis.livestock")
+# waste coverage (analysis.coverage)
+_WASTE: dict[str, tuple[str, str]] = {
+    # village columns
+    "station_id": ("最近转运站编号", "Nearest transfer station"),
+    "station_distance_m": ("至转运站距离（米）", "Distance to station (m)"),
+    "distance_metric": ("距离计算方式", "Distance metric"),
+    "waste_covered": ("收运覆盖", "Covered by collection"),
+    "waste_unreachable": ("无道路可达", "No road to a station"),
+    "proposed_station_id": ("拟建转运站编号", "Proposed station"),
+    "straight": ("直线距离", "straight line"),
+    "road": ("道路距离", "along roads"),
+    # township table
+    "covered_villages": ("覆盖村数（个）", "Covered villages"),
+    "coverage_rate_villages": ("覆盖率（按村）", "Coverage (villages)"),
+    "covered_population": ("覆盖人口（人）", "Covered population"),
+    "coverage_rate_population": ("覆盖率（按人口）", "Coverage (population)"),
+    "unreachable_villages": ("无道路可达村数（个）", "Villages without road access"),
+    "covered_villages_after": ("新增站点后覆盖村数（个）", "Covered villages after siting"),
+    "coverage_rate_villages_after": ("新增站点后覆盖率（按村）", "Coverage after siting (villages)"),
+    "covered_population_after": ("新增站点后覆盖人口（人）", "Covered population after siting"),
+    "coverage_rate_population_after": ("新增站点后覆盖率（按人口）",
+                                       "Coverage after siting (population)"),
+    # layers and tables
+    "waste_townships": ("乡镇收运覆盖", "Collection coverage by township"),
+    "uncovered_villages": ("未覆盖行政村", "Villages not covered"),
+    "status": ("状态", "Status"),
+    "existing": ("现状", "existing"),
+    "proposed": ("拟建", "proposed"),
+    "radius_m": ("服务半径（米）", "Service radius (m)"),
+    "metric": ("距离计算方式", "Distance metric"),
+}
+
+# transfer-station siting (analysis.siting)
+_SITING: dict[str, tuple[str, str]] = {
+    "rank": ("优先序", "Rank"),
+    "covers_villages": ("新增覆盖村数（个）", "Villages newly covered"),
+    "covers_population": ("新增覆盖人口（人）", "Population newly covered"),
+    "candidate_id": ("候选点编号", "Candidate"),
+}
+
+# sewage modes (analysis.sewage)
+_SEWAGE: dict[str, tuple[str, str]] = {
+    "sewage": ("生活污水治理", "Sewage"),
+    "sewage_mode": ("污水治理模式", "Sewage mode"),
+    "connect": ("纳管", "Connect to town plant"),
+    "centralized": ("村级集中", "Village station"),
+    "cluster": ("片区集中", "Shared station"),
+    "household": ("联户分户", "Household systems"),
+    "sewage_plant_id": ("纳管污水厂编号", "Receiving plant ID"),
+    "sewage_cluster_id": ("片区编号", "Cluster ID"),
+    "sewage_flow_m3_per_day": ("污水量（m³/d）", "Sewage flow (m³/d)"),
+    "elevation_m": ("高程（米）", "Elevation (m)"),
+    "pipe_length_m": ("村外管道长度（米）", "Outside sewer length (m)"),
+    "pump_stations": ("提升泵站（座）", "Lift stations"),
+    "cost_connect_yuan_per_year": ("纳管年费用（元/年）", "Connect cost (yuan/year)"),
+    "cost_centralized_yuan_per_year": ("村级集中年费用（元/年）", "Village station cost (yuan/year)"),
+    "cost_cluster_yuan_per_year": ("片区集中年费用（元/年）", "Shared station cost (yuan/year)"),
+    "cost_household_yuan_per_year": ("联户分户年费用（元/年）", "Household systems cost (yuan/year)"),
+    "sewage_reason": ("治理模式理由", "Reason"),
+    "toilet_suggestion": ("改厕建议", "Toilet upgrade"),
+    "flush": ("水冲式厕所（接入污水收集）", "Flush toilet (sewage collected)"),
+    "septic_tank": ("三格化粪池厕所", "Three-compartment septic tank"),
+    "dry": ("双瓮或卫生旱厕（宜旱则旱）", "Double-urn or dry toilet"),
+    "not_needed": ("无需改厕（无常住人口）", "Not needed (no residents)"),
+    "no_population": ("无常住人口", "No residents"),
+    "no_population_villages": ("无常住人口村数", "No residents: villages"),
+    "population_unknown": ("人口不详（未评估）", "Population unknown (not assessed)"),
+    "population_unknown_villages": ("人口不详村数（未评估）", "Population unknown: villages (not assessed)"),
+    "sewage_clusters": ("片区污水处理站", "Shared sewage stations"),
+    "sewer_routes": ("纳管管线", "Connecting sewers"),
+    "station_village_id": ("处理站所在村编号", "Station village ID"),
+    "villages_count": ("村数", "Villages"),
+    "flow_m3_per_day": ("污水量（m³/d）", "Flow (m³/d)"),
+    "cost_yuan_per_year": ("年费用（元/年）", "Cost (yuan/year)"),
+    "saving_yuan_per_year": ("年节省（元/年）", "Saving (yuan/year)"),
+    "connected_villages": ("纳管村数", "Connected villages"),
+    "connected_flow_m3_per_day": ("新增纳管水量（m³/d）", "Connected flow (m³/d)"),
+    "load_after_m3_per_day": ("纳管后负荷（m³/d）", "Load after connection (m³/d)"),
+    "spare_after_m3_per_day": ("纳管后余量（m³/d）", "Spare after connection (m³/d)"),
+    "village_id": ("村编号", "Village ID"),
+    "plant_id": ("污水厂编号", "Plant ID"),
+    "sewage_by_township": ("乡镇污水治理模式", "Sewage modes by township"),
+}
+for _m in SEWAGE_MODES:  # the per-mode columns of the township table
+    _zh, _en = _SEWAGE[_m]
+    _SEWAGE[f"{_m}_villages"] = (f"{_zh}村数", f"{_en}: villages")
+    _SEWAGE[f"{_m}_population"] = (f"{_zh}人口（人）", f"{_en}: population")
+    _SEWAGE[f"{_m}_flow_m3_per_day"] = (f"{_zh}污水量（m³/d）", f"{_en}: flow (m³/d)")
+
+# livestock and manure (analysis.livestock)
+_LIVESTOCK: dict[str, tuple[str, str]] = {
+    # species
+    "pig": ("生猪", "Pig"),
+    "dairy_cow": ("奶牛", "Dairy cow"),
+    "beef_cattle": ("肉牛", "Beef cattle"),
+    "sheep": ("羊", "Sheep / goat"),
+    "layer": ("蛋鸡", "Layer"),
+    "broiler": ("肉鸡", "Broiler"),
+    "poultry": ("家禽", "Poultry"),
+    # farm columns
+    "pig_equivalents": ("猪当量", "Pig equivalents"),
+    "scale_farm": ("规模养殖场", "Large-scale farm"),
+    "nearest_village_distance_m": ("距居民点距离（米）", "Distance to village (m)"),
+    "water_distance_m": ("距水体距离（米）", "Distance to water (m)"),
+    "sewage_plant_distance_m": ("距污水处理厂距离（米）", "Distance to sewage plant (m)"),
+    "in_prohibited_zone": ("位于禁养区", "In no-farming zone"),
+    "near_village": ("距居民点不足防护距离", "Too close to village"),
+    "near_water": ("距水体不足防护距离", "Too close to water"),
+    "setback_ok": ("选址合规", "Siting OK"),
+    "issues": ("问题", "Issues"),
+    "nitrogen_kg_per_year": ("氮排泄量（kg/年）", "Nitrogen (kg/year)"),
+    "phosphorus_kg_per_year": ("磷排泄量（kg/年）", "Phosphorus (kg/year)"),
+    # balance columns
+    "farms": ("养殖场数", "Farms"),
+    "farms_head_unknown": ("存栏量缺失的养殖场数", "Farms with unknown head"),
+    "capacity_pig_equivalents": ("土地承载力（猪当量）", "Land capacity (pig equivalents)"),
+    "load_ratio": ("承载指数", "Load ratio"),
+    "surplus_pig_equivalents": ("超载量（猪当量）", "Surplus (pig equivalents)"),
+    "spare_pig_equivalents": ("剩余承载量（猪当量）", "Spare capacity (pig equivalents)"),
+    "overloaded": ("超载", "Overloaded"),
+    "no_farmland": ("无耕地", "No farmland"),
+    "limiting_nutrient": ("限制养分", "Limiting nutrient"),
+    "farmland_source": ("耕地数据来源", "Farmland source"),
+    "transfer_out_pig_equivalents": ("可外运量（猪当量）", "Transferable (pig equivalents)"),
+    "remaining_surplus_pig_equivalents": ("外运后剩余超载（猪当量）",
+                                          "Surplus after transfer (pig equivalents)"),
+    "manure_destinations": ("粪肥可去向", "Where the manure could go"),
+    "villages_overloaded": ("超载村数", "Overloaded villages"),
+    "from_id": ("输出村编号", "From village"),
+    "from_name": ("输出村", "From"),
+    "to_id": ("接收村编号", "To village"),
+    "to_name": ("接收村", "To"),
+    "distance_m": ("距离（米）", "Distance (m)"),
+    "farmland_layer": ("耕地图层", "farmland layer"),
+    "farmland_mu_column": ("村耕地面积字段", "villages' farmland_mu column"),
+    "nitrogen": ("氮", "nitrogen"),
+    "phosphorus": ("磷", "phosphorus"),
+    # village columns added to the plan
+    "manure_pig_equivalents": ("养殖量（猪当量）", "Livestock (pig equivalents)"),
+    "manure_capacity_pig_equivalents": ("土地承载力（猪当量）", "Land capacity (pig equivalents)"),
+    "manure_load_ratio": ("粪污承载指数", "Manure load ratio"),
+    "manure_overloaded": ("粪污超载", "Manure overloaded"),
+    # tables / blocks
+    "livestock": ("畜禽粪污", "Livestock manure"),
+    "manure_balance_township": ("乡镇粪污土地承载", "Manure balance by township"),
+    "manure_balance_village": ("村粪污土地承载", "Manure balance by village"),
+    "manure_transfers": ("粪肥外运建议", "Suggested manure transfers"),
+}
 
 
 #: Columns whose values are codes shown by their labels (``label(f"{col}.{value}")``, else
@@ -138,11 +283,8 @@ CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species
 
 @cache
 def labels() -> dict[str, tuple[str, str]]:
-    """All labels: the shared ones and each analysis module's ``LABELS``."""
-    table = {**_BASE, **_BRIEFING}
-    for mod in _MODULES:
-        table.update(getattr(importlib.import_module(f"geo_env.{mod}"), "LABELS", {}))
-    return table
+    """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
+    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK}
 
 
 def label(code: str, lang: str = "zh") -> str:

@@ -1,9 +1,9 @@
 """``analyze(district) → Plan``: every analysis with the project's parameters, and the
 output folder (``Plan.save``).
 
-Each analysis module contributes a :class:`PlanPart` through a ``plan_part(district)``
-function listed in :data:`_STEPS`: columns to add to the villages, layers for
-``plan.gpkg``, tables for ``report.xlsx`` and a block for ``summary.json``.
+Each analysis contributes a :class:`~geo_env.parts.PlanPart` (:data:`geo_env.parts.STEPS`):
+columns to add to the villages, layers for ``plan.gpkg``, tables for ``report.xlsx`` and a
+block for ``summary.json``.
 :meth:`Plan.save` writes the output folder as one transaction (:mod:`geo_env._output`).
 """
 
@@ -21,6 +21,7 @@ import pandas as pd
 
 from .io import writers as _io
 from .io.project import District
+from .parts import STEPS, PlanPart
 
 if TYPE_CHECKING:
     import folium
@@ -28,44 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["Plan", "PlanPart", "analyze"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PlanPart:
-    """What one analysis adds to a :class:`Plan`.
-
-    Attributes
-    ----------
-    name
-        The block name in ``summary.json`` (``"waste"``, ``"sewage"``, ``"livestock"``).
-    village_columns
-        Columns to add to the villages, indexed like ``district.villages``.
-    layers
-        Output layers for ``plan.gpkg`` by layer name (working CRS).
-    tables
-        Tables for ``report.xlsx`` by key (``report.py`` names and formats the sheets).
-    summary
-        The JSON-serialisable block for ``summary.json``.
-    result
-        The analysis' own result object, for analysts (``plan.results[name]``).
-    """
-
-    name: str
-    village_columns: pd.DataFrame | None = None
-    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-    result: Any = None
-
-
-def _steps() -> list[tuple[str, Callable[[District], PlanPart | None]]]:
-    """The analyses in the order they run; imported lazily to keep ``import geo_env`` fast."""
-    from .analysis import coverage
-    from .analysis import livestock
-    from .analysis import sewage
-
-    return [("waste", coverage.plan_part), ("sewage", sewage.plan_part),
-            ("livestock", livestock.plan_part)]
 
 
 @dataclass
@@ -172,9 +135,7 @@ class Plan:
         """Write every output file into ``stage``; return their relative paths (summary.json
         last) and the :class:`~geo_env.figures.FontNotFoundError` that stopped the figures."""
         from .io import output as _output
-        from .outputs import figures
-        from .outputs import maps
-        from .outputs import report
+        from .outputs import figures, maps, report
 
         step("plan.gpkg")
         _io.write_gpkg(stage / "plan.gpkg", self.gpkg_layers())
@@ -239,7 +200,7 @@ def analyze(district: District, *, progress: Callable[[str], None] | None = None
 
     villages = district.villages.copy()
     plan = Plan(district=district, villages=villages, summary=_base_summary(district))
-    for name, fn in _steps():
+    for name, fn in STEPS:
         if progress is not None:
             progress(name)
         with warnings.catch_warnings(record=True) as caught:
@@ -345,8 +306,8 @@ def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
     """
     import tempfile
 
-    from .io import output as _output
     from .errors import OutputError
+    from .io import output as _output
 
     known = _known_outputs()
     for name in known:

@@ -25,13 +25,12 @@ or in a no-data cell get ``NaN``.
 
 from __future__ import annotations
 
-import math
-
 import logging
+import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyproj

@@ -13,8 +13,8 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo_env.plan import Plan
 from geo_env.io.project import District
+from geo_env.plan import Plan
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0, SIZE = 500_000.0, 3_400_000.0, 1000.0

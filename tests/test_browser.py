@@ -47,8 +47,9 @@ def _center_px(page, key: str, i: int) -> tuple[float, float]:
 
 
 def _pixel(page, x: float, y: float) -> np.ndarray:
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     png = page.screenshot(clip={"x": x - 1, "y": y - 1, "width": 3, "height": 3})
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[1, 1].astype(int)

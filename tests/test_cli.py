@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from builders import file_digests, write_project
 from geo_env import cli
+
+from builders import file_digests, write_project
 
 GEO_ENV = [sys.executable, "-m", "geo_env.cli"]
 
@@ -186,7 +187,7 @@ def test_demo_writes_the_whole_pack(tmp_path):
 def _farms_csv(folder: Path, *, with_farmland: bool) -> str:
     import pandas as pd
 
-    from builders import TO_LONLAT, ORIGIN
+    from builders import ORIGIN, TO_LONLAT
 
     lon, lat = TO_LONLAT.transform([ORIGIN[0] + 300, ORIGIN[0] + 9000], [ORIGIN[1] + 300, ORIGIN[1] + 9000])
     pd.DataFrame({"编号": ["F1", "F2"], "畜种": ["生猪", "蛋鸡"], "存栏量": [800, 20000],

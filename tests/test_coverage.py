@@ -14,9 +14,10 @@ import pytest
 import shapely
 from shapely import LineString, Point, box
 
-from geo_env.analysis.coverage import coverage_by_township, plan_part, service_areas, waste_coverage
+from geo_env.analysis.coverage import coverage_by_township, service_areas, waste_coverage
 from geo_env.errors import ColumnNotFoundError, CRSError, EmptyLayerError, GeometryTypeError, ParameterError
 from geo_env.io.project import District
+from geo_env.parts import waste_part as plan_part
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 548_900.0, 3_142_000.0

@@ -9,17 +9,6 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from builders import (
-    NAMES,
-    ORIGIN,
-    WORK,
-    bowtie,
-    grid_villages,
-    planner_villages,
-    station_lonlat,
-    stations_table,
-    write_shapefile,
-)
 from geo_env.errors import (
     ColumnNotFoundError,
     CoordinateError,
@@ -36,6 +25,18 @@ from geo_env.errors import (
     ProjectFileError,
 )
 from geo_env.io.layers import detect_encoding, parse_coordinate, read_layer
+
+from builders import (
+    NAMES,
+    ORIGIN,
+    WORK,
+    bowtie,
+    grid_villages,
+    planner_villages,
+    station_lonlat,
+    stations_table,
+    write_shapefile,
+)
 
 COLS = {"id": "CUN_DM", "name": "CUN_MC", "township": "XZ_MC", "population": "RK", "households": "HS"}
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -570,8 +571,9 @@ def test_every_error_is_a_geoenv_value_error():
 
 
 def test_beijing_1954_zone_data_load_with_a_datum_warning(tmp_path):
-    from builders import write_project
     from geo_env import load_project
+
+    from builders import write_project
 
     path = write_project(tmp_path, stations=False)
     v = planner_villages(grid_villages()).to_crs(4527)  # CGCS2000 zone 39 with prefix

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pyproj
 import pytest
-import shapely
 from shapely.geometry import LineString, Point, box
 
 import geo_env as ge
 from geo_env.analysis import livestock as lv
 from geo_env.errors import ColumnNotFoundError, DataValueError, DataWarning, ParameterError
 from geo_env.io.project import District
+from geo_env.parts import livestock_part
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 500_000.0, 3_000_000.0
@@ -494,7 +494,7 @@ def test_plan_part_and_analyze(tmp_path):
 def test_plan_part_without_farmland_still_checks_farms():
     d = _district(villages=_villages().drop(columns="farmland_mu"))
     with pytest.warns(DataWarning, match="manure–land balance is not assessed"):
-        part = lv.plan_part(d)
+        part = livestock_part(d)
     assert part.summary["balance"] is None and "farmland_mu" in part.summary["balance_skipped"]
     assert part.village_columns is None and len(part.layers["livestock_farms"]) == 7
 
@@ -508,7 +508,7 @@ def test_empty_farms_layer():
 
 
 def test_plan_part_without_farms_is_none():
-    assert lv.plan_part(_district(livestock_farms=None)) is None
+    assert livestock_part(_district(livestock_farms=None)) is None
 
 
 def test_labels_cover_columns_and_species():

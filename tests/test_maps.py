@@ -14,17 +14,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-
-from geo_env.errors import DataWarning, GeoEnvWarning
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo_env.crs import wgs84_to_gcj02
+from geo_env.errors import DataWarning, GeoEnvWarning, ParameterError
 from geo_env.outputs import maps
 from geo_env.outputs.html import esc, esc_series, script_json
 from geo_env.outputs.topology import QUANTUM, ArcStore, decode_ints, encode_ints, polygon_topology
-from geo_env.crs import wgs84_to_gcj02
-from geo_env.errors import ParameterError
 
 from _plans import CRS, PAYLOADS, make_plan
 

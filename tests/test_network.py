@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -251,8 +249,8 @@ def oracle_distances(lines, sources, targets, *, snap, maxc, node_crossings=Fals
             for lj in range(len(lines)):
                 if lj == li:
                     continue
-                (t, d), s = min(((_project(p, a, b), s) for s, (l, _, a, b) in enumerate(segs)
-                                 if l == lj), key=lambda x: x[0][1])
+                (t, d), s = min(((_project(p, a, b), s) for s, (ln, _, a, b) in enumerate(segs)
+                                 if ln == lj), key=lambda x: x[0][1])
                 if d <= snap:
                     node = ("s", li, k, lj)
                     on[node] = {lj}

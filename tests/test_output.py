@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from geo_env import cli
+from geo_env.errors import OutputError
+from geo_env.outputs import figures, report
+
 from _plans import make_plan
 from builders import file_digests, write_project
-from geo_env import cli
-from geo_env.outputs import figures
-from geo_env.outputs import report
-from geo_env.errors import OutputError
 
 
 @pytest.fixture(scope="module")

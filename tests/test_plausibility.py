@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 import shapely
 
-from builders import WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import crs as gcrs
 from geo_env import load_project
-from geo_env.errors import CoordinateError, DataWarning, ParameterError
 from geo_env.analysis.livestock import _residential_basis
+from geo_env.errors import CoordinateError, DataWarning, ParameterError
 from geo_env.io.project import _working_crs
 from geo_env.standards import PARAMETERS
+
+from builders import WORK, grid_villages, planner_villages, write_project, write_shapefile
 
 
 def _grid_points(n=10, step=1000.0):

@@ -7,11 +7,19 @@ import pytest
 import shapely
 from shapely.geometry import Polygon
 
-from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import load_project
-from geo_env.errors import CRSError, DataWarning, InputFileNotFoundError, ParameterError, ProjectFileError
-from geo_env.errors import GeoEnvError, GeoEnvWarning
+from geo_env.errors import (
+    CRSError,
+    DataWarning,
+    GeoEnvError,
+    GeoEnvWarning,
+    InputFileNotFoundError,
+    ParameterError,
+    ProjectFileError,
+)
 from geo_env.io.project import check_project, project_template
+
+from builders import ORIGIN, STATIONS_WORK, WORK, grid_villages, planner_villages, write_project, write_shapefile
 
 
 def test_load_project_reads_every_layer_into_the_working_crs(tmp_path):
@@ -31,7 +39,7 @@ def test_load_project_reads_every_layer_into_the_working_crs(tmp_path):
 
 
 def test_layer_paths_are_relative_to_the_project_file(tmp_path, monkeypatch):
-    path = write_project(tmp_path / "proj")
+    write_project(tmp_path / "proj")
     monkeypatch.chdir(tmp_path)
     assert len(load_project("proj/project.toml").villages) == 9
 
@@ -270,7 +278,6 @@ def test_working_crs_that_distorts_distances_is_rejected(tmp_path):
 def test_supplied_anchors_are_checked(tmp_path):
     import re
 
-    import pandas as pd
 
     path = write_project(tmp_path, stations=False, villages_cols=(
         'id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK", households = "HS", '

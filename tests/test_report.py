@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-
 import re
 
 import openpyxl
 import pytest
 
-from geo_env.outputs import report
 from geo_env.errors import GeoEnvWarning
 from geo_env.labels import label
+from geo_env.outputs import report
 from geo_env.plan import analyze
 from geo_env.standards import PARAMETERS
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,14 +20,17 @@ import pyproj
 import pytest
 import rasterio
 import shapely
+import tomllib
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 import geo_env as ge
-from geo_env import sample
+from geo_env import sample as loader
 from geo_env._geometry import anchor_points
 from geo_env.crs import gcj02_to_wgs84
+
+import make_sample as sample  # tools/make_sample.py (pyproject: pytest's pythonpath)
 
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "sample"
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -373,26 +375,31 @@ def test_loaded_sample_leaves_villages_beyond_3_km(district):
 # where the sample lives, and the command
 # ------------------------------------------------------------------------------------------
 def test_sample_dir_is_the_committed_folder():
-    assert sample.sample_dir() == COMMITTED
+    assert loader.sample_dir() == COMMITTED
 
 
-def test_installed_package_generates_the_sample_once_into_the_cache(regenerated, tmp_path, monkeypatch):
-    _, out = regenerated
-    calls = []
+def test_an_installed_package_carries_the_sample(tmp_path, monkeypatch):
+    """Without data/sample/ beside the package (a wheel install) the files come from the
+    package geo_env._sample_data, which pyproject.toml maps onto data/sample/."""
+    import importlib.util
 
-    def fake_write(target):  # the real generator is tested above; copy its output
-        calls.append(Path(target))
-        for f in sample.FILES:
-            (Path(target) / f).write_bytes((out / f).read_bytes())
+    import tomllib
 
-    monkeypatch.setattr(sample, "_REPO_SAMPLE", tmp_path / "not-a-checkout")
-    monkeypatch.setattr(sample, "write_sample", fake_write)
-    monkeypatch.setenv("GEO_ENV_CACHE", str(tmp_path / "cache"))
-    first = sample.sample_dir()
-    assert first == tmp_path / "cache" / f"sample-{ge.__version__}"
-    assert (first / "project.toml").is_file()
-    assert sample.sample_dir() == first and len(calls) == 1  # reused, not regenerated
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [first.name]  # no temp left
+    conf = tomllib.loads((COMMITTED.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert conf["package-dir"]["geo_env._sample_data"] == "data/sample"
+    assert "geo_env._sample_data" in conf["packages"] and conf["package-data"]["geo_env._sample_data"] == ["*"]
+    installed = tmp_path / "site" / "geo_env" / "_sample_data"
+    installed.mkdir(parents=True)
+    for f in sample.FILES:
+        (installed / f).write_bytes((COMMITTED / f).read_bytes())
+    spec = importlib.util.spec_from_loader("geo_env._sample_data", loader=None, is_package=True)
+    spec.submodule_search_locations = [str(installed)]
+    monkeypatch.setattr(loader, "_REPO_SAMPLE", tmp_path / "not-a-checkout")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "geo_env._sample_data" else None)
+    assert loader.sample_dir() == installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ge.GeoEnvError, match="sample district's files are missing"):
+        loader.sample_dir()
 
 
 def test_command_usage_error(capsys):

@@ -18,8 +18,8 @@ import shapely
 from affine import Affine
 
 import geo_env as ge
-from geo_env.errors import DataValueError, ParameterError
 from geo_env.analysis.sewage import MODES, _share_capacity, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.errors import DataValueError, ParameterError
 from geo_env.standards import defaults
 
 CRS = pyproj.CRS("EPSG:4548")
@@ -651,8 +651,8 @@ def test_plan_saves_with_no_clusters_and_no_connections(tmp_path):
 
 
 def test_labels_cover_every_output_column_and_mode():
+    from geo_env.analysis.sewage import VILLAGE_COLUMNS as _OUT_COLUMNS
     from geo_env.labels import label
-    from geo_env.analysis.sewage import _OUT_COLUMNS
 
     for code in [*_OUT_COLUMNS, *MODES, "flush", "septic_tank", "dry", "not_needed", "no_population",
                  "no_population_villages", "sewage_clusters", "load_after_m3_per_day"]:

@@ -10,10 +10,10 @@ import pyproj
 import pytest
 from shapely import LineString, Point
 
-from geo_env.errors import ColumnNotFoundError, DataValueError, EmptyLayerError, ParameterError
-from geo_env.network import RoadNetwork
-from geo_env.io.project import District
 from geo_env.analysis.siting import site_transfer_stations
+from geo_env.errors import ColumnNotFoundError, DataValueError, EmptyLayerError, ParameterError
+from geo_env.io.project import District
+from geo_env.network import RoadNetwork
 
 CRS = pyproj.CRS("EPSG:4548")
 X0, Y0 = 548_900.0, 3_142_000.0

@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from builders import WORK, grid_villages, planner_villages, write_project, write_shapefile
 from geo_env import analyze, cli, load_project, read_layer
 from geo_env.errors import DataValueError, DataWarning
 from geo_env.io.layers import read_table
 from geo_env.io.villages import UNASSIGNED, complete_townships, join_village_table, township_codes
+
+from builders import WORK, grid_villages, planner_villages, write_project, write_shapefile
 
 PPH = 2.62  # standards: persons per household (第七次全国人口普查)
 

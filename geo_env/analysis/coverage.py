@@ -33,10 +33,9 @@ from ..io.project import District
 __all__ = [
     "waste_coverage",
     "coverage_by_township",
+    "township_rates",
     "service_areas",
-    "plan_part",
     "SERVICE_AREA_BUFFER_M",
-    "LABELS",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,37 +48,6 @@ TOTAL = "total"
 
 COVERAGE_COLUMNS = ("station_id", "station_distance_m", "distance_metric", "waste_covered",
                     "waste_unreachable")
-
-LABELS: dict[str, tuple[str, str]] = {
-    # village columns
-    "station_id": ("最近转运站编号", "Nearest transfer station"),
-    "station_distance_m": ("至转运站距离（米）", "Distance to station (m)"),
-    "distance_metric": ("距离计算方式", "Distance metric"),
-    "waste_covered": ("收运覆盖", "Covered by collection"),
-    "waste_unreachable": ("无道路可达", "No road to a station"),
-    "proposed_station_id": ("拟建转运站编号", "Proposed station"),
-    "straight": ("直线距离", "straight line"),
-    "road": ("道路距离", "along roads"),
-    # township table
-    "covered_villages": ("覆盖村数（个）", "Covered villages"),
-    "coverage_rate_villages": ("覆盖率（按村）", "Coverage (villages)"),
-    "covered_population": ("覆盖人口（人）", "Covered population"),
-    "coverage_rate_population": ("覆盖率（按人口）", "Coverage (population)"),
-    "unreachable_villages": ("无道路可达村数（个）", "Villages without road access"),
-    "covered_villages_after": ("新增站点后覆盖村数（个）", "Covered villages after siting"),
-    "coverage_rate_villages_after": ("新增站点后覆盖率（按村）", "Coverage after siting (villages)"),
-    "covered_population_after": ("新增站点后覆盖人口（人）", "Covered population after siting"),
-    "coverage_rate_population_after": ("新增站点后覆盖率（按人口）",
-                                       "Coverage after siting (population)"),
-    # layers and tables
-    "waste_townships": ("乡镇收运覆盖", "Collection coverage by township"),
-    "uncovered_villages": ("未覆盖行政村", "Villages not covered"),
-    "status": ("状态", "Status"),
-    "existing": ("现状", "existing"),
-    "proposed": ("拟建", "proposed"),
-    "radius_m": ("服务半径（米）", "Service radius (m)"),
-    "metric": ("距离计算方式", "Distance metric"),
-}
 
 
 # ------------------------------------------------------------------------------ settings
@@ -337,80 +305,9 @@ def service_areas(
 
 
 # --------------------------------------------------------------------------- plan part
-def _rates(tab: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def township_rates(tab: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``{township: {column: value}}`` of a township table (for summary.json)."""
     return {str(r["township"]): {k: r[k] for k in tab.columns if k != "township"}
             for _, r in tab.iterrows()}
 
 
-def plan_part(district: District) -> Any:
-    """Waste coverage and transfer-station siting for :func:`geo_env.analyze`.
-
-    With the project's ``[waste]`` parameters: village columns ``station_id
-    station_distance_m distance_metric waste_covered waste_unreachable
-    proposed_station_id``; layers ``service_areas`` (existing and proposed stations,
-    ``status`` column) and ``proposed_transfer_stations``; tables ``waste_townships``
-    (coverage by township before and after siting) and ``uncovered_villages``; and the
-    ``waste`` block of summary.json (radius and its source, metric, counts and rates by
-    villages and by population, overall and by township, and the siting result).
-    """
-    from ..plan import PlanPart
-    from .siting import _site
-    from ..standards import parameter
-
-    p = district.params.get("waste") or {}
-    cov = waste_coverage(district)
-    radius, metric = cov.attrs["waste"]["radius_m"], cov.attrs["waste"]["metric"]
-    # without any known population the target is a share of villages (said in the summary)
-    known = pd.to_numeric(district.villages.get("population"), errors="coerce").notna() \
-        if "population" in district.villages.columns else pd.Series(False, index=district.villages.index)
-    site = _site(district, cov, target=p.get("target_coverage"),
-                 weight="population" if known.any() else "villages")
-    tab = site.townships
-    cols = cov[list(COVERAGE_COLUMNS)].copy()
-    cols["proposed_station_id"] = site.proposed_station_of_village
-    total = tab.iloc[-1]
-
-    existing = service_areas(district, radius_m=radius, metric=metric)
-    existing.insert(1, "status", "existing")
-    areas = [existing]
-    if len(site.sites):
-        new = service_areas(district, radius_m=radius, metric=metric, stations=site.sites)
-        new.insert(1, "status", "proposed")
-        areas.append(new)
-    area_layer = gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs=district.crs)
-
-    keep = [c for c in ("id", "name", "township", "population") if c in cov.columns]
-    unc = pd.DataFrame(cols.join(cov[keep]).loc[~cov["waste_covered"].to_numpy(bool),
-                                                 keep + ["station_id", "station_distance_m",
-                                                         "waste_unreachable",
-                                                         "proposed_station_id"]])
-    summary = {
-        "radius_m": radius,
-        "radius_source": parameter("waste", "service_radius_m").source,
-        "metric": metric,
-        "transfer_stations": int(0 if district.transfer_stations is None
-                                 else len(district.transfer_stations)),
-        "villages": int(total["villages"]),
-        "covered_villages": int(total["covered_villages"]),
-        "unreachable_villages": int(total["unreachable_villages"]),
-        "population": float(total["population"]),
-        "covered_population": float(total["covered_population"]),
-        "coverage_rate_villages": total["coverage_rate_villages"],
-        "coverage_rate_population": total["coverage_rate_population"] if known.any() else None,
-        "population_unknown_villages": district.villages.loc[~known.to_numpy(), "id"].astype(str).tolist(),
-        "by_township": _rates(tab[[c for c in tab.columns if not c.endswith("_after")]]
-                              .iloc[:-1]),
-        "siting": site.summary(),
-    }
-    sites = site.sites
-    return PlanPart(
-        name="waste",
-        village_columns=cols,
-        layers={"service_areas": area_layer, "proposed_transfer_stations": sites},
-        tables={
-            "waste_townships": tab,
-            "uncovered_villages": unc,
-        },
-        summary=summary,
-        result=site,
-    )

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
-import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -47,37 +45,26 @@ from ..errors import (
     format_rows,
 )
 from ..io.project import District
+from ..species import SPECIES, parse_species, species_code
 from ..standards import defaults, parameter
 
 __all__ = [
     "SPECIES",
-    "LABELS",
     "MU_M2",
     "parse_species",
     "pig_equivalents",
     "livestock_check",
     "manure_balance",
-    "plan_part",
+    "balance",
+    "Balance",
+    "livestock_params",
+    "load_ratio",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Canonical species codes.
-SPECIES = ("pig", "dairy_cow", "beef_cattle", "sheep", "layer", "broiler", "poultry")
-
 #: Square metres in one mu (亩): 1 mu = 10 000 / 15 m².
 MU_M2 = 10_000.0 / 15.0
-
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "pig": ("pig", "pigs", "hog", "hogs", "swine", "生猪", "猪", "肉猪", "育肥猪", "商品猪"),
-    "dairy_cow": ("dairy_cow", "dairy cow", "dairy cows", "dairy cattle", "dairy", "奶牛", "乳牛"),
-    "beef_cattle": ("beef_cattle", "beef cattle", "beef", "肉牛", "菜牛"),
-    "sheep": ("sheep", "goat", "goats", "sheep and goats", "羊", "山羊", "绵羊", "肉羊", "湖羊"),
-    "layer": ("layer", "layers", "laying hen", "laying hens", "蛋鸡", "蛋禽"),
-    "broiler": ("broiler", "broilers", "meat chicken", "肉鸡", "肉禽"),
-    "poultry": ("poultry", "chicken", "chickens", "duck", "ducks", "goose", "geese",
-                "家禽", "鸡", "鸭", "鹅"),
-}
 
 #: Pig equivalents per head on hand (存栏), by factor set (sources: standards.py, factors).
 _FACTORS: dict[str, dict[str, float]] = {
@@ -91,65 +78,6 @@ _FACTORS: dict[str, dict[str, float]] = {
     },
 }
 
-LABELS: dict[str, tuple[str, str]] = {
-    # species
-    "pig": ("生猪", "Pig"),
-    "dairy_cow": ("奶牛", "Dairy cow"),
-    "beef_cattle": ("肉牛", "Beef cattle"),
-    "sheep": ("羊", "Sheep / goat"),
-    "layer": ("蛋鸡", "Layer"),
-    "broiler": ("肉鸡", "Broiler"),
-    "poultry": ("家禽", "Poultry"),
-    # farm columns
-    "pig_equivalents": ("猪当量", "Pig equivalents"),
-    "scale_farm": ("规模养殖场", "Large-scale farm"),
-    "nearest_village_distance_m": ("距居民点距离（米）", "Distance to village (m)"),
-    "water_distance_m": ("距水体距离（米）", "Distance to water (m)"),
-    "sewage_plant_distance_m": ("距污水处理厂距离（米）", "Distance to sewage plant (m)"),
-    "in_prohibited_zone": ("位于禁养区", "In no-farming zone"),
-    "near_village": ("距居民点不足防护距离", "Too close to village"),
-    "near_water": ("距水体不足防护距离", "Too close to water"),
-    "setback_ok": ("选址合规", "Siting OK"),
-    "issues": ("问题", "Issues"),
-    "nitrogen_kg_per_year": ("氮排泄量（kg/年）", "Nitrogen (kg/year)"),
-    "phosphorus_kg_per_year": ("磷排泄量（kg/年）", "Phosphorus (kg/year)"),
-    # balance columns
-    "farms": ("养殖场数", "Farms"),
-    "farms_head_unknown": ("存栏量缺失的养殖场数", "Farms with unknown head"),
-    "capacity_pig_equivalents": ("土地承载力（猪当量）", "Land capacity (pig equivalents)"),
-    "load_ratio": ("承载指数", "Load ratio"),
-    "surplus_pig_equivalents": ("超载量（猪当量）", "Surplus (pig equivalents)"),
-    "spare_pig_equivalents": ("剩余承载量（猪当量）", "Spare capacity (pig equivalents)"),
-    "overloaded": ("超载", "Overloaded"),
-    "no_farmland": ("无耕地", "No farmland"),
-    "limiting_nutrient": ("限制养分", "Limiting nutrient"),
-    "farmland_source": ("耕地数据来源", "Farmland source"),
-    "transfer_out_pig_equivalents": ("可外运量（猪当量）", "Transferable (pig equivalents)"),
-    "remaining_surplus_pig_equivalents": ("外运后剩余超载（猪当量）",
-                                          "Surplus after transfer (pig equivalents)"),
-    "manure_destinations": ("粪肥可去向", "Where the manure could go"),
-    "villages_overloaded": ("超载村数", "Overloaded villages"),
-    "from_id": ("输出村编号", "From village"),
-    "from_name": ("输出村", "From"),
-    "to_id": ("接收村编号", "To village"),
-    "to_name": ("接收村", "To"),
-    "distance_m": ("距离（米）", "Distance (m)"),
-    "farmland_layer": ("耕地图层", "farmland layer"),
-    "farmland_mu_column": ("村耕地面积字段", "villages' farmland_mu column"),
-    "nitrogen": ("氮", "nitrogen"),
-    "phosphorus": ("磷", "phosphorus"),
-    # village columns added to the plan
-    "manure_pig_equivalents": ("养殖量（猪当量）", "Livestock (pig equivalents)"),
-    "manure_capacity_pig_equivalents": ("土地承载力（猪当量）", "Land capacity (pig equivalents)"),
-    "manure_load_ratio": ("粪污承载指数", "Manure load ratio"),
-    "manure_overloaded": ("粪污超载", "Manure overloaded"),
-    "manure_destinations": ("粪肥可去向", "Where the manure could go"),
-    # tables / blocks
-    "livestock": ("畜禽粪污", "Livestock manure"),
-    "manure_balance_township": ("乡镇粪污土地承载", "Manure balance by township"),
-    "manure_balance_village": ("村粪污土地承载", "Manure balance by village"),
-    "manure_transfers": ("粪肥外运建议", "Suggested manure transfers"),
-}
 
 _LAYER = "livestock_farms"
 
@@ -157,60 +85,6 @@ _LAYER = "livestock_farms"
 # ---------------------------------------------------------------------------------------
 # species and pig equivalents
 # ---------------------------------------------------------------------------------------
-def _norm(text: object) -> str:
-    """Case-, width- and whitespace-insensitive form of a species name."""
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    return re.sub(r"[\s_\-]+", " ", s)
-
-
-_LOOKUP: dict[str, str] = {_norm(a): code for code, names in _ALIASES.items() for a in names}
-
-
-def _accepted_names() -> str:
-    return "; ".join(f"{code}: {', '.join(names[1:])}" for code, names in _ALIASES.items())
-
-
-def parse_species(values: Iterable[object], *, layer: str = _LAYER, column: str = "species",
-                  ids: Iterable[object] | None = None, rows: Iterable[object] | None = None,
-                  file: str | None = None) -> np.ndarray:
-    """Canonical species codes (:data:`SPECIES`) for English or Chinese names.
-
-    Case, full-width characters, spaces, hyphens and underscores do not matter
-    (``"Dairy cow"``, ``"dairy_cow"``, ``" 奶牛 "`` are all ``"dairy_cow"``).
-
-    Raises
-    ------
-    DataValueError
-        For an unknown or missing name, naming the row (1-based feature number, or the
-        labels given as ``rows``; the feature's id too when ``ids`` are given), the value
-        and the accepted names.
-    """
-    vals = list(values)
-    codes = np.array([_LOOKUP.get(_norm(v)) if not _isna(v) else None for v in vals],
-                     dtype=object)
-    bad = np.flatnonzero(pd.isna(codes))
-    if len(bad):
-        i = int(bad[0])
-        labels = [int(b) + 1 for b in range(len(vals))] if rows is None else list(rows)
-        others = f" (rows with unknown species: {format_rows([labels[b] for b in bad])})" \
-            if len(bad) > 1 else ""
-        which = "" if ids is None else f" of farm {list(ids)[i]!r}"
-        raise DataValueError(
-            f"unknown species {vals[i]!r}{which}{others}",
-            file=file, layer=layer, column=column, row=labels[i],
-            hint=f"use one of the accepted names — {_accepted_names()} ('牛' alone is "
-                 "ambiguous: write 奶牛 or 肉牛)",
-        )
-    return codes
-
-
-def _isna(v: object) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def pig_equivalents(species: Iterable[object], head: Iterable[float], *,
                     factors: str = "guideline2018", head_is: str = "stock",
                     cycle_days: Mapping[str, float] | None = None) -> np.ndarray:
@@ -305,7 +179,7 @@ def _species_map(given: Mapping[str, Any], base: Mapping[str, Any], name: str,
         raise ParameterError(f"[livestock] {name} must be a table {{ species = value }}")
     out = dict(base)
     for key, value in given.items():
-        code = _LOOKUP.get(_norm(key))
+        code = species_code(key)
         if code is None:
             raise ParameterError(f"[livestock] {name}: unknown species {key!r}",
                                  hint=f"use one of {', '.join(SPECIES)}")
@@ -595,7 +469,7 @@ def _capacity_per_mu(p: Mapping[str, Any]) -> tuple[float, float]:
             ph / (float(p["p_per_pig_equivalent_kg"]) * keep))
 
 
-def _load_ratio(pe: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def load_ratio(pe: np.ndarray, cap: np.ndarray) -> np.ndarray:
     """pe / cap; ``inf`` where there is manure and no capacity, 0 where there is neither."""
     pe, cap = np.asarray(pe, float), np.asarray(cap, float)
     out = np.zeros_like(pe)
@@ -650,14 +524,30 @@ def _remaining(surplus: np.ndarray, moved: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Balance:
+class Balance:
+    """The manure–land balance: per village, per township, the possible transfers, and
+    where the farmland came from (see :func:`manure_balance` for the columns)."""
+
     villages: pd.DataFrame
     townships: pd.DataFrame
     transfers: pd.DataFrame
     farmland_source: str
 
 
-def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
+def balance(district: District) -> Balance:
+    """The manure–land balance with the district's ``[livestock]`` settings (all tables).
+
+    Raises :class:`~geo_env.errors.ColumnNotFoundError` when the district has no farmland
+    information (neither a ``farmland`` layer nor a ``farmland_mu`` column)."""
+    return _balance(district, livestock_params(district))
+
+
+def livestock_params(district: District | None = None, **overrides: Any) -> dict[str, Any]:
+    """The ``[livestock]`` settings: defaults, the district's, then ``overrides`` (validated)."""
+    return _resolve(overrides, district)
+
+
+def _balance(d: District, p: Mapping[str, Any]) -> Balance:
     villages = d.villages
     nv = len(villages)
     f = _farms(d, p)
@@ -694,7 +584,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
         "farms": count, "farms_head_unknown": unknown, "pig_equivalents": pe,
         "nitrogen_kg_per_year": pe * n_kg, "phosphorus_kg_per_year": pe * p_kg,
         "farmland_mu": mu, "capacity_pig_equivalents": cap,
-        "load_ratio": _load_ratio(pe, cap),
+        "load_ratio": load_ratio(pe, cap),
         "surplus_pig_equivalents": surplus, "spare_pig_equivalents": spare,
         "overloaded": pe > cap, "no_farmland": mu <= 0,
         "transfer_out_pig_equivalents": out_pe,
@@ -711,7 +601,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
     sums = ["farms", "farms_head_unknown", "pig_equivalents", "nitrogen_kg_per_year", "phosphorus_kg_per_year",
             "farmland_mu", "capacity_pig_equivalents"]
     tt = vt.groupby("township", sort=True)[sums].sum()
-    tt["load_ratio"] = _load_ratio(tt["pig_equivalents"], tt["capacity_pig_equivalents"])
+    tt["load_ratio"] = load_ratio(tt["pig_equivalents"], tt["capacity_pig_equivalents"])
     tt["surplus_pig_equivalents"] = np.maximum(
         tt["pig_equivalents"] - tt["capacity_pig_equivalents"], 0.0)
     tt["spare_pig_equivalents"] = np.maximum(
@@ -739,7 +629,7 @@ def _balance(d: District, p: Mapping[str, Any]) -> _Balance:
         "pig_equivalents": moves["pig_equivalents"].to_numpy(),
         "nitrogen_kg_per_year": moves["pig_equivalents"].to_numpy() * n_kg,
     })
-    return _Balance(vt, tt, transfers, source)
+    return Balance(vt, tt, transfers, source)
 
 
 def manure_balance(district: District, by: str = "township", *,
@@ -800,74 +690,3 @@ def manure_balance(district: District, by: str = "township", *,
 # ---------------------------------------------------------------------------------------
 # plan
 # ---------------------------------------------------------------------------------------
-def plan_part(district: District) -> Any:
-    """The livestock part of a :class:`~geo_env.Plan`, or None without a farms layer."""
-    from ..plan import PlanPart
-
-    if district.livestock_farms is None:
-        return None
-    p = _resolve({}, district)
-    farms = livestock_check(district)
-    summary: dict[str, Any] = {
-        "farms": int(len(farms)),
-        "pig_equivalents": float(farms["pig_equivalents"].sum()),
-        "nitrogen_kg_per_year": float(farms["nitrogen_kg_per_year"].sum()),
-        "phosphorus_kg_per_year": float(farms["phosphorus_kg_per_year"].sum()),
-        "by_species": {str(k): float(v) for k, v in
-                       farms.groupby("species")["pig_equivalents"].sum().items()},
-        "scale_farms": int(farms["scale_farm"].sum()),
-        "head_unknown_farms": farms.loc[farms["head"].isna(), "id"].tolist(),
-        "flags": {
-            "near_village": int(farms["near_village"].sum()),
-            "near_water": int(farms["near_water"].sum()),
-            "in_prohibited_zone": int(farms["in_prohibited_zone"].sum()),
-            "setback_not_ok": int((~farms["setback_ok"]).sum()),
-        },
-        "factors": p["factors"],
-        "head_is": p["head_is"],
-        "residential_basis": farms.attrs["residential_basis"],
-        "layers_checked": {name: getattr(district, name) is not None
-                           for name in ("water", "sewage_plants", "prohibited_zones")},
-    }
-    tables: dict[str, pd.DataFrame] = {
-        "livestock_farms": pd.DataFrame(farms.drop(columns=farms.geometry.name))}
-    village_columns = None
-    result: dict[str, Any] = {"farms": farms}
-    try:
-        bal = _balance(district, p)
-    except ColumnNotFoundError as exc:  # no farmland information: checks only
-        warnings.warn(f"livestock: the manure–land balance is not assessed (setbacks and pig equivalents "
-                      f"are): {exc.message}", DataWarning, stacklevel=2)
-        summary["balance"] = None
-        summary["balance_skipped"] = str(exc)
-    else:
-        vt, tt = bal.villages, bal.townships
-        village_columns = pd.DataFrame({
-            "manure_pig_equivalents": vt["pig_equivalents"],
-            "manure_capacity_pig_equivalents": vt["capacity_pig_equivalents"],
-            "manure_load_ratio": vt["load_ratio"],
-            "manure_overloaded": vt["overloaded"],
-            "manure_destinations": vt["manure_destinations"],
-        }, index=vt.index)
-        tables.update({"manure_balance_township": tt, "manure_balance_village": vt,
-                       "manure_transfers": bal.transfers})
-        result.update(villages=vt, townships=tt, transfers=bal.transfers)
-        summary["balance"] = {
-            "farmland_source": bal.farmland_source,
-            "farmland_mu": float(vt["farmland_mu"].sum()),
-            "capacity_pig_equivalents": float(vt["capacity_pig_equivalents"].sum()),
-            "load_ratio": float(_load_ratio(vt["pig_equivalents"].sum(),
-                                            vt["capacity_pig_equivalents"].sum())),
-            "limiting_nutrient": str(vt["limiting_nutrient"].iloc[0]) if len(vt) else None,
-            "overloaded_villages": vt.loc[vt["overloaded"], "id"].tolist(),
-            "villages_without_farmland_with_farms": vt.loc[
-                vt["no_farmland"] & (vt["farms"] > 0), "id"].tolist(),
-            "overloaded_townships": tt.loc[tt["overloaded"], "township"].tolist(),
-            "transferable_pig_equivalents": float(bal.transfers["pig_equivalents"].sum()),
-            "remaining_surplus_pig_equivalents":
-                float(vt["remaining_surplus_pig_equivalents"].sum()),
-            "transport_distance_m": float(p["transport_distance_m"]),
-        }
-    return PlanPart(name="livestock", village_columns=village_columns,
-                    layers={"livestock_farms": farms}, tables=tables, summary=summary,
-                    result=result)

@@ -40,6 +40,10 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from .._geometry import anchor_points
+from .._validate import number_column
+from ..errors import ColumnNotFoundError, ParameterError
+from ..io.project import District
 from .coverage import (
     _max_connector,
     _settings,
@@ -50,19 +54,9 @@ from .coverage import (
     points_xy,
     waste_coverage,
 )
-from .._geometry import anchor_points
-from .._validate import number_column
-from ..errors import ColumnNotFoundError, ParameterError
-from ..io.project import District
 
-__all__ = ["site_transfer_stations", "SitingResult", "LABELS"]
+__all__ = ["site_transfer_stations", "SitingResult"]
 
-LABELS: dict[str, tuple[str, str]] = {
-    "rank": ("优先序", "Rank"),
-    "covers_villages": ("新增覆盖村数（个）", "Villages newly covered"),
-    "covers_population": ("新增覆盖人口（人）", "Population newly covered"),
-    "candidate_id": ("候选点编号", "Candidate"),
-}
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +163,7 @@ def site_transfer_stations(
     radius_m: float | None = None,
     metric: str | None = None,
     time_limit_s: float | None = None,
+    coverage: gpd.GeoDataFrame | None = None,
 ) -> SitingResult:
     """New transfer stations that bring collection coverage to a target.
 
@@ -193,6 +188,9 @@ def site_transfer_stations(
     time_limit_s
         Stop each of the two solver stages after this many seconds (s) and keep its best
         answer (``optimal`` is then False).  Default: no limit.
+    coverage
+        The coverage before siting, as :func:`geo_env.waste_coverage` returned it for this
+        district (its radius and metric are used); default: computed here.
 
     Returns
     -------
@@ -205,7 +203,7 @@ def site_transfer_stations(
     ColumnNotFoundError
         ``weight`` names a column the villages do not have.
     """
-    before = waste_coverage(district, radius_m=radius_m, metric=metric)
+    before = waste_coverage(district, radius_m=radius_m, metric=metric) if coverage is None else coverage
     return _site(district, before, target=target, max_new=max_new, candidates=candidates,
                  weight=weight, time_limit_s=time_limit_s)
 

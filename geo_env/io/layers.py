@@ -1769,7 +1769,7 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
             raise DataValueError("every village has population 0", file=file, layer=label, column=src("population"),
                                  hint="map the right population column (常住人口 or 户籍人口)")
     if spec.kind == "livestock_farms":
-        from ..analysis.livestock import parse_species  # the one list of species names
+        from ..species import parse_species  # the one list of species names
 
         parse_species(out["species"], layer=label or spec.kind, column=src("species"), ids=out["id"],
                       rows=out["_row"], file=file)

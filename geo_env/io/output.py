@@ -29,8 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import writers as _io
 from ..errors import OutputError
+from . import writers as _io
 
 __all__ = ["LOCK_NAME", "MANIFEST_KEY", "SUMMARY", "output_lock", "refuse_inputs", "recover",
            "previous_outputs", "check_replaceable", "staging", "manifest", "commit"]

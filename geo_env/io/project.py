@@ -5,11 +5,10 @@ from __future__ import annotations
 import codecs
 import copy
 import re
+import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
-
-import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -188,6 +187,7 @@ _TABLE_KEYS = ("path", "sheet", "encoding", "columns")
 _LAYER_SECTIONS = (*LAYER_NAMES, "village_points", "village_table", "townships", "dem")
 from .._choices import BASEMAPS, LANGS  # noqa: E402 - re-exported for the loader's checks
 from ..crs import FAR_OUTSIDE_M  # noqa: E402 - facilities this far (m) outside the villages are named
+
 #: A supplied village anchor farther than this outside its polygon is named in a warning (m).
 ANCHOR_OUTSIDE_M = 1_000.0
 
@@ -710,9 +710,9 @@ def load_project(path: str | Path) -> District:
     """
 
     from .. import crs as _crs
-    from . import villages as villages_mod
     from ..errors import GeoEnvWarning
     from ..standards import validate_section
+    from . import villages as villages_mod
 
     file = _project_file(Path(path))
     with warnings.catch_warnings(record=True) as toml_notes:  # kept with the layers' warnings
@@ -743,7 +743,6 @@ def load_project(path: str | Path) -> District:
     params["villages"] = validate_section("villages", village_opts, file=str(file))
 
     base = file.resolve().parent
-    caught: list[warnings.WarningMessage] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}

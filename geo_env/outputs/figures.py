@@ -34,11 +34,19 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.patheffects import withStroke
 
-from ..io import writers as _io
 from ..errors import GeoEnvError
+from ..io import writers as _io
 from ..labels import display_width, label
-from .maps import (COLORS, FARM_CLASSES, SEWAGE_MODES, WASTE_CLASSES, farm_class, sewage_class,
-                   township_areas, waste_class)
+from .maps import (
+    COLORS,
+    FARM_CLASSES,
+    SEWAGE_MODES,
+    WASTE_CLASSES,
+    farm_class,
+    sewage_class,
+    township_areas,
+    waste_class,
+)
 
 if TYPE_CHECKING:
     from ..plan import Plan

@@ -44,13 +44,12 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
-from . import _assets
-
+from ..errors import DataWarning, GeoEnvWarning, ParameterError
 from ..io import writers as _io
+from ..labels import CODED_COLUMNS, LANGS, label, value_label
+from . import _assets
 from .html import esc, esc_series, script_json
 from .topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
-from ..errors import DataWarning, GeoEnvWarning, ParameterError
-from ..labels import CODED_COLUMNS, LANGS, label, value_label
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -85,7 +84,8 @@ COLORS: dict[str, dict[str, str]] = {
                "household": "#6a3d9a", "unknown": "#e3ded3"},
     "farms": {"ok": "#8d6e63", "issue": "#d32f2f", "unknown": "#9e9e9e"},
 }
-SEWAGE_MODES = ("connect", "centralized", "cluster", "household")
+from .._choices import SEWAGE_MODES  # noqa: E402 - one list of the modes
+
 WASTE_CLASSES = ("covered", "outside", "unreachable", "unknown")
 FARM_CLASSES = ("ok", "issue", "unknown")
 

@@ -256,7 +256,6 @@ def polygon_topology(geoms: np.ndarray) -> Topology:
     rot = starts[ring_of] + (off[ring_of] + k) % counts[ring_of]
     rv, rs = vid[rot], sid[rot]
     chain_start = junction[rv]
-    chain_of = np.cumsum(chain_start) - 1
     c_first = np.flatnonzero(chain_start)
     c_last = np.append(c_first[1:], len(q)) - 1
     c_ring = ring_of[c_first]

@@ -139,28 +139,29 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from ..._choices import SEWAGE_MODES
 from ..._geometry import anchor_points
 from ...errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
 from ...io.project import District
+from ...labels import label as _label
 from ...standards import PARAMETERS, defaults
 from ...terrain import Dem, anchor_elevations, densify_lines, densify_segments, read_dem, zonal_mean
 
 __all__ = [
     "MODES",
-    "LABELS",
     "SewagePlan",
+    "VILLAGE_COLUMNS",
     "sewage_modes",
     "sewage_plan",
     "gravity_sewer",
     "capital_recovery_factor",
     "mst_length",
-    "plan_part",
 ]
 
 log = logging.getLogger(__name__)
 
 #: The modes, in the order used for ties and tables.
-MODES = ("connect", "centralized", "cluster", "household")
+MODES = SEWAGE_MODES
 
 #: Tour length constant of Beardwood, Halton & Hammersley (1959): a shortest tour through
 #: n random points in area A is about 0.7124·√(nA).
@@ -171,56 +172,9 @@ _DIAMETERS_M = np.array([0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
 _POINT_SPREAD = 10.0
 _SECONDS_PER_DAY = 86400.0
 
-LABELS: dict[str, tuple[str, str]] = {
-    "sewage": ("生活污水治理", "Sewage"),
-    "sewage_mode": ("污水治理模式", "Sewage mode"),
-    "connect": ("纳管", "Connect to town plant"),
-    "centralized": ("村级集中", "Village station"),
-    "cluster": ("片区集中", "Shared station"),
-    "household": ("联户分户", "Household systems"),
-    "sewage_plant_id": ("纳管污水厂编号", "Receiving plant ID"),
-    "sewage_cluster_id": ("片区编号", "Cluster ID"),
-    "sewage_flow_m3_per_day": ("污水量（m³/d）", "Sewage flow (m³/d)"),
-    "elevation_m": ("高程（米）", "Elevation (m)"),
-    "pipe_length_m": ("村外管道长度（米）", "Outside sewer length (m)"),
-    "pump_stations": ("提升泵站（座）", "Lift stations"),
-    "cost_connect_yuan_per_year": ("纳管年费用（元/年）", "Connect cost (yuan/year)"),
-    "cost_centralized_yuan_per_year": ("村级集中年费用（元/年）", "Village station cost (yuan/year)"),
-    "cost_cluster_yuan_per_year": ("片区集中年费用（元/年）", "Shared station cost (yuan/year)"),
-    "cost_household_yuan_per_year": ("联户分户年费用（元/年）", "Household systems cost (yuan/year)"),
-    "sewage_reason": ("治理模式理由", "Reason"),
-    "toilet_suggestion": ("改厕建议", "Toilet upgrade"),
-    "flush": ("水冲式厕所（接入污水收集）", "Flush toilet (sewage collected)"),
-    "septic_tank": ("三格化粪池厕所", "Three-compartment septic tank"),
-    "dry": ("双瓮或卫生旱厕（宜旱则旱）", "Double-urn or dry toilet"),
-    "not_needed": ("无需改厕（无常住人口）", "Not needed (no residents)"),
-    "no_population": ("无常住人口", "No residents"),
-    "no_population_villages": ("无常住人口村数", "No residents: villages"),
-    "population_unknown": ("人口不详（未评估）", "Population unknown (not assessed)"),
-    "population_unknown_villages": ("人口不详村数（未评估）", "Population unknown: villages (not assessed)"),
-    "sewage_clusters": ("片区污水处理站", "Shared sewage stations"),
-    "sewer_routes": ("纳管管线", "Connecting sewers"),
-    "station_village_id": ("处理站所在村编号", "Station village ID"),
-    "villages_count": ("村数", "Villages"),
-    "flow_m3_per_day": ("污水量（m³/d）", "Flow (m³/d)"),
-    "cost_yuan_per_year": ("年费用（元/年）", "Cost (yuan/year)"),
-    "saving_yuan_per_year": ("年节省（元/年）", "Saving (yuan/year)"),
-    "connected_villages": ("纳管村数", "Connected villages"),
-    "connected_flow_m3_per_day": ("新增纳管水量（m³/d）", "Connected flow (m³/d)"),
-    "load_after_m3_per_day": ("纳管后负荷（m³/d）", "Load after connection (m³/d)"),
-    "spare_after_m3_per_day": ("纳管后余量（m³/d）", "Spare after connection (m³/d)"),
-    "village_id": ("村编号", "Village ID"),
-    "plant_id": ("污水厂编号", "Plant ID"),
-    "sewage_by_township": ("乡镇污水治理模式", "Sewage modes by township"),
-}
 
-for _m in MODES:  # the per-mode columns of the township table
-    _zh, _en = LABELS[_m]
-    LABELS[f"{_m}_villages"] = (f"{_zh}村数", f"{_en}: villages")
-    LABELS[f"{_m}_population"] = (f"{_zh}人口（人）", f"{_en}: population")
-    LABELS[f"{_m}_flow_m3_per_day"] = (f"{_zh}污水量（m³/d）", f"{_en}: flow (m³/d)")
-
-_OUT_COLUMNS = [
+#: The columns the sewage analysis adds to the villages of a Plan.
+VILLAGE_COLUMNS = [
     "sewage_mode",
     "sewage_plant_id",
     "sewage_cluster_id",
@@ -616,11 +570,15 @@ def _links(
     if straight.size:
         i, s, xy = densify_segments(starts[straight], ends[straight], step_m=step,
                                     stretch=prm["detour_factor"])
-        idx_parts.append(straight[i]); s_parts.append(s); xy_parts.append(xy)
+        idx_parts.append(straight[i])
+        s_parts.append(s)
+        xy_parts.append(xy)
     on_road = np.flatnonzero(road & keep)
     if on_road.size:
         i, s, xy = densify_lines(lines[on_road], step_m=step)  # type: ignore[index]
-        idx_parts.append(on_road[i]); s_parts.append(s); xy_parts.append(xy)
+        idx_parts.append(on_road[i])
+        s_parts.append(s)
+        xy_parts.append(xy)
     pumps = np.zeros(n, dtype=np.int64)
     depth = np.zeros(n)
     if idx_parts:
@@ -1282,7 +1240,7 @@ def _plant_label(name: Any, pid: Any) -> tuple[str, str]:
 def _reasons(f: dict[str, Any], prm: dict[str, Any], lang: str) -> list[str]:
     """One sentence per village in ``lang`` with the numbers that decided its mode."""
     zh = lang == "zh"
-    name = {m: LABELS[m][0] for m in MODES} if zh else {
+    name = {m: _label(m, "zh") for m in MODES} if zh else {
         "connect": "connecting", "centralized": "a village station", "cluster": "a shared station",
         "household": "household systems"}
     out = []
@@ -1373,7 +1331,7 @@ def _why_not_connect(f: dict[str, Any], i: int, prm: dict[str, Any], zh: bool) -
     if f["near_gravity"][c]:  # short and by gravity, but beyond the priority premium cap
         c_label, c_km, _ = plant(c)
         cen, hou = f["centralized"][i], f["household"][i]
-        alt = (LABELS["household"] if np.isfinite(hou) and hou < cen else LABELS["centralized"])[0 if zh else 1]
+        alt = _label("household" if np.isfinite(hou) and hou < cen else "centralized", "zh" if zh else "en")
         cap = prm["connect_priority_max_premium"] * 100.0
         head = (f"距{c_label}管线{c_km:.1f} km且全程重力流，但" if zh else
                 f"The sewer to {c_label} is {c_km:.1f} km long and by gravity, but ")
@@ -1569,19 +1527,3 @@ def _summary(out: gpd.GeoDataFrame, no_pop: np.ndarray, plants: gpd.GeoDataFrame
     return summary
 
 
-def plan_part(district: District) -> Any:
-    """The sewage part of :func:`geo_env.analyze`: village columns, layers, tables, summary."""
-    from ...plan import PlanPart
-
-    res = sewage_plan(district)
-    layers: dict[str, gpd.GeoDataFrame] = {"sewage_clusters": res.clusters, "sewer_routes": res.routes}
-    if res.plants is not None:
-        layers["sewage_plants"] = res.plants
-    return PlanPart(
-        name="sewage",
-        village_columns=pd.DataFrame(res.villages[_OUT_COLUMNS]),
-        layers=layers,
-        tables={"sewage_by_township": res.by_township},
-        summary=res.summary,
-        result=res,
-    )

@@ -1,0 +1,196 @@
+"""What each analysis adds to a :class:`~geo_env.Plan` (L5: it assembles results, so the
+analyses never import the plan): columns for the villages, layers for ``plan.gpkg``,
+tables for ``report.xlsx`` and a block for ``summary.json``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import ColumnNotFoundError, DataWarning
+from .io.project import District
+
+__all__ = ["PlanPart", "STEPS", "waste_part", "sewage_part", "livestock_part"]
+
+
+@dataclass
+class PlanPart:
+    """What one analysis adds to a :class:`~geo_env.Plan`.
+
+    Attributes
+    ----------
+    name
+        The block name in ``summary.json`` (``"waste"``, ``"sewage"``, ``"livestock"``).
+    village_columns
+        Columns to add to the villages, indexed like ``district.villages``.
+    layers
+        Output layers for ``plan.gpkg`` by layer name (working CRS).
+    tables
+        Tables for ``report.xlsx`` by key (the report names and formats the sheets).
+    summary
+        The JSON-serialisable block for ``summary.json``.
+    result
+        The analysis' own result object, for analysts (``plan.results[name]``).
+    """
+
+    name: str
+    village_columns: pd.DataFrame | None = None
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    result: Any = None
+
+
+def waste_part(district: District) -> PlanPart:
+    """Waste coverage and transfer-station siting with the project's ``[waste]`` parameters.
+
+    Village columns ``station_id station_distance_m distance_metric waste_covered
+    waste_unreachable proposed_station_id``; layers ``service_areas`` (existing and
+    proposed stations, ``status`` column) and ``proposed_transfer_stations``; tables
+    ``waste_townships`` (coverage by township before and after siting) and
+    ``uncovered_villages``; the ``waste`` block of summary.json (radius and its source,
+    metric, counts and rates by villages and by population, overall and by township, and
+    the siting result).
+    """
+    from .analysis.coverage import COVERAGE_COLUMNS, service_areas, township_rates, waste_coverage
+    from .analysis.siting import site_transfer_stations
+    from .standards import parameter
+
+    cov = waste_coverage(district)
+    radius, metric = cov.attrs["waste"]["radius_m"], cov.attrs["waste"]["metric"]
+    # without any known population the target is a share of villages (said in the summary)
+    v = district.villages
+    known = pd.to_numeric(v["population"], errors="coerce").notna() if "population" in v.columns \
+        else pd.Series(False, index=v.index)
+    site = site_transfer_stations(district, target=(district.params.get("waste") or {}).get("target_coverage"),
+                                  weight="population" if known.any() else "villages", coverage=cov)
+    tab = site.townships
+    cols = cov[list(COVERAGE_COLUMNS)].copy()
+    cols["proposed_station_id"] = site.proposed_station_of_village
+    total = tab.iloc[-1]
+    areas = []
+    for status, stations in (("existing", None), ("proposed", site.sites if len(site.sites) else None)):
+        if status == "existing" or stations is not None:
+            layer = service_areas(district, radius_m=radius, metric=metric, stations=stations)
+            layer.insert(1, "status", status)
+            areas.append(layer)
+    area_layer = gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs=district.crs)
+    keep = [c for c in ("id", "name", "township", "population") if c in cov.columns]
+    uncovered = pd.DataFrame(cols.join(cov[keep]).loc[
+        ~cov["waste_covered"].to_numpy(bool),
+        keep + ["station_id", "station_distance_m", "waste_unreachable", "proposed_station_id"]])
+    summary = {
+        "radius_m": radius,
+        "radius_source": parameter("waste", "service_radius_m").source,
+        "metric": metric,
+        "transfer_stations": int(0 if district.transfer_stations is None else len(district.transfer_stations)),
+        "villages": int(total["villages"]),
+        "covered_villages": int(total["covered_villages"]),
+        "unreachable_villages": int(total["unreachable_villages"]),
+        "population": float(total["population"]),
+        "covered_population": float(total["covered_population"]),
+        "coverage_rate_villages": total["coverage_rate_villages"],
+        "coverage_rate_population": total["coverage_rate_population"] if known.any() else None,
+        "population_unknown_villages": v.loc[~known.to_numpy(), "id"].astype(str).tolist(),
+        "by_township": township_rates(tab[[c for c in tab.columns if not c.endswith("_after")]].iloc[:-1]),
+        "siting": site.summary(),
+    }
+    return PlanPart(name="waste", village_columns=cols,
+                    layers={"service_areas": area_layer, "proposed_transfer_stations": site.sites},
+                    tables={"waste_townships": tab, "uncovered_villages": uncovered},
+                    summary=summary, result=site)
+
+
+def sewage_part(district: District) -> PlanPart:
+    """The sewage analysis: village columns, clusters, routes and plants, the township table."""
+    from .analysis.sewage import VILLAGE_COLUMNS, sewage_plan
+
+    res = sewage_plan(district)
+    layers: dict[str, gpd.GeoDataFrame] = {"sewage_clusters": res.clusters, "sewer_routes": res.routes}
+    if res.plants is not None:
+        layers["sewage_plants"] = res.plants
+    return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[VILLAGE_COLUMNS]), layers=layers,
+                    tables={"sewage_by_township": res.by_township}, summary=res.summary, result=res)
+
+
+def livestock_part(district: District) -> PlanPart | None:
+    """Farms' pig equivalents and setbacks, and the manure–land balance where farmland is
+    known (else skipped with the reason, warned); None without a farms layer."""
+    from .analysis.livestock import livestock_check, livestock_params
+
+    if district.livestock_farms is None:
+        return None
+    p = livestock_params(district)
+    farms = livestock_check(district)
+    summary: dict[str, Any] = {
+        "farms": int(len(farms)),
+        "pig_equivalents": float(farms["pig_equivalents"].sum()),
+        "nitrogen_kg_per_year": float(farms["nitrogen_kg_per_year"].sum()),
+        "phosphorus_kg_per_year": float(farms["phosphorus_kg_per_year"].sum()),
+        "by_species": {str(k): float(v) for k, v in farms.groupby("species")["pig_equivalents"].sum().items()},
+        "scale_farms": int(farms["scale_farm"].sum()),
+        "head_unknown_farms": farms.loc[farms["head"].isna(), "id"].tolist(),
+        "flags": {
+            "near_village": int(farms["near_village"].sum()),
+            "near_water": int(farms["near_water"].sum()),
+            "in_prohibited_zone": int(farms["in_prohibited_zone"].sum()),
+            "setback_not_ok": int((~farms["setback_ok"]).sum()),
+        },
+        "factors": p["factors"],
+        "head_is": p["head_is"],
+        "residential_basis": farms.attrs["residential_basis"],
+        "layers_checked": {name: getattr(district, name) is not None
+                           for name in ("water", "sewage_plants", "prohibited_zones")},
+    }
+    part = PlanPart(name="livestock", layers={"livestock_farms": farms}, summary=summary, result={"farms": farms},
+                    tables={"livestock_farms": pd.DataFrame(farms.drop(columns=farms.geometry.name))})
+    _add_balance(part, district, float(p["transport_distance_m"]))
+    return part
+
+
+def _add_balance(part: PlanPart, district: District, transport_distance_m: float) -> None:
+    """The manure–land balance's columns, tables and summary block, or the reason it is skipped."""
+    from .analysis.livestock import balance, load_ratio
+
+    try:
+        bal = balance(district)
+    except ColumnNotFoundError as exc:  # no farmland information: checks only
+        warnings.warn(f"livestock: the manure–land balance is not assessed (setbacks and pig equivalents "
+                      f"are): {exc.message}", DataWarning, stacklevel=3)
+        part.summary["balance"] = None
+        part.summary["balance_skipped"] = str(exc)
+        return
+    vt, tt = bal.villages, bal.townships
+    part.village_columns = pd.DataFrame({
+        "manure_pig_equivalents": vt["pig_equivalents"],
+        "manure_capacity_pig_equivalents": vt["capacity_pig_equivalents"],
+        "manure_load_ratio": vt["load_ratio"],
+        "manure_overloaded": vt["overloaded"],
+        "manure_destinations": vt["manure_destinations"],
+    }, index=vt.index)
+    part.tables.update({"manure_balance_township": tt, "manure_balance_village": vt,
+                        "manure_transfers": bal.transfers})
+    part.result.update(villages=vt, townships=tt, transfers=bal.transfers)
+    part.summary["balance"] = {
+        "farmland_source": bal.farmland_source,
+        "farmland_mu": float(vt["farmland_mu"].sum()),
+        "capacity_pig_equivalents": float(vt["capacity_pig_equivalents"].sum()),
+        "load_ratio": float(load_ratio(vt["pig_equivalents"].sum(), vt["capacity_pig_equivalents"].sum())),
+        "limiting_nutrient": str(vt["limiting_nutrient"].iloc[0]) if len(vt) else None,
+        "overloaded_villages": vt.loc[vt["overloaded"], "id"].tolist(),
+        "villages_without_farmland_with_farms": vt.loc[vt["no_farmland"] & (vt["farms"] > 0), "id"].tolist(),
+        "overloaded_townships": tt.loc[tt["overloaded"], "township"].tolist(),
+        "transferable_pig_equivalents": float(bal.transfers["pig_equivalents"].sum()),
+        "remaining_surplus_pig_equivalents": float(vt["remaining_surplus_pig_equivalents"].sum()),
+        "transport_distance_m": transport_distance_m,
+    }
+
+
+#: The analyses in the order :func:`geo_env.analyze` runs them.
+STEPS: tuple[tuple[str, Callable[[District], PlanPart | None]], ...] = (
+    ("waste", waste_part), ("sewage", sewage_part), ("livestock", livestock_part))
