@@ -21,6 +21,8 @@ demo: $(STAMP)
 	$(BIN)/geo-env demo --out maps/demo
 
 test: $(STAMP)
+	$(BIN)/ruff check geo_env tests tools benchmarks docs
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Rebuild the committed sample district in data/sample/ (deterministic).

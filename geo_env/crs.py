@@ -120,7 +120,8 @@ def to_crs(gdf, crs: pyproj.CRS, *, label: str | None = None):  # noqa: ANN001, 
 
 def _cm_level_datum(c: pyproj.CRS) -> bool:
     """WGS84 and CGCS2000 agree to centimetres: no shift between them matters here."""
-    name = (c.geodetic_crs.datum.name if c.geodetic_crs else c.datum.name) or ""
+    datum = c.geodetic_crs.datum if c.geodetic_crs else c.datum
+    name = (datum.name if datum is not None else "") or ""
     return name.startswith(("World Geodetic System 1984", "China 2000"))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,7 @@ def _accepted_names() -> str:
 
 
 def parse_species(values: Iterable[object], *, layer: str = "livestock_farms", column: str = "species",
-                  ids: Iterable[object] | None = None, rows: Iterable[object] | None = None,
+                  ids: Iterable[object] | None = None, rows: Iterable[int | str] | None = None,
                   file: str | None = None) -> np.ndarray:
     """Canonical species codes (:data:`SPECIES`) for English or Chinese names.
 
@@ -72,7 +73,7 @@ def parse_species(values: Iterable[object], *, layer: str = "livestock_farms", c
     bad = np.flatnonzero(pd.isna(codes))
     if len(bad):
         i = int(bad[0])
-        labels = [int(b) + 1 for b in range(len(vals))] if rows is None else list(rows)
+        labels: list[int | str] = [int(b) + 1 for b in range(len(vals))] if rows is None else list(rows)
         others = f" (rows with unknown species: {format_rows([labels[b] for b in bad])})" \
             if len(bad) > 1 else ""
         which = "" if ids is None else f" of farm {list(ids)[i]!r}"
@@ -85,7 +86,7 @@ def parse_species(values: Iterable[object], *, layer: str = "livestock_farms", c
     return codes
 
 
-def _isna(v: object) -> bool:
+def _isna(v: Any) -> bool:
     try:
         return bool(pd.isna(v))
     except (TypeError, ValueError):

@@ -305,6 +305,7 @@ def read_dem(
         raise InputFileNotFoundError("DEM file not found", file=path, hint="check [layers.dem] path")
     with rasterio.open(path) as src:
         declared = nodata if nodata is not None else src.nodata
+        src_crs: pyproj.CRS | None
         if dem_crs is not None:
             src_crs = pyproj.CRS.from_user_input(dem_crs)
         else:

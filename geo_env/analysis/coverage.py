@@ -290,8 +290,10 @@ def service_areas(
     st = district.transfer_stations if stations is None else stations
     xy = points_xy(st, "transfer_stations", district.crs)
     ids = layer_ids(st)
+    geoms: list[Any]
     if m == "straight":
-        geoms = shapely.buffer(shapely.points(xy), radius, quad_segs=64) if len(xy) else []
+        pts = np.asarray(shapely.points(xy), dtype=object)
+        geoms = list(shapely.buffer(pts, radius, quad_segs=64)) if len(xy) else []
     else:
         from ..network import road_network
 
@@ -300,7 +302,7 @@ def service_areas(
         geoms = [None if r is None else shapely.buffer(r, buffer_m) for r in reach]
     return gpd.GeoDataFrame(
         {"station_id": pd.Series(ids, dtype=object), "metric": m, "radius_m": radius},
-        geometry=gpd.GeoSeries(list(geoms), crs=district.crs), crs=district.crs,
+        geometry=gpd.GeoSeries(geoms, crs=district.crs), crs=district.crs,
     )
 
 

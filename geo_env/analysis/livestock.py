@@ -33,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from .._geometry import anchor_points
 from .._validate import number_column
@@ -306,7 +307,7 @@ def livestock_check(district: District, *, factors: str | None = None,
 
     basis = _residential_basis(villages, p["residential_basis"])
     if basis == "anchor":
-        anchors = shapely.points(anchor_points(villages))
+        anchors = np.asarray(shapely.points(anchor_points(villages)), dtype=object)
         village_d = _nearest(geoms, anchors)[1]
     else:
         village_d = _distance_to(geoms, villages)
@@ -450,7 +451,7 @@ def _without_overlaps(geoms: np.ndarray) -> np.ndarray:
     bad[i[hit]] = bad[j[hit]] = True
     warnings.warn(f"farmland: {int(bad.sum())} polygons overlap; their union is used (no area counted twice)",
                   DataWarning, stacklevel=3)
-    return np.append(geoms[~bad], shapely.union_all(geoms[bad]))
+    return np.concatenate([geoms[~bad], np.array([shapely.union_all(geoms[bad])], dtype=object)])
 
 
 def _capacity_per_mu(p: Mapping[str, Any]) -> tuple[float, float]:
@@ -469,7 +470,7 @@ def _capacity_per_mu(p: Mapping[str, Any]) -> tuple[float, float]:
             ph / (float(p["p_per_pig_equivalent_kg"]) * keep))
 
 
-def load_ratio(pe: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def load_ratio(pe: ArrayLike, cap: ArrayLike) -> np.ndarray:
     """pe / cap; ``inf`` where there is manure and no capacity, 0 where there is neither."""
     pe, cap = np.asarray(pe, float), np.asarray(cap, float)
     out = np.zeros_like(pe)
@@ -548,64 +549,71 @@ def livestock_params(district: District | None = None, **overrides: Any) -> dict
 
 
 def _balance(d: District, p: Mapping[str, Any]) -> Balance:
+    """Farms' pig equivalents per village against the land's capacity, the transfers of
+    surplus to villages with spare land, and the township sums."""
     villages = d.villages
     nv = len(villages)
     f = _farms(d, p)
     mu, source = _farmland_mu(d)
     pe = np.bincount(f.village, weights=np.nan_to_num(f.pe), minlength=nv)  # unknown head: not counted
-    count = np.bincount(f.village, minlength=nv)
-    unknown = np.bincount(f.village, weights=np.isnan(f.pe), minlength=nv).astype(int)
     cap_n, cap_p = _capacity_per_mu(p)
     cap = mu * min(cap_n, cap_p)
-    n_kg, p_kg = float(p["n_per_pig_equivalent_kg"]), float(p["p_per_pig_equivalent_kg"])
     surplus = np.maximum(pe - cap, 0.0)
-    spare = np.maximum(cap - pe, 0.0)
-    xy = anchor_points(villages)
-    moves = _transfers(xy, surplus, spare, float(p["transport_distance_m"]))
-    out_pe = np.bincount(moves["from"], weights=moves["pig_equivalents"], minlength=nv)
-
+    moves = _transfers(anchor_points(villages), surplus, np.maximum(cap - pe, 0.0), float(p["transport_distance_m"]))
     ids = villages["id"].astype(str).to_numpy()
-    names = (villages["name"] if "name" in villages.columns else villages["id"]).astype(str)
-    names = names.to_numpy()
-    lang = d.lang
-    dest = [""] * nv
+    names = (villages["name"] if "name" in villages.columns else villages["id"]).astype(str).to_numpy()
+    n_kg, p_kg = float(p["n_per_pig_equivalent_kg"]), float(p["p_per_pig_equivalent_kg"])
+    out_pe = np.bincount(moves["from"], weights=moves["pig_equivalents"], minlength=nv)
+    vt = pd.DataFrame({
+        "id": ids, "name": names, "township": villages["township"].to_numpy(),
+        "farms": np.bincount(f.village, minlength=nv),
+        "farms_head_unknown": np.bincount(f.village, weights=np.isnan(f.pe), minlength=nv).astype(int),
+        "pig_equivalents": pe, "nitrogen_kg_per_year": pe * n_kg, "phosphorus_kg_per_year": pe * p_kg,
+        "farmland_mu": mu, "capacity_pig_equivalents": cap, "load_ratio": load_ratio(pe, cap),
+        "surplus_pig_equivalents": surplus, "spare_pig_equivalents": np.maximum(cap - pe, 0.0),
+        "overloaded": pe > cap, "no_farmland": mu <= 0,
+        "transfer_out_pig_equivalents": out_pe,
+        "remaining_surplus_pig_equivalents": _remaining(surplus, out_pe),
+        "manure_destinations": _destinations(moves, surplus, ids, names, float(p["transport_distance_m"]), d.lang),
+        "limiting_nutrient": "nitrogen" if cap_n <= cap_p else "phosphorus",
+        "farmland_source": source,
+    }, index=villages.index)
+    transfers = pd.DataFrame({
+        "from_id": ids[moves["from"].to_numpy()], "from_name": names[moves["from"].to_numpy()],
+        "to_id": ids[moves["to"].to_numpy()], "to_name": names[moves["to"].to_numpy()],
+        "distance_m": moves["distance_m"].to_numpy(),
+        "pig_equivalents": moves["pig_equivalents"].to_numpy(),
+        "nitrogen_kg_per_year": moves["pig_equivalents"].to_numpy() * n_kg,
+    })
+    return Balance(vt, _township_balance(vt, moves, ids, names, d.lang), transfers, source)
+
+
+def _destinations(moves: pd.DataFrame, surplus: np.ndarray, ids: np.ndarray, names: np.ndarray,
+                  distance_m: float, lang: str) -> list[str]:
+    """Per village, where its surplus could go ("乙村[V2] 接收 300 猪当量（1.2 km）…"), or
+    that no village within ``distance_m`` can take it."""
+    dest = [""] * len(surplus)
     for src, grp in moves.sort_values(["from", "distance_m"]).groupby("from"):
         dest[int(src)] = ("；" if lang == "zh" else "; ").join(
             (f"{names[t]}[{ids[t]}] 接收 {q:.0f} 猪当量（{dm / 1000:.1f} km）" if lang == "zh"
              else f"{names[t]} [{ids[t]}] takes {q:.0f} PE ({dm / 1000:.1f} km)")
             for t, q, dm in zip(grp["to"], grp["pig_equivalents"], grp["distance_m"]))
-    none_text = (f"{float(p['transport_distance_m']) / 1000:.0f} km 内无可消纳村" if lang == "zh"
-                 else f"no village with spare land within "
-                      f"{float(p['transport_distance_m']) / 1000:.0f} km")
-    dest = [t if t or s <= 0 else none_text for t, s in zip(dest, surplus)]
+    none_text = (f"{distance_m / 1000:.0f} km 内无可消纳村" if lang == "zh"
+                 else f"no village with spare land within {distance_m / 1000:.0f} km")
+    return [t if t or s <= 0 else none_text for t, s in zip(dest, surplus)]
 
-    vt = pd.DataFrame({
-        "id": ids, "name": names, "township": villages["township"].to_numpy(),
-        "farms": count, "farms_head_unknown": unknown, "pig_equivalents": pe,
-        "nitrogen_kg_per_year": pe * n_kg, "phosphorus_kg_per_year": pe * p_kg,
-        "farmland_mu": mu, "capacity_pig_equivalents": cap,
-        "load_ratio": load_ratio(pe, cap),
-        "surplus_pig_equivalents": surplus, "spare_pig_equivalents": spare,
-        "overloaded": pe > cap, "no_farmland": mu <= 0,
-        "transfer_out_pig_equivalents": out_pe,
-        "remaining_surplus_pig_equivalents": _remaining(surplus, out_pe),
-        "manure_destinations": dest,
-        "limiting_nutrient": "nitrogen" if cap_n <= cap_p else "phosphorus",
-        "farmland_source": source,
-    }, index=villages.index)
 
-    # townships: sums of their villages; exports = transfers to villages of other townships
+def _township_balance(vt: pd.DataFrame, moves: pd.DataFrame, ids: np.ndarray, names: np.ndarray,
+                      lang: str) -> pd.DataFrame:
+    """Townships: sums of their villages; exports = transfers to villages of other townships."""
     tw = vt["township"].to_numpy()
-    cross = moves[tw[moves["from"].to_numpy()] != tw[moves["to"].to_numpy()]] if len(moves) \
-        else moves
+    cross = moves[tw[moves["from"].to_numpy()] != tw[moves["to"].to_numpy()]] if len(moves) else moves
     sums = ["farms", "farms_head_unknown", "pig_equivalents", "nitrogen_kg_per_year", "phosphorus_kg_per_year",
             "farmland_mu", "capacity_pig_equivalents"]
     tt = vt.groupby("township", sort=True)[sums].sum()
     tt["load_ratio"] = load_ratio(tt["pig_equivalents"], tt["capacity_pig_equivalents"])
-    tt["surplus_pig_equivalents"] = np.maximum(
-        tt["pig_equivalents"] - tt["capacity_pig_equivalents"], 0.0)
-    tt["spare_pig_equivalents"] = np.maximum(
-        tt["capacity_pig_equivalents"] - tt["pig_equivalents"], 0.0)
+    tt["surplus_pig_equivalents"] = np.maximum(tt["pig_equivalents"] - tt["capacity_pig_equivalents"], 0.0)
+    tt["spare_pig_equivalents"] = np.maximum(tt["capacity_pig_equivalents"] - tt["pig_equivalents"], 0.0)
     tt["overloaded"] = tt["pig_equivalents"] > tt["capacity_pig_equivalents"]
     tt["villages_overloaded"] = vt.groupby("township", sort=True)["overloaded"].sum()
     exported = pd.Series(cross["pig_equivalents"].to_numpy(),
@@ -618,18 +626,9 @@ def _balance(d: District, p: Mapping[str, Any]) -> Balance:
     tt["manure_destinations"] = [
         ("、" if lang == "zh" else ", ").join(dict.fromkeys(receivers.loc[[t]]))
         if t in receivers.index else "" for t in tt.index]
-    tt["limiting_nutrient"] = vt["limiting_nutrient"].iloc[0] if nv else ""
-    tt["farmland_source"] = source
-    tt = tt.reset_index()
-
-    transfers = pd.DataFrame({
-        "from_id": ids[moves["from"].to_numpy()], "from_name": names[moves["from"].to_numpy()],
-        "to_id": ids[moves["to"].to_numpy()], "to_name": names[moves["to"].to_numpy()],
-        "distance_m": moves["distance_m"].to_numpy(),
-        "pig_equivalents": moves["pig_equivalents"].to_numpy(),
-        "nitrogen_kg_per_year": moves["pig_equivalents"].to_numpy() * n_kg,
-    })
-    return Balance(vt, tt, transfers, source)
+    tt["limiting_nutrient"] = vt["limiting_nutrient"].iloc[0] if len(vt) else ""
+    tt["farmland_source"] = vt["farmland_source"].iloc[0] if len(vt) else ""
+    return tt.reset_index()
 
 
 def manure_balance(district: District, by: str = "township", *,

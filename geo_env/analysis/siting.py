@@ -218,43 +218,91 @@ def _site(
     weight: str = "population",
     time_limit_s: float | None = None,
 ) -> SitingResult:
+    """:func:`site_transfer_stations` on the coverage ``before``: choose, assign, measure."""
     radius, metric = before.attrs["waste"]["radius_m"], before.attrs["waste"]["metric"]
     _settings(district, radius, metric)  # validates again (cheap)
     target = _check_target(district, target)
+    _check_options(max_new, time_limit_s)
+    w = _weights(district.villages, weight)
+    cxy, cids, cnames, ctowns = _candidates(district, candidates)
+    pc, pv, pdist = _pairs(district, cxy, radius, metric)
+    covered = before["waste_covered"].to_numpy(bool)
+    choice = _choose(pc, pv, w, covered, len(cxy), target=target, max_new=max_new, time_limit_s=time_limit_s)
+    sites, newly, ranked = _new_sites(district, choice.chosen, pc, pv, pdist, covered, cxy, cids, cnames, ctowns)
+    st_xy = np.concatenate([points_xy(district.transfer_stations, "transfer_stations"), cxy[ranked]])
+    st_ids = np.concatenate([layer_ids(district.transfer_stations), sites["id"].to_numpy(dtype=object)])
+    after = coverage_frame(district, st_xy, st_ids, radius, metric)
+    w_after = float(w[after["waste_covered"].to_numpy(bool)].sum())
+    res = SitingResult(
+        sites=sites, before=before, after=after, townships=_before_after(before, after),
+        proposed_station_of_village=pd.Series(newly, index=district.villages.index, dtype=object),
+        target=target, weight=weight, max_new=max_new, radius_m=radius, metric=metric,
+        target_reached=bool(w_after >= target * choice.w_total - choice.tol),
+        achievable=choice.share(choice.w_achievable), optimal=choice.optimal, message="",
+        share_before=choice.share(choice.w_before), share_after=choice.share(w_after), model=choice.model,
+    )
+    res.message = _message(res, district.lang, need_met=choice.need <= choice.tol,
+                           out_of_reach=int(((~covered) & (w > 0) & ~choice.reachable).sum()))
+    log.info("siting: %s", res.message)
+    return res
+
+
+def _check_options(max_new: int | None, time_limit_s: float | None) -> None:
     if max_new is not None and (isinstance(max_new, bool) or not isinstance(max_new, (int, np.integer))
                                 or max_new < 0):
         raise ParameterError(f"max_new must be a whole number ≥ 0, not {max_new!r}")
     if time_limit_s is not None and not (isinstance(time_limit_s, (int, float)) and time_limit_s > 0):
         raise ParameterError(f"time_limit_s must be a positive number of seconds, not {time_limit_s!r}")
-    w = _weights(district.villages, weight)
-    cxy, cids, cnames, ctowns = _candidates(district, candidates)
-    pc, pv, pdist = _pairs(district, cxy, radius, metric)
 
-    covered = before["waste_covered"].to_numpy(bool)
+
+@dataclass
+class _Choice:
+    """The chosen candidates (positions) and the weights the choice was made on."""
+
+    chosen: np.ndarray
+    optimal: bool
+    model: dict[str, int]
+    reachable: np.ndarray  # per village: some candidate reaches it (and it is not covered)
+    w_total: float
+    w_before: float
+    w_achievable: float
+    need: float  # weight still to cover to reach the target
+    tol: float
+
+    def share(self, x: float) -> float:
+        return x / self.w_total if self.w_total > 0 else float("nan")
+
+
+def _choose(pc: np.ndarray, pv: np.ndarray, w: np.ndarray, covered: np.ndarray, n_cand: int, *,
+            target: float, max_new: int | None, time_limit_s: float | None) -> _Choice:
+    """The candidates to open: the fewest reaching ``target`` (or the ``max_new`` covering
+    the most weight) among the uncovered villages of positive weight some candidate reaches."""
     w_total = float(w.sum())
     w_before = float(w[covered].sum())
     tol = _TOL * max(w_total, 1.0)
-    # the model: uncovered villages of positive weight that some candidate reaches
     keep = ~covered[pv] & (w[pv] > 0)
     pc_m, pv_m = pc[keep], pv[keep]
     reachable = np.zeros(len(w), dtype=bool)
     reachable[pv_m] = True
     w_achievable = w_before + float(w[reachable].sum())
-
-    def share(x: float) -> float:
-        return x / w_total if w_total > 0 else float("nan")
-
     need = target * w_total - w_before
+    none: tuple[np.ndarray, bool, dict[str, int]] = (np.zeros(0, np.int64), True, {})
     if max_new is None:
         goal = min(need, w_achievable - w_before)
-        chosen, optimal, model = (np.zeros(0, np.int64), True, {}) if goal <= tol else \
-            _solve(pc_m, pv_m, w, len(cxy), need=goal - tol, k=None, time_limit=time_limit_s)
+        chosen, optimal, model = none if goal <= tol else \
+            _solve(pc_m, pv_m, w, n_cand, need=goal - tol, k=None, time_limit=time_limit_s)
     else:
-        chosen, optimal, model = (np.zeros(0, np.int64), True, {}) if max_new == 0 or not len(pc_m) \
-            else _solve(pc_m, pv_m, w, len(cxy), need=None, k=int(max_new),
-                        time_limit=time_limit_s)
+        chosen, optimal, model = none if max_new == 0 or not len(pc_m) \
+            else _solve(pc_m, pv_m, w, n_cand, need=None, k=int(max_new), time_limit=time_limit_s)
+    return _Choice(chosen, optimal, model, reachable, w_total, w_before, w_achievable, need, tol)
 
-    # who covers what: each newly covered village goes to its nearest chosen site
+
+def _new_sites(district: District, chosen: np.ndarray, pc: np.ndarray, pv: np.ndarray, pdist: np.ndarray,
+               covered: np.ndarray, cxy: np.ndarray, cids: np.ndarray, cnames: np.ndarray,
+               ctowns: np.ndarray) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The proposed stations ranked (most population newly covered first) with what each
+    newly covers; per village the proposed station that newly covers it (its nearest
+    chosen site), else None; and the candidates' positions in rank order."""
     is_chosen = np.zeros(len(cxy), dtype=bool)
     is_chosen[chosen] = True
     m = is_chosen[pc] & ~covered[pv]
@@ -266,47 +314,33 @@ def _site(
     cov_v = np.bincount(nc, minlength=len(cxy))[chosen]
     cov_p = np.bincount(nc, weights=pop[nv], minlength=len(cxy))[chosen]
     order = np.lexsort((cids[chosen].astype(str), -cov_v, -cov_p))
-    chosen, cov_v, cov_p = chosen[order], cov_v[order], cov_p[order]
+    ranked, cov_v, cov_p = chosen[order], cov_v[order], cov_p[order]
     existing_ids = set(layer_ids(district.transfer_stations))
-    prefix = "P" if not any(f"P{i + 1}" in existing_ids for i in range(len(chosen))) else "new-P"
-    new_ids = np.array([f"{prefix}{i + 1}" for i in range(len(chosen))], dtype=object)
+    prefix = "P" if not any(f"P{i + 1}" in existing_ids for i in range(len(ranked))) else "new-P"
+    new_ids = np.array([f"{prefix}{i + 1}" for i in range(len(ranked))], dtype=object)
     sites = gpd.GeoDataFrame(
-        {"id": pd.Series(new_ids, dtype=object), "rank": np.arange(1, len(chosen) + 1),
+        {"id": pd.Series(new_ids, dtype=object), "rank": np.arange(1, len(ranked) + 1),
          "covers_villages": cov_v.astype(int), "covers_population": cov_p,
-         "candidate_id": pd.Series(cids[chosen], dtype=object),
-         "name": pd.Series(cnames[chosen], dtype=object),
-         "township": pd.Series(ctowns[chosen], dtype=object)},
-        geometry=gpd.points_from_xy(cxy[chosen, 0], cxy[chosen, 1]) if len(chosen) else [],
+         "candidate_id": pd.Series(cids[ranked], dtype=object),
+         "name": pd.Series(cnames[ranked], dtype=object),
+         "township": pd.Series(ctowns[ranked], dtype=object)},
+        geometry=gpd.points_from_xy(cxy[ranked, 0], cxy[ranked, 1]) if len(ranked) else [],
         crs=district.crs,
     )
     id_of = np.full(len(cxy), None, dtype=object)
-    id_of[chosen] = new_ids
-    newly = np.full(len(w), None, dtype=object)
+    id_of[ranked] = new_ids
+    newly = np.full(len(district.villages), None, dtype=object)
     newly[nv] = id_of[nc]
+    return sites, newly, ranked
 
-    st_xy = np.concatenate([points_xy(district.transfer_stations, "transfer_stations"),
-                            cxy[chosen]])
-    st_ids = np.concatenate([layer_ids(district.transfer_stations), new_ids])
-    after = coverage_frame(district, st_xy, st_ids, radius, metric)
-    tab_b = coverage_by_township(before)
+
+def _before_after(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The township table before siting with the ``…_after`` columns beside."""
+    tab = coverage_by_township(before)
     tab_a = coverage_by_township(after)
-    tab = tab_b.copy()
-    for c in ("covered_villages", "coverage_rate_villages", "covered_population",
-              "coverage_rate_population"):
+    for c in ("covered_villages", "coverage_rate_villages", "covered_population", "coverage_rate_population"):
         tab[f"{c}_after"] = tab_a[c].to_numpy()
-    w_after = float(w[after["waste_covered"].to_numpy(bool)].sum())
-    reached = w_after >= target * w_total - tol
-    res = SitingResult(
-        sites=sites, before=before, after=after, townships=tab,
-        proposed_station_of_village=pd.Series(newly, index=district.villages.index, dtype=object),
-        target=target, weight=weight, max_new=max_new, radius_m=radius, metric=metric,
-        target_reached=bool(reached), achievable=share(w_achievable), optimal=optimal,
-        message="", share_before=share(w_before), share_after=share(w_after), model=model,
-    )
-    res.message = _message(res, district.lang, need_met=need <= tol,
-                           out_of_reach=int(((~covered) & (w > 0) & ~reachable).sum()))
-    log.info("siting: %s", res.message)
-    return res
+    return tab
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -461,6 +495,7 @@ def _solve(
     # Two lexicographic stages, each a plain MILP (one weighted objective for both is far
     # harder for the solver to prove optimal):
     if k is None:  # fewest sites reaching `need`, then the most weight with that many
+        assert need is not None  # one of need and k is given
         x, opt1 = fewest(need)
         x, opt2 = most(int(x.sum()))
     else:  # the most weight with ≤ k sites, then the fewest sites covering that much
