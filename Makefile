@@ -38,4 +38,5 @@ stress: $(STAMP)
 	$(BIN)/python benchmarks/stress_mutations.py $(STRESS_ARGS)
 
 clean:
-	rm -rf $(VENV) maps build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache
+	find maps -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -1312,7 +1312,7 @@ look like a real county's, but no village, road, river, station or farm here des
 real place, and the names are drawn from syllable lists. Do not use it for anything but
 trying geo_env.
 
-It is written by `geo_env.sample` (`make sample`, or `python -m geo_env.sample DIR`) from one
+It is written by `tools/make_sample.py` (`make sample`, or `python tools/make_sample.py DIR`) from one
 seeded random generator (seed {SEED}); regenerating gives byte-identical files
 (`tests/test_sample.py` checks it). `geo_env.sample_district()` loads `project.toml` here
 through `geo_env.load_project`, like any project.
@@ -1361,7 +1361,7 @@ Villages that no road reaches (so road-distance analyses must give NaN, not a nu
 
 The generator works in EPSG:4548 (CGCS2000 / 3-degree Gauss-Krüger CM 117E, metres), the
 working CRS geo_env picks for this district. The true positions of the transfer stations
-are those in EPSG:4548 (`geo_env.sample.build_sample().transfer_stations`); converting the
+are those in EPSG:4548 (`make_sample.build_sample().transfer_stations`); converting the
 spreadsheet's GCJ-02 values back with `geo_env.crs.gcj02_to_wgs84` returns them to within
 a few centimetres (the sheet keeps 6 decimals). CGCS2000 and WGS84 are taken as equal
 (they differ by centimetres).
