@@ -82,6 +82,7 @@ def make_plan(*, analyses: bool = True, payload: str | None = None, dem=None) ->
         villages["station_distance_m"] = dist
         villages["distance_metric"] = "straight"
         villages["waste_covered"] = dist <= 1500
+        villages["waste_unreachable"] = np.isnan(dist)
         villages["sewage_mode"] = ["household", "connect", "connect", "cluster", "cluster",
                                    "connect", "centralized", "household", "connect"]
         villages["sewage_plant_id"] = np.where(villages["sewage_mode"] == "connect", "P1", None)

@@ -175,3 +175,19 @@ def test_warnings_get_a_red_sheet_and_a_red_note_under_the_summary(tmp_path):
     wb = openpyxl.load_workbook(report.write_report(plan, tmp_path / "r2.xlsx", lang="zh"))
     assert "数据警告" not in wb.sheetnames
     assert all("警告" not in str(c.value) for row in wb["乡镇督查考核汇总"].iter_rows() for c in row)
+
+
+def test_unreachable_villages_agree_with_the_coverage_analysis():
+    """A district without transfer stations has no distances, but no village is
+    "unreachable" there (the coverage analysis and summary.json say 0; the report counted
+    every village with a missing distance)."""
+    from dataclasses import replace
+
+    import geo_env as ge
+
+    d = replace(ge.sample_district(), transfer_stations=None, livestock_farms=None, sewage_plants=None)
+    plan = analyze(d.with_params("waste", metric="road"))
+    t = report.township_summary(plan).set_index("township")
+    assert plan.summary["waste"]["unreachable_villages"] == 0
+    assert t.loc["total", "unreachable_villages"] == 0
+    assert plan.villages["station_distance_m"].isna().all()

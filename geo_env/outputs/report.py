@@ -79,7 +79,9 @@ def township_summary(plan: Plan) -> pd.DataFrame:
         cov = v["waste_covered"].fillna(False).astype(bool)
         out["covered_villages"] = cov.groupby(v["township"]).sum()
         out["covered_population"] = v["population"].where(cov, 0).groupby(v["township"]).sum()
-        unreach = (v["station_distance_m"].isna() if "station_distance_m" in v.columns
+        # the coverage analysis' own flag (no road to any station): a district without
+        # stations has no distances, but nothing is "unreachable" there
+        unreach = (v["waste_unreachable"].fillna(False).astype(bool) if "waste_unreachable" in v.columns
                    else pd.Series(False, index=v.index))
         out["unreachable_villages"] = unreach.groupby(v["township"]).sum()
     if "sewage_mode" in v.columns:
