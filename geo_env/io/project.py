@@ -232,7 +232,8 @@ def _project_text(path: Path) -> str:
     "ANSI") or UTF-16 with BOM (Notepad's "Unicode"), warned.  A file that is no regular
     file, larger than :data:`MAX_PROJECT_BYTES` or binary is refused."""
     from ..errors import EncodingError, GeoEnvWarning
-    from .layers import _first_undecodable_line, _regular_size, _size_text, detect_encoding
+    from .checks import _regular_size, _size_text
+    from .encodings import _first_undecodable_line, detect_encoding
 
     too_big = ProjectFileError(f"is more than {_size_text(MAX_PROJECT_BYTES)}; a project file is a few KB of text",
                                file=path, hint="give the project.toml, not a layer file")
@@ -434,7 +435,7 @@ def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | N
         ay = v["anchor_y"].to_numpy(dtype=float)
         have = np.isfinite(ax) & np.isfinite(ay)
         if source_crs.is_geographic:
-            from .layers import _check_lonlat
+            from .coordinates import _check_lonlat
 
             rows = v["_row"].to_numpy() if "_row" in v.columns else np.arange(len(v)) + 1
             _check_lonlat(ax[have], ay[have], file=label, label="villages anchor_x/anchor_y",
@@ -627,7 +628,7 @@ def _check_dem(table: dict[str, Any], base: Path, villages: gpd.GeoDataFrame,
     if not path.exists():
         raise InputFileNotFoundError("DEM file not found", file=path, layer="dem",
                                      hint="check [layers.dem] path (relative to the project file)")
-    from .layers import _regular_size
+    from .checks import _regular_size
 
     _regular_size(path, label="dem", what="DEM file")  # a pipe or a device would hang or never end
     try:
