@@ -127,9 +127,9 @@ def _rename_canonical(gdf: pd.DataFrame, spec: LayerSpec, columns: Mapping[str, 
             rename[columns[canon]] = canon
             continue
         for alias in ALIASES.get(canon, (canon,)):
-            src = lowered.get(alias.lower())
-            if src is not None and src not in rename and src not in columns.values():
-                rename[src] = canon
+            col = lowered.get(alias.lower())
+            if col is not None and col not in rename and col not in columns.values():
+                rename[col] = canon
                 break
     # move aside file columns that carry a canonical name but are not the mapped source
     clash = {c: f"{c}_source" for c in have if c in spec.canonical and c not in rename and rename.get(c) != c}

@@ -14,7 +14,7 @@ about (:func:`_assign_crs`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def _parse_coordinates(series: pd.Series, *, file: str, column: str, label: str 
     holds the spreadsheet row or CSV line numbers)."""
     numeric = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)  # writable copy
     todo = np.flatnonzero(np.isnan(numeric) & series.notna().to_numpy())
-    for i in todo:  # only the cells that are not plain numbers: DMS strings
+    for i in todo.tolist():  # only the cells that are not plain numbers: DMS strings
         try:
             numeric[i] = parse_coordinate(series.iloc[i])
         except ValueError as exc:
@@ -99,7 +99,7 @@ def _parse_coordinates(series: pd.Series, *, file: str, column: str, label: str 
     if len(missing):
         raise CoordinateError(
             f"{len(missing)} empty coordinate(s)", file=file, layer=label, column=column,
-            row=format_rows([int(series.index[i]) for i in missing]),
+            row=format_rows([int(series.index[i]) for i in missing.tolist()]),
             hint="fill in the coordinates or delete the rows",
         )
     return numeric
@@ -121,8 +121,8 @@ def _swapped_rows(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
 _CHINA_LON, _CHINA_LAT = (70.0, 140.0), (0.0, 56.0)
 
 
-def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | None, row_of: Any,
-                  columns: tuple[str, str] | None = None) -> None:
+def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | None,
+                  row_of: Callable[[int], object], columns: tuple[str, str] | None = None) -> None:
     swapped = np.flatnonzero(_swapped_rows(xs, ys))
     if len(swapped):
         cols = f"'{columns[0]}' and '{columns[1]}'" if columns else "x and y"
@@ -131,13 +131,13 @@ def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | Non
         raise CoordinateError(
             f"longitude and latitude look swapped: {cols} hold latitudes and longitudes "
             f"(x = {xs[swapped[0]]:.4f}, y = {ys[swapped[0]]:.4f})",
-            file=file, layer=label, row=format_rows([row_of(i) for i in swapped]), hint=fix,
+            file=file, layer=label, row=format_rows([row_of(i) for i in swapped.tolist()]), hint=fix,
         )
     bad = np.flatnonzero((np.abs(xs) > 180) | (np.abs(ys) > 90))
     if len(bad):
         raise CoordinateError(
             "coordinates outside longitude/latitude range", file=file, layer=label,
-            row=format_rows([row_of(i) for i in bad]),
+            row=format_rows([row_of(i) for i in bad.tolist()]),
             hint='if they are metres, set crs = "EPSG:…" for the layer',
         )
     (x0, x1), (y0, y1) = _CHINA_LON, _CHINA_LAT
@@ -146,7 +146,7 @@ def _check_lonlat(xs: np.ndarray, ys: np.ndarray, *, file: str, label: str | Non
         raise CoordinateError(
             f"longitude/latitude outside China (x = {xs[away[0]]:.6g}, y = {ys[away[0]]:.6g}; China lies "
             f"within {x0:g}–{x1:g}°E, {y0:g}–{y1:g}°N)", file=file, layer=label,
-            row=format_rows([row_of(i) for i in away]),
+            row=format_rows([row_of(i) for i in away.tolist()]),
             hint="look for a W/S hemisphere letter or a minus sign, a lost digit (11.75 for 117.5) or "
                  "0 put in for a missing value",
         )
@@ -258,8 +258,11 @@ def _check_projected(gdf: gpd.GeoDataFrame, the_crs: pyproj.CRS, *, file: str, l
             f"the coordinates are longitude/latitude (e.g. {east:.4f}, {north:.4f}), but the CRS "
             f"({the_crs.name}) is projected in metres", file=file, layer=label,
             hint="remove the crs key of the layer (or give a geographic one such as \"EPSG:4490\")")
+    op = the_crs.coordinate_operation
+    if op is None:  # a geographic CRS
+        return
     try:
-        fe = next(p.value for p in the_crs.coordinate_operation.params if p.name == "False easting")
+        fe = next(float(p.value) for p in op.params if p.name == "False easting")
     except (AttributeError, StopIteration):
         return
     if fe < 1_000 or not np.isfinite([east, north]).all():

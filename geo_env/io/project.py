@@ -55,7 +55,7 @@ def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd
     path = _resolve(base, table["path"])
     if name == "village_table" or (name == "townships" and path.suffix.lower() in TABLE_SUFFIXES
                                    and "x" not in table):
-        opts = {k: table[k] for k in ("sheet", "encoding", "columns") if k in table}
+        opts: dict[str, Any] = {k: table[k] for k in ("sheet", "encoding", "columns") if k in table}
         return read_table(path, kind=name, label=name, **opts)
     opts = {k: table[k] for k in ("layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs") if k in table}
     return read_layer(path, kind=name, label=name, **opts)

@@ -12,7 +12,7 @@ Completing villages' townships and head counts is :mod:`geo_env.io.villages`' pa
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
@@ -115,7 +115,8 @@ def _township_text(out: pd.DataFrame, *, file: str, label: str | None, column: s
     return town.astype(object)
 
 
-def _check_plants(out: gpd.GeoDataFrame, *, file: str, label: str | None, src: Any) -> gpd.GeoDataFrame:
+def _check_plants(out: gpd.GeoDataFrame, *, file: str, label: str | None,
+                  src: Callable[[str], str]) -> gpd.GeoDataFrame:
     """Sewage plants' capacity and load: a missing capacity column makes every capacity
     unknown (no plant takes villages), a missing load column every load 0 (warned)."""
     if "capacity_m3_per_day" not in out.columns:
