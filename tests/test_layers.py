@@ -820,7 +820,7 @@ def _bomb_member(n_bytes: int = 4 * 1024**2) -> bytes:
 
 
 def test_zip_bombs_are_refused_before_anything_is_unzipped(tmp_path, monkeypatch):
-    import geo_env.io.layers as layers
+    import geo_env.io.checks as layers  # the input checks and their size limits
 
     monkeypatch.setattr(layers, "_ZIP_RATIO_FROM_BYTES", 1024**2)  # real bombs are GBs; 4 MB keeps the test fast
     shp = villages_shp(tmp_path)
@@ -849,7 +849,7 @@ def test_zip_bombs_are_refused_before_anything_is_unzipped(tmp_path, monkeypatch
 
 
 def test_files_beyond_the_size_limits_are_refused_with_size_limit_and_what_to_do(tmp_path, monkeypatch):
-    import geo_env.io.layers as layers
+    import geo_env.io.checks as layers  # the input checks and their size limits
 
     shp = villages_shp(tmp_path)
     gpkg = tmp_path / "v.gpkg"
@@ -880,7 +880,7 @@ def test_files_beyond_the_size_limits_are_refused_with_size_limit_and_what_to_do
 
 
 def test_a_csv_is_read_bounded_even_when_it_grows_after_the_check(tmp_path, monkeypatch):
-    import geo_env.io.layers as layers
+    import geo_env.io.checks as layers  # the input checks and their size limits
 
     path = tmp_path / "s.csv"
     stations_table().to_csv(path, index=False, encoding="utf-8-sig")

@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import signal
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
@@ -102,7 +103,7 @@ def _try_lock(fd: int) -> bool:
     are released by the OS when the process ends, so a killed run leaves no stale lock.
     """
     try:
-        if os.name == "nt":
+        if sys.platform == "win32":  # os.name == "nt", as type checkers understand it
             import msvcrt
 
             os.lseek(fd, 64, os.SEEK_SET)
@@ -119,7 +120,7 @@ def _try_lock(fd: int) -> bool:
 
 
 def _unlock(fd: int) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":  # os.name == "nt", as type checkers understand it
         import msvcrt
 
         os.lseek(fd, 64, os.SEEK_SET)

@@ -181,10 +181,10 @@ def _from_townships(villages: gpd.GeoDataFrame, code: pd.Series, found: pd.Serie
     if left.any() and isinstance(t, gpd.GeoDataFrame):
         from .._geometry import anchor_points
 
-        pts = shapely.points(anchor_points(villages.loc[left]))
+        pts = np.asarray(shapely.points(anchor_points(villages.loc[left])))
         i_pt, i_poly = shapely.STRtree(np.asarray(t.geometry.values)).query(pts, predicate="within")
         first = pd.Series(i_poly).groupby(i_pt).first()
-        got = pd.Series(None, index=np.arange(len(pts)), dtype=object)
+        got = pd.Series(None, index=np.arange(len(pts)), dtype="object")
         got[first.index.to_numpy()] = t["name"].to_numpy(dtype=object)[first.to_numpy()]
         found[left] = got.to_numpy()
     return found
