@@ -44,11 +44,31 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from .._choices import BASEMAPS
 from ..errors import DataWarning, GeoEnvWarning, ParameterError
 from ..io import writers as _io
 from ..labels import CODED_COLUMNS, LANGS, label, value_label
 from . import _assets
+from ._shapes import all_points, nonempty, plan_layer, present, township_areas
 from .html import esc, esc_series, script_json
+from .style import (
+    CLASS_FILL,
+    CLASS_POINT,
+    FARMS,
+    HILLSHADE_OPACITY,
+    HILLSHADE_SHADE,
+    LEGEND_EDGE,
+    SEWAGE,
+    SYMBOLS,
+    WASTE,
+    ClassTable,
+    Symbol,
+    farm_class,
+    rgb255,
+    sewage_class,
+    waste_class,
+)
+from .style import COLORS as COLORS  # re-exported: the class colours were maps.COLORS
 from .topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
 
 if TYPE_CHECKING:
@@ -58,11 +78,10 @@ __all__ = ["BASEMAPS", "OfflineMap", "plan_map", "save_map", "map_html", "townsh
 
 log = logging.getLogger(__name__)
 
-#: Basemap choices: none (default; boundaries give context), OpenStreetMap, Tianditu
-#: (天地图, needs a key in the environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap
-#: (高德, GCJ-02 tiles: overlays are shifted to GCJ-02).
-from .._choices import BASEMAPS  # noqa: E402 - one list for CLI, loader and maps
-
+#: Tiles of the basemap choices (:data:`BASEMAPS`, one list for CLI, loader and maps): none
+#: (default; boundaries give context), OpenStreetMap, Tianditu (天地图, needs a key in the
+#: environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap (高德, GCJ-02 tiles: overlays are
+#: shifted to GCJ-02).
 _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "© OpenStreetMap contributors", "abc"),
@@ -72,22 +91,6 @@ _TILES = {
     "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
              "&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", "1234"),
 }
-
-# --------------------------------------------------------------------------------------
-# colours (shared with figures.py)
-# --------------------------------------------------------------------------------------
-#: Fill colours of the village classes, by theme and class code.
-COLORS: dict[str, dict[str, str]] = {
-    "waste": {"covered": "#66bd63", "outside": "#fdae61", "unreachable": "#d73027",
-              "unknown": "#e3ded3"},
-    "sewage": {"connect": "#1f78b4", "centralized": "#33a02c", "cluster": "#ff7f00",
-               "household": "#6a3d9a", "unknown": "#e3ded3"},
-    "farms": {"ok": "#8d6e63", "issue": "#d32f2f", "unknown": "#9e9e9e"},
-}
-from .._choices import SEWAGE_MODES  # noqa: E402 - one list of the modes
-
-WASTE_CLASSES = ("covered", "outside", "unreachable", "unknown")
-FARM_CLASSES = ("ok", "issue", "unknown")
 
 #: Columns shown as paragraphs in popups.
 _LONG = {"sewage_reason", "toilet_suggestion", "issues"}
@@ -265,33 +268,6 @@ def _field_index(fields: list[dict[str, Any]], *keys: str) -> list[int]:
 # --------------------------------------------------------------------------------------
 # geometry
 # --------------------------------------------------------------------------------------
-def township_areas(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Township polygons (union of their villages) and a label point inside each.
-
-    Returns a GeoDataFrame indexed by township, in the villages' CRS, with a
-    ``label_point`` column (shapely Points; for point villages the mean anchor).
-    """
-    gdf = villages[["township", villages.geometry.name]]
-    if (shapely.get_type_id(gdf.geometry.values) == 0).all():
-        xy = shapely.get_coordinates(gdf.geometry.values)
-        mean = pd.DataFrame(xy, columns=["x", "y"]).groupby(gdf["township"].to_numpy()).mean()
-        pts = shapely.points(mean[["x", "y"]].to_numpy())
-        out = gpd.GeoDataFrame({"label_point": pts}, geometry=list(pts), index=mean.index,
-                               crs=villages.crs)
-        out.index.name = "township"
-        return out
-    try:
-        out = gdf.dissolve(by="township", method="coverage")
-    except shapely.errors.GEOSException:  # not a clean coverage: repair, then the full union
-        fixed = gdf.set_geometry(shapely.make_valid(gdf.geometry.values))
-        out = fixed.dissolve(by="township")
-    geoms = out.geometry.values
-    cent = shapely.centroid(geoms)
-    inside = shapely.contains_properly(geoms, cent)
-    out["label_point"] = np.where(inside, cent, shapely.point_on_surface(geoms))
-    return out
-
-
 def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
     """Simplify polygons that tile an area without opening gaps (GEOS coverage simplify)."""
     if tolerance <= 0:
@@ -389,56 +365,6 @@ def _legend(entries: Sequence[tuple[str, str, str]], shape: str = "box") -> list
             for lab, stroke, fill in entries]
 
 
-def _poly_style(fill: str, *, stroke: str = "#ffffff", weight: float = 0.6,
-                opacity: float = 0.78) -> dict[str, Any]:
-    return {"color": stroke, "weight": weight, "fillColor": fill, "fillOpacity": opacity}
-
-
-def _present(layer: gpd.GeoDataFrame | None) -> bool:
-    return layer is not None and len(layer) > 0
-
-
-def _nonempty(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    g = gdf.geometry.values
-    return gdf[~(shapely.is_missing(g) | shapely.is_empty(g))]
-
-
-# --------------------------------------------------------------------------------------
-# classes of villages and farms
-# --------------------------------------------------------------------------------------
-def waste_class(villages: pd.DataFrame) -> np.ndarray:
-    """Class code per village: 0 covered, 1 outside the radius, 2 unreachable, 3 unknown."""
-    cov = villages["waste_covered"]
-    dist = villages["station_distance_m"] if "station_distance_m" in villages.columns else \
-        pd.Series(0.0, index=villages.index)
-    out = np.full(len(villages), 3, dtype=np.int64)
-    known = cov.notna().to_numpy()
-    c = cov.fillna(False).astype(bool).to_numpy()
-    out[known & c] = 0
-    out[known & ~c] = 1
-    out[known & ~c & dist.isna().to_numpy()] = 2
-    return out
-
-
-def sewage_class(villages: pd.DataFrame) -> np.ndarray:
-    """Class code per village: index in :data:`SEWAGE_MODES`, 4 when missing/unknown."""
-    codes = villages["sewage_mode"].map({m: i for i, m in enumerate(SEWAGE_MODES)})
-    return codes.fillna(len(SEWAGE_MODES)).to_numpy(dtype=np.int64)
-
-
-def farm_class(farms: pd.DataFrame) -> np.ndarray:
-    """Class code per farm: 0 setbacks kept, 1 an issue, 2 not checked."""
-    if "setback_ok" not in farms.columns:
-        return np.full(len(farms), 2, dtype=np.int64)
-    ok = farms["setback_ok"]
-    out = np.full(len(farms), 2, dtype=np.int64)
-    known = ok.notna().to_numpy()
-    v = ok.fillna(False).astype(bool).to_numpy()
-    out[known & v] = 0
-    out[known & ~v] = 1
-    return out
-
-
 # --------------------------------------------------------------------------------------
 # the map
 # --------------------------------------------------------------------------------------
@@ -487,9 +413,12 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     _check_options(lang, basemap)
     b = _Builder(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
                  max_vertices=int(max_vertices))
-    villages = _nonempty(plan.villages)
+    villages = nonempty(plan.villages)
     _boundaries_and_villages(b, villages, lang)
     _other_layers(b, plan, lang)
+    if d.dem is not None:
+        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
+                         bounds=tuple(d.villages.total_bounds))
 
     bounds = villages.to_crs(4326).total_bounds if len(villages) else np.array([73, 18, 135, 54])
     if b.gcj:
@@ -551,102 +480,105 @@ def _ui(plan: Plan, lang: str, basemap: str) -> dict[str, str]:
 
 
 def _boundaries_and_villages(b: _Builder, villages: gpd.GeoDataFrame, lang: str) -> None:
-    is_points = bool(len(villages)) and (shapely.get_type_id(villages.geometry.values) == 0).all()
+    """The villages' layers: district and township boundaries, township names, and the
+    villages once per theme (waste coverage, sewage mode; plain villages without either)."""
     fields = _fields(villages, lang)
     b.tables["villages"] = fields
-    tip = ["name", "township"]
-    if is_points:
+    if bool(len(villages)) and all_points(villages):
         geom: Any = b.points(villages)
         kind = "points"
     else:
-        polys, _, owners = b.polygons(villages, coverage=True)
-        b.geoms["villages"] = polys
+        _boundaries(b, villages, lang)
         geom, kind = "villages", "polygons"
-        # district boundary: arcs with one side; township boundary: sides in two townships
-        ids = np.arange(len(owners)) + (b.store.count - len(owners))
-        town = pd.factorize(villages["township"].to_numpy())[0]
-        one_side = owners[:, 1] < 0
-        two = ~one_side
-        differs = np.zeros(len(owners), dtype=bool)
-        differs[two] = town[owners[two, 0]] != town[owners[two, 1]]
-        if differs.any():
-            b.add({"key": "townships", "name": esc(label("townships", lang)), "kind": "lines",
-                   "show": True, "geom": [ids[differs | one_side].tolist()],
-                   "styles": [{"color": "#455a64", "weight": 1.8, "dashArray": "7 4",
-                               "interactive": False}],
-                   "legend": _legend([(label("townships", lang), "#455a64", "none")], "line")})
-        b.add({"key": "district", "name": esc(label("district", lang)), "kind": "lines",
-               "show": True, "geom": [ids[one_side].tolist()],
-               "styles": [{"color": "#1c2833", "weight": 3.2, "interactive": False}],
-               "legend": _legend([(label("district", lang), "#1c2833", "none")], "line")})
     if len(villages):
         areas = township_areas(villages)
         pts = gpd.GeoDataFrame(geometry=list(areas["label_point"]), crs=villages.crs)
         b.add({"key": "township_labels", "name": esc(label("township_names", lang)),
                "kind": "labels", "show": True, "geom": b.points(pts),
                "text": esc_series(areas.index.to_series())})
-
-    themes = []
-    if "waste_covered" in villages.columns:
-        cls = waste_class(villages)
-        colors = COLORS["waste"]
-        themes.append(("villages_waste", "layer.villages_waste", cls,
-                       [_poly_style(colors[c]) for c in WASTE_CLASSES],
-                       [(label(f"waste.{c}", lang), "#888", colors[c]) for c in WASTE_CLASSES
-                        if (cls == WASTE_CLASSES.index(c)).any()],
-                       ["station_distance_m"]))
-    if "sewage_mode" in villages.columns:
-        cls = sewage_class(villages)
-        colors = COLORS["sewage"]
-        modes = (*SEWAGE_MODES, "unknown")
-        themes.append(("villages_sewage", "layer.villages_sewage", cls,
-                       [_poly_style(colors[c]) for c in modes],
-                       [(label(f"sewage_mode.{c}", lang), "#888", colors[c]) for c in modes
-                        if (cls == modes.index(c)).any()],
-                       ["sewage_mode"]))
-    if not themes:
-        themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64),
-                       [_poly_style("#cfd8c4", stroke="#7d8a6e", weight=0.8, opacity=0.55)],
-                       [(label("villages", lang), "#7d8a6e", "#cfd8c4")], []))
-    for n, (key, name, cls, styles, legend, extra) in enumerate(themes):
+    for n, (key, name, cls, symbols, legend, extra) in enumerate(_village_themes(villages, lang)):
         if kind == "points":
-            styles = [{"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": s["fillColor"],
-                       "fillOpacity": 0.95} for s in styles]
+            symbols = [CLASS_POINT.filled(s.legend_fill) for s in symbols]
         b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
                "fast": kind == "polygons",  # drawn by the runtime's one-canvas layer
-               "geom": geom, "cls": cls.tolist(), "styles": styles,
+               "geom": geom, "cls": cls.tolist(), "styles": [s.leaflet() for s in symbols],
                "legend": _legend(legend, "circle" if kind == "points" else "box"),
-               "fields": "villages", "tooltip": _field_index(fields, *tip, *extra),
+               "fields": "villages", "tooltip": _field_index(fields, "name", "township", *extra),
                "popup": list(range(len(fields))),
                "search": {"name": _field_index(fields, "name")[0] if "name" in villages else 0,
-                          "extra": (_field_index(fields, "township") or [None])[0]}})
+                          "extra": next(iter(_field_index(fields, "township")), None)}})
 
 
-def _point_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, style: dict[str, Any],
+def _boundaries(b: _Builder, villages: gpd.GeoDataFrame, lang: str) -> None:
+    """The village polygons (geometry ``villages``), and the district boundary (arcs with one
+    side) and township boundaries (arcs whose sides lie in two townships) made of their arcs."""
+    polys, _, owners = b.polygons(villages, coverage=True)
+    b.geoms["villages"] = polys
+    ids = np.arange(len(owners)) + (b.store.count - len(owners))
+    town = pd.factorize(villages["township"].to_numpy())[0]
+    one_side = owners[:, 1] < 0
+    two = ~one_side
+    differs = np.zeros(len(owners), dtype=bool)
+    differs[two] = town[owners[two, 0]] != town[owners[two, 1]]
+    for key, arcs, show_if in (("townships", differs | one_side, differs.any()), ("district", one_side, True)):
+        if show_if:
+            sym = SYMBOLS[key]
+            b.add({"key": key, "name": esc(label(key, lang)), "kind": "lines",
+                   "show": True, "geom": [ids[arcs].tolist()],
+                   "styles": [dict(sym.leaflet(), interactive=False)],
+                   "legend": _legend([(label(key, lang), sym.color, sym.legend_fill)], "line")})
+
+
+#: One theme of the village layer: key, name label key, class code per village, symbol per
+#: class, legend rows (label, stroke, fill) and the columns its tooltip adds.
+_Theme = tuple[str, str, np.ndarray, list[Symbol], list[tuple[str, str, str]], list[str]]
+
+
+def _class_theme(key: str, table: ClassTable, cls: np.ndarray, lang: str, tip: list[str]) -> _Theme:
+    return (key, f"layer.{key}", cls, [CLASS_FILL.filled(table.colors[c]) for c in table.codes],
+            [(label(table.label_key(c), lang), LEGEND_EDGE, table.colors[c]) for c in table.present(cls)],
+            tip)
+
+
+def _village_themes(villages: gpd.GeoDataFrame, lang: str) -> list[_Theme]:
+    themes = []
+    if "waste_covered" in villages.columns:
+        themes.append(_class_theme("villages_waste", WASTE, waste_class(villages), lang, ["station_distance_m"]))
+    if "sewage_mode" in villages.columns:
+        themes.append(_class_theme("villages_sewage", SEWAGE, sewage_class(villages), lang, ["sewage_mode"]))
+    if not themes:
+        sym = SYMBOLS["villages"]
+        themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64), [sym],
+                       [(label("villages", lang), sym.color, sym.legend_fill)], []))
+    return themes
+
+
+def _point_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, symbol: Symbol,
                  *, show: bool = True, cls: np.ndarray | None = None,
-                 styles: list[dict[str, Any]] | None = None,
+                 symbols: list[Symbol] | None = None,
                  legend: list[dict[str, str]] | None = None, tip: Sequence[str] = ()) -> None:
-    gdf = _nonempty(gdf)
+    gdf = nonempty(gdf)
     if not len(gdf):
         return
     fields = _fields(gdf, lang)
     b.tables[key] = fields
     b.add({"key": key, "name": esc(label(key, lang)), "kind": "points", "show": show,
            "geom": b.points(gdf), "cls": None if cls is None else cls.tolist(),
-           "styles": styles or [style],
+           "styles": [s.leaflet() for s in (symbols or [symbol])],
            "legend": legend if legend is not None else _legend(
-               [(label(key, lang), style["color"], style["fillColor"])], "circle"),
+               [(label(key, lang), symbol.color, symbol.legend_fill)], "circle"),
            "fields": key, "tooltip": _field_index(fields, "name", "id", *tip),
            "popup": list(range(len(fields)))})
 
 
-def _area_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, style: dict[str, Any],
+def _area_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, symbol: Symbol,
                 *, show: bool, interactive: bool = False) -> None:
-    gdf = _nonempty(gdf)
+    gdf = nonempty(gdf)
     if not len(gdf):
         return
     types = set(shapely.get_type_id(gdf.geometry.values).tolist())
-    stroke, fill = style.get("color", "#333"), style.get("fillColor", "none")
+    style = symbol.leaflet()
+    stroke, fill = symbol.color, symbol.legend_fill
     spec: dict[str, Any] = {"key": key, "name": esc(label(key, lang)), "show": show,
                             "styles": [dict(style, interactive=interactive)]}
     if types <= {3, 6}:
@@ -681,93 +613,66 @@ def _area_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, style: 
 
 
 def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
-    d = plan.district
-    layers = plan.layers
+    """Every layer but the villages': areas and lines, stations and plants, farms, and any
+    further layer an analysis added."""
+    d, layers = plan.district, plan.layers
+    for key, area, show, interactive in (
+        ("service_areas", layers.get("service_areas"), False, False),
+        ("water", d.water, True, False),
+        ("roads", d.roads, False, False),
+        ("prohibited_zones", d.prohibited_zones, False, False),
+        ("farmland", d.farmland, False, False),
+        ("sewage_clusters", layers.get("sewage_clusters"), False, True),
+    ):
+        if present(area):
+            _area_layer(b, key, area, lang, SYMBOLS[key], show=show, interactive=interactive)
+    for key, points, tip in (
+        ("transfer_stations", plan_layer(plan, "transfer_stations"), ()),
+        ("proposed_transfer_stations", layers.get("proposed_transfer_stations"), ("rank", "covers_population")),
+        ("sewage_plants", plan_layer(plan, "sewage_plants"), ("capacity_m3_per_day", "load_m3_per_day")),
+    ):
+        if present(points):
+            _point_layer(b, key, points, lang, SYMBOLS[key], tip=tip)
+    farms = plan_layer(plan, "livestock_farms")
+    if present(farms):
+        _farm_layers(b, nonempty(farms), d.params.get("livestock", {}), lang)
+    _added_layers(b, plan, lang)
 
-    def get(name: str) -> gpd.GeoDataFrame | None:
-        gdf = layers.get(name)
-        return gdf if gdf is not None else getattr(d, name, None)
 
-    if _present(layers.get("service_areas")):
-        _area_layer(b, "service_areas", layers["service_areas"], lang,
-                    {"color": "#1565c0", "weight": 1, "dashArray": "4 3", "fillColor": "#1565c0",
-                     "fillOpacity": 0.07}, show=False)
-    if _present(d.water):
-        _area_layer(b, "water", d.water, lang,
-                    {"color": "#3b83bd", "weight": 1.4, "fillColor": "#a6cee3", "fillOpacity": 0.7},
-                    show=True)
-    if _present(d.roads):
-        _area_layer(b, "roads", d.roads, lang, {"color": "#8c7b6b", "weight": 1.1, "opacity": 0.8},
-                    show=False)
-    if _present(d.prohibited_zones):
-        _area_layer(b, "prohibited_zones", d.prohibited_zones, lang,
-                    {"color": "#c62828", "weight": 1, "dashArray": "3 3", "fillColor": "#ef9a9a",
-                     "fillOpacity": 0.3}, show=False)
-    if _present(d.farmland):
-        _area_layer(b, "farmland", d.farmland, lang,
-                    {"color": "#9ccc65", "weight": 0.5, "fillColor": "#dcedc8", "fillOpacity": 0.6},
-                    show=False)
-    if _present(layers.get("sewage_clusters")):
-        _area_layer(b, "sewage_clusters", layers["sewage_clusters"], lang,
-                    {"color": "#e65100", "weight": 2, "dashArray": "6 3", "fillColor": "#ff7f00",
-                     "fillOpacity": 0.12, "radius": 5}, show=False, interactive=True)
-    stations = get("transfer_stations")
-    if _present(stations):
-        _point_layer(b, "transfer_stations", stations, lang,
-                     {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": "#1565c0",
-                      "fillOpacity": 1})
-    proposed = layers.get("proposed_transfer_stations")
-    if _present(proposed):
-        _point_layer(b, "proposed_transfer_stations", proposed, lang,
-                     {"radius": 7, "color": "#c62828", "weight": 3, "fillColor": "#ffeb3b",
-                      "fillOpacity": 1}, tip=("rank", "covers_population"))
-    plants = get("sewage_plants")
-    if _present(plants):
-        _point_layer(b, "sewage_plants", plants, lang,
-                     {"radius": 7, "color": "#ffffff", "weight": 1.5, "fillColor": "#00838f",
-                      "fillOpacity": 1}, tip=("capacity_m3_per_day", "load_m3_per_day"))
-    farms = get("livestock_farms")
-    if _present(farms):
-        _farm_layers(b, _nonempty(farms), d.params.get("livestock", {}), lang)
-    # any other output layer an analysis adds (e.g. sewer routes): shown, switched off
+def _added_layers(b: _Builder, plan: Plan, lang: str) -> None:
+    """Any other output layer an analysis adds (e.g. sewer routes): shown, switched off."""
     handled = {"service_areas", "sewage_clusters", "proposed_transfer_stations", "sewage_plants",
                "livestock_farms", "transfer_stations", "villages"}
-    for name, gdf in layers.items():
-        if name in handled or not _present(gdf):
+    for name, gdf in plan.layers.items():
+        if name in handled or not present(gdf):
             continue
-        kinds = set(shapely.get_type_id(_nonempty(gdf).geometry.values).tolist())
+        kinds = set(shapely.get_type_id(nonempty(gdf).geometry.values).tolist())
         if kinds and kinds <= {0, 4}:
-            _point_layer(b, name, gdf, lang, {"radius": 5, "color": "#ffffff", "weight": 1,
-                                              "fillColor": "#546e7a", "fillOpacity": 1})
-            b.layers[-1]["show"] = False
+            _point_layer(b, name, gdf, lang, SYMBOLS["other_points"], show=False)
         else:
-            _area_layer(b, name, gdf, lang, {"color": "#6d4c41", "weight": 1.6, "fillColor": "#bcaaa4",
-                                             "fillOpacity": 0.25}, show=False,
+            _area_layer(b, name, gdf, lang, SYMBOLS["other_areas"], show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
-    if d.dem is not None:
-        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
-                         bounds=tuple(d.villages.total_bounds))
 
 
 def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:
+    """Farms by setback check (:data:`~geo_env.outputs.style.FARMS`) and their setback rings."""
     cls = farm_class(farms)
-    colors = COLORS["farms"]
-    styles = [{"radius": 6, "color": "#ffffff", "weight": 1.2, "fillColor": colors[c],
-               "fillOpacity": 1} for c in FARM_CLASSES]
-    legend = _legend([(label(f"farms.{c}", lang), "#ffffff", colors[c]) for c in FARM_CLASSES
-                      if (cls == FARM_CLASSES.index(c)).any()], "circle")
-    _point_layer(b, "livestock_farms", farms, lang, styles[0], cls=cls, styles=styles,
+    farm = SYMBOLS["livestock_farms"]
+    symbols = [farm.filled(FARMS.colors[c]) for c in FARMS.codes]
+    legend = _legend([(label(FARMS.label_key(c), lang), farm.color, FARMS.colors[c]) for c in FARMS.present(cls)],
+                     "circle")
+    _point_layer(b, "livestock_farms", farms, lang, symbols[0], cls=cls, symbols=symbols,
                  legend=legend, tip=("species", "head", "pig_equivalents", "issues"))
     radius = params.get("residential_setback_m")
     if radius and np.isfinite(float(radius)):
-        geom = b.points(farms)
+        ring = SYMBOLS["setback_rings"]
         b.add({"key": "setback_rings", "name": esc(label("setback_rings", lang)),
-               "kind": "circles", "show": False, "geom": geom,
+               "kind": "circles", "show": False, "geom": b.points(farms),
                "radius": [float(radius)] * len(farms), "cls": cls.tolist(),
-               "styles": [{"color": colors[c], "weight": 1.2, "dashArray": "5 4", "fill": False,
-                           "interactive": False} for c in FARM_CLASSES],
+               "styles": [dict(ring.stroked(FARMS.colors[c]).leaflet(), fill=False, interactive=False)
+                          for c in FARMS.codes],
                "legend": _legend([(label("setback_rings", lang) + f" {float(radius):,.0f} m",
-                                   colors["issue"], "none")], "line")})
+                                   ring.color, "none")], "line")})
 
 
 def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
@@ -791,7 +696,7 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
         west, east, south, north = lon[0], lon[1], lat[0], lat[1]
     b.add({"key": "hillshade", "name": esc(label("hillshade", lang)), "kind": "image",
            "show": False, "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-           "bounds": [[south, west], [north, east]], "opacity": 0.55, "legend": []})
+           "bounds": [[south, west], [north, east]], "opacity": HILLSHADE_OPACITY, "legend": []})
 
 
 def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None, max_pixels: int = 1200,
@@ -846,7 +751,7 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None
     # dark where shaded, transparent where lit or nodata
     alpha = np.where(valid, (1 - np.nan_to_num(dst)) * 255, 0).astype(np.uint8)
     rgba = np.zeros((h, w, 4), dtype=np.uint8)
-    rgba[..., :3] = 40
+    rgba[..., :3] = rgb255(HILLSHADE_SHADE)
     rgba[..., 3] = alpha
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)
