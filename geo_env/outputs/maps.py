@@ -7,21 +7,24 @@ livestock farms with their setback rings, roads, water, no-farming zones and a D
 hillshade when those layers or columns exist.  Each layer has its legend, a tooltip with
 the key numbers and a popup with every column (and the reason sentences).
 
+This module makes the page; the layers are made by :mod:`geo_env.outputs.map_layers`
+(symbols from :mod:`geo_env.outputs.style`, popups from ``_popups``) into the data block
+of ``_mapdata``.
+
 How it stays offline, safe, small and fast:
 
 * Leaflet and geo_env's runtime (``assets/geo_env_map.js``: decoder, search, fullscreen,
   measure, legend) are inlined; folium's CDN links are removed (:class:`OfflineMap`).
   Tiles (``basemap``) are optional decoration; with ``"amap"`` (GCJ-02 tiles) every
   overlay is shifted to GCJ-02 so that it lines up with them.
-* Every user-supplied string passes through :func:`geo_env._html.esc`; the data sit in
-  one ``<script type="application/json">`` block written by
-  :func:`geo_env._html.script_json`, which cannot close its element.
+* Every user-supplied string passes through :func:`geo_env.outputs.html.esc`; the data sit
+  in one ``<script type="application/json">`` block written by
+  :func:`geo_env.outputs.html.script_json`, which cannot close its element.
 * Village polygons are simplified as a coverage (no gaps, no overlaps), their shared
   boundaries are stored once and coordinates are ~1 m integers in a short text encoding
-  (:mod:`geo_env._topology`); township and district boundaries are the arcs between
+  (:mod:`geo_env.outputs.topology`); township and district boundaries are the arcs between
   townships and at the edge.  Layers are drawn on a canvas and built when first shown.
 """
-
 from __future__ import annotations
 
 import base64
@@ -30,16 +33,11 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
@@ -47,29 +45,16 @@ from folium.template import Template
 from .._choices import BASEMAPS
 from ..errors import DataWarning, GeoEnvWarning, ParameterError
 from ..io import writers as _io
-from ..labels import CODED_COLUMNS, LANGS, label, value_label
+from ..labels import LANGS, label
 from . import _assets
-from ._shapes import all_points, nonempty, plan_layer, present, township_areas
-from .html import esc, esc_series, script_json
-from .style import (
-    CLASS_FILL,
-    CLASS_POINT,
-    FARMS,
-    HILLSHADE_OPACITY,
-    HILLSHADE_SHADE,
-    LEGEND_EDGE,
-    SEWAGE,
-    SYMBOLS,
-    WASTE,
-    ClassTable,
-    Symbol,
-    farm_class,
-    rgb255,
-    sewage_class,
-    waste_class,
-)
+from ._mapdata import MapData
+from ._mapdata import simplify_coverage as _simplify_coverage  # noqa: F401 - tests call maps._simplify_coverage
+from ._shapes import nonempty, township_areas
+from .html import esc, script_json
+from .map_layers import plan_layers, village_layers
 from .style import COLORS as COLORS  # re-exported: the class colours were maps.COLORS
-from .topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
+from .style import HILLSHADE_OPACITY, HILLSHADE_SHADE, rgb255
+from .topology import QUANTUM
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -91,13 +76,6 @@ _TILES = {
     "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
              "&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", "1234"),
 }
-
-#: Columns shown as paragraphs in popups.
-_LONG = {"sewage_reason", "toilet_suggestion", "issues"}
-#: Columns never shown in popups.
-_HIDDEN = {"geometry", "anchor_x", "anchor_y"}
-_FIRST = ("name", "township", "id", "population", "households")
-
 
 # --------------------------------------------------------------------------------------
 # folium elements
@@ -196,176 +174,6 @@ class _Ready(MacroElement):
 
 
 # --------------------------------------------------------------------------------------
-# value formatting
-# --------------------------------------------------------------------------------------
-def _decimals(col: str) -> int:
-    if col.endswith(("_m3_per_day", "_km", "_ratio")) or col in ("load_ratio",):
-        return 2 if col.endswith("_ratio") else 1
-    if col.endswith(("_m", "_yuan_per_year", "_yuan", "_mu", "_kg_per_year", "population",
-                     "households", "head", "pig_equivalents")):
-        return 0
-    return 2
-
-
-def format_column(values: pd.Series, col: str, lang: str) -> list[str]:
-    """Display text of a column's values (escaped), in ``lang``.
-
-    Booleans become yes/no, codes their labels, numbers get thousands separators and the
-    decimals their unit suggests (m → 0, m³/d → 1, rates as %); missing values are ``""``.
-    """
-    s = pd.Series(values).reset_index(drop=True)
-    if s.dtype == bool or (s.dtype == object and s.dropna().map(type).isin([bool, np.bool_]).all()
-                           and s.notna().any()):
-        yes, no = esc(label("yes", lang)), esc(label("no", lang))
-        return [("" if pd.isna(v) else (yes if bool(v) else no)) for v in s]
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        x = s.astype(float)
-        if col.endswith(("_rate", "_share")) or col.startswith("coverage_rate"):
-            text = x.map(lambda v: f"{v * 100:.1f}%")
-        else:
-            d = _decimals(col)
-            if d == 2 and np.allclose(x.dropna(), np.round(x.dropna())):
-                d = 0
-            text = x.map(lambda v: f"{v:,.{d}f}")
-        out = text.where(x.notna(), "").to_list()
-        return out
-    if col in CODED_COLUMNS:
-        mapped = s.map(lambda v: v if pd.isna(v) else value_label(col, v, lang))
-        return esc_series(mapped)
-    return esc_series(s)
-
-
-def _fields(df: pd.DataFrame, lang: str, *, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    cols = [c for c in _FIRST if c in df.columns]
-    cols += [c for c in (columns if columns is not None else df.columns)
-             if c not in cols and c not in _HIDDEN and c != df.geometry.name
-             and c in df.columns]
-    fields = []
-    for c in cols:
-        vals = format_column(df[c], c, lang)
-        if c == "station_distance_m" and "waste_covered" in df.columns:
-            unreach = esc(label("unreachable", lang))
-            isna = df[c].isna().to_numpy()
-            vals = [unreach if m else v for v, m in zip(vals, isna)]
-        f: dict[str, Any] = {"key": esc(c), "label": esc(label(c, lang))}
-        uniq = pd.unique(pd.Series(vals, dtype=object))
-        if len(vals) > 8 and len(uniq) * 4 < len(vals):
-            codes = pd.Categorical(vals, categories=uniq).codes
-            f["dict"], f["codes"] = list(uniq), codes.tolist()
-        else:
-            f["values"] = vals
-        if c in _LONG:
-            f["long"] = True
-        fields.append(f)
-    return fields
-
-
-def _field_index(fields: list[dict[str, Any]], *keys: str) -> list[int]:
-    pos = {f["key"]: i for i, f in enumerate(fields)}
-    return [pos[esc(k)] for k in keys if esc(k) in pos]
-
-
-# --------------------------------------------------------------------------------------
-# geometry
-# --------------------------------------------------------------------------------------
-def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Simplify polygons that tile an area without opening gaps (GEOS coverage simplify)."""
-    if tolerance <= 0:
-        return geoms
-    if hasattr(shapely, "coverage_simplify"):
-        try:
-            valid = bool(shapely.coverage_is_valid(geoms)) if hasattr(shapely, "coverage_is_valid") else True
-            if valid:
-                return np.asarray(shapely.coverage_simplify(geoms, tolerance), dtype=object)
-            log.info("village polygons are not a clean coverage; simplified one by one")
-        except shapely.errors.GEOSException as exc:  # pragma: no cover - GEOS-specific
-            log.info("coverage simplification failed (%s); simplified one by one", exc)
-    return np.asarray(shapely.simplify(geoms, tolerance, preserve_topology=True), dtype=object)
-
-
-@dataclass
-class _Builder:
-    """Accumulates the map's geometry (one arc store) and layer specs."""
-
-    crs: Any
-    gcj: bool
-    simplify_m: float
-    max_vertices: int = 400_000
-    village_tolerance_m: float = 0.0
-    store: ArcStore = field(default_factory=ArcStore)
-    layers: list[dict[str, Any]] = field(default_factory=list)
-    geoms: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, Any] = field(default_factory=dict)
-
-    def lonlat(self, geoms: gpd.GeoSeries) -> np.ndarray:
-        """Geometries in lon/lat (WGS84; GCJ-02 when shifting for Amap)."""
-        out = gpd.GeoSeries(geoms, crs=geoms.crs if geoms.crs is not None else self.crs)
-        arr = np.asarray(out.to_crs(4326).values, dtype=object)
-        if self.gcj:
-            from ..crs import wgs84_to_gcj02
-
-            def shift(xy: np.ndarray) -> np.ndarray:
-                lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
-                return np.column_stack([lon, lat])
-
-            arr = np.asarray(shapely.transform(arr, shift), dtype=object)
-        return arr
-
-    def simplified(self, gdf: gpd.GeoDataFrame, *, coverage: bool = False) -> gpd.GeoSeries:
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        if coverage:
-            geoms = _simplify_coverage(geoms, self.simplify_m)
-            # a very large district: coarser boundaries keep the page fast (see max_vertices)
-            tol = self.simplify_m
-            while (tol > 0 and tol < 16 * self.simplify_m
-                   and int(shapely.get_num_coordinates(geoms).sum()) > self.max_vertices):
-                tol *= 2
-                geoms = _simplify_coverage(geoms, tol)
-            if tol != self.simplify_m:
-                log.info("village boundaries simplified at %g m to stay under %d vertices",
-                         tol, self.max_vertices)
-            self.village_tolerance_m = tol
-        elif self.simplify_m > 0:
-            geoms = np.asarray(shapely.simplify(geoms, self.simplify_m, preserve_topology=True), dtype=object)
-        return gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index)
-
-    def polygons(self, gdf: gpd.GeoDataFrame, *, coverage: bool = False):
-        topo = polygon_topology(self.lonlat(self.simplified(gdf, coverage=coverage)))
-        ids = self.store.add(topo.arc_coords, topo.arc_lengths)
-        base = int(ids[0]) if len(ids) else 0
-
-        def shift_ref(r: int) -> int:
-            return r + base if r >= 0 else ~((~r) + base)
-
-        polys = [[[[shift_ref(r) for r in ring] for ring in poly] for poly in feat]
-                 for feat in topo.polygons] if base else topo.polygons
-        owners = topo.arc_owners
-        return polys, ids, owners
-
-    def lines(self, gdf: gpd.GeoDataFrame) -> list[list[int]]:
-        coords, lengths, geom_of = line_coords(self.lonlat(self.simplified(gdf)))
-        ids = self.store.add(coords, lengths)
-        out: list[list[int]] = [[] for _ in range(len(gdf))]
-        for g, i in zip(geom_of.tolist(), ids.tolist()):
-            out[g].append(i)
-        return out
-
-    def points(self, gdf: gpd.GeoDataFrame) -> int:
-        pts = self.lonlat(gdf.geometry)
-        xy = shapely.get_coordinates(shapely.point_on_surface(pts))
-        return int(self.store.add(quantize(xy), [len(xy)])[0])
-
-    def add(self, spec: dict[str, Any]) -> None:
-        self.layers.append(spec)
-
-
-def _legend(entries: Sequence[tuple[str, str, str]], shape: str = "box") -> list[dict[str, str]]:
-    """Legend rows from (label, stroke colour, fill colour)."""
-    return [{"label": esc(lab), "color": esc(stroke), "fill": esc(fill), "shape": shape}
-            for lab, stroke, fill in entries]
-
-
-# --------------------------------------------------------------------------------------
 # the map
 # --------------------------------------------------------------------------------------
 def _check_options(lang: str, basemap: str) -> None:
@@ -411,11 +219,11 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     lang = lang or d.lang or "zh"
     basemap = basemap or getattr(d, "basemap", None) or "none"
     _check_options(lang, basemap)
-    b = _Builder(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
+    b = MapData(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
                  max_vertices=int(max_vertices))
     villages = nonempty(plan.villages)
-    _boundaries_and_villages(b, villages, lang)
-    _other_layers(b, plan, lang)
+    village_layers(b, villages, lang)
+    plan_layers(b, plan, lang)
     if d.dem is not None:
         _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
                          bounds=tuple(d.villages.total_bounds))
@@ -479,203 +287,7 @@ def _ui(plan: Plan, lang: str, basemap: str) -> dict[str, str]:
     }
 
 
-def _boundaries_and_villages(b: _Builder, villages: gpd.GeoDataFrame, lang: str) -> None:
-    """The villages' layers: district and township boundaries, township names, and the
-    villages once per theme (waste coverage, sewage mode; plain villages without either)."""
-    fields = _fields(villages, lang)
-    b.tables["villages"] = fields
-    if bool(len(villages)) and all_points(villages):
-        geom: Any = b.points(villages)
-        kind = "points"
-    else:
-        _boundaries(b, villages, lang)
-        geom, kind = "villages", "polygons"
-    if len(villages):
-        areas = township_areas(villages)
-        pts = gpd.GeoDataFrame(geometry=list(areas["label_point"]), crs=villages.crs)
-        b.add({"key": "township_labels", "name": esc(label("township_names", lang)),
-               "kind": "labels", "show": True, "geom": b.points(pts),
-               "text": esc_series(areas.index.to_series())})
-    for n, (key, name, cls, symbols, legend, extra) in enumerate(_village_themes(villages, lang)):
-        if kind == "points":
-            symbols = [CLASS_POINT.filled(s.legend_fill) for s in symbols]
-        b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
-               "fast": kind == "polygons",  # drawn by the runtime's one-canvas layer
-               "geom": geom, "cls": cls.tolist(), "styles": [s.leaflet() for s in symbols],
-               "legend": _legend(legend, "circle" if kind == "points" else "box"),
-               "fields": "villages", "tooltip": _field_index(fields, "name", "township", *extra),
-               "popup": list(range(len(fields))),
-               "search": {"name": _field_index(fields, "name")[0] if "name" in villages else 0,
-                          "extra": next(iter(_field_index(fields, "township")), None)}})
-
-
-def _boundaries(b: _Builder, villages: gpd.GeoDataFrame, lang: str) -> None:
-    """The village polygons (geometry ``villages``), and the district boundary (arcs with one
-    side) and township boundaries (arcs whose sides lie in two townships) made of their arcs."""
-    polys, _, owners = b.polygons(villages, coverage=True)
-    b.geoms["villages"] = polys
-    ids = np.arange(len(owners)) + (b.store.count - len(owners))
-    town = pd.factorize(villages["township"].to_numpy())[0]
-    one_side = owners[:, 1] < 0
-    two = ~one_side
-    differs = np.zeros(len(owners), dtype=bool)
-    differs[two] = town[owners[two, 0]] != town[owners[two, 1]]
-    for key, arcs, show_if in (("townships", differs | one_side, differs.any()), ("district", one_side, True)):
-        if show_if:
-            sym = SYMBOLS[key]
-            b.add({"key": key, "name": esc(label(key, lang)), "kind": "lines",
-                   "show": True, "geom": [ids[arcs].tolist()],
-                   "styles": [dict(sym.leaflet(), interactive=False)],
-                   "legend": _legend([(label(key, lang), sym.color, sym.legend_fill)], "line")})
-
-
-#: One theme of the village layer: key, name label key, class code per village, symbol per
-#: class, legend rows (label, stroke, fill) and the columns its tooltip adds.
-_Theme = tuple[str, str, np.ndarray, list[Symbol], list[tuple[str, str, str]], list[str]]
-
-
-def _class_theme(key: str, table: ClassTable, cls: np.ndarray, lang: str, tip: list[str]) -> _Theme:
-    return (key, f"layer.{key}", cls, [CLASS_FILL.filled(table.colors[c]) for c in table.codes],
-            [(label(table.label_key(c), lang), LEGEND_EDGE, table.colors[c]) for c in table.present(cls)],
-            tip)
-
-
-def _village_themes(villages: gpd.GeoDataFrame, lang: str) -> list[_Theme]:
-    themes = []
-    if "waste_covered" in villages.columns:
-        themes.append(_class_theme("villages_waste", WASTE, waste_class(villages), lang, ["station_distance_m"]))
-    if "sewage_mode" in villages.columns:
-        themes.append(_class_theme("villages_sewage", SEWAGE, sewage_class(villages), lang, ["sewage_mode"]))
-    if not themes:
-        sym = SYMBOLS["villages"]
-        themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64), [sym],
-                       [(label("villages", lang), sym.color, sym.legend_fill)], []))
-    return themes
-
-
-def _point_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, symbol: Symbol,
-                 *, show: bool = True, cls: np.ndarray | None = None,
-                 symbols: list[Symbol] | None = None,
-                 legend: list[dict[str, str]] | None = None, tip: Sequence[str] = ()) -> None:
-    gdf = nonempty(gdf)
-    if not len(gdf):
-        return
-    fields = _fields(gdf, lang)
-    b.tables[key] = fields
-    b.add({"key": key, "name": esc(label(key, lang)), "kind": "points", "show": show,
-           "geom": b.points(gdf), "cls": None if cls is None else cls.tolist(),
-           "styles": [s.leaflet() for s in (symbols or [symbol])],
-           "legend": legend if legend is not None else _legend(
-               [(label(key, lang), symbol.color, symbol.legend_fill)], "circle"),
-           "fields": key, "tooltip": _field_index(fields, "name", "id", *tip),
-           "popup": list(range(len(fields)))})
-
-
-def _area_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, symbol: Symbol,
-                *, show: bool, interactive: bool = False) -> None:
-    gdf = nonempty(gdf)
-    if not len(gdf):
-        return
-    types = set(shapely.get_type_id(gdf.geometry.values).tolist())
-    style = symbol.leaflet()
-    stroke, fill = symbol.color, symbol.legend_fill
-    spec: dict[str, Any] = {"key": key, "name": esc(label(key, lang)), "show": show,
-                            "styles": [dict(style, interactive=interactive)]}
-    if types <= {3, 6}:
-        polys, _, _ = b.polygons(gdf)
-        b.geoms[key] = polys
-        spec.update(kind="polygons", geom=key, legend=_legend([(label(key, lang), stroke, fill)]))
-    elif types <= {1, 2, 5}:
-        spec.update(kind="lines", geom=b.lines(gdf),
-                    legend=_legend([(label(key, lang), stroke, "none")], "line"))
-    elif types <= {0, 4}:
-        spec.update(kind="points", geom=b.points(gdf),
-                    legend=_legend([(label(key, lang), stroke, fill)], "circle"))
-    else:  # mixed (rivers as lines, reservoirs as polygons): one part of each kind
-        tid = shapely.get_type_id(gdf.geometry.values)
-        is_poly = np.isin(tid, [3, 6])
-        key_poly = key + "_polygons"
-        polys, _, _ = b.polygons(gdf[is_poly])
-        b.geoms[key_poly] = polys
-        spec.update(kind="parts", parts=[
-            {"kind": "polygons", "geom": key_poly, "styles": spec["styles"]},
-            {"kind": "lines", "geom": b.lines(gdf[~is_poly]),
-             "styles": [dict(style, fill=False, interactive=False)]}],
-            legend=_legend([(label(key, lang), stroke, fill)]))
-        if interactive:  # popups would need one index across both parts
-            interactive = False
-    if interactive:
-        fields = _fields(gdf, lang)
-        b.tables[key] = fields
-        spec.update(fields=key, tooltip=_field_index(fields, "name", "id"),
-                    popup=list(range(len(fields))))
-    b.add(spec)
-
-
-def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
-    """Every layer but the villages': areas and lines, stations and plants, farms, and any
-    further layer an analysis added."""
-    d, layers = plan.district, plan.layers
-    for key, area, show, interactive in (
-        ("service_areas", layers.get("service_areas"), False, False),
-        ("water", d.water, True, False),
-        ("roads", d.roads, False, False),
-        ("prohibited_zones", d.prohibited_zones, False, False),
-        ("farmland", d.farmland, False, False),
-        ("sewage_clusters", layers.get("sewage_clusters"), False, True),
-    ):
-        if present(area):
-            _area_layer(b, key, area, lang, SYMBOLS[key], show=show, interactive=interactive)
-    for key, points, tip in (
-        ("transfer_stations", plan_layer(plan, "transfer_stations"), ()),
-        ("proposed_transfer_stations", layers.get("proposed_transfer_stations"), ("rank", "covers_population")),
-        ("sewage_plants", plan_layer(plan, "sewage_plants"), ("capacity_m3_per_day", "load_m3_per_day")),
-    ):
-        if present(points):
-            _point_layer(b, key, points, lang, SYMBOLS[key], tip=tip)
-    farms = plan_layer(plan, "livestock_farms")
-    if present(farms):
-        _farm_layers(b, nonempty(farms), d.params.get("livestock", {}), lang)
-    _added_layers(b, plan, lang)
-
-
-def _added_layers(b: _Builder, plan: Plan, lang: str) -> None:
-    """Any other output layer an analysis adds (e.g. sewer routes): shown, switched off."""
-    handled = {"service_areas", "sewage_clusters", "proposed_transfer_stations", "sewage_plants",
-               "livestock_farms", "transfer_stations", "villages"}
-    for name, gdf in plan.layers.items():
-        if name in handled or not present(gdf):
-            continue
-        kinds = set(shapely.get_type_id(nonempty(gdf).geometry.values).tolist())
-        if kinds and kinds <= {0, 4}:
-            _point_layer(b, name, gdf, lang, SYMBOLS["other_points"], show=False)
-        else:
-            _area_layer(b, name, gdf, lang, SYMBOLS["other_areas"], show=False,
-                        interactive=kinds <= {1, 2, 3, 5, 6})
-
-
-def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:
-    """Farms by setback check (:data:`~geo_env.outputs.style.FARMS`) and their setback rings."""
-    cls = farm_class(farms)
-    farm = SYMBOLS["livestock_farms"]
-    symbols = [farm.filled(FARMS.colors[c]) for c in FARMS.codes]
-    legend = _legend([(label(FARMS.label_key(c), lang), farm.color, FARMS.colors[c]) for c in FARMS.present(cls)],
-                     "circle")
-    _point_layer(b, "livestock_farms", farms, lang, symbols[0], cls=cls, symbols=symbols,
-                 legend=legend, tip=("species", "head", "pig_equivalents", "issues"))
-    radius = params.get("residential_setback_m")
-    if radius and np.isfinite(float(radius)):
-        ring = SYMBOLS["setback_rings"]
-        b.add({"key": "setback_rings", "name": esc(label("setback_rings", lang)),
-               "kind": "circles", "show": False, "geom": b.points(farms),
-               "radius": [float(radius)] * len(farms), "cls": cls.tolist(),
-               "styles": [dict(ring.stroked(FARMS.colors[c]).leaflet(), fill=False, interactive=False)
-                          for c in FARMS.codes],
-               "legend": _legend([(label("setback_rings", lang) + f" {float(radius):,.0f} m",
-                                   ring.color, "none")], "line")})
-
-
-def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
+def _hillshade_layer(b: MapData, dem: Path, nodata: float | None, lang: str,
                      *, dem_crs: Any = None, crs: Any = None, bounds: Any = None,
                      max_pixels: int = 1200) -> None:
     """Hillshade of the DEM as a PNG image overlay (reprojected to Web Mercator)."""
