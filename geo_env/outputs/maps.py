@@ -34,11 +34,11 @@ import math
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
 import numpy as np
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
@@ -91,15 +91,25 @@ class OfflineMap(folium.Map):
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def render(self, **kwargs: Any) -> None:
-        figure = self.get_root()
-        figure.header.add_child(_Raw(  # third-party code, not a template either
+    def render(self, **kwargs: Any) -> str:
+        """Put the inlined assets into the page's header, then render as folium does.
+
+        Returns ``""``: a map writes into its page (header, body, script), not in place.
+        """
+        _page(self).header.add_child(_Raw(  # third-party code, not a template either
             _assets.inline_style(_assets.leaflet_css())
             + _assets.inline_style(_assets.runtime_css())
             + _assets.inline_script(_assets.leaflet_js())
             + _assets.inline_script(_assets.runtime_js())
         ), name="geo_env_assets")
         super().render(**kwargs)
+        return ""
+
+
+def _page(element: Element) -> Figure:
+    """The page an element is on: a folium map always sits in a branca Figure (``Map()``
+    adds itself to a new one), and so does everything added to the map."""
+    return cast(Figure, element.get_root())
 
 
 class _Raw(Element):
@@ -139,11 +149,16 @@ class _Data(MacroElement):
         self.block_id = "geo-env-data"
         self.json = script_json(payload)
 
-    def render(self, **kwargs: Any) -> None:
-        self.get_root().html.add_child(_Raw(
+    def render(self, **kwargs: Any) -> str:
+        """Put the data block into the page's body and the start script into its script.
+
+        Returns ``""``: the element writes into its page, not in place.
+        """
+        _page(self).html.add_child(_Raw(
             f'<script type="application/json" id="{self.block_id}">{self.json}</script>'),
             name=self.get_name())
         super().render(**kwargs)
+        return ""
 
 
 class _DataLayer(Layer):
@@ -238,7 +253,7 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     m = OfflineMap(location=center, zoom_start=11, tiles=None, prefer_canvas=True,
                    zoom_control=False, control_scale=False)
     title = f"{d.name} · {label('plan_map', lang)}"
-    m.get_root().title = esc(title)
+    _page(m).title = esc(title)
     if basemap != "none":
         url, attr, subdomains = _TILES[basemap]
         if basemap == "tianditu":

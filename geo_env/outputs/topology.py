@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 __all__ = ["QUANTUM", "ALPHABET", "ArcStore", "Topology", "polygon_topology", "quantize"]
@@ -101,7 +102,7 @@ class ArcStore:
         self._lengths: list[np.ndarray] = []
         self.count = 0
 
-    def add(self, coords: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def add(self, coords: npt.ArrayLike, lengths: npt.ArrayLike) -> np.ndarray:
         """Add arcs given as concatenated (m, 2) int coordinates and per-arc lengths.
 
         Returns the ids of the new arcs.
