@@ -44,9 +44,9 @@ class MapData:
     """Accumulates the map's geometry (one arc store) and layer specs.
 
     ``crs`` is the working CRS of geometries that have none; ``gcj`` shifts everything to
-    GCJ-02; ``simplify_m`` (m) is the simplification tolerance, doubled up to 16 times for
-    the villages while they have more than ``max_vertices`` vertices (the tolerance used
-    ends up in ``village_tolerance_m``).
+    GCJ-02; ``simplify_m`` (m, working CRS) is the simplification tolerance, doubled for the
+    villages (up to 16 × ``simplify_m``) while they have more than ``max_vertices`` vertices
+    (the tolerance used ends up in ``village_tolerance_m``, m).
     """
 
     crs: Any

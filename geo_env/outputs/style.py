@@ -11,7 +11,9 @@ with these colours and symbols, and spell none of their own.
   :func:`farm_class` give each row its class code (the index into ``codes``).
 * The symbol table :data:`SYMBOLS`: how each layer is drawn (:class:`Symbol`: kind, stroke
   and fill colour, weight and radius in px on the map, opacities, dash pattern).  The
-  figures take their colours from the same entries and draw at print sizes of their own.
+  figures take their colours from the same entries and draw at print sizes of their own;
+  a GeoPackage style (QGIS ``layer_styles``) would be written from them too — ``plan.gpkg``
+  carries none yet.
 
 The map's page chrome (``assets/geo_env_map.css`` and ``.js``: background, panels, the
 measuring line) keeps its own CSS colours: they style the page, not the data.
@@ -88,7 +90,7 @@ WARNING_RED: Final = "#c00000"  # the warnings sheet and the note pointing to it
 
 
 def excel_rgb(color: str) -> str:
-    """A palette colour as openpyxl's ``RRGGBB`` (``"#c00000"`` → ``"C00000"``).
+    """A palette colour as openpyxl's ``RRGGBB`` (``"#rrggbb"`` → ``"RRGGBB"``).
 
     >>> excel_rgb(WARNING_RED)
     'C00000'
