@@ -47,7 +47,7 @@ def leaflet_css() -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("geo_env.outputs").joinpath("assets", name).read_text(encoding="utf-8")
+    return (resources.files("geo_env.outputs") / "assets" / name).read_text(encoding="utf-8")
 
 
 @cache

@@ -37,14 +37,24 @@ from matplotlib.patheffects import withStroke
 from ..errors import GeoEnvError
 from ..io import writers as _io
 from ..labels import display_width, label
-from .maps import (
-    COLORS,
-    FARM_CLASSES,
-    SEWAGE_MODES,
-    WASTE_CLASSES,
+from ._shapes import all_points, plan_layer, township_areas
+from .style import (
+    BLACK,
+    FARMS,
+    FOOTER_TEXT_PRINT,
+    LEGEND_EDGE,
+    MAP_BACKGROUND_PRINT,
+    SEWAGE,
+    SYMBOLS,
+    TOWNSHIP_LABEL_PRINT,
+    TOWNSHIP_LINE_PRINT,
+    VILLAGE_BACKGROUND_PRINT,
+    WASTE,
+    WHITE,
+    ClassTable,
+    Symbol,
     farm_class,
     sewage_class,
-    township_areas,
     waste_class,
 )
 
@@ -183,12 +193,12 @@ def _scale_bar(ax: Any, lang: str) -> None:
     h = (y1 - y0) * 0.008
     bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
     ax.add_patch(Rectangle((bx - (x1 - x0) * 0.015, by - (y1 - y0) * 0.02),
-                           length + (x1 - x0) * 0.06, (y1 - y0) * 0.075, facecolor="white",
+                           length + (x1 - x0) * 0.06, (y1 - y0) * 0.075, facecolor=WHITE,
                            edgecolor="none", alpha=0.85, zorder=19))
     for k in range(4):
         ax.add_patch(Rectangle((bx + k * length / 4, by), length / 4, h,
-                               facecolor="black" if k % 2 == 0 else "white",
-                               edgecolor="black", linewidth=0.6, zorder=20))
+                               facecolor=BLACK if k % 2 == 0 else WHITE,
+                               edgecolor=BLACK, linewidth=0.6, zorder=20))
     unit_km = length >= 1000
     fmt = (lambda v: f"{v / 1000:g}") if unit_km else (lambda v: f"{v:g}")
     for v in (0, length / 2, length):
@@ -204,7 +214,7 @@ def _north_arrow(ax: Any, lang: str) -> None:
     cx, top = x1 - w * 0.05, y1 - h * 0.05
     ln = h * 0.07
     ax.add_patch(FancyArrow(cx, top - ln, 0, ln, width=w * 0.004, head_width=w * 0.022,
-                            head_length=ln * 0.45, length_includes_head=True, color="black",
+                            head_length=ln * 0.45, length_includes_head=True, color=BLACK,
                             zorder=20))
     ax.text(cx, top - ln * 1.12, label("north", lang), ha="center", va="top", fontsize=11,
             fontweight="bold", zorder=20)
@@ -214,26 +224,25 @@ def _boundaries(ax: Any, villages: gpd.GeoDataFrame, lang: str) -> None:
     if not len(villages):
         return
     areas = township_areas(villages)
-    is_points = (shapely.get_type_id(villages.geometry.values) == 0).all()
-    if not is_points:
-        areas.boundary.plot(ax=ax, color="#37474f", linewidth=0.9, linestyle=(0, (5, 2.5)), zorder=6)
+    if not all_points(villages):
+        areas.boundary.plot(ax=ax, color=TOWNSHIP_LINE_PRINT, linewidth=0.9, linestyle=(0, (5, 2.5)), zorder=6)
         outline = shapely.union_all(areas.geometry.values)
-        gpd.GeoSeries([outline], crs=villages.crs).boundary.plot(ax=ax, color="#1c2833",
+        gpd.GeoSeries([outline], crs=villages.crs).boundary.plot(ax=ax, color=SYMBOLS["district"].color,
                                                                  linewidth=1.8, zorder=7)
-    halo = [withStroke(linewidth=2.6, foreground="white")]
+    halo = [withStroke(linewidth=2.6, foreground=WHITE)]
     for town, pt in zip(areas.index, areas["label_point"]):
         ax.text(pt.x, pt.y, str(town), ha="center", va="center", fontsize=10, fontweight="bold",
-                color="#263238", path_effects=halo, zorder=15)
+                color=TOWNSHIP_LABEL_PRINT, path_effects=halo, zorder=15)
 
 
 def _villages(ax: Any, villages: gpd.GeoDataFrame, colors: Sequence[str]) -> None:
     if not len(villages):
         return
-    if (shapely.get_type_id(villages.geometry.values) == 0).all():
-        villages.plot(ax=ax, color=list(colors), markersize=14, edgecolor="white", linewidth=0.4,
+    if all_points(villages):
+        villages.plot(ax=ax, color=list(colors), markersize=14, edgecolor=WHITE, linewidth=0.4,
                       zorder=3)
     else:
-        villages.plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.3, zorder=3)
+        villages.plot(ax=ax, color=list(colors), edgecolor=WHITE, linewidth=0.3, zorder=3)
 
 
 def _points(ax: Any, gdf: gpd.GeoDataFrame | None, **style: Any) -> bool:
@@ -246,100 +255,108 @@ def _points(ax: Any, gdf: gpd.GeoDataFrame | None, **style: Any) -> bool:
 # --------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------
-def _layer(plan: Plan, name: str) -> gpd.GeoDataFrame | None:
-    gdf = plan.layers.get(name)
-    return gdf if gdf is not None else getattr(plan.district, name, None)
+def _class_patches(table: ClassTable, cls: np.ndarray, lang: str) -> list[Any]:
+    """Legend swatches of the classes that occur in ``cls``."""
+    return [Patch(facecolor=table.colors[c], edgecolor=LEGEND_EDGE, label=label(table.label_key(c), lang))
+            for c in table.present(cls)]
+
+
+def _marker(symbol: Symbol, marker: str, size: float, key: str, lang: str) -> Line2D:
+    """A legend row for point markers drawn with ``symbol``'s fill and rim."""
+    return Line2D([], [], marker=marker, linestyle="", markerfacecolor=symbol.fill_color,
+                  markeredgecolor=symbol.color, markersize=size, label=label(key, lang))
 
 
 def _waste(ax: Any, plan: Plan, lang: str) -> list[Any]:
     v = plan.villages
     cls = waste_class(v)
-    col = COLORS["waste"]
-    _villages(ax, v, [col[WASTE_CLASSES[c]] for c in cls])
-    handles: list[Any] = [Patch(facecolor=col[c], edgecolor="#888", label=label(f"waste.{c}", lang))
-                          for c in WASTE_CLASSES if (cls == WASTE_CLASSES.index(c)).any()]
+    _villages(ax, v, WASTE.colors_of(cls))
+    handles: list[Any] = _class_patches(WASTE, cls, lang)
     areas = plan.layers.get("service_areas")
     if areas is not None and len(areas):
-        areas.boundary.plot(ax=ax, color="#1565c0", linewidth=0.7, linestyle=(0, (3, 2)), zorder=5)
-        handles.append(Line2D([], [], color="#1565c0", linewidth=0.9, linestyle=(0, (3, 2)),
+        blue = SYMBOLS["service_areas"].color
+        areas.boundary.plot(ax=ax, color=blue, linewidth=0.7, linestyle=(0, (3, 2)), zorder=5)
+        handles.append(Line2D([], [], color=blue, linewidth=0.9, linestyle=(0, (3, 2)),
                               label=label("service_areas", lang)))
-    if _points(ax, _layer(plan, "transfer_stations"), color="#1565c0", markersize=36,
-               edgecolor="white", linewidth=0.8):
-        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="#1565c0",
-                              markeredgecolor="white", markersize=7,
-                              label=label("transfer_stations", lang)))
-    if _points(ax, plan.layers.get("proposed_transfer_stations"), marker="*", color="#ffeb3b",
-               markersize=160, edgecolor="#c62828", linewidth=1.0):
-        handles.append(Line2D([], [], marker="*", linestyle="", markerfacecolor="#ffeb3b",
-                              markeredgecolor="#c62828", markersize=12,
-                              label=label("proposed_transfer_stations", lang)))
+    station = SYMBOLS["transfer_stations"]
+    if _points(ax, plan_layer(plan, "transfer_stations"), color=station.fill_color, markersize=36,
+               edgecolor=station.color, linewidth=0.8):
+        handles.append(_marker(station, "o", 7, "transfer_stations", lang))
+    proposed = SYMBOLS["proposed_transfer_stations"]
+    if _points(ax, plan.layers.get("proposed_transfer_stations"), marker="*", color=proposed.fill_color,
+               markersize=160, edgecolor=proposed.color, linewidth=1.0):
+        handles.append(_marker(proposed, "*", 12, "proposed_transfer_stations", lang))
     return handles
 
 
 def _sewage(ax: Any, plan: Plan, lang: str) -> list[Any]:
     v = plan.villages
     cls = sewage_class(v)
-    col = COLORS["sewage"]
-    modes = (*SEWAGE_MODES, "unknown")
-    _villages(ax, v, [col[modes[c]] for c in cls])
-    handles: list[Any] = [Patch(facecolor=col[m], edgecolor="#888", label=label(f"sewage_mode.{m}", lang))
-                          for m in modes if (cls == modes.index(m)).any()]
+    _villages(ax, v, SEWAGE.colors_of(cls))
+    handles: list[Any] = _class_patches(SEWAGE, cls, lang)
     clusters = plan.layers.get("sewage_clusters")
     if clusters is not None and len(clusters):
         geoms = clusters.geometry
         polys = clusters[np.isin(shapely.get_type_id(geoms.values), [3, 6])]
         if len(polys):
-            polys.boundary.plot(ax=ax, color="#e65100", linewidth=1.4, linestyle=(0, (6, 3)), zorder=8)
-            handles.append(Line2D([], [], color="#e65100", linewidth=1.4, linestyle=(0, (6, 3)),
+            orange = SYMBOLS["sewage_clusters"].color
+            polys.boundary.plot(ax=ax, color=orange, linewidth=1.4, linestyle=(0, (6, 3)), zorder=8)
+            handles.append(Line2D([], [], color=orange, linewidth=1.4, linestyle=(0, (6, 3)),
                                   label=label("sewage_clusters", lang)))
-    if _points(ax, _layer(plan, "sewage_plants"), marker="s", color="#00838f", markersize=60,
-               edgecolor="white", linewidth=0.8):
-        handles.append(Line2D([], [], marker="s", linestyle="", markerfacecolor="#00838f",
-                              markeredgecolor="white", markersize=8,
-                              label=label("sewage_plants", lang)))
+    plant = SYMBOLS["sewage_plants"]
+    if _points(ax, plan_layer(plan, "sewage_plants"), marker="s", color=plant.fill_color, markersize=60,
+               edgecolor=plant.color, linewidth=0.8):
+        handles.append(_marker(plant, "s", 8, "sewage_plants", lang))
     return handles
 
 
 def _livestock(ax: Any, plan: Plan, lang: str) -> list[Any]:
     d = plan.district
     v = plan.villages
-    _villages(ax, v, ["#ece8df"] * len(v))
-    handles: list[Any] = []
-    for name, style, handle in (
-        ("prohibited_zones", {"color": "#ef9a9a", "alpha": 0.5, "edgecolor": "#c62828"},
-         Patch(facecolor="#ef9a9a", edgecolor="#c62828", alpha=0.7)),
-        ("water", {"color": "#a6cee3", "edgecolor": "#3b83bd"},
-         Patch(facecolor="#a6cee3", edgecolor="#3b83bd")),
-    ):
-        gdf = getattr(d, name)
-        if gdf is not None and len(gdf):
-            kinds = shapely.get_type_id(gdf.geometry.values)
-            polys, lines = gdf[np.isin(kinds, [3, 6])], gdf[np.isin(kinds, [1, 2, 5])]
-            if len(polys):
-                polys.plot(ax=ax, zorder=4, linewidth=0.5, **style)
-            if len(lines):
-                lines.plot(ax=ax, zorder=4, linewidth=1.0, color=style["edgecolor"])
-            handle.set_label(label(name, lang))
-            handles.append(handle)
-    farms = _layer(plan, "livestock_farms")
+    _villages(ax, v, [VILLAGE_BACKGROUND_PRINT] * len(v))
+    handles = _zones(ax, plan, lang)
+    farms = plan_layer(plan, "livestock_farms")
+    assert farms is not None  # FIGURES draws livestock.png only for a plan with farms
     cls = farm_class(farms)
-    col = COLORS["farms"]
+    colors = FARMS.colors_of(cls)
     radius = d.params.get("livestock", {}).get("residential_setback_m")
     if radius:
         rings = farms.geometry.buffer(float(radius), quad_segs=32).boundary
-        rings.plot(ax=ax, color=[col[FARM_CLASSES[c]] for c in cls], linewidth=0.8,
-                   linestyle=(0, (4, 3)), zorder=9)
-        handles.append(Line2D([], [], color=col["issue"], linewidth=0.8, linestyle=(0, (4, 3)),
+        rings.plot(ax=ax, color=colors, linewidth=0.8, linestyle=(0, (4, 3)), zorder=9)
+        handles.append(Line2D([], [], color=SYMBOLS["setback_rings"].color, linewidth=0.8, linestyle=(0, (4, 3)),
                               label=f"{label('setback_rings', lang)} {float(radius):,.0f} m"))
     size = np.full(len(farms), 40.0)
     if "pig_equivalents" in farms.columns:
         pe = farms["pig_equivalents"].to_numpy(dtype=float)
         size = 20 + 160 * np.sqrt(np.nan_to_num(pe) / max(np.nanmax(pe), 1e-9))
-    farms.plot(ax=ax, color=[col[FARM_CLASSES[c]] for c in cls], markersize=size,
-               edgecolor="white", linewidth=0.6, zorder=10)
-    handles += [Line2D([], [], marker="o", linestyle="", markerfacecolor=col[c], markeredgecolor="white",
-                       markersize=8, label=label(f"farms.{c}", lang))
-                for c in FARM_CLASSES if (cls == FARM_CLASSES.index(c)).any()]
+    rim = SYMBOLS["livestock_farms"].color
+    farms.plot(ax=ax, color=colors, markersize=size, edgecolor=rim, linewidth=0.6, zorder=10)
+    handles += [Line2D([], [], marker="o", linestyle="", markerfacecolor=FARMS.colors[c], markeredgecolor=rim,
+                       markersize=8, label=label(FARMS.label_key(c), lang))
+                for c in FARMS.present(cls)]
+    return handles
+
+
+#: The areas under the farms: layer, opacity of their fill in the frame and in the legend.
+_ZONES = (("prohibited_zones", 0.5, 0.7), ("water", None, None))
+
+
+def _zones(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    """No-farming zones and water under the farms (areas filled, lines in the outline colour)."""
+    handles: list[Any] = []
+    for name, alpha, swatch_alpha in _ZONES:
+        gdf = getattr(plan.district, name)
+        if gdf is None or not len(gdf):
+            continue
+        sym = SYMBOLS[name]
+        kinds = shapely.get_type_id(gdf.geometry.values)
+        polys, lines = gdf[np.isin(kinds, [3, 6])], gdf[np.isin(kinds, [1, 2, 5])]
+        if len(polys):
+            polys.plot(ax=ax, zorder=4, linewidth=0.5, color=sym.fill_color, alpha=alpha, edgecolor=sym.color)
+        if len(lines):
+            lines.plot(ax=ax, zorder=4, linewidth=1.0, color=sym.color)
+        handles.append(Patch(facecolor=sym.fill_color, edgecolor=sym.color, alpha=swatch_alpha,
+                             label=label(name, lang)))
     return handles
 
 
@@ -349,7 +366,7 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str],
                            _waste),
     "sewage_modes.png": ("figure.sewage_modes", lambda p: "sewage_mode" in p.villages.columns, _sewage),
     "livestock.png": ("figure.livestock",
-                      lambda p: (f := _layer(p, "livestock_farms")) is not None and len(f) > 0
+                      lambda p: (f := plan_layer(p, "livestock_farms")) is not None and len(f) > 0
                       and "setback_ok" in f.columns, _livestock),
 }
 
@@ -382,9 +399,9 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         ax = fig.add_axes((0.035, 0.08, 0.70, 0.80))
         handles = draw(ax, plan, lang)
         _boundaries(ax, plan.villages, lang)
-        handles += [Line2D([], [], color="#37474f", linewidth=0.9, linestyle=(0, (5, 2.5)),
+        handles += [Line2D([], [], color=TOWNSHIP_LINE_PRINT, linewidth=0.9, linestyle=(0, (5, 2.5)),
                            label=label("townships", lang)),
-                    Line2D([], [], color="#1c2833", linewidth=1.8, label=label("district", lang))]
+                    Line2D([], [], color=SYMBOLS["district"].color, linewidth=1.8, label=label("district", lang))]
         _frame(ax, plan)
         _scale_bar(ax, lang)
         _north_arrow(ax, lang)
@@ -423,7 +440,7 @@ def _frame(ax: Any, plan: Plan) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_facecolor("#fbfaf7")
+    ax.set_facecolor(MAP_BACKGROUND_PRINT)
     for spine in ax.spines.values():
         spine.set_linewidth(1.2)
 
@@ -441,7 +458,7 @@ def _footer(fig: Figure, plan: Plan, lang: str) -> None:
     text = (f"{label('crs', lang)}{colon}{crs.name}" + (f"{op}EPSG:{epsg}{cl}" if epsg else "")
             + f"    {label('made_with', lang)}{colon}geo_env {__version__}"
             + f"    {label('date', lang)}{colon}{_dt.date.today().isoformat()}")
-    fig.text(0.035, 0.035, text, fontsize=8.5, color="#455a64", ha="left")
+    fig.text(0.035, 0.035, text, fontsize=8.5, color=FOOTER_TEXT_PRINT, ha="left")
 
 
 def write_figures(plan: Plan, out_dir: str | Path, *, lang: str | None = None,
@@ -463,6 +480,6 @@ def write_figures(plan: Plan, out_dir: str | Path, *, lang: str | None = None,
             continue
         fig = draw_figure(plan, name, lang=lang, dpi=dpi)
         with _io.atomic_path(out / name) as tmp:
-            fig.savefig(tmp, dpi=dpi, format="png", facecolor="white")
+            fig.savefig(tmp, dpi=dpi, format="png", facecolor=WHITE)
         written.append(out / name)
     return written

@@ -7,21 +7,24 @@ livestock farms with their setback rings, roads, water, no-farming zones and a D
 hillshade when those layers or columns exist.  Each layer has its legend, a tooltip with
 the key numbers and a popup with every column (and the reason sentences).
 
+This module makes the page; the layers are made by :mod:`geo_env.outputs.map_layers`
+(symbols from :mod:`geo_env.outputs.style`, popups from ``_popups``) into the data block
+of ``_mapdata``.
+
 How it stays offline, safe, small and fast:
 
 * Leaflet and geo_env's runtime (``assets/geo_env_map.js``: decoder, search, fullscreen,
   measure, legend) are inlined; folium's CDN links are removed (:class:`OfflineMap`).
   Tiles (``basemap``) are optional decoration; with ``"amap"`` (GCJ-02 tiles) every
   overlay is shifted to GCJ-02 so that it lines up with them.
-* Every user-supplied string passes through :func:`geo_env._html.esc`; the data sit in
-  one ``<script type="application/json">`` block written by
-  :func:`geo_env._html.script_json`, which cannot close its element.
+* Every user-supplied string passes through :func:`geo_env.outputs.html.esc`; the data sit
+  in one ``<script type="application/json">`` block written by
+  :func:`geo_env.outputs.html.script_json`, which cannot close its element.
 * Village polygons are simplified as a coverage (no gaps, no overlaps), their shared
   boundaries are stored once and coordinates are ~1 m integers in a short text encoding
-  (:mod:`geo_env._topology`); township and district boundaries are the arcs between
+  (:mod:`geo_env.outputs.topology`); township and district boundaries are the arcs between
   townships and at the edge.  Layers are drawn on a canvas and built when first shown.
 """
-
 from __future__ import annotations
 
 import base64
@@ -30,26 +33,28 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import folium
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from .._choices import BASEMAPS
 from ..errors import DataWarning, GeoEnvWarning, ParameterError
 from ..io import writers as _io
-from ..labels import CODED_COLUMNS, LANGS, label, value_label
+from ..labels import LANGS, label
 from . import _assets
-from .html import esc, esc_series, script_json
-from .topology import QUANTUM, ArcStore, line_coords, polygon_topology, quantize
+from ._mapdata import MapData
+from ._mapdata import simplify_coverage as _simplify_coverage  # noqa: F401 - tests call maps._simplify_coverage
+from ._shapes import nonempty, township_areas
+from .html import esc, script_json
+from .map_layers import plan_layers, village_layers
+from .style import COLORS as COLORS  # re-exported: the class colours were maps.COLORS
+from .style import HILLSHADE_OPACITY, HILLSHADE_SHADE, rgb255
+from .topology import QUANTUM
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -58,11 +63,10 @@ __all__ = ["BASEMAPS", "OfflineMap", "plan_map", "save_map", "map_html", "townsh
 
 log = logging.getLogger(__name__)
 
-#: Basemap choices: none (default; boundaries give context), OpenStreetMap, Tianditu
-#: (天地图, needs a key in the environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap
-#: (高德, GCJ-02 tiles: overlays are shifted to GCJ-02).
-from .._choices import BASEMAPS  # noqa: E402 - one list for CLI, loader and maps
-
+#: Tiles of the basemap choices (:data:`BASEMAPS`, one list for CLI, loader and maps): none
+#: (default; boundaries give context), OpenStreetMap, Tianditu (天地图, needs a key in the
+#: environment variable ``GEO_ENV_TIANDITU_KEY``) and Amap (高德, GCJ-02 tiles: overlays are
+#: shifted to GCJ-02).
 _TILES = {
     "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
             "© OpenStreetMap contributors", "abc"),
@@ -72,29 +76,6 @@ _TILES = {
     "amap": ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
              "&x={x}&y={y}&z={z}", "© 高德地图 AutoNavi", "1234"),
 }
-
-# --------------------------------------------------------------------------------------
-# colours (shared with figures.py)
-# --------------------------------------------------------------------------------------
-#: Fill colours of the village classes, by theme and class code.
-COLORS: dict[str, dict[str, str]] = {
-    "waste": {"covered": "#66bd63", "outside": "#fdae61", "unreachable": "#d73027",
-              "unknown": "#e3ded3"},
-    "sewage": {"connect": "#1f78b4", "centralized": "#33a02c", "cluster": "#ff7f00",
-               "household": "#6a3d9a", "unknown": "#e3ded3"},
-    "farms": {"ok": "#8d6e63", "issue": "#d32f2f", "unknown": "#9e9e9e"},
-}
-from .._choices import SEWAGE_MODES  # noqa: E402 - one list of the modes
-
-WASTE_CLASSES = ("covered", "outside", "unreachable", "unknown")
-FARM_CLASSES = ("ok", "issue", "unknown")
-
-#: Columns shown as paragraphs in popups.
-_LONG = {"sewage_reason", "toilet_suggestion", "issues"}
-#: Columns never shown in popups.
-_HIDDEN = {"geometry", "anchor_x", "anchor_y"}
-_FIRST = ("name", "township", "id", "population", "households")
-
 
 # --------------------------------------------------------------------------------------
 # folium elements
@@ -110,15 +91,25 @@ class OfflineMap(folium.Map):
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def render(self, **kwargs: Any) -> None:
-        figure = self.get_root()
-        figure.header.add_child(_Raw(  # third-party code, not a template either
+    def render(self, **kwargs: Any) -> str:
+        """Put the inlined assets into the page's header, then render as folium does.
+
+        Returns ``""``: a map writes into its page (header, body, script), not in place.
+        """
+        _page(self).header.add_child(_Raw(  # third-party code, not a template either
             _assets.inline_style(_assets.leaflet_css())
             + _assets.inline_style(_assets.runtime_css())
             + _assets.inline_script(_assets.leaflet_js())
             + _assets.inline_script(_assets.runtime_js())
         ), name="geo_env_assets")
         super().render(**kwargs)
+        return ""
+
+
+def _page(element: Element) -> Figure:
+    """The page an element is on: a folium map always sits in a branca Figure (``Map()``
+    adds itself to a new one), and so does everything added to the map."""
+    return cast(Figure, element.get_root())
 
 
 class _Raw(Element):
@@ -158,11 +149,16 @@ class _Data(MacroElement):
         self.block_id = "geo-env-data"
         self.json = script_json(payload)
 
-    def render(self, **kwargs: Any) -> None:
-        self.get_root().html.add_child(_Raw(
+    def render(self, **kwargs: Any) -> str:
+        """Put the data block into the page's body and the start script into its script.
+
+        Returns ``""``: the element writes into its page, not in place.
+        """
+        _page(self).html.add_child(_Raw(
             f'<script type="application/json" id="{self.block_id}">{self.json}</script>'),
             name=self.get_name())
         super().render(**kwargs)
+        return ""
 
 
 class _DataLayer(Layer):
@@ -190,253 +186,6 @@ class _Ready(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "GeoEnvReady"
-
-
-# --------------------------------------------------------------------------------------
-# value formatting
-# --------------------------------------------------------------------------------------
-def _decimals(col: str) -> int:
-    if col.endswith(("_m3_per_day", "_km", "_ratio")) or col in ("load_ratio",):
-        return 2 if col.endswith("_ratio") else 1
-    if col.endswith(("_m", "_yuan_per_year", "_yuan", "_mu", "_kg_per_year", "population",
-                     "households", "head", "pig_equivalents")):
-        return 0
-    return 2
-
-
-def format_column(values: pd.Series, col: str, lang: str) -> list[str]:
-    """Display text of a column's values (escaped), in ``lang``.
-
-    Booleans become yes/no, codes their labels, numbers get thousands separators and the
-    decimals their unit suggests (m → 0, m³/d → 1, rates as %); missing values are ``""``.
-    """
-    s = pd.Series(values).reset_index(drop=True)
-    if s.dtype == bool or (s.dtype == object and s.dropna().map(type).isin([bool, np.bool_]).all()
-                           and s.notna().any()):
-        yes, no = esc(label("yes", lang)), esc(label("no", lang))
-        return [("" if pd.isna(v) else (yes if bool(v) else no)) for v in s]
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        x = s.astype(float)
-        if col.endswith(("_rate", "_share")) or col.startswith("coverage_rate"):
-            text = x.map(lambda v: f"{v * 100:.1f}%")
-        else:
-            d = _decimals(col)
-            if d == 2 and np.allclose(x.dropna(), np.round(x.dropna())):
-                d = 0
-            text = x.map(lambda v: f"{v:,.{d}f}")
-        out = text.where(x.notna(), "").to_list()
-        return out
-    if col in CODED_COLUMNS:
-        mapped = s.map(lambda v: v if pd.isna(v) else value_label(col, v, lang))
-        return esc_series(mapped)
-    return esc_series(s)
-
-
-def _fields(df: pd.DataFrame, lang: str, *, columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    cols = [c for c in _FIRST if c in df.columns]
-    cols += [c for c in (columns if columns is not None else df.columns)
-             if c not in cols and c not in _HIDDEN and c != df.geometry.name
-             and c in df.columns]
-    fields = []
-    for c in cols:
-        vals = format_column(df[c], c, lang)
-        if c == "station_distance_m" and "waste_covered" in df.columns:
-            unreach = esc(label("unreachable", lang))
-            isna = df[c].isna().to_numpy()
-            vals = [unreach if m else v for v, m in zip(vals, isna)]
-        f: dict[str, Any] = {"key": esc(c), "label": esc(label(c, lang))}
-        uniq = pd.unique(pd.Series(vals, dtype=object))
-        if len(vals) > 8 and len(uniq) * 4 < len(vals):
-            codes = pd.Categorical(vals, categories=uniq).codes
-            f["dict"], f["codes"] = list(uniq), codes.tolist()
-        else:
-            f["values"] = vals
-        if c in _LONG:
-            f["long"] = True
-        fields.append(f)
-    return fields
-
-
-def _field_index(fields: list[dict[str, Any]], *keys: str) -> list[int]:
-    pos = {f["key"]: i for i, f in enumerate(fields)}
-    return [pos[esc(k)] for k in keys if esc(k) in pos]
-
-
-# --------------------------------------------------------------------------------------
-# geometry
-# --------------------------------------------------------------------------------------
-def township_areas(villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Township polygons (union of their villages) and a label point inside each.
-
-    Returns a GeoDataFrame indexed by township, in the villages' CRS, with a
-    ``label_point`` column (shapely Points; for point villages the mean anchor).
-    """
-    gdf = villages[["township", villages.geometry.name]]
-    if (shapely.get_type_id(gdf.geometry.values) == 0).all():
-        xy = shapely.get_coordinates(gdf.geometry.values)
-        mean = pd.DataFrame(xy, columns=["x", "y"]).groupby(gdf["township"].to_numpy()).mean()
-        pts = shapely.points(mean[["x", "y"]].to_numpy())
-        out = gpd.GeoDataFrame({"label_point": pts}, geometry=list(pts), index=mean.index,
-                               crs=villages.crs)
-        out.index.name = "township"
-        return out
-    try:
-        out = gdf.dissolve(by="township", method="coverage")
-    except shapely.errors.GEOSException:  # not a clean coverage: repair, then the full union
-        fixed = gdf.set_geometry(shapely.make_valid(gdf.geometry.values))
-        out = fixed.dissolve(by="township")
-    geoms = out.geometry.values
-    cent = shapely.centroid(geoms)
-    inside = shapely.contains_properly(geoms, cent)
-    out["label_point"] = np.where(inside, cent, shapely.point_on_surface(geoms))
-    return out
-
-
-def _simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Simplify polygons that tile an area without opening gaps (GEOS coverage simplify)."""
-    if tolerance <= 0:
-        return geoms
-    if hasattr(shapely, "coverage_simplify"):
-        try:
-            valid = bool(shapely.coverage_is_valid(geoms)) if hasattr(shapely, "coverage_is_valid") else True
-            if valid:
-                return np.asarray(shapely.coverage_simplify(geoms, tolerance), dtype=object)
-            log.info("village polygons are not a clean coverage; simplified one by one")
-        except shapely.errors.GEOSException as exc:  # pragma: no cover - GEOS-specific
-            log.info("coverage simplification failed (%s); simplified one by one", exc)
-    return np.asarray(shapely.simplify(geoms, tolerance, preserve_topology=True), dtype=object)
-
-
-@dataclass
-class _Builder:
-    """Accumulates the map's geometry (one arc store) and layer specs."""
-
-    crs: Any
-    gcj: bool
-    simplify_m: float
-    max_vertices: int = 400_000
-    village_tolerance_m: float = 0.0
-    store: ArcStore = field(default_factory=ArcStore)
-    layers: list[dict[str, Any]] = field(default_factory=list)
-    geoms: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, Any] = field(default_factory=dict)
-
-    def lonlat(self, geoms: gpd.GeoSeries) -> np.ndarray:
-        """Geometries in lon/lat (WGS84; GCJ-02 when shifting for Amap)."""
-        out = gpd.GeoSeries(geoms, crs=geoms.crs if geoms.crs is not None else self.crs)
-        arr = np.asarray(out.to_crs(4326).values, dtype=object)
-        if self.gcj:
-            from ..crs import wgs84_to_gcj02
-
-            def shift(xy: np.ndarray) -> np.ndarray:
-                lon, lat = wgs84_to_gcj02(xy[:, 0], xy[:, 1])
-                return np.column_stack([lon, lat])
-
-            arr = np.asarray(shapely.transform(arr, shift), dtype=object)
-        return arr
-
-    def simplified(self, gdf: gpd.GeoDataFrame, *, coverage: bool = False) -> gpd.GeoSeries:
-        geoms = np.asarray(gdf.geometry.values, dtype=object)
-        if coverage:
-            geoms = _simplify_coverage(geoms, self.simplify_m)
-            # a very large district: coarser boundaries keep the page fast (see max_vertices)
-            tol = self.simplify_m
-            while (tol > 0 and tol < 16 * self.simplify_m
-                   and int(shapely.get_num_coordinates(geoms).sum()) > self.max_vertices):
-                tol *= 2
-                geoms = _simplify_coverage(geoms, tol)
-            if tol != self.simplify_m:
-                log.info("village boundaries simplified at %g m to stay under %d vertices",
-                         tol, self.max_vertices)
-            self.village_tolerance_m = tol
-        elif self.simplify_m > 0:
-            geoms = np.asarray(shapely.simplify(geoms, self.simplify_m, preserve_topology=True), dtype=object)
-        return gpd.GeoSeries(geoms, crs=gdf.crs, index=gdf.index)
-
-    def polygons(self, gdf: gpd.GeoDataFrame, *, coverage: bool = False):
-        topo = polygon_topology(self.lonlat(self.simplified(gdf, coverage=coverage)))
-        ids = self.store.add(topo.arc_coords, topo.arc_lengths)
-        base = int(ids[0]) if len(ids) else 0
-
-        def shift_ref(r: int) -> int:
-            return r + base if r >= 0 else ~((~r) + base)
-
-        polys = [[[[shift_ref(r) for r in ring] for ring in poly] for poly in feat]
-                 for feat in topo.polygons] if base else topo.polygons
-        owners = topo.arc_owners
-        return polys, ids, owners
-
-    def lines(self, gdf: gpd.GeoDataFrame) -> list[list[int]]:
-        coords, lengths, geom_of = line_coords(self.lonlat(self.simplified(gdf)))
-        ids = self.store.add(coords, lengths)
-        out: list[list[int]] = [[] for _ in range(len(gdf))]
-        for g, i in zip(geom_of.tolist(), ids.tolist()):
-            out[g].append(i)
-        return out
-
-    def points(self, gdf: gpd.GeoDataFrame) -> int:
-        pts = self.lonlat(gdf.geometry)
-        xy = shapely.get_coordinates(shapely.point_on_surface(pts))
-        return int(self.store.add(quantize(xy), [len(xy)])[0])
-
-    def add(self, spec: dict[str, Any]) -> None:
-        self.layers.append(spec)
-
-
-def _legend(entries: Sequence[tuple[str, str, str]], shape: str = "box") -> list[dict[str, str]]:
-    """Legend rows from (label, stroke colour, fill colour)."""
-    return [{"label": esc(lab), "color": esc(stroke), "fill": esc(fill), "shape": shape}
-            for lab, stroke, fill in entries]
-
-
-def _poly_style(fill: str, *, stroke: str = "#ffffff", weight: float = 0.6,
-                opacity: float = 0.78) -> dict[str, Any]:
-    return {"color": stroke, "weight": weight, "fillColor": fill, "fillOpacity": opacity}
-
-
-def _present(layer: gpd.GeoDataFrame | None) -> bool:
-    return layer is not None and len(layer) > 0
-
-
-def _nonempty(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    g = gdf.geometry.values
-    return gdf[~(shapely.is_missing(g) | shapely.is_empty(g))]
-
-
-# --------------------------------------------------------------------------------------
-# classes of villages and farms
-# --------------------------------------------------------------------------------------
-def waste_class(villages: pd.DataFrame) -> np.ndarray:
-    """Class code per village: 0 covered, 1 outside the radius, 2 unreachable, 3 unknown."""
-    cov = villages["waste_covered"]
-    dist = villages["station_distance_m"] if "station_distance_m" in villages.columns else \
-        pd.Series(0.0, index=villages.index)
-    out = np.full(len(villages), 3, dtype=np.int64)
-    known = cov.notna().to_numpy()
-    c = cov.fillna(False).astype(bool).to_numpy()
-    out[known & c] = 0
-    out[known & ~c] = 1
-    out[known & ~c & dist.isna().to_numpy()] = 2
-    return out
-
-
-def sewage_class(villages: pd.DataFrame) -> np.ndarray:
-    """Class code per village: index in :data:`SEWAGE_MODES`, 4 when missing/unknown."""
-    codes = villages["sewage_mode"].map({m: i for i, m in enumerate(SEWAGE_MODES)})
-    return codes.fillna(len(SEWAGE_MODES)).to_numpy(dtype=np.int64)
-
-
-def farm_class(farms: pd.DataFrame) -> np.ndarray:
-    """Class code per farm: 0 setbacks kept, 1 an issue, 2 not checked."""
-    if "setback_ok" not in farms.columns:
-        return np.full(len(farms), 2, dtype=np.int64)
-    ok = farms["setback_ok"]
-    out = np.full(len(farms), 2, dtype=np.int64)
-    known = ok.notna().to_numpy()
-    v = ok.fillna(False).astype(bool).to_numpy()
-    out[known & v] = 0
-    out[known & ~v] = 1
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -485,11 +234,14 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     lang = lang or d.lang or "zh"
     basemap = basemap or getattr(d, "basemap", None) or "none"
     _check_options(lang, basemap)
-    b = _Builder(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
+    b = MapData(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
                  max_vertices=int(max_vertices))
-    villages = _nonempty(plan.villages)
-    _boundaries_and_villages(b, villages, lang)
-    _other_layers(b, plan, lang)
+    villages = nonempty(plan.villages)
+    village_layers(b, villages, lang)
+    plan_layers(b, plan, lang)
+    if d.dem is not None:
+        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
+                         bounds=tuple(d.villages.total_bounds))
 
     bounds = villages.to_crs(4326).total_bounds if len(villages) else np.array([73, 18, 135, 54])
     if b.gcj:
@@ -501,7 +253,7 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     m = OfflineMap(location=center, zoom_start=11, tiles=None, prefer_canvas=True,
                    zoom_control=False, control_scale=False)
     title = f"{d.name} · {label('plan_map', lang)}"
-    m.get_root().title = esc(title)
+    _page(m).title = esc(title)
     if basemap != "none":
         url, attr, subdomains = _TILES[basemap]
         if basemap == "tianditu":
@@ -550,227 +302,7 @@ def _ui(plan: Plan, lang: str, basemap: str) -> dict[str, str]:
     }
 
 
-def _boundaries_and_villages(b: _Builder, villages: gpd.GeoDataFrame, lang: str) -> None:
-    is_points = bool(len(villages)) and (shapely.get_type_id(villages.geometry.values) == 0).all()
-    fields = _fields(villages, lang)
-    b.tables["villages"] = fields
-    tip = ["name", "township"]
-    if is_points:
-        geom: Any = b.points(villages)
-        kind = "points"
-    else:
-        polys, _, owners = b.polygons(villages, coverage=True)
-        b.geoms["villages"] = polys
-        geom, kind = "villages", "polygons"
-        # district boundary: arcs with one side; township boundary: sides in two townships
-        ids = np.arange(len(owners)) + (b.store.count - len(owners))
-        town = pd.factorize(villages["township"].to_numpy())[0]
-        one_side = owners[:, 1] < 0
-        two = ~one_side
-        differs = np.zeros(len(owners), dtype=bool)
-        differs[two] = town[owners[two, 0]] != town[owners[two, 1]]
-        if differs.any():
-            b.add({"key": "townships", "name": esc(label("townships", lang)), "kind": "lines",
-                   "show": True, "geom": [ids[differs | one_side].tolist()],
-                   "styles": [{"color": "#455a64", "weight": 1.8, "dashArray": "7 4",
-                               "interactive": False}],
-                   "legend": _legend([(label("townships", lang), "#455a64", "none")], "line")})
-        b.add({"key": "district", "name": esc(label("district", lang)), "kind": "lines",
-               "show": True, "geom": [ids[one_side].tolist()],
-               "styles": [{"color": "#1c2833", "weight": 3.2, "interactive": False}],
-               "legend": _legend([(label("district", lang), "#1c2833", "none")], "line")})
-    if len(villages):
-        areas = township_areas(villages)
-        pts = gpd.GeoDataFrame(geometry=list(areas["label_point"]), crs=villages.crs)
-        b.add({"key": "township_labels", "name": esc(label("township_names", lang)),
-               "kind": "labels", "show": True, "geom": b.points(pts),
-               "text": esc_series(areas.index.to_series())})
-
-    themes = []
-    if "waste_covered" in villages.columns:
-        cls = waste_class(villages)
-        colors = COLORS["waste"]
-        themes.append(("villages_waste", "layer.villages_waste", cls,
-                       [_poly_style(colors[c]) for c in WASTE_CLASSES],
-                       [(label(f"waste.{c}", lang), "#888", colors[c]) for c in WASTE_CLASSES
-                        if (cls == WASTE_CLASSES.index(c)).any()],
-                       ["station_distance_m"]))
-    if "sewage_mode" in villages.columns:
-        cls = sewage_class(villages)
-        colors = COLORS["sewage"]
-        modes = (*SEWAGE_MODES, "unknown")
-        themes.append(("villages_sewage", "layer.villages_sewage", cls,
-                       [_poly_style(colors[c]) for c in modes],
-                       [(label(f"sewage_mode.{c}", lang), "#888", colors[c]) for c in modes
-                        if (cls == modes.index(c)).any()],
-                       ["sewage_mode"]))
-    if not themes:
-        themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64),
-                       [_poly_style("#cfd8c4", stroke="#7d8a6e", weight=0.8, opacity=0.55)],
-                       [(label("villages", lang), "#7d8a6e", "#cfd8c4")], []))
-    for n, (key, name, cls, styles, legend, extra) in enumerate(themes):
-        if kind == "points":
-            styles = [{"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": s["fillColor"],
-                       "fillOpacity": 0.95} for s in styles]
-        b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
-               "fast": kind == "polygons",  # drawn by the runtime's one-canvas layer
-               "geom": geom, "cls": cls.tolist(), "styles": styles,
-               "legend": _legend(legend, "circle" if kind == "points" else "box"),
-               "fields": "villages", "tooltip": _field_index(fields, *tip, *extra),
-               "popup": list(range(len(fields))),
-               "search": {"name": _field_index(fields, "name")[0] if "name" in villages else 0,
-                          "extra": (_field_index(fields, "township") or [None])[0]}})
-
-
-def _point_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, style: dict[str, Any],
-                 *, show: bool = True, cls: np.ndarray | None = None,
-                 styles: list[dict[str, Any]] | None = None,
-                 legend: list[dict[str, str]] | None = None, tip: Sequence[str] = ()) -> None:
-    gdf = _nonempty(gdf)
-    if not len(gdf):
-        return
-    fields = _fields(gdf, lang)
-    b.tables[key] = fields
-    b.add({"key": key, "name": esc(label(key, lang)), "kind": "points", "show": show,
-           "geom": b.points(gdf), "cls": None if cls is None else cls.tolist(),
-           "styles": styles or [style],
-           "legend": legend if legend is not None else _legend(
-               [(label(key, lang), style["color"], style["fillColor"])], "circle"),
-           "fields": key, "tooltip": _field_index(fields, "name", "id", *tip),
-           "popup": list(range(len(fields)))})
-
-
-def _area_layer(b: _Builder, key: str, gdf: gpd.GeoDataFrame, lang: str, style: dict[str, Any],
-                *, show: bool, interactive: bool = False) -> None:
-    gdf = _nonempty(gdf)
-    if not len(gdf):
-        return
-    types = set(shapely.get_type_id(gdf.geometry.values).tolist())
-    stroke, fill = style.get("color", "#333"), style.get("fillColor", "none")
-    spec: dict[str, Any] = {"key": key, "name": esc(label(key, lang)), "show": show,
-                            "styles": [dict(style, interactive=interactive)]}
-    if types <= {3, 6}:
-        polys, _, _ = b.polygons(gdf)
-        b.geoms[key] = polys
-        spec.update(kind="polygons", geom=key, legend=_legend([(label(key, lang), stroke, fill)]))
-    elif types <= {1, 2, 5}:
-        spec.update(kind="lines", geom=b.lines(gdf),
-                    legend=_legend([(label(key, lang), stroke, "none")], "line"))
-    elif types <= {0, 4}:
-        spec.update(kind="points", geom=b.points(gdf),
-                    legend=_legend([(label(key, lang), stroke, fill)], "circle"))
-    else:  # mixed (rivers as lines, reservoirs as polygons): one part of each kind
-        tid = shapely.get_type_id(gdf.geometry.values)
-        is_poly = np.isin(tid, [3, 6])
-        key_poly = key + "_polygons"
-        polys, _, _ = b.polygons(gdf[is_poly])
-        b.geoms[key_poly] = polys
-        spec.update(kind="parts", parts=[
-            {"kind": "polygons", "geom": key_poly, "styles": spec["styles"]},
-            {"kind": "lines", "geom": b.lines(gdf[~is_poly]),
-             "styles": [dict(style, fill=False, interactive=False)]}],
-            legend=_legend([(label(key, lang), stroke, fill)]))
-        if interactive:  # popups would need one index across both parts
-            interactive = False
-    if interactive:
-        fields = _fields(gdf, lang)
-        b.tables[key] = fields
-        spec.update(fields=key, tooltip=_field_index(fields, "name", "id"),
-                    popup=list(range(len(fields))))
-    b.add(spec)
-
-
-def _other_layers(b: _Builder, plan: Plan, lang: str) -> None:
-    d = plan.district
-    layers = plan.layers
-
-    def get(name: str) -> gpd.GeoDataFrame | None:
-        gdf = layers.get(name)
-        return gdf if gdf is not None else getattr(d, name, None)
-
-    if _present(layers.get("service_areas")):
-        _area_layer(b, "service_areas", layers["service_areas"], lang,
-                    {"color": "#1565c0", "weight": 1, "dashArray": "4 3", "fillColor": "#1565c0",
-                     "fillOpacity": 0.07}, show=False)
-    if _present(d.water):
-        _area_layer(b, "water", d.water, lang,
-                    {"color": "#3b83bd", "weight": 1.4, "fillColor": "#a6cee3", "fillOpacity": 0.7},
-                    show=True)
-    if _present(d.roads):
-        _area_layer(b, "roads", d.roads, lang, {"color": "#8c7b6b", "weight": 1.1, "opacity": 0.8},
-                    show=False)
-    if _present(d.prohibited_zones):
-        _area_layer(b, "prohibited_zones", d.prohibited_zones, lang,
-                    {"color": "#c62828", "weight": 1, "dashArray": "3 3", "fillColor": "#ef9a9a",
-                     "fillOpacity": 0.3}, show=False)
-    if _present(d.farmland):
-        _area_layer(b, "farmland", d.farmland, lang,
-                    {"color": "#9ccc65", "weight": 0.5, "fillColor": "#dcedc8", "fillOpacity": 0.6},
-                    show=False)
-    if _present(layers.get("sewage_clusters")):
-        _area_layer(b, "sewage_clusters", layers["sewage_clusters"], lang,
-                    {"color": "#e65100", "weight": 2, "dashArray": "6 3", "fillColor": "#ff7f00",
-                     "fillOpacity": 0.12, "radius": 5}, show=False, interactive=True)
-    stations = get("transfer_stations")
-    if _present(stations):
-        _point_layer(b, "transfer_stations", stations, lang,
-                     {"radius": 6, "color": "#ffffff", "weight": 1.5, "fillColor": "#1565c0",
-                      "fillOpacity": 1})
-    proposed = layers.get("proposed_transfer_stations")
-    if _present(proposed):
-        _point_layer(b, "proposed_transfer_stations", proposed, lang,
-                     {"radius": 7, "color": "#c62828", "weight": 3, "fillColor": "#ffeb3b",
-                      "fillOpacity": 1}, tip=("rank", "covers_population"))
-    plants = get("sewage_plants")
-    if _present(plants):
-        _point_layer(b, "sewage_plants", plants, lang,
-                     {"radius": 7, "color": "#ffffff", "weight": 1.5, "fillColor": "#00838f",
-                      "fillOpacity": 1}, tip=("capacity_m3_per_day", "load_m3_per_day"))
-    farms = get("livestock_farms")
-    if _present(farms):
-        _farm_layers(b, _nonempty(farms), d.params.get("livestock", {}), lang)
-    # any other output layer an analysis adds (e.g. sewer routes): shown, switched off
-    handled = {"service_areas", "sewage_clusters", "proposed_transfer_stations", "sewage_plants",
-               "livestock_farms", "transfer_stations", "villages"}
-    for name, gdf in layers.items():
-        if name in handled or not _present(gdf):
-            continue
-        kinds = set(shapely.get_type_id(_nonempty(gdf).geometry.values).tolist())
-        if kinds and kinds <= {0, 4}:
-            _point_layer(b, name, gdf, lang, {"radius": 5, "color": "#ffffff", "weight": 1,
-                                              "fillColor": "#546e7a", "fillOpacity": 1})
-            b.layers[-1]["show"] = False
-        else:
-            _area_layer(b, name, gdf, lang, {"color": "#6d4c41", "weight": 1.6, "fillColor": "#bcaaa4",
-                                             "fillOpacity": 0.25}, show=False,
-                        interactive=kinds <= {1, 2, 3, 5, 6})
-    if d.dem is not None:
-        _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,
-                         bounds=tuple(d.villages.total_bounds))
-
-
-def _farm_layers(b: _Builder, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:
-    cls = farm_class(farms)
-    colors = COLORS["farms"]
-    styles = [{"radius": 6, "color": "#ffffff", "weight": 1.2, "fillColor": colors[c],
-               "fillOpacity": 1} for c in FARM_CLASSES]
-    legend = _legend([(label(f"farms.{c}", lang), "#ffffff", colors[c]) for c in FARM_CLASSES
-                      if (cls == FARM_CLASSES.index(c)).any()], "circle")
-    _point_layer(b, "livestock_farms", farms, lang, styles[0], cls=cls, styles=styles,
-                 legend=legend, tip=("species", "head", "pig_equivalents", "issues"))
-    radius = params.get("residential_setback_m")
-    if radius and np.isfinite(float(radius)):
-        geom = b.points(farms)
-        b.add({"key": "setback_rings", "name": esc(label("setback_rings", lang)),
-               "kind": "circles", "show": False, "geom": geom,
-               "radius": [float(radius)] * len(farms), "cls": cls.tolist(),
-               "styles": [{"color": colors[c], "weight": 1.2, "dashArray": "5 4", "fill": False,
-                           "interactive": False} for c in FARM_CLASSES],
-               "legend": _legend([(label("setback_rings", lang) + f" {float(radius):,.0f} m",
-                                   colors["issue"], "none")], "line")})
-
-
-def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
+def _hillshade_layer(b: MapData, dem: Path, nodata: float | None, lang: str,
                      *, dem_crs: Any = None, crs: Any = None, bounds: Any = None,
                      max_pixels: int = 1200) -> None:
     """Hillshade of the DEM as a PNG image overlay (reprojected to Web Mercator)."""
@@ -791,7 +323,7 @@ def _hillshade_layer(b: _Builder, dem: Path, nodata: float | None, lang: str,
         west, east, south, north = lon[0], lon[1], lat[0], lat[1]
     b.add({"key": "hillshade", "name": esc(label("hillshade", lang)), "kind": "image",
            "show": False, "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
-           "bounds": [[south, west], [north, east]], "opacity": 0.55, "legend": []})
+           "bounds": [[south, west], [north, east]], "opacity": HILLSHADE_OPACITY, "legend": []})
 
 
 def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None, max_pixels: int = 1200,
@@ -846,7 +378,7 @@ def hillshade_png(dem: Path, *, nodata: float | None = None, dem_crs: Any = None
     # dark where shaded, transparent where lit or nodata
     alpha = np.where(valid, (1 - np.nan_to_num(dst)) * 255, 0).astype(np.uint8)
     rgba = np.zeros((h, w, 4), dtype=np.uint8)
-    rgba[..., :3] = 40
+    rgba[..., :3] = rgb255(HILLSHADE_SHADE)
     rgba[..., 3] = alpha
     buf = io.BytesIO()
     Image.fromarray(rgba, mode="RGBA").save(buf, format="PNG", optimize=True)

@@ -30,9 +30,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._choices import SEWAGE_MODES
 from ..io import writers as _io
 from ..labels import CODED_COLUMNS, display_width, label, value_label
-from .maps import SEWAGE_MODES
+from .style import HEADER_FILL, HEADER_TEXT, RULE_LINE, WARNING_RED, excel_rgb
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -238,9 +239,9 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
-    head_font = Font(bold=True, color="1F2D3D")
-    head_fill = PatternFill("solid", fgColor="DCE6F0")
-    thin = Side(style="thin", color="9AA5B1")
+    head_font = Font(bold=True, color=excel_rgb(HEADER_TEXT))
+    head_fill = PatternFill("solid", fgColor=excel_rgb(HEADER_FILL))
+    thin = Side(style="thin", color=excel_rgb(RULE_LINE))
     cols = [str(c) for c in df.columns]
     for j, col in enumerate(cols, start=1):
         cell = ws.cell(row=1, column=j, value=label(col, lang))
@@ -281,21 +282,18 @@ def _write_sheet(wb: Any, title: str, df: pd.DataFrame, lang: str) -> None:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
 
 
-#: Red of the notes that say results may be affected by the data (warnings).
-WARNING_RED = "C00000"
-
-
 def _red_notes(wb: Any, titles: dict[str, str], n: int, lang: str) -> None:
     """The warnings sheet in red, and a red note under the township summary pointing to it."""
     from openpyxl.styles import Alignment, Font
 
-    red = Font(bold=True, color=WARNING_RED)
+    red_rgb = excel_rgb(WARNING_RED)
+    red = Font(bold=True, color=red_rgb)
     ws = wb[titles["warnings"]]
-    ws.sheet_properties.tabColor = WARNING_RED
+    ws.sheet_properties.tabColor = red_rgb
     ws.column_dimensions["A"].width = 120
     for row in ws.iter_rows(min_row=2, max_col=1):
         for cell in row:
-            cell.font = Font(color=WARNING_RED)
+            cell.font = Font(color=red_rgb)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     summary = wb[titles["township_summary"]]
     note = (f"注意：读取与分析数据时有 {n} 条警告，部分结果可能受影响，请查看“{titles['warnings']}”表。" if lang == "zh"

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 __all__ = ["QUANTUM", "ALPHABET", "ArcStore", "Topology", "polygon_topology", "quantize"]
@@ -101,7 +102,7 @@ class ArcStore:
         self._lengths: list[np.ndarray] = []
         self.count = 0
 
-    def add(self, coords: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    def add(self, coords: npt.ArrayLike, lengths: npt.ArrayLike) -> np.ndarray:
         """Add arcs given as concatenated (m, 2) int coordinates and per-arc lengths.
 
         Returns the ids of the new arcs.
@@ -176,34 +177,68 @@ def polygon_topology(geoms: np.ndarray) -> Topology:
     rings with fewer than 3 distinct points vanish.  Polygons that tile the plane
     without gaps (a valid coverage) store each shared boundary once.  Works for any
     polygons: where they overlap or leave gaps, the arcs are merely cut more often.
+
+    The steps: clean open rings (:func:`_clean_rings`), the graph of their vertices and
+    segments with its junctions (:func:`_vertex_graph`), the rings cut at the junctions into
+    chains, each the run of one arc (:func:`_chains`), the arcs' points
+    (:func:`_arc_coords`) and owners (:func:`_arc_owners`), and the polygons as rings of
+    arc ids (:func:`_nest`).
     """
     geoms = np.asarray(geoms, dtype=object)
     n_geoms = len(geoms)
+    rings = _clean_rings(geoms)
+    if len(rings.counts) == 0:
+        return Topology(np.zeros((0, 2), np.int64), np.zeros(0, np.int64),
+                        [[] for _ in range(n_geoms)], np.zeros((0, 2), np.int64))
+    graph = _vertex_graph(rings)
+    chains = _chains(rings, graph)
+    arc_coords, arc_lengths = _arc_coords(chains, graph.vxy, len(rings.q))
+    owners = _arc_owners(chains, rings.part_geom[rings.part], len(arc_lengths), n_geoms)
+    return Topology(arc_coords, arc_lengths, _nest(chains, rings, n_geoms), owners)
+
+
+@dataclass
+class _Rings:
+    """Polygon rings as open sequences of quantised vertices, ring after ring.
+
+    Attributes
+    ----------
+    q, ring_of
+        Shape (m, 2) vertex coordinates (int multiples of :data:`QUANTUM`) and the ring of
+        each vertex (0..R-1; the first point is not repeated at the end).
+    counts, starts
+        Per ring: its number of vertices (≥ 3) and the position of its first vertex.
+    part, part_geom
+        The polygon part of each ring, and the input geometry of each part.
+    """
+
+    q: np.ndarray
+    ring_of: np.ndarray
+    counts: np.ndarray
+    starts: np.ndarray
+    part: np.ndarray
+    part_geom: np.ndarray
+
+
+def _ring_starts(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
+def _clean_rings(geoms: np.ndarray) -> _Rings:
+    """The rings of the polygons in ``geoms``, quantised, open, without repeated points; rings
+    with fewer than 3 points vanish, and so does a part whose exterior vanished."""
     parts, part_geom = shapely.get_parts(geoms, return_index=True)
     keep = shapely.get_type_id(parts) == 3
     parts, part_geom = parts[keep], part_geom[keep]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
-    first_ring_of_part = np.full(len(parts), len(rings), dtype=np.int64)
-    np.minimum.at(first_ring_of_part, ring_part, np.arange(len(rings)))
-    ring_is_exterior = np.arange(len(rings)) == first_ring_of_part[ring_part]
+    n_rings = len(rings)
+    first_ring_of_part = np.full(len(parts), n_rings, dtype=np.int64)
+    np.minimum.at(first_ring_of_part, ring_part, np.arange(n_rings))
+    ring_is_exterior = np.arange(n_rings) == first_ring_of_part[ring_part]
 
     xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    q = quantize(xy)
-    # drop consecutive repeats within a ring (the closing point repeats the first)
-    same = np.zeros(len(q), dtype=bool)
-    same[1:] = (ring_of[1:] == ring_of[:-1]) & (q[1:] == q[:-1]).all(axis=1)
-    q, ring_of = q[~same], ring_of[~same]
-    # the closing point (equal to the ring's first) goes: rings are handled open
-    n_rings = len(rings)
+    q, ring_of = _open_rings(quantize(xy), ring_of, n_rings)
     counts = np.bincount(ring_of, minlength=n_rings)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    last = starts + counts - 1
-    closing = np.zeros(len(q), dtype=bool)
-    has = counts > 1
-    closing[last[has]] = (q[last[has]] == q[starts[has]]).all(axis=1)
-    q, ring_of = q[~closing], ring_of[~closing]
-    counts = np.bincount(ring_of, minlength=n_rings)
-    # rings with fewer than 3 points vanish; a part whose exterior vanished goes whole
     ok_ring = counts >= 3
     ok_part = np.zeros(len(parts), dtype=bool)
     ok_part[ring_part[ring_is_exterior & ok_ring]] = True
@@ -215,26 +250,57 @@ def polygon_topology(geoms: np.ndarray) -> Topology:
     ring_new = np.full(n_rings, -1, dtype=np.int64)
     ring_new[ring_ids] = np.arange(len(ring_ids))
     ring_of = ring_new[ring_of]
-    r_part = ring_part[ring_ids]
-    r_geom = part_geom[r_part]
-    n_r = len(ring_ids)
-    counts = np.bincount(ring_of, minlength=n_r)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    counts = np.bincount(ring_of, minlength=len(ring_ids))
+    return _Rings(q, ring_of, counts, _ring_starts(counts), ring_part[ring_ids], part_geom)
 
-    if n_r == 0:
-        return Topology(np.zeros((0, 2), np.int64), np.zeros(0, np.int64),
-                        [[] for _ in range(n_geoms)], np.zeros((0, 2), np.int64))
 
-    # vertex ids
+def _open_rings(q: np.ndarray, ring_of: np.ndarray, n_rings: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop consecutive repeats within a ring and the closing point (equal to the ring's
+    first): rings are handled open."""
+    same = np.zeros(len(q), dtype=bool)
+    same[1:] = (ring_of[1:] == ring_of[:-1]) & (q[1:] == q[:-1]).all(axis=1)
+    q, ring_of = q[~same], ring_of[~same]
+    counts = np.bincount(ring_of, minlength=n_rings)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    last = starts + counts - 1
+    closing = np.zeros(len(q), dtype=bool)
+    has = counts > 1
+    closing[last[has]] = (q[last[has]] == q[starts[has]]).all(axis=1)
+    return q[~closing], ring_of[~closing]
+
+
+@dataclass
+class _Graph:
+    """The vertices and segments the rings share.
+
+    Attributes
+    ----------
+    vid, sid
+        Per ring vertex: its vertex id, and the id of the segment to the ring's next vertex.
+    vxy
+        Shape (V, 2): the coordinates of each vertex id.
+    junction
+        Per vertex id: the boundary network branches there (or a ring without any branch
+        is cut there: at its smallest vertex id).
+    """
+
+    vid: np.ndarray
+    sid: np.ndarray
+    vxy: np.ndarray
+    junction: np.ndarray
+
+
+def _vertex_graph(r: _Rings) -> _Graph:
+    """Vertex and segment ids of the rings, and the junctions (vertices of degree ≠ 2)."""
+    q, ring_of, n_r = r.q, r.ring_of, len(r.counts)
     key = (q[:, 0] + (1 << 30)) * (1 << 31) + (q[:, 1] + (1 << 30))
     ukey, vid = np.unique(key, return_inverse=True)
     n_v = len(ukey)
     vxy = np.empty((n_v, 2), dtype=np.int64)
     vxy[vid] = q
-    pos = np.arange(len(q))
-    nxt = pos + 1
-    ends = starts + counts - 1
-    nxt[ends] = starts
+    nxt = np.arange(len(q)) + 1
+    ends = r.starts + r.counts - 1
+    nxt[ends] = r.starts
     a, b = vid, vid[nxt]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     skey = lo * n_v + hi
@@ -248,64 +314,106 @@ def polygon_topology(geoms: np.ndarray) -> Topology:
     if not ring_has_j.all():
         minv = _group_first(vid, ring_of, n_r, n_v)
         junction[minv[~ring_has_j]] = True
-    # rotate every ring to start at its first junction
-    isj = junction[vid]
-    first_j = _group_first(np.where(isj, pos, len(q)), ring_of, n_r, len(q))
+    return _Graph(vid, sid, vxy, junction)
+
+
+@dataclass
+class _Chains:
+    """The rings cut at their junctions into chains, each the run of one arc along a ring.
+
+    Attributes
+    ----------
+    rv
+        The ring vertices' ids, each ring rotated to start at its first junction.
+    first, last, end
+        Per chain: positions (in ``rv``) of its first vertex, of its last segment's start,
+        and of the vertex after its last segment (the next chain's start, or its ring's).
+    ring
+        Per chain: its ring.
+    forward, arc
+        Per chain: whether it runs in its arc's direction, and its arc id.
+    arc_first
+        Per arc: its first chain (whose points, oriented forward, are the arc's).
+    """
+
+    rv: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    end: np.ndarray
+    ring: np.ndarray
+    forward: np.ndarray
+    arc: np.ndarray
+    arc_first: np.ndarray
+
+
+def _chains(r: _Rings, g: _Graph) -> _Chains:
+    """Rotate every ring to start at its first junction and cut it there and at every
+    further junction; chains over the same segments are one arc."""
+    n_q, n_r, starts, ring_of = len(r.q), len(r.counts), r.starts, r.ring_of
+    pos = np.arange(n_q)
+    isj = g.junction[g.vid]
+    first_j = _group_first(np.where(isj, pos, n_q), ring_of, n_r, n_q)
     off = first_j - starts
     k = pos - starts[ring_of]
-    rot = starts[ring_of] + (off[ring_of] + k) % counts[ring_of]
-    rv, rs = vid[rot], sid[rot]
-    chain_start = junction[rv]
-    c_first = np.flatnonzero(chain_start)
-    c_last = np.append(c_first[1:], len(q)) - 1
+    rot = starts[ring_of] + (off[ring_of] + k) % r.counts[ring_of]
+    rv, rs = g.vid[rot], g.sid[rot]
+    c_first = np.flatnonzero(g.junction[rv])
+    c_last = np.append(c_first[1:], n_q) - 1
     c_ring = ring_of[c_first]
     first_seg, last_seg = rs[c_first], rs[c_last]
     # vertex after the chain's last segment: the next chain's start, or the ring's start
     end_pos = c_last + 1
-    wraps = (end_pos >= len(q)) | (np.append(c_ring[1:], -1) != c_ring)
+    wraps = (end_pos >= n_q) | (np.append(c_ring[1:], -1) != c_ring)
     end_pos = np.where(wraps, starts[c_ring], end_pos)
     start_v, end_v = rv[c_first], rv[end_pos]
     forward = np.where(first_seg == last_seg, start_v <= end_v, first_seg < last_seg)
     ckey = np.minimum(first_seg, last_seg)
-    ukeys, first_occ, arc_of_chain = np.unique(ckey, return_index=True, return_inverse=True)
-    n_arcs = len(ukeys)
+    _, first_occ, arc_of_chain = np.unique(ckey, return_index=True, return_inverse=True)
+    return _Chains(rv, c_first, c_last, end_pos, c_ring, forward, arc_of_chain, first_occ)
 
-    # arc coordinates from each arc's first occurrence, oriented forward
-    rep = first_occ
-    lens = (c_last[rep] - c_first[rep] + 2).astype(np.int64)
+
+def _arc_coords(c: _Chains, vxy: np.ndarray, n_q: int) -> tuple[np.ndarray, np.ndarray]:
+    """Arc coordinates from each arc's first chain, oriented forward, and the arcs' lengths."""
+    rep = c.arc_first
+    lens = (c.last[rep] - c.first[rep] + 2).astype(np.int64)
     arc_start = np.concatenate([[0], np.cumsum(lens)[:-1]])
     total = int(lens.sum())
-    which = np.repeat(np.arange(n_arcs), lens)
+    which = np.repeat(np.arange(len(rep)), lens)
     kk = np.arange(total) - arc_start[which]
-    kk = np.where(forward[rep][which], kk, lens[which] - 1 - kk)
-    ppos = c_first[rep][which] + kk
+    kk = np.where(c.forward[rep][which], kk, lens[which] - 1 - kk)
+    ppos = c.first[rep][which] + kk
     is_end = kk == lens[which] - 1
-    ppos = np.where(is_end, end_pos[rep][which], np.minimum(ppos, len(q) - 1))
-    arc_coords = vxy[rv[ppos]]
+    ppos = np.where(is_end, c.end[rep][which], np.minimum(ppos, n_q - 1))
+    return vxy[c.rv[ppos]], lens
 
-    # owners: the smallest and largest geometry using each arc (-1: one side only)
-    c_geom = r_geom[c_ring]
-    uses = np.bincount(arc_of_chain, minlength=n_arcs)
+
+def _arc_owners(c: _Chains, ring_geom: np.ndarray, n_arcs: int, n_geoms: int) -> np.ndarray:
+    """The smallest and largest geometry using each arc (-1: one side only)."""
+    c_geom = ring_geom[c.ring]
+    uses = np.bincount(c.arc, minlength=n_arcs)
     gmin = np.full(n_arcs, n_geoms, dtype=np.int64)
     gmax = np.full(n_arcs, -1, dtype=np.int64)
-    np.minimum.at(gmin, arc_of_chain, c_geom)
-    np.maximum.at(gmax, arc_of_chain, c_geom)
-    owners = np.column_stack([gmin, np.where(uses >= 2, gmax, -1)])
+    np.minimum.at(gmin, c.arc, c_geom)
+    np.maximum.at(gmax, c.arc, c_geom)
+    return np.column_stack([gmin, np.where(uses >= 2, gmax, -1)])
 
-    signed = np.where(forward, arc_of_chain, ~arc_of_chain)
-    # nest: geometry → polygons (parts) → rings → arcs
-    ring_chains = np.split(signed, np.flatnonzero(np.diff(c_ring)) + 1)
-    ring_index = c_ring[np.r_[0, np.flatnonzero(np.diff(c_ring)) + 1]]
+
+def _nest(c: _Chains, r: _Rings, n_geoms: int) -> list[list[list[list[int]]]]:
+    """Geometry → polygons (parts) → rings → signed arc ids."""
+    signed = np.where(c.forward, c.arc, ~c.arc)
+    cuts = np.flatnonzero(np.diff(c.ring)) + 1
+    ring_chains = np.split(signed, cuts)
+    ring_index = c.ring[np.r_[0, cuts]]
     polygons: list[list[list[list[int]]]] = [[] for _ in range(n_geoms)]
     last_part = -1
-    for r, chains in zip(ring_index.tolist(), ring_chains):
-        p = int(r_part[r])
-        g = int(part_geom[p])
+    for ring, chains in zip(ring_index.tolist(), ring_chains):
+        p = int(r.part[ring])
+        g = int(r.part_geom[p])
         if p != last_part:
             polygons[g].append([])
             last_part = p
         polygons[g][-1].append(chains.tolist())
-    return Topology(arc_coords, lens, polygons, owners)
+    return polygons
 
 
 def line_coords(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

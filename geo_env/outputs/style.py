@@ -1,0 +1,298 @@
+"""The outputs' one palette and symbol table: the map, the figures and the Excel report draw
+with these colours and symbols, and spell none of their own.
+
+* The palette: every colour, named after what it colours, as ``#rrggbb`` hex (sRGB); the
+  map's runtime and matplotlib read the text as it is, openpyxl gets :func:`excel_rgb`,
+  images :func:`rgb255`.
+* The class tables (:class:`ClassTable`): :data:`WASTE` (villages by collection coverage),
+  :data:`SEWAGE` (villages by sewage mode, :data:`geo_env._choices.SEWAGE_MODES` and
+  ``unknown``) and :data:`FARMS` (farms by setback check): class codes in code order, their
+  colours and legend label keys; :func:`waste_class`, :func:`sewage_class` and
+  :func:`farm_class` give each row its class code (the index into ``codes``).
+* The symbol table :data:`SYMBOLS`: how each layer is drawn (:class:`Symbol`: kind, stroke
+  and fill colour, weight and radius in px on the map, opacities, dash pattern).  The
+  figures take their colours from the same entries and draw at print sizes of their own;
+  a GeoPackage style (QGIS ``layer_styles``) would be written from them too — ``plan.gpkg``
+  carries none yet.
+
+The map's page chrome (``assets/geo_env_map.css`` and ``.js``: background, panels, the
+measuring line) keeps its own CSS colours: they style the page, not the data.
+
+No folium and no matplotlib here: every renderer can read this module cheaply, and none
+has to import another renderer to agree on a colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._choices import SEWAGE_MODES
+
+__all__ = [
+    # the palette
+    "WHITE", "BLACK", "LEGEND_EDGE", "NO_DATA", "DISTRICT_LINE", "TOWNSHIP_LINE", "TOWNSHIP_LINE_PRINT",
+    "TOWNSHIP_LABEL_PRINT", "FOOTER_TEXT_PRINT", "MAP_BACKGROUND_PRINT", "VILLAGE_LINE", "VILLAGE_FILL",
+    "VILLAGE_BACKGROUND_PRINT", "STATION_BLUE", "ALERT_RED", "PROPOSED_YELLOW", "CLUSTER_ORANGE", "PLANT_TEAL",
+    "WATER_LINE", "WATER_FILL", "ROAD_LINE", "PROHIBITED_FILL", "FARMLAND_LINE", "FARMLAND_FILL", "OTHER_POINT",
+    "OTHER_LINE", "OTHER_FILL", "HILLSHADE_SHADE", "HEADER_TEXT", "HEADER_FILL", "RULE_LINE", "WARNING_RED",
+    "excel_rgb", "rgb255",
+    # the class tables
+    "ClassTable", "WASTE", "SEWAGE", "FARMS", "COLORS", "WASTE_CLASSES", "SEWAGE_CLASSES", "FARM_CLASSES",
+    "waste_class", "sewage_class", "farm_class",
+    # the symbols
+    "Symbol", "SymbolKind", "SYMBOLS", "CLASS_FILL", "CLASS_POINT", "HILLSHADE_OPACITY",
+]
+
+# --------------------------------------------------------------------------------------
+# the palette (#rrggbb, sRGB), by what each colour paints
+# --------------------------------------------------------------------------------------
+WHITE: Final = "#ffffff"  # outlines of markers and village polygons, label halos, paper
+BLACK: Final = "#000000"  # scale bar and north arrow (print)
+LEGEND_EDGE: Final = "#888"  # outline of the class swatches in the legends (map and print)
+NO_DATA: Final = "#e3ded3"  # villages whose class is unknown
+
+DISTRICT_LINE: Final = "#1c2833"
+TOWNSHIP_LINE: Final = "#455a64"  # map; the same blue-grey writes the figures' footer
+TOWNSHIP_LINE_PRINT: Final = "#37474f"  # figures: a shade darker on paper
+TOWNSHIP_LABEL_PRINT: Final = "#263238"
+FOOTER_TEXT_PRINT: Final = TOWNSHIP_LINE
+MAP_BACKGROUND_PRINT: Final = "#fbfaf7"  # the figures' map frame
+VILLAGE_LINE: Final = "#7d8a6e"  # villages without a theme (no analysis ran)
+VILLAGE_FILL: Final = "#cfd8c4"
+VILLAGE_BACKGROUND_PRINT: Final = "#ece8df"  # villages under the livestock figure
+
+STATION_BLUE: Final = "#1565c0"  # transfer stations and their service areas
+ALERT_RED: Final = "#c62828"  # proposed stations' outline, no-farming zones
+PROPOSED_YELLOW: Final = "#ffeb3b"
+CLUSTER_ORANGE: Final = "#e65100"  # shared-station sewage clusters (outline)
+PLANT_TEAL: Final = "#00838f"
+WATER_LINE: Final = "#3b83bd"
+WATER_FILL: Final = "#a6cee3"
+ROAD_LINE: Final = "#8c7b6b"
+PROHIBITED_FILL: Final = "#ef9a9a"
+FARMLAND_LINE: Final = "#9ccc65"
+FARMLAND_FILL: Final = "#dcedc8"
+OTHER_POINT: Final = "#546e7a"  # any other point layer an analysis adds
+OTHER_LINE: Final = "#6d4c41"  # any other line or polygon layer an analysis adds
+OTHER_FILL: Final = "#bcaaa4"
+HILLSHADE_SHADE: Final = "#282828"  # the DEM hillshade's shadows (transparency: the light)
+
+# the Excel report
+HEADER_TEXT: Final = "#1f2d3d"
+HEADER_FILL: Final = "#dce6f0"
+RULE_LINE: Final = "#9aa5b1"  # under the header, over the total row
+WARNING_RED: Final = "#c00000"  # the warnings sheet and the note pointing to it
+
+
+def excel_rgb(color: str) -> str:
+    """A palette colour as openpyxl's ``RRGGBB`` (``"#rrggbb"`` → ``"RRGGBB"``).
+
+    >>> excel_rgb(WARNING_RED)
+    'C00000'
+    """
+    return color.removeprefix("#").upper()
+
+
+def rgb255(color: str) -> tuple[int, int, int]:
+    """A ``#rrggbb`` palette colour as 0–255 integers.
+
+    >>> rgb255(HILLSHADE_SHADE)
+    (40, 40, 40)
+    """
+    h = color.removeprefix("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+# --------------------------------------------------------------------------------------
+# class tables
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClassTable:
+    """The classes of one theme: codes in code order, their colours and legend labels.
+
+    A row's class code is the index of its class in ``codes``; its legend label is the
+    label of ``"<label_prefix>.<class>"`` (:func:`geo_env.labels.label`).
+    """
+
+    theme: str
+    codes: tuple[str, ...]
+    colors: Mapping[str, str]
+    label_prefix: str
+
+    def label_key(self, code: str) -> str:
+        """The label key of the class ``code`` (``"waste.covered"``)."""
+        return f"{self.label_prefix}.{code}"
+
+    def colors_of(self, cls: np.ndarray) -> list[str]:
+        """The colour of each class code in ``cls``."""
+        return [self.colors[self.codes[c]] for c in cls]
+
+    def present(self, cls: np.ndarray) -> list[str]:
+        """The classes that occur in ``cls`` (class codes), in code order: the legend rows."""
+        return [c for i, c in enumerate(self.codes) if (cls == i).any()]
+
+
+WASTE: Final = ClassTable(
+    "waste", ("covered", "outside", "unreachable", "unknown"),
+    {"covered": "#66bd63", "outside": "#fdae61", "unreachable": "#d73027", "unknown": NO_DATA},
+    "waste")
+SEWAGE: Final = ClassTable(
+    "sewage", (*SEWAGE_MODES, "unknown"),
+    {"connect": "#1f78b4", "centralized": "#33a02c", "cluster": "#ff7f00",
+     "household": "#6a3d9a", "unknown": NO_DATA},
+    "sewage_mode")
+FARMS: Final = ClassTable(
+    "farms", ("ok", "issue", "unknown"),
+    {"ok": "#8d6e63", "issue": "#d32f2f", "unknown": "#9e9e9e"},
+    "farms")
+
+#: Fill colours of the classes, by theme and class code.
+COLORS: Final[dict[str, dict[str, str]]] = {t.theme: dict(t.colors) for t in (WASTE, SEWAGE, FARMS)}
+WASTE_CLASSES: Final = WASTE.codes
+SEWAGE_CLASSES: Final = SEWAGE.codes
+FARM_CLASSES: Final = FARMS.codes
+
+
+def waste_class(villages: pd.DataFrame) -> np.ndarray:
+    """Class code per village (:data:`WASTE`): 0 covered, 1 outside the radius, 2 unreachable,
+    3 unknown."""
+    cov = villages["waste_covered"]
+    dist = villages["station_distance_m"] if "station_distance_m" in villages.columns else \
+        pd.Series(0.0, index=villages.index)
+    out = np.full(len(villages), 3, dtype=np.int64)
+    known = cov.notna().to_numpy()
+    c = cov.fillna(False).astype(bool).to_numpy()
+    out[known & c] = 0
+    out[known & ~c] = 1
+    out[known & ~c & dist.isna().to_numpy()] = 2
+    return out
+
+
+def sewage_class(villages: pd.DataFrame) -> np.ndarray:
+    """Class code per village (:data:`SEWAGE`): index in :data:`~geo_env._choices.SEWAGE_MODES`,
+    4 when missing/unknown."""
+    codes = villages["sewage_mode"].map({m: i for i, m in enumerate(SEWAGE_MODES)})
+    return codes.fillna(len(SEWAGE_MODES)).to_numpy(dtype=np.int64)
+
+
+def farm_class(farms: pd.DataFrame) -> np.ndarray:
+    """Class code per farm (:data:`FARMS`): 0 setbacks kept, 1 an issue, 2 not checked."""
+    if "setback_ok" not in farms.columns:
+        return np.full(len(farms), 2, dtype=np.int64)
+    ok = farms["setback_ok"]
+    out = np.full(len(farms), 2, dtype=np.int64)
+    known = ok.notna().to_numpy()
+    v = ok.fillna(False).astype(bool).to_numpy()
+    out[known & v] = 0
+    out[known & ~v] = 1
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# symbols
+# --------------------------------------------------------------------------------------
+#: What a symbol draws: areas (a fill and its outline), lines, or point markers.
+SymbolKind = Literal["fill", "line", "point"]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """How the features of one layer (or one class) are drawn.
+
+    Attributes
+    ----------
+    kind
+        ``"fill"``, ``"line"`` or ``"point"`` (a circle marker).
+    color
+        Stroke colour (palette hex): outlines, lines, marker rims.
+    weight
+        Stroke width, px on the map.
+    fill_color, fill_opacity
+        Fill colour (palette hex) and its opacity (0–1); None: no fill given.
+    opacity
+        Stroke opacity (0–1); None: opaque.
+    dash
+        Dash pattern, px drawn and px left out (``"4 3"``); None: solid.
+    radius
+        Marker radius, px on the map (a fill layer's point features too); None: not given.
+    """
+
+    kind: SymbolKind
+    color: str
+    weight: float
+    fill_color: str | None = None
+    fill_opacity: float | None = None
+    opacity: float | None = None
+    dash: str | None = None
+    radius: float | None = None
+
+    def leaflet(self) -> dict[str, Any]:
+        """The symbol as Leaflet path options (one entry of a map layer's ``styles``)."""
+        out: dict[str, Any] = {}
+        if self.kind == "point" and self.radius is not None:
+            out["radius"] = self.radius
+        out["color"] = self.color
+        out["weight"] = self.weight
+        if self.dash is not None:
+            out["dashArray"] = self.dash
+        if self.opacity is not None:
+            out["opacity"] = self.opacity
+        if self.fill_color is not None:
+            out["fillColor"] = self.fill_color
+        if self.fill_opacity is not None:
+            out["fillOpacity"] = self.fill_opacity
+        if self.kind != "point" and self.radius is not None:
+            out["radius"] = self.radius
+        return out
+
+    @property
+    def legend_fill(self) -> str:
+        """The fill of the symbol's legend swatch (``"none"`` without a fill)."""
+        return self.fill_color if self.fill_color is not None else "none"
+
+    def filled(self, color: str) -> Symbol:
+        """The same symbol with the fill colour ``color`` (a class colour)."""
+        return replace(self, fill_color=color)
+
+    def stroked(self, color: str) -> Symbol:
+        """The same symbol with the stroke colour ``color`` (a class colour)."""
+        return replace(self, color=color)
+
+
+#: A village class on the map: polygon fill in its class colour (see :meth:`Symbol.filled`).
+CLASS_FILL: Final = Symbol("fill", WHITE, 0.6, fill_opacity=0.78)
+#: A village class when the villages are points.
+CLASS_POINT: Final = Symbol("point", WHITE, 1, fill_opacity=0.95, radius=5)
+
+#: How each layer is drawn, by layer key; ``other_points`` and ``other_areas`` are for any
+#: further layer an analysis adds (e.g. sewer routes).
+SYMBOLS: Final[Mapping[str, Symbol]] = {
+    "villages": Symbol("fill", VILLAGE_LINE, 0.8, fill_color=VILLAGE_FILL, fill_opacity=0.55),
+    "townships": Symbol("line", TOWNSHIP_LINE, 1.8, dash="7 4"),
+    "district": Symbol("line", DISTRICT_LINE, 3.2),
+    "service_areas": Symbol("fill", STATION_BLUE, 1, dash="4 3", fill_color=STATION_BLUE, fill_opacity=0.07),
+    "water": Symbol("fill", WATER_LINE, 1.4, fill_color=WATER_FILL, fill_opacity=0.7),
+    "roads": Symbol("line", ROAD_LINE, 1.1, opacity=0.8),
+    "prohibited_zones": Symbol("fill", ALERT_RED, 1, dash="3 3", fill_color=PROHIBITED_FILL,
+                               fill_opacity=0.3),
+    "farmland": Symbol("fill", FARMLAND_LINE, 0.5, fill_color=FARMLAND_FILL, fill_opacity=0.6),
+    "sewage_clusters": Symbol("fill", CLUSTER_ORANGE, 2, dash="6 3", fill_color=SEWAGE.colors["cluster"],
+                              fill_opacity=0.12, radius=5),
+    "transfer_stations": Symbol("point", WHITE, 1.5, fill_color=STATION_BLUE, fill_opacity=1, radius=6),
+    "proposed_transfer_stations": Symbol("point", ALERT_RED, 3, fill_color=PROPOSED_YELLOW,
+                                         fill_opacity=1, radius=7),
+    "sewage_plants": Symbol("point", WHITE, 1.5, fill_color=PLANT_TEAL, fill_opacity=1, radius=7),
+    # fill: the farm's class colour (FARMS)
+    "livestock_farms": Symbol("point", WHITE, 1.2, fill_opacity=1, radius=6),
+    # stroke: the farm's class colour; the legend shows the colour of an issue
+    "setback_rings": Symbol("line", FARMS.colors["issue"], 1.2, dash="5 4"),
+    "other_points": Symbol("point", WHITE, 1, fill_color=OTHER_POINT, fill_opacity=1, radius=5),
+    "other_areas": Symbol("fill", OTHER_LINE, 1.6, fill_color=OTHER_FILL, fill_opacity=0.25),
+}
+#: Opacity (0–1) of the hillshade image over the map.
+HILLSHADE_OPACITY: Final = 0.55
