@@ -57,20 +57,8 @@ Settlements (村庄建设用地, 自然村)
 
 Flows
     flow (m³/d) = population × water use (L/(person·d)) / 1000 × sewage coefficient.
-Gravity and pumping (:func:`gravity_sewer`)
-    The ground profile along the route is sampled every ``profile_step_m``.  The pipe
-    leaves the village at ``min_trench_depth_m`` and falls at least at ``min_slope``; it
-    never rises closer to the ground than the minimum depth.  Where the trench would become
-    deeper than ``max_trench_depth_m`` a lift station is placed and the pipe restarts at the
-    minimum depth.  Without a DEM the ground is taken as flat.
-Costs (yuan/year)
-    capital × capital recovery factor ``r(1+r)^n/((1+r)^n − 1)`` (``discount_rate`` r,
-    lifetime n years) + operation.  Sewer: length × (unit cost × diameter/0.3 m + depth
-    cost × mean trench depth); diameter: the smallest of 0.3–1.0 m that carries the peak
-    flow half full at the minimum slope (Manning).  Village network: lanes × lane pipe
-    cost + trunk × sewer cost, both × (1 + slope factor × mean slope %), + house
-    connections.  Station: ``station_capex_yuan_per_m3_day`` × Q_ref × (Q / Q_ref)^exponent
-    + opex per m³.  Household systems: per household capital + upkeep.
+Gravity and pumping, routes, diameters and sewer costs
+    See :mod:`.sewers`; unit costs (yuan/year) in :mod:`.costs`.
 Capacity sharing: how villages compete for a plant's spare capacity
     Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
     yuan/year.  A pair is *eligible* when it is a priority pair or saves money; no other
@@ -141,11 +129,15 @@ from scipy.spatial import cKDTree
 
 from ..._choices import SEWAGE_MODES
 from ..._geometry import anchor_points
-from ...errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
 from ...io.project import District
 from ...labels import label as _label
-from ...standards import PARAMETERS, defaults
-from ...terrain import Dem, anchor_elevations, densify_lines, densify_segments, read_dem, zonal_mean
+from ...standards import defaults
+from ...terrain import Dem, anchor_elevations, read_dem, zonal_mean
+from .costs import capital_recovery_factor
+from .params import number_column as _number_column
+from .params import optional_positive as _optional_positive
+from .params import sewage_params as _params
+from .sewers import gravity_sewer, sewer_links
 
 __all__ = [
     "MODES",
@@ -166,11 +158,9 @@ MODES = SEWAGE_MODES
 #: Tour length constant of Beardwood, Halton & Hammersley (1959): a shortest tour through
 #: n random points in area A is about 0.7124·√(nA).
 _BHH = 0.7124
-_DIAMETERS_M = np.array([0.3, 0.4, 0.5, 0.6, 0.8, 1.0])
 #: Villages given as points have no territory: their settlement clusters are taken to lie
 #: within this many times their settled area (geo_env estimate).
 _POINT_SPREAD = 10.0
-_SECONDS_PER_DAY = 86400.0
 
 
 #: The columns the sewage analysis adds to the villages of a Plan.
@@ -199,138 +189,6 @@ _TRUE_WORDS = {"", "0", "false", "no", "none", "nan", "否", "无", "非"}
 # ---------------------------------------------------------------------------------------
 # small public building blocks
 # ---------------------------------------------------------------------------------------
-def capital_recovery_factor(rate: float, years: float) -> float:
-    """Capital recovery factor r(1+r)^n / ((1+r)^n − 1) (1/year); 1/n when r = 0."""
-    if rate == 0:
-        return 1.0 / years
-    g = (1.0 + rate) ** years
-    return rate * g / (g - 1.0)
-
-
-def gravity_sewer(
-    line_idx: np.ndarray,
-    s: np.ndarray,
-    z: np.ndarray,
-    *,
-    min_slope: float,
-    min_depth_m: float,
-    max_depth_m: float,
-    chunk_cells: int = 2_000_000,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lift stations and mean trench depth of sewers laid along ground profiles.
-
-    The pipe starts at the first sample ``min_depth_m`` below ground and runs to the last
-    one (the flow direction).  At each next sample its invert is the lower of (previous
-    invert − ``min_slope`` × step) and (ground − ``min_depth_m``).  Where the trench would be
-    deeper than ``max_depth_m`` a lift station is placed at that sample and the invert
-    restarts at ground − ``min_depth_m``.  No lift station is counted at the last sample:
-    the receiving plant or station lifts incoming sewage anyway.  (So the lift stations of
-    a route are never fewer than those of its first part.)
-
-    Vectorised across profiles: the loop runs over the sample position, every profile at
-    once (profiles are processed in chunks of similar length).
-
-    Parameters
-    ----------
-    line_idx
-        Profile number of each sample (0 … P−1); samples of one profile contiguous, in order.
-    s
-        Distance of each sample along its route (m).
-    z
-        Ground elevation of each sample (m); ``NaN`` values are filled along the profile
-        (linear between known neighbours, else the nearest known, else flat ground).
-    min_slope
-        Minimum pipe slope (m/m).
-    min_depth_m, max_depth_m
-        Trench depth limits (m).
-    chunk_cells
-        Memory bound: profiles × samples per chunk.
-
-    Returns
-    -------
-    pumps, mean_depth_m
-        Per profile: the number of lift stations and the length-weighted mean trench
-        depth (m; ``min_depth_m`` for a zero-length profile).
-    """
-    line_idx = np.asarray(line_idx, dtype=np.int64)
-    s = np.asarray(s, dtype=float)
-    z = _fill_profile_gaps(line_idx, s, np.asarray(z, dtype=float))
-    n_prof = int(line_idx.max()) + 1 if line_idx.size else 0
-    counts = np.bincount(line_idx, minlength=n_prof)
-    first = np.cumsum(counts) - counts
-    pumps = np.zeros(n_prof, dtype=np.int64)
-    depth_int = np.zeros(n_prof)
-    order = np.argsort(counts, kind="stable")
-    start = 0
-    while start < n_prof:
-        width = max(int(counts[order[start]]), 1)
-        stop = start + 1
-        # grow the chunk while the padded block stays within the memory bound
-        while stop < n_prof and (stop - start + 1) * max(int(counts[order[stop]]), 1) <= chunk_cells:
-            stop += 1
-        rows = order[start:stop]
-        width = max(int(counts[rows].max()), 1)
-        n_rows = counts[rows]
-        k = np.arange(width)
-        valid = k[None, :] < n_rows[:, None]
-        src = np.where(valid, first[rows][:, None] + k[None, :], 0)
-        Z = np.where(valid, z[src], np.nan)
-        S = np.where(valid, s[src], np.nan)
-        inv = Z[:, 0] - min_depth_m
-        prev_depth = np.full(len(rows), min_depth_m)
-        p = np.zeros(len(rows), dtype=np.int64)
-        acc = np.zeros(len(rows))
-        for j in range(1, width):
-            act = valid[:, j]
-            if not act.any():
-                break
-            ds = S[:, j] - S[:, j - 1]
-            top = Z[:, j] - min_depth_m
-            new = np.minimum(inv - min_slope * ds, top)
-            depth = Z[:, j] - new
-            lift = act & (depth > max_depth_m + 1e-9) & (j < n_rows - 1)
-            new = np.where(lift, top, new)
-            depth = np.where(lift, min_depth_m, depth)
-            acc += np.where(act, 0.5 * (prev_depth + depth) * ds, 0.0)
-            inv = np.where(act, new, inv)
-            prev_depth = np.where(act, depth, prev_depth)
-            p += lift
-        pumps[rows] = p
-        depth_int[rows] = acc
-        start = stop
-    length = np.zeros(n_prof)
-    if line_idx.size:
-        last = first + counts - 1
-        has = counts > 0
-        length[has] = s[last[has]] - s[first[has]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_depth = np.where(length > 0, depth_int / np.where(length > 0, length, 1.0), min_depth_m)
-    return pumps, mean_depth
-
-
-def _fill_profile_gaps(line_idx: np.ndarray, s: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """``z`` with NaN filled within each profile (linear / nearest known / 0 = flat)."""
-    bad = ~np.isfinite(z)
-    if not bad.any():
-        return z
-    n = z.size
-    idx = np.arange(n)
-    prev = np.maximum.accumulate(np.where(~bad, idx, -1))
-    nxt = np.minimum.accumulate(np.where(~bad, idx, n)[::-1])[::-1]
-    pc, nc = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
-    prev_ok = (prev >= 0) & (line_idx[pc] == line_idx)
-    next_ok = (nxt < n) & (line_idx[nc] == line_idx)
-    out = z.copy()
-    both = bad & prev_ok & next_ok
-    span = s[nc] - s[pc]
-    w = np.where(span > 0, (s - s[pc]) / np.where(span > 0, span, 1.0), 0.0)
-    out[both] = (z[pc] + w * (z[nc] - z[pc]))[both]
-    only_p = bad & prev_ok & ~next_ok
-    out[only_p] = z[pc][only_p]
-    only_n = bad & ~prev_ok & next_ok
-    out[only_n] = z[nc][only_n]
-    out[bad & ~prev_ok & ~next_ok] = 0.0
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -386,50 +244,6 @@ class SewagePlan:
 # ---------------------------------------------------------------------------------------
 # parameters and inputs
 # ---------------------------------------------------------------------------------------
-def _params(district: District, overrides: dict[str, Any]) -> dict[str, Any]:
-    out = defaults("sewage")
-    out.update(district.params.get("sewage", {}))
-    for key, value in overrides.items():
-        p = PARAMETERS.get(("sewage", key))
-        if p is None:
-            hint = closest(key, [k for (s, k) in PARAMETERS if s == "sewage"])
-            raise ParameterError(
-                f"unknown sewage parameter {key!r}",
-                hint=f"did you mean {hint!r}?" if hint else "see geo_env.standards",
-            )
-        out[key] = p.validate(value)
-    if out["max_trench_depth_m"] <= out["min_trench_depth_m"]:
-        raise ParameterError(
-            f"[sewage] max_trench_depth_m ({out['max_trench_depth_m']} m) must be greater than "
-            f"min_trench_depth_m ({out['min_trench_depth_m']} m)")
-    if out["detour_factor"] < 1:
-        raise ParameterError(f"[sewage] detour_factor must be 1 or more, not {out['detour_factor']}")
-    out["candidate_plants"] = int(out["candidate_plants"])
-    return out
-
-
-def _number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True,
-                   blanks: bool = False) -> np.ndarray:
-    """A numeric, non-negative column as float array; clear errors naming the rows.
-    ``blanks``: empty values stay NaN (unknown) instead of being errors."""
-    if column not in gdf.columns:
-        if not required:
-            return np.full(len(gdf), np.nan)
-        hint = closest(column, gdf.columns)
-        raise ColumnNotFoundError(
-            f"the layer has no column '{column}'", layer=layer, column=column,
-            hint=f"did you mean '{hint}'? map it in [layers.{layer}] columns" if hint
-            else f"map it in [layers.{layer}] columns")
-    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if blanks:
-        bad &= ~gdf[column].isna().to_numpy()
-    if required and bad.any():
-        rows = list(np.flatnonzero(bad) + 1)
-        raise DataValueError(
-            f"{column} must be a number of 0 or more; rows {format_rows(rows)} are not",
-            layer=layer, column=column, row=rows[0], hint="fix or remove those rows")
-    return values
 
 
 def _protection_zones(district: District, column: str) -> np.ndarray | None:
@@ -455,13 +269,6 @@ def _plant_points(plants: gpd.GeoDataFrame) -> np.ndarray:
     geoms = np.asarray(plants.geometry.values, dtype=object)
     pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     return shapely.get_coordinates(pts)
-
-
-def _optional_positive(v: gpd.GeoDataFrame, column: str) -> np.ndarray:
-    """An optional numeric villages column; NaN where absent, blank, zero or negative."""
-    values = _number_column(v, column, "villages", required=False)
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(values) & (values > 0), values, np.nan)
 
 
 def mst_length(k: np.ndarray | float, area_m2: np.ndarray | float) -> np.ndarray:
@@ -539,81 +346,6 @@ def _road_network(district: District) -> Any | None:
     from ...network import road_network
 
     return road_network(district)
-
-
-def _links(
-    starts: np.ndarray,
-    ends: np.ndarray,
-    flow: np.ndarray,
-    dem: Dem | None,
-    prm: dict[str, Any],
-    lines: np.ndarray | None = None,
-    max_length_m: float = np.inf,
-) -> dict[str, np.ndarray]:
-    """Length, lift stations, depth and yearly cost of sewers from ``starts`` to ``ends``.
-
-    ``lines`` (optional) gives a road route per link (object array: LineString from start to
-    end, or None for the straight line × detour factor).  Links longer than ``max_length_m`` are not
-    profiled: their pumps and depth are 0 and their cost NaN (they are infeasible).
-    """
-    n = len(starts)
-    if n == 0:
-        return {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost", "diameter_m")}
-    step = prm["profile_step_m"]
-    road = np.zeros(n, dtype=bool) if lines is None else ~shapely.is_missing(lines)
-    idx_parts, s_parts, xy_parts = [], [], []
-    length = np.hypot(*(np.asarray(ends) - np.asarray(starts)).T) * prm["detour_factor"]
-    if road.any():
-        length[road] = shapely.length(lines[road])  # type: ignore[index]
-    keep = length <= max_length_m
-    straight = np.flatnonzero(~road & keep)
-    if straight.size:
-        i, s, xy = densify_segments(starts[straight], ends[straight], step_m=step,
-                                    stretch=prm["detour_factor"])
-        idx_parts.append(straight[i])
-        s_parts.append(s)
-        xy_parts.append(xy)
-    on_road = np.flatnonzero(road & keep)
-    if on_road.size:
-        i, s, xy = densify_lines(lines[on_road], step_m=step)  # type: ignore[index]
-        idx_parts.append(on_road[i])
-        s_parts.append(s)
-        xy_parts.append(xy)
-    pumps = np.zeros(n, dtype=np.int64)
-    depth = np.zeros(n)
-    if idx_parts:
-        li = np.concatenate(idx_parts)
-        s = np.concatenate(s_parts)
-        xy = np.concatenate(xy_parts)
-        order = np.lexsort((s, li))
-        li, s, xy = li[order], s[order], xy[order]
-        z = dem.sample(xy) if dem is not None else np.zeros(len(s))
-        kept = np.flatnonzero(keep)
-        remap = np.full(n, -1)
-        remap[kept] = np.arange(len(kept))
-        p_k, d_k = gravity_sewer(remap[li], s, z, min_slope=prm["min_slope"],
-                                 min_depth_m=prm["min_trench_depth_m"],
-                                 max_depth_m=prm["max_trench_depth_m"])
-        pumps[kept], depth[kept] = p_k, d_k
-    diameter = _diameter(flow, prm)
-    capex = length * (prm["sewer_cost_yuan_per_m"] * diameter / 0.3
-                      + prm["sewer_depth_cost_yuan_per_m_per_m"] * depth)
-    crf_pipe = capital_recovery_factor(prm["discount_rate"], prm["pipe_life_years"])
-    crf_pump = capital_recovery_factor(prm["discount_rate"], prm["pump_life_years"])
-    cost = (capex * (crf_pipe + prm["pipe_om_share"])
-            + pumps * (prm["pump_station_capex_yuan"] * crf_pump + prm["pump_station_om_yuan_per_year"]))
-    cost = np.where(keep, cost, np.nan)
-    return {"length_m": length, "pumps": pumps, "depth_m": depth, "cost": cost, "diameter_m": diameter}
-
-
-def _diameter(flow_m3_d: np.ndarray, prm: dict[str, Any]) -> np.ndarray:
-    """Smallest standard diameter (m) carrying the peak flow half full at the minimum slope."""
-    d = _DIAMETERS_M
-    full = (1.0 / prm["manning_n"]) * (np.pi * d**2 / 4) * (d / 4) ** (2 / 3) * np.sqrt(prm["min_slope"])
-    half = full / 2.0 * _SECONDS_PER_DAY  # m³/d
-    peak = np.asarray(flow_m3_d, dtype=float) * prm["peak_factor"]
-    k = np.searchsorted(half, peak, side="left")
-    return d[np.clip(k, 0, len(d) - 1)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -793,9 +525,10 @@ def sewage_plan(
             detour = shapely.length(route_lines) > prm["max_road_detour"] * np.maximum(straight, 1.0)
             route_lines[detour] = None
         tick("routes")
-        conn = _links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
-                      max_length_m=prm["max_connect_distance_m"])
-        conn["cost"] = conn["cost"] + internal[pair_v] + flow[pair_v] * 365.0 * prm["plant_opex_yuan_per_m3"]
+        sew = sewer_links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
+                          max_length_m=prm["max_connect_distance_m"])
+        conn = {"length_m": sew.length_m, "pumps": sew.pumps, "depth_m": sew.depth_m,
+                "cost": sew.cost + internal[pair_v] + flow[pair_v] * 365.0 * prm["plant_opex_yuan_per_m3"]}
     tick("connection profiles")
 
     # hard rules: route length and the plant's spare capacity for this village alone
@@ -1133,10 +866,10 @@ def _clusters(
     a, b = free[pairs[:, 0]], free[pairs[:, 1]]
     src = np.concatenate([a, b])
     dst = np.concatenate([b, a])
-    lk = _links(xy[src], xy[dst], flow[src], dem, prm)
+    lk = sewer_links(xy[src], xy[dst], flow[src], dem, prm)
     keys = src.astype(np.int64) * n + dst
     order = np.argsort(keys)
-    table = _LinkTable(n, keys[order], lk["cost"][order], lk["length_m"][order], lk["pumps"][order])
+    table = _LinkTable(n, keys[order], lk.cost[order], lk.length_m[order], lk.pumps[order])
     if tick is not None:
         tick("cluster links")
 
