@@ -22,41 +22,16 @@ are dense, use joint or single-household systems where they are scattered"):
   when another mode would cost less.  The rule does not extend to the village's other
   pairs: when the plants of its priority pairs fill up, it connects to another plant only
   where that is cheaper than its own solution.
-* ``centralized`` (村级集中): a station for the village's settlements, either one station
-  with a trunk sewer joining the settlement clusters or one station per cluster, whichever
-  costs less.  Always feasible.
+* ``centralized`` (村级集中): a station for the village's settlements (one, or one per
+  settlement cluster).  Always feasible.  See :mod:`.options`.
 * ``cluster`` (片区集中): neighbouring villages share one station (see *Clusters*).
 * ``household`` (联户分户): septic tanks with small treatment units, for one or a few
-  households.  Not allowed where the settled area (a disc of the settled area round the
-  anchor) touches a drinking-water source protection zone (``[layers.water]`` rows whose
-  ``protection_column`` is true / 1 / a non-empty value), nor for villages whose
-  settlement clusters hold more than ``household_max_settlement_population`` residents on
-  average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule).
+  households; not allowed near drinking-water sources nor for large settlements.  See
+  :mod:`.options`.
 
-Villages without residents
-    A village of 0 residents needs no sewage works.  To keep the contract (every village
-    has one of the four modes) it gets ``household`` at a cost of 0 (the other modes NaN),
-    the reason "无常住人口，无需建设污水设施", ``toilet_suggestion`` ``not_needed``, and the
-    summary and the township table count it as ``no_population``, not as a household
-    village.
-
-Settlements (村庄建设用地, 自然村)
-    An administrative village is mostly fields and forest; its sewers serve only the
-    settled area A (m²): the villages column ``settlement_area_ha`` × 10 000 where given,
-    else residents × ``land_per_capita_m2`` (GB 50188 per-capita construction land), never
-    more than the village polygon.  The settled area is split into k settlement clusters
-    (natural villages): the villages column ``natural_villages`` where given, else
-    ⌈residents / P⌉ with P the residents of one cluster, ``settlement_population_plain`` on
-    a mean slope ≤ ``plain_slope_deg`` falling geometrically to
-    ``settlement_population_hill`` at ≥ ``hill_slope_deg`` (mean slope of the polygon from
-    the DEM; flat without one), and at most ``max_settlements_per_km2`` clusters per km²
-    of territory.  Lanes: a tour through the houses, 0.7124·√(households × A) (Beardwood–
-    Halton–Hammersley; the same for any k as each cluster holds its share of houses and
-    area).  Trunk joining the clusters: :func:`mst_length` of k points over the village
-    polygon (points: over 10 × A) × ``detour_factor``.
-
-Flows
-    flow (m³/d) = population × water use (L/(person·d)) / 1000 × sewage coefficient.
+Villages without residents or of unknown population, settlements, flows
+    See :mod:`.demand`; the ground under the villages: :mod:`.terrain`; the plants:
+    :mod:`.plants`.
 Gravity and pumping, routes, diameters and sewer costs
     See :mod:`.sewers`; unit costs (yuan/year) in :mod:`.costs`.
 Capacity sharing: how villages compete for a plant's spare capacity
@@ -118,7 +93,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -128,16 +102,17 @@ import shapely
 from scipy.spatial import cKDTree
 
 from ..._choices import SEWAGE_MODES
-from ..._geometry import anchor_points
 from ...io.project import District
 from ...labels import label as _label
 from ...standards import defaults
-from ...terrain import Dem, anchor_elevations, read_dem, zonal_mean
-from .costs import capital_recovery_factor
-from .params import number_column as _number_column
-from .params import optional_positive as _optional_positive
+from ...terrain import Dem
+from .costs import capital_recovery_factor, station_cost
+from .demand import mst_length, settlements, village_demand
+from .options import local_costs
 from .params import sewage_params as _params
+from .plants import read_plants
 from .sewers import gravity_sewer, sewer_links
+from .terrain import village_terrain
 
 __all__ = [
     "MODES",
@@ -154,13 +129,6 @@ log = logging.getLogger(__name__)
 
 #: The modes, in the order used for ties and tables.
 MODES = SEWAGE_MODES
-
-#: Tour length constant of Beardwood, Halton & Hammersley (1959): a shortest tour through
-#: n random points in area A is about 0.7124·√(nA).
-_BHH = 0.7124
-#: Villages given as points have no territory: their settlement clusters are taken to lie
-#: within this many times their settled area (geo_env estimate).
-_POINT_SPREAD = 10.0
 
 
 #: The columns the sewage analysis adds to the villages of a Plan.
@@ -182,8 +150,6 @@ VILLAGE_COLUMNS = [
 
 #: Township key of villages without one (left out of the per-township summary).
 _NO_TOWN = "\x00"
-
-_TRUE_WORDS = {"", "0", "false", "no", "none", "nan", "否", "无", "非"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,97 +212,9 @@ class SewagePlan:
 # ---------------------------------------------------------------------------------------
 
 
-def _protection_zones(district: District, column: str) -> np.ndarray | None:
-    """Polygons of drinking-water source protection zones from ``district.water``."""
-    water = district.water
-    if water is None or column not in water.columns:
-        if water is not None:
-            log.info("[layers.water] has no column %r: no source-protection zones", column)
-        return None
-    raw = water[column]
-    if raw.dtype == bool:
-        flag = raw.to_numpy()
-    else:
-        text = raw.astype(str).str.strip().str.lower()
-        flag = raw.notna().to_numpy() & ~text.isin(_TRUE_WORDS).to_numpy()
-    geoms = water.geometry.values[flag]
-    geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
-    return geoms if len(geoms) else None
-
-
-def _plant_points(plants: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = np.asarray(plants.geometry.values, dtype=object)
-    pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    return shapely.get_coordinates(pts)
-
-
-def mst_length(k: np.ndarray | float, area_m2: np.ndarray | float) -> np.ndarray:
-    """Expected length (m) of the minimum spanning tree of ``k`` points spread uniformly
-    over an area of ``area_m2`` (m²).
-
-    ``0.7·√A·(k − 1.25)/√(k − 1)`` for k ≥ 2, 0 for k ≤ 1: a fit to Monte Carlo means in a
-    square, within 3 % for k = 2 … 40 (exact mean for k = 2: 0.5214·√A); for large k it
-    tends to the Beardwood–Halton–Hammersley-type growth ∝ √(kA).
-    """
-    k = np.asarray(k, dtype=float)
-    a = np.asarray(area_m2, dtype=float)
-    km1 = np.maximum(k - 1.0, 1.0)
-    return np.where(k >= 2, 0.7 * np.sqrt(a) * (km1 - 0.25) / np.sqrt(km1), 0.0)
-
-
-def _settlements(v: gpd.GeoDataFrame, geoms: np.ndarray, pop: np.ndarray, hh: np.ndarray,
-                 slope_percent: np.ndarray, prm: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Settled area, settlement clusters and village sewer lengths (see *Settlements*)."""
-    is_poly = np.isin(shapely.get_type_id(geoms), [3, 6])
-    poly_area = np.where(is_poly, shapely.area(geoms), np.inf)
-    given = _optional_positive(v, "settlement_area_ha") * 10_000.0
-    estimated = pop * prm["land_per_capita_m2"]
-    area = np.minimum(np.where(np.isfinite(given), given, estimated), poly_area)
-    area = np.where(pop > 0, area, 0.0)
-    # settlement clusters (自然村): the data's count, else from population and mean slope
-    deg = np.degrees(np.arctan(np.nan_to_num(slope_percent, nan=0.0) / 100.0))
-    lo, hi = prm["plain_slope_deg"], max(prm["hill_slope_deg"], prm["plain_slope_deg"])
-    t = np.clip((deg - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (deg > lo).astype(float)
-    p_plain, p_hill = prm["settlement_population_plain"], prm["settlement_population_hill"]
-    per_cluster = p_plain * (p_hill / p_plain) ** t
-    spread = np.where(is_poly, poly_area, _POINT_SPREAD * area)  # where the clusters lie
-    k_max = np.floor(spread / 1e6 * prm["max_settlements_per_km2"])
-    k_model = np.maximum(np.minimum(np.ceil(pop / per_cluster - 1e-9), k_max), 1.0)
-    k_data = _optional_positive(v, "natural_villages")
-    k = np.where(np.isfinite(k_data), np.maximum(np.round(k_data), 1.0), k_model)
-    k = np.where(pop > 0, k, 1.0).astype(np.int64)
-    # houses of each cluster lie within its share of the settled area: a tour through the
-    # houses of all clusters together is 0.7124·√(households × area) whatever the number of
-    # clusters; the clusters are joined by a trunk across the village territory
-    network = _BHH * np.sqrt(hh * area)
-    trunk = mst_length(k, spread) * prm["detour_factor"]
-    return {"area": area, "area_from_data": np.isfinite(given) & (pop > 0), "clusters": k,
-            "cluster_population": pop / k, "network": network, "trunk": trunk, "spread": spread}
-
-
 # ---------------------------------------------------------------------------------------
 # routes and profiles
 # ---------------------------------------------------------------------------------------
-def _dem_window(district: District, xy: np.ndarray, pxy: np.ndarray) -> tuple[float, float, float, float]:
-    """Bounds (xmin, ymin, xmax, ymax; working CRS, m) of everything the DEM is read for.
-
-    The whole village polygons (zonal slope), the anchors, the plants and, when there are
-    plants, the roads (sewers may follow them).  Straight routes and cluster links run
-    between anchors and plants, so they lie inside.  :func:`~geo_env.terrain.read_dem` adds
-    its margin.
-    """
-    boxes = [np.vstack([xy, pxy]).min(axis=0), np.vstack([xy, pxy]).max(axis=0)]
-    layers = [district.villages]
-    if len(pxy) and district.roads is not None and len(district.roads):
-        layers.append(district.roads)
-    for gdf in layers:
-        b = np.asarray(gdf.total_bounds, dtype=float)
-        if np.isfinite(b).all():
-            boxes += [b[:2], b[2:]]
-    pts = np.vstack(boxes)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 def _road_network(district: District) -> Any | None:
@@ -412,93 +290,24 @@ def sewage_plan(
     prm = _params(district, overrides)
     v = district.villages
     n = len(v)
-    # unknown population (NaN: neither population nor households given) is not assessed
-    pop_raw = _number_column(v, "population", "villages", blanks=True)
-    unknown = np.isnan(pop_raw)
-    pop = np.nan_to_num(pop_raw, nan=0.0)
-    hh = _number_column(v, "households", "villages", required=False, blanks=True)
-    persons = float(district.params.get("villages", {}).get("persons_per_household", 2.62))
-    hh = np.where(np.isnan(hh), np.round(pop / persons), hh)
-    use = _number_column(v, "water_use_l_per_capita_day", "villages", required=False)
-    use = np.where(np.isfinite(use), use, prm["water_use_l_per_capita_day"])
-    xy = anchor_points(v)
-    plants = district.sewage_plants
-    if plants is not None and len(plants) == 0:
-        plants = None
-    if plants is not None:
-        # a blank capacity is unknown: the plant takes no villages (warned by the reader)
-        cap = _number_column(plants, "capacity_m3_per_day", "sewage_plants", blanks=True)
-        load = np.nan_to_num(_number_column(plants, "load_m3_per_day", "sewage_plants", blanks=True), nan=0.0)
-        pxy = _plant_points(plants)
-        spare = np.maximum(np.nan_to_num(cap - load, nan=0.0), 0.0)
-        pid = plants["id"].astype(str).to_numpy() if "id" in plants.columns else np.arange(len(plants)).astype(str)
-        pname = plants["name"].to_numpy(dtype=object) if "name" in plants.columns else pid
-    else:
-        pxy = np.zeros((0, 2))
-        spare = np.zeros(0)
-        pid = pname = np.zeros(0, dtype=object)
+    demand = village_demand(district, prm)
+    xy, pop, unknown, no_pop = demand.xy, demand.population, demand.unknown, demand.no_population
+    use, flow = demand.water_use_l_per_capita_day, demand.flow_m3_per_day
+    plant_rec = read_plants(district)
+    plants, pxy, spare, pid = plant_rec.layer, plant_rec.xy, plant_rec.spare_m3_per_day, plant_rec.ids
+    cap, load = plant_rec.capacity_m3_per_day, plant_rec.load_m3_per_day
     tick("inputs")
-
-    # --- terrain ------------------------------------------------------------------------
-    dem = None
-    elev = np.full(n, np.nan)
-    slope = np.full(n, np.nan)
-    if district.dem is not None:
-        dem = read_dem(district.dem, nodata=district.dem_nodata, crs=district.crs,
-                       bounds=_dem_window(district, xy, pxy), dem_crs=district.dem_crs)
-        elev = anchor_elevations(dem, xy, v["id"].to_numpy(), where=Path(district.dem).name,
-                                 note=": their sewers are costed without terrain (no lift stations counted there)")
-        grid = dem.slope_percent()
-        slope, count = zonal_mean(grid, dem.transform, np.asarray(v.geometry.values, dtype=object))
-        no_cells = count == 0
-        if no_cells.any():  # points and villages smaller than a cell: slope at the anchor
-            slope[no_cells] = Dem(grid, dem.transform, dem.crs).sample(xy[no_cells], method="nearest")
+    terrain = village_terrain(district, xy, pxy)
+    dem, elev, slope = terrain.dem, terrain.elevation_m, terrain.slope_percent
     tick("terrain")
-
-    # --- flows, settlements and local costs ---------------------------------------------
-    flow = pop * use / 1000.0 * prm["sewage_coefficient"]
-    geoms = np.asarray(v.geometry.values, dtype=object)
-    st = _settlements(v, geoms, pop, hh, slope, prm)
-    slope_f = 1.0 + prm["slope_cost_per_percent"] * np.nan_to_num(slope, nan=0.0)
-    r = prm["discount_rate"]
-    crf_pipe = capital_recovery_factor(r, prm["pipe_life_years"])
-    crf_station = capital_recovery_factor(r, prm["station_life_years"])
-    crf_house = capital_recovery_factor(r, prm["household_life_years"])
-    pipe_f = crf_pipe + prm["pipe_om_share"]
-    network = ((st["network"] * prm["internal_pipe_cost_yuan_per_m"] * slope_f
-                + hh * prm["house_connection_yuan"]) * pipe_f)
-    trunk = st["trunk"] * prm["sewer_cost_yuan_per_m"] * slope_f * pipe_f
-    internal = network + trunk  # all the village's sewage gathered at its anchor
+    st = settlements(v, demand, slope, prm)
+    local = local_costs(district, demand, st, slope, prm)
+    trunk, internal, centralized, household = local.trunk, local.internal, local.centralized, local.household
+    village_stations, protected, too_big, alone = local.village_stations, local.protected, local.too_big, local.alone
 
     def station(q: np.ndarray | float) -> np.ndarray:
-        q = np.asarray(q, dtype=float)
-        qref = prm["station_reference_m3_per_day"]
-        capex = prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
-        return capex * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
+        return station_cost(q, prm)
 
-    k_cl = st["clusters"]
-    one_station = internal + station(flow)
-    per_cluster = network + k_cl * station(flow / k_cl)  # a station in every cluster, no trunk
-    split = (k_cl > 1) & (per_cluster < one_station)
-    centralized = np.where(split, per_cluster, one_station)
-    village_stations = np.where(split, k_cl, 1)
-    household = hh * (prm["household_capex_yuan"] * crf_house + prm["household_om_yuan_per_year"])
-    zones = _protection_zones(district, prm["protection_column"])
-    protected = np.zeros(n, dtype=bool)
-    if zones is not None:  # the settled area as a disc around the anchor
-        discs = shapely.buffer(shapely.points(xy), np.sqrt(st["area"] / np.pi) + 1.0)
-        hit = shapely.STRtree(zones).query(discs, predicate="intersects")
-        protected[np.unique(hit[0])] = True
-    too_big = np.zeros(n, dtype=bool)
-    if prm["household_max_settlement_population"] > 0:
-        too_big = st["cluster_population"] > prm["household_max_settlement_population"]
-    household = np.where(protected | too_big, np.nan, household)
-    # no residents: nothing to build; recorded as household mode at no cost (see *Villages
-    # without residents*)
-    no_pop = pop <= 0
-    household = np.where(no_pop, 0.0, household)
-    centralized = np.where(no_pop, np.nan, centralized)
-    alone = np.fmin(centralized, household)
     tick("local costs")
 
     # --- connection candidates ------------------------------------------------------------
@@ -597,7 +406,7 @@ def sewage_plan(
     pipe_len[connected] = conn["length_m"][conn_q]
     pumps_out[connected] = conn["pumps"][conn_q]
     cost_connect[connected] = conn["cost"][conn_q]
-    plant_label = np.array([_plant_label(a, b) for a, b in zip(pname, pid)], dtype=object)
+    plant_label = plant_rec.labels
     plant_j = np.full(n, -1)
     plant_j[connected] = pair_p[conn_q]
     by_priority = np.zeros(n, dtype=bool)  # connected through a priority pair
@@ -612,8 +421,8 @@ def sewage_plan(
         "pumps": pumps_out, "plant_j": plant_j, "plant_label": plant_label, "plant_dist": plant_dist,
         "nearest_plant": nearest_plant, "spare": spare, "room_after": room_after, "has_within": has_within,
         "capacity_blocked": capacity_blocked, "by_priority": by_priority,
-        "cluster_size": cluster_size, "clusters": st["clusters"],
-        "cluster_population": st["cluster_population"], "stations": village_stations, "slope": slope,
+        "cluster_size": cluster_size, "clusters": st.clusters,
+        "cluster_population": st.cluster_population, "stations": village_stations, "slope": slope,
         # pairs, and per village the pair each reason quotes (−1: none)
         "pair_p": pair_p, "pair_len": conn["length_m"], "pair_pumps": conn["pumps"],
         "near_gravity": near_gravity,
@@ -651,10 +460,10 @@ def sewage_plan(
     out["toilet_suggestion"] = toilet
 
     details = pd.DataFrame({
-        "slope_percent": slope, "settled_area_m2": st["area"],
-        "settled_area_from_data": st["area_from_data"], "settlement_clusters": st["clusters"],
-        "settlement_population": st["cluster_population"], "village_network_m": st["network"],
-        "trunk_m": st["trunk"], "village_stations": village_stations,
+        "slope_percent": slope, "settled_area_m2": st.area_m2,
+        "settled_area_from_data": st.area_from_data, "settlement_clusters": st.clusters,
+        "settlement_population": st.cluster_population, "village_network_m": st.network_m,
+        "trunk_m": st.trunk_m, "village_stations": village_stations,
         "cost_internal_yuan_per_year": internal, "cost_alone_yuan_per_year": alone,
         "nearest_plant_distance_m": plant_dist, "source_protection": protected,
         "cost_trunk_yuan_per_year": trunk, "household_too_large": too_big, "connect_priority": prio_village,
@@ -957,17 +766,6 @@ def _clusters(
 # ---------------------------------------------------------------------------------------
 def _pct(chosen: float, other: float) -> float:
     return (other - chosen) / other * 100.0 if other > 0 else 0.0
-
-
-def _plant_label(name: Any, pid: Any) -> tuple[str, str]:
-    """How a plant is named in reasons: (zh, en), e.g. ('石门镇污水处理站（WS03）', '石门镇污水处理站 (WS03)')."""
-    name = "" if name is None or str(name).strip().lower() in ("", "nan", "none") else str(name).strip()
-    pid = "" if pid is None else str(pid).strip()
-    if name and pid and name != pid:
-        return f"{name}（{pid}）", f"{name} ({pid})"
-    if name:
-        return name, name
-    return f"污水厂{pid}", f"plant {pid}"
 
 
 def _reasons(f: dict[str, Any], prm: dict[str, Any], lang: str) -> list[str]:
