@@ -5,26 +5,13 @@ operation); rules from the guidelines come first, then the cheapest feasible mod
 ("connect villages to a town plant where that pays, build village stations where villages
 are dense, use joint or single-household systems where they are scattered"):
 
-* ``connect`` (纳管): a sewer from the village anchor to a town plant.  Only the
-  ``candidate_plants`` nearest plants are costed; the pipe route is the road route when
-  roads and :mod:`geo_env.network` are available and the road is not a long detour (at
-  most ``max_road_detour`` × the straight line), else the straight line × ``detour_factor``.
-  Infeasible when the route is longer than ``max_connect_distance_m`` or the plant's spare
-  capacity (capacity − load) is smaller than the village's flow.  *Priority rule*
-  (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property of a (village, plant)
-  pair: a *priority pair* is a feasible pair whose sewer is at most
-  ``connect_priority_distance_m`` long, needs no lift station and costs at most
-  (1 + ``connect_priority_max_premium``) × the village's cheapest other mode, the village
-  trunk sewer left out of both sides (connection − trunk ≤ (1 + premium) × (other − trunk);
-  the trunk joins the village's settlements, and a connection and a single village
-  station both need it; where household systems are the alternative this is stricter than
-  the plain ratio).  A village given a plant through a priority pair connects even
-  when another mode would cost less.  The rule does not extend to the village's other
-  pairs: when the plants of its priority pairs fill up, it connects to another plant only
-  where that is cheaper than its own solution.
+* ``connect`` (纳管): a sewer from the village anchor to a town plant, within reach and
+  within the plant's spare capacity; villages near a plant connect first (*Priority
+  rule*).  See :mod:`.connect`, and :mod:`.capacity` for how villages share a plant's
+  spare capacity.
 * ``centralized`` (村级集中): a station for the village's settlements (one, or one per
   settlement cluster).  Always feasible.  See :mod:`.options`.
-* ``cluster`` (片区集中): neighbouring villages share one station (see *Clusters*).
+* ``cluster`` (片区集中): neighbouring villages share one station.  See :mod:`.clusters`.
 * ``household`` (联户分户): septic tanks with small treatment units, for one or a few
   households; not allowed near drinking-water sources nor for large settlements.  See
   :mod:`.options`.
@@ -34,61 +21,10 @@ Villages without residents or of unknown population, settlements, flows
     :mod:`.plants`.
 Gravity and pumping, routes, diameters and sewer costs
     See :mod:`.sewers`; unit costs (yuan/year) in :mod:`.costs`.
-Capacity sharing: how villages compete for a plant's spare capacity
-    Every feasible (village, plant) pair saves ``min(centralized, household) − connect``
-    yuan/year.  A pair is *eligible* when it is a priority pair or saves money; no other
-    pair ever connects.  A village connects with its whole flow or not at all.  Among the
-    assignments of villages to eligible pairs (each village at most one plant, each plant's
-    connected flow within its spare capacity) the lexicographic optimum is taken
-    (``scipy.optimize.milp``, HiGHS, one solve per level): (1) as many connected villages
-    as possible — each connection spares a village its own works; (2) with that many, as
-    many priority connections as possible; (3) with both, the largest total yearly saving.
-    Villages whose eligible pairs all lead to plants with room for every village eligible
-    there take their best pair directly (same optimum).  Clusters play no part: the
-    comparison is with the village's stand-alone cost (clusters are formed afterwards among
-    the villages that do not connect).
-
-    Why the metamorphic relations hold by construction:
-
-    * *Raising the sewer unit cost never increases the number of connected villages.*  The
-      sewer cost c enters a connection through its sewer and the village trunk (slope
-      T + L ≥ T per yuan/m), the stand-alone cost only through the trunk of a single
-      village station (slope T or 0); so each pair's saving can only fall as c rises.  The
-      priority test (connection − trunk vs (1 + premium) × (other − trunk)) has a left
-      side that grows with c and a right side that does not; distance, lift stations and
-      capacity do not depend on c.  So the eligible set can only shrink, and the largest
-      number of villages that fit over a smaller set of pairs is never larger.
-    * *Moving a plant closer to a village connected to it* keeps that village's pair to
-      the plant eligible as long as that pair gets no dearer (without roads the shorter
-      straight route is a prefix of the old one, with never more lift stations; the tests
-      check it; with roads, a nearer plant may have a longer road route).  The count is maximal, so no unconnected village is left
-      whose eligible pair still fits: the village stays ``connect`` unless another village
-      that was not connected to that plant before takes its room — when the plant has room
-      for every village eligible there, always.  Under scarce capacity this is the most that
-      can hold: a plant moved towards one village also comes nearer to others, and more
-      villages may then fit in its room.  When only the village's own pair improves (others
-      unchanged) it always stays connected: its assignments gain at level 2 or 3, no other
-      assignment does.
-Clusters (agglomerative)
-    Among villages not connected, start with every village alone (cost: its cheaper of
-    centralized / household).  Two groups are neighbours when some of their villages lie
-    within ``cluster_max_link_m``.  A merged group has one station at the member that makes
-    it cheapest; every other member sends its sewage there through its own linking sewer.
-    A link never follows roads: it is the straight line between the two anchors ×
-    ``detour_factor``, its ground profile sampled on the DEM along that straight line, with
-    its lift stations, trench depth and diameter (for the member's own flow) costed as for a
-    connecting sewer; no plant capacity is involved.  Members farther than
-    ``cluster_max_link_m`` (straight line) from the station are not allowed.  Repeatedly
-    merge the pair of neighbouring groups with the largest positive saving (cost(A) +
-    cost(B) − cost(A ∪ B)); stop when no merge saves.  Each merge saves, so every cluster costs less
-    than its members alone.  A member's ``cost_cluster_yuan_per_year`` is the cluster's
-    cost shared in proportion to the members' stand-alone costs (so each member pays less
-    than alone).
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
 import time
 from collections.abc import Callable
@@ -99,19 +35,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
 from ..._choices import SEWAGE_MODES
 from ...io.project import District
 from ...labels import label as _label
-from ...standards import defaults
-from ...terrain import Dem
-from .costs import capital_recovery_factor, station_cost
+from .capacity import assign_plants
+from .clusters import cluster_links, merge_clusters
+from .connect import connection_sewers, connections, plant_pairs, road_routes
+from .connect import pick as _pick
+from .costs import capital_recovery_factor
 from .demand import mst_length, settlements, village_demand
 from .options import local_costs
 from .params import sewage_params as _params
 from .plants import read_plants
-from .sewers import gravity_sewer, sewer_links
+from .sewers import gravity_sewer
 from .terrain import village_terrain
 
 __all__ = [
@@ -217,15 +154,6 @@ class SewagePlan:
 # ---------------------------------------------------------------------------------------
 
 
-def _road_network(district: District) -> Any | None:
-    """The district's road network (:func:`geo_env.network.road_network`), or None without roads."""
-    if district.roads is None or len(district.roads) == 0:
-        return None
-    from ...network import road_network
-
-    return road_network(district)
-
-
 # ---------------------------------------------------------------------------------------
 # the analysis
 # ---------------------------------------------------------------------------------------
@@ -304,68 +232,30 @@ def sewage_plan(
     local = local_costs(district, demand, st, slope, prm)
     trunk, internal, centralized, household = local.trunk, local.internal, local.centralized, local.household
     village_stations, protected, too_big, alone = local.village_stations, local.protected, local.too_big, local.alone
-
-    def station(q: np.ndarray | float) -> np.ndarray:
-        return station_cost(q, prm)
-
     tick("local costs")
 
-    # --- connection candidates ------------------------------------------------------------
-    pair_v = pair_p = np.zeros(0, dtype=np.int64)
-    plant_dist = np.full(n, np.nan)
-    nearest_plant = np.full(n, -1)
-    conn: dict[str, np.ndarray] = {k: np.zeros(0) for k in ("length_m", "pumps", "depth_m", "cost")}
-    route_lines: np.ndarray | None = None
-    if len(pxy):
-        tree = cKDTree(pxy)
-        dd, ii = tree.query(xy, k=1)
-        plant_dist, nearest_plant = dd, ii
-        k = min(prm["candidate_plants"], len(pxy))
-        dist, idx = tree.query(xy, k=k, distance_upper_bound=prm["max_connect_distance_m"])
-        dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-        ok = np.isfinite(dist) & (flow[:, None] > 0)
-        pair_v = np.repeat(np.arange(n), k)[ok.ravel()]
-        pair_p = idx.ravel()[ok.ravel()]
-        net = _road_network(district)
-        if net is not None and len(pair_v):
-            route_lines = _road_routes(net, xy, pxy, pair_v, pair_p, district)
-            straight = np.hypot(*(xy[pair_v] - pxy[pair_p]).T)
-            # a sewer does not follow a long road detour (NaN length: no route, left alone)
-            detour = shapely.length(route_lines) > prm["max_road_detour"] * np.maximum(straight, 1.0)
-            route_lines[detour] = None
+    pairs = plant_pairs(demand, plant_rec, prm)
+    if plant_rec.count:
+        pairs = road_routes(pairs, district, xy, pxy, prm)
         tick("routes")
-        sew = sewer_links(xy[pair_v], pxy[pair_p], flow[pair_v], dem, prm, route_lines,
-                          max_length_m=prm["max_connect_distance_m"])
-        conn = {"length_m": sew.length_m, "pumps": sew.pumps, "depth_m": sew.depth_m,
-                "cost": sew.cost + internal[pair_v] + flow[pair_v] * 365.0 * prm["plant_opex_yuan_per_m3"]}
+    sewers = connection_sewers(pairs, demand, pxy, dem, prm)
     tick("connection profiles")
-
-    # hard rules: route length and the plant's spare capacity for this village alone
-    within = conn["length_m"] <= prm["max_connect_distance_m"]
-    feasible = within & (flow[pair_v] <= spare[pair_p] + 1e-9)
-    has_within = np.bincount(pair_v[within], minlength=n) > 0
-    cost_connect = np.full(n, np.nan)
-    if feasible.any():
-        cheapest = pd.Series(conn["cost"][feasible]).groupby(pair_v[feasible]).min()
-        cost_connect[cheapest.index.to_numpy()] = cheapest.to_numpy()
-    # priority rule (纳管优先), a property of a (village, plant) pair: a gravity sewer no
-    # longer than connect_priority_distance_m to a plant with room for the village, whose
-    # yearly cost is within the premium cap (see *Priority rule*)
-    near_gravity = feasible & (conn["pumps"] == 0) & (conn["length_m"] <= prm["connect_priority_distance_m"])
-    prio_pair = near_gravity & _within_premium(conn["cost"], alone[pair_v], trunk[pair_v],
-                                               prm["connect_priority_max_premium"])
-    prio_village = np.bincount(pair_v[prio_pair], minlength=n) > 0
-    # spare capacity shared by a lexicographic assignment (see *Capacity sharing*)
-    saving = alone[pair_v] - conn["cost"]
-    eligible = feasible & ((saving > 0) | prio_pair)
-    assigned = _share_capacity(n, pair_v, pair_p, flow, spare, eligible, prio_pair, saving)
-    connected = assigned >= 0
-    capacity_blocked = (np.bincount(pair_v[eligible], minlength=n) > 0) & ~connected
+    cn = connections(pairs, sewers, demand, local, plant_rec, prm)
+    assignment = assign_plants(cn, demand, plant_rec)
+    pair_v, pair_p, route_lines = pairs.village, pairs.plant, pairs.lines
+    plant_dist, nearest_plant = pairs.nearest_plant_m, pairs.nearest_plant
+    conn = {"length_m": sewers.length_m, "pumps": sewers.pumps, "cost": cn.cost}
+    within, feasible, near_gravity, prio_pair = cn.within, cn.feasible, cn.near_gravity, cn.priority
+    saving, eligible, has_within, prio_village = cn.saving, cn.eligible, cn.has_within, cn.priority_village
+    cost_connect = cn.cheapest_cost.copy()
+    assigned, connected, capacity_blocked = assignment.pair, assignment.connected, assignment.capacity_blocked
     tick("capacity")
 
-    # --- clusters -------------------------------------------------------------------------
-    free = np.flatnonzero(~connected & (flow > 0))
-    groups, group_cost, links = _clusters(free, xy, flow, internal, alone, station, dem, prm, tick)
+    cand_links = cluster_links(np.flatnonzero(~connected & (flow > 0)), demand, dem, prm)
+    if len(cand_links.a):
+        tick("cluster links")
+    cl = merge_clusters(cand_links, demand, local, prm)
+    groups, group_cost, links = list(zip(cl.members, cl.stations)), cl.costs, cl.links
     tick("cluster merges")
 
     # --- assemble -------------------------------------------------------------------------
@@ -489,276 +379,6 @@ def sewage_plan(
     tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters, plants_out, routes, by_town, summary, prm, timings)
-
-
-def _within_premium(cost: np.ndarray, alone: np.ndarray, trunk: np.ndarray, premium: float) -> np.ndarray:
-    """Whether connections of yearly cost ``cost`` are within the priority premium cap.
-
-    ``cost − trunk ≤ (1 + premium) × (alone − trunk)`` (yuan/year): the village trunk sewer
-    (``trunk``, yuan/year), which a connection and a single village station both need, is
-    left out of both sides.  So the test is monotone in the sewer unit cost: the left side
-    grows with it, the right side does not (see *Priority rule*).  ``premium = inf``: no cap.
-    """
-    if np.isinf(premium):
-        return np.ones(len(cost), dtype=bool)
-    return cost - trunk <= (1.0 + premium) * (alone - trunk) + 1e-6
-
-
-def _share_capacity(n: int, pair_v: np.ndarray, pair_p: np.ndarray, flow: np.ndarray,
-                    spare: np.ndarray, eligible: np.ndarray, prio: np.ndarray,
-                    saving: np.ndarray) -> np.ndarray:
-    """Assign villages to plants within the plants' spare capacity (see *Capacity sharing*).
-
-    Parameters
-    ----------
-    n
-        Number of villages.
-    pair_v, pair_p
-        Village and plant index of each (village, plant) pair; at most one pair per
-        (village, plant).
-    flow
-        Sewage flow of each village (m³/d).
-    spare
-        Spare capacity of each plant (m³/d).
-    eligible, prio
-        Per pair: may connect; is a priority pair.
-    saving
-        Per pair: yearly saving of connecting (yuan/year; may be negative for priority pairs).
-
-    Returns
-    -------
-    numpy.ndarray
-        Per village, the index of its assigned pair, −1 when it does not connect.
-
-    Notes
-    -----
-    The lexicographic optimum over the eligible pairs: (1) as many villages as possible;
-    (2) with that many, as many priority pairs as possible; (3) with both, the largest total
-    saving.  A plant whose spare capacity takes every village with an eligible pair to it
-    binds nobody; villages all of whose eligible pairs lead to such plants take their best
-    pair (priority first, then saving) directly.  The others are assigned by three
-    ``scipy.optimize.milp`` (HiGHS) solves, one per level, each keeping the optimum of the
-    levels before as a constraint.
-    """
-    assigned = np.full(n, -1)
-    cand = np.flatnonzero(eligible)
-    if cand.size == 0:
-        return assigned
-    cv, cp = pair_v[cand], pair_p[cand]
-    demand = np.bincount(cp, weights=flow[cv], minlength=len(spare))
-    scarce = demand > spare + 1e-9
-    contested = np.zeros(n, dtype=bool)
-    contested[cv[scarce[cp]]] = True
-    # uncontested villages: their best pair (priority, then saving, then plant order)
-    free = np.zeros(len(pair_v), dtype=bool)
-    free[cand[~contested[cv]]] = True
-    best = _pick(n, pair_v, free, ~prio, -saving)
-    assigned[best >= 0] = best[best >= 0]
-    sub = cand[contested[cv]]
-    if sub.size:
-        x = _lexicographic_assignment(pair_v[sub], pair_p[sub], flow[pair_v[sub]], spare,
-                                      scarce, prio[sub], saving[sub])
-        assigned[pair_v[sub[x]]] = sub[x]
-    return assigned
-
-
-def _lexicographic_assignment(pv: np.ndarray, pp: np.ndarray, q: np.ndarray, spare: np.ndarray,
-                              scarce: np.ndarray, prio: np.ndarray, saving: np.ndarray) -> np.ndarray:
-    """The chosen pairs (boolean per pair) of the three-level MILP of :func:`_share_capacity`."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_array
-
-    m = len(pv)
-    cols = np.arange(m)
-    _, vrow = np.unique(pv, return_inverse=True)
-    one_each = coo_array((np.ones(m), (vrow, cols)), shape=(int(vrow.max()) + 1, m))
-    bind = scarce[pp]
-    plants, prow = np.unique(pp[bind], return_inverse=True)
-    load = coo_array((q[bind], (prow, cols[bind])), shape=(len(plants), m))
-    rhs = spare[plants].astype(float) + 1e-9
-    levels = [np.ones(m), prio.astype(float)]
-    scale = max(float(np.abs(saving).max()), 1.0)
-    levels.append(saving / scale)
-    for _attempt in range(3):
-        fixed: list[LinearConstraint] = []
-        x = np.zeros(m, dtype=bool)
-        for k, goal in enumerate(levels):
-            if k == 1 and not prio.any():
-                continue
-            cons = [LinearConstraint(one_each, -np.inf, 1.0),
-                    LinearConstraint(load, -np.inf, rhs), *fixed]
-            res = milp(-goal, constraints=cons, integrality=np.ones(m), bounds=Bounds(0, 1),
-                       options={"mip_rel_gap": 0.0, "time_limit": 120.0})
-            if res.x is None:  # pragma: no cover - the empty assignment is always feasible
-                raise RuntimeError(f"capacity assignment failed: {res.message}")
-            if res.status != 0:
-                log.warning("capacity assignment, level %d: %s; the best assignment found is used",
-                            k + 1, res.message)
-            x = res.x > 0.5
-            if k < 2:  # keep this level's optimum (an integer) while optimising the next
-                fixed.append(LinearConstraint(goal[None, :], float(goal[x].sum()) - 0.5, np.inf))
-        over = np.bincount(prow[x[bind]], weights=q[bind][x[bind]], minlength=len(plants)) - spare[plants]
-        if (over <= 1e-9).all():
-            return x
-        rhs = np.where(over > 1e-9, rhs - over - 1e-7, rhs)  # solver tolerance: tighten, solve again
-    raise RuntimeError("capacity assignment exceeds a plant's spare capacity")  # pragma: no cover
-
-
-def _pick(n: int, pair_v: np.ndarray, mask: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Per village, the index of its pair among ``mask`` with the smallest ``keys`` (the
-    first key decides, the next break ties; then the pair order); −1 where it has none."""
-    out = np.full(n, -1)
-    sel = np.flatnonzero(mask)
-    if sel.size:
-        order = sel[np.lexsort(tuple(k[sel] for k in reversed(keys)) + (pair_v[sel],))]
-        first = np.unique(pair_v[order], return_index=True)[1]
-        out[pair_v[order[first]]] = order[first]
-    return out
-
-
-def _road_routes(net: Any, xy: np.ndarray, pxy: np.ndarray, pair_v: np.ndarray,
-                 pair_p: np.ndarray, district: District) -> np.ndarray:
-    """Road route per (village, plant) pair, oriented village → plant (None: no road path);
-    an object array of LineStrings, working CRS."""
-    # the district's [roads] setting over the standards' default (no default kept here)
-    max_conn = float({**defaults("roads"), **(district.params.get("roads") or {})}["max_connector_m"])
-    lines = np.full(len(pair_v), None, dtype=object)
-    for j in np.unique(pair_p):  # one shortest-path tree per plant
-        sel = np.flatnonzero(pair_p == j)
-        got = np.empty(len(sel), dtype=object)
-        got[:] = net.routes(pxy[j], xy[pair_v[sel]], max_connector_m=max_conn)
-        ok = ~shapely.is_missing(got) & ~shapely.is_empty(got)
-        lines[sel[ok]] = shapely.reverse(got[ok])
-    return lines
-
-
-@dataclass(frozen=True)
-class _LinkTable:
-    """Linking sewers between villages, looked up by (from, to) village index, vectorised.
-
-    ``keys`` = from × n + to, sorted; ``cost`` (yuan/year), ``length_m`` and ``pumps`` in
-    the same order.  A pair that is not in the table has no link (cost ∞).
-    """
-
-    n: int
-    keys: np.ndarray
-    cost: np.ndarray
-    length_m: np.ndarray
-    pumps: np.ndarray
-
-    @classmethod
-    def empty(cls, n: int) -> _LinkTable:
-        return cls(n, np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
-
-    def find(self, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions in the table of the links src → dst, and whether each exists."""
-        k = np.asarray(src, dtype=np.int64) * self.n + np.asarray(dst, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(self.keys, k), max(len(self.keys) - 1, 0))
-        found = self.keys[pos] == k if len(self.keys) else np.zeros(k.shape, dtype=bool)
-        return pos, found
-
-
-def _clusters(
-    free: np.ndarray, xy: np.ndarray, flow: np.ndarray, internal: np.ndarray, alone: np.ndarray,
-    station: Callable[[Any], np.ndarray], dem: Dem | None, prm: dict[str, Any],
-    tick: Callable[[str], None] | None = None,
-) -> tuple[list[tuple[np.ndarray, int]], list[float], _LinkTable]:
-    """Agglomerative clustering (see the module docstring). Returns groups of ≥ 2 villages
-    as (members, station village), their yearly costs, and the table of linking sewers.
-    ``tick("cluster links")`` is called once the links are costed."""
-    n = len(xy)
-    if len(free) < 2:
-        return [], [], _LinkTable.empty(n)
-    pairs = cKDTree(xy[free]).query_pairs(prm["cluster_max_link_m"], output_type="ndarray")
-    if len(pairs) == 0:
-        return [], [], _LinkTable.empty(n)
-    a, b = free[pairs[:, 0]], free[pairs[:, 1]]
-    src = np.concatenate([a, b])
-    dst = np.concatenate([b, a])
-    lk = sewer_links(xy[src], xy[dst], flow[src], dem, prm)
-    keys = src.astype(np.int64) * n + dst
-    order = np.argsort(keys)
-    table = _LinkTable(n, keys[order], lk.cost[order], lk.length_m[order], lk.pumps[order])
-    if tick is not None:
-        tick("cluster links")
-
-    # groups keyed by a representative id.  into[g][x] = (sum of the yearly costs of the
-    # links from g's members into village x, how many of g's members link to x): with it a
-    # candidate merge g ∪ h is costed in O(|g| + |h|), not by summing |g ∪ h|² links
-    members: dict[int, list[int]] = {int(i): [int(i)] for i in free}
-    cost: dict[int, float] = {int(i): float(alone[i]) for i in free}
-    stn: dict[int, int] = {int(i): int(i) for i in free}
-    inner: dict[int, float] = {int(i): float(internal[i]) for i in free}  # yuan/year
-    q: dict[int, float] = {int(i): float(flow[i]) for i in free}  # m³/d
-    into: dict[int, dict[int, tuple[float, int]]] = {int(i): {} for i in free}
-    for i, j, c in zip(src[order].tolist(), dst[order].tolist(), table.cost.tolist()):
-        into[i][j] = (c, 1)
-    nbrs: dict[int, set[int]] = {int(i): set() for i in free}
-    for i, j in zip(a.tolist(), b.tolist()):
-        nbrs[i].add(j)
-        nbrs[j].add(i)
-    version: dict[int, int] = {int(i): 0 for i in free}
-
-    def merged_cost(g: int, h: int) -> tuple[float, int]:
-        """Yearly cost of g ∪ h with its best station, and that station (−1: none)."""
-        ig, ih, ng, nh = into[g], into[h], len(members[g]), len(members[h])
-        best, best_s = np.inf, -1
-        for k, s in enumerate(members[g] + members[h]):  # first of equal sums wins
-            own = k < ng  # s in g: the others of g and all of h link into s
-            sg, cg = ig.get(s, (0.0, 0))
-            sh, ch = ih.get(s, (0.0, 0))
-            if cg == ng - own and ch == nh - (not own) and sg + sh < best:
-                best, best_s = sg + sh, s
-        return inner[g] + inner[h] + float(station(q[g] + q[h])) + best, best_s
-
-    def push(g: int, h: int) -> None:
-        c, s = merged_cost(g, h)
-        gain = cost[g] + cost[h] - c
-        if gain > 1e-6:
-            heapq.heappush(heap, (-gain, g, h, version[g], version[h], c, s))
-
-    # the first candidate merges, village pairs, all at once: the station is at a (first in
-    # the members' order, as in merged_cost) unless the link into b is strictly cheaper
-    to_a, ok_a = table.find(b, a)
-    to_b, ok_b = table.find(a, b)
-    link_a = np.where(ok_a, table.cost[to_a], np.inf)
-    link_b = np.where(ok_b, table.cost[to_b], np.inf)
-    pair_s = np.where(link_b < link_a, b, a)
-    pair_c = internal[a] + internal[b] + station(flow[a] + flow[b]) + np.minimum(link_a, link_b)
-    gain = alone[a] + alone[b] - pair_c
-    good = np.flatnonzero(gain > 1e-6)
-    heap: list[tuple[float, int, int, int, int, float, int]] = list(zip(
-        (-gain[good]).tolist(), a[good].tolist(), b[good].tolist(), [0] * len(good),
-        [0] * len(good), pair_c[good].tolist(), pair_s[good].tolist()))
-    heapq.heapify(heap)
-    while heap:
-        _, g, h, vg, vh, c, s = heapq.heappop(heap)
-        if g not in members or h not in members or version[g] != vg or version[h] != vh:
-            continue
-        members[g] = members[g] + members.pop(h)
-        cost[g], stn[g] = c, s
-        inner[g] += inner.pop(h)
-        q[g] += q.pop(h)
-        big, small = (into[g], into.pop(h)) if len(into[g]) >= len(into[h]) else (into.pop(h), into[g])
-        for x, (sx, cx) in small.items():
-            sb, cb = big.get(x, (0.0, 0))
-            big[x] = (sb + sx, cb + cx)
-        into[g] = big
-        version[g] += 1
-        del cost[h], stn[h], version[h]
-        nb = (nbrs[g] | nbrs.pop(h)) - {g, h}
-        for x in nb:
-            nbrs[x].discard(h)
-            nbrs[x].add(g)
-        nbrs[g] = nb
-        for x in nb:
-            push(g, x)
-    groups, costs = [], []
-    for g in sorted(members, key=lambda k: min(members[k])):
-        if len(members[g]) >= 2:
-            groups.append((np.array(sorted(members[g])), stn[g]))
-            costs.append(cost[g])
-    return groups, costs, table
 
 
 # ---------------------------------------------------------------------------------------
