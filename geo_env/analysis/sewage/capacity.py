@@ -28,10 +28,11 @@ Capacity sharing: how villages compete for a plant's spare capacity
     * *Moving a plant closer to a village connected to it* keeps that village's pair to
       the plant eligible as long as that pair gets no dearer (without roads the shorter
       straight route is a prefix of the old one, with never more lift stations; the tests
-      check it; with roads, a nearer plant may have a longer road route).  The count is maximal, so no unconnected village is left
-      whose eligible pair still fits: the village stays ``connect`` unless another village
-      that was not connected to that plant before takes its room — when the plant has room
-      for every village eligible there, always.  Under scarce capacity this is the most that
+      check it; with roads, a nearer plant may have a longer road route).  The count is
+      maximal, so no unconnected village is left whose eligible pair still fits: the
+      village stays ``connect`` unless another village that was not connected to that
+      plant before takes its room — when the plant has room for every village eligible
+      there, always.  Under scarce capacity this is the most that
       can hold: a plant moved towards one village also comes nearer to others, and more
       villages may then fit in its room.  When only the village's own pair improves (others
       unchanged) it always stays connected: its assignments gain at level 2 or 3, no other

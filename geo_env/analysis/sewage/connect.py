@@ -11,8 +11,8 @@ is its sewer (:mod:`.sewers`), the village network and trunk that gather the sew
 anchor (:mod:`.options`) and the plant's operation (``plant_opex_yuan_per_m3``).
 
 Priority rule
-    (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property of a (village, plant)
-    pair: a *priority pair* is a feasible pair whose sewer is at most
+    The *priority rule* (纳管优先; 中农发〔2019〕14号, Guangdong's 纳厂 mode) is a property
+    of a (village, plant) pair: a *priority pair* is a feasible pair whose sewer is at most
     ``connect_priority_distance_m`` long, needs no lift station and costs at most
     (1 + ``connect_priority_max_premium``) × the village's cheapest other mode, the village
     trunk sewer left out of both sides (connection − trunk ≤ (1 + premium) × (other − trunk);
