@@ -18,7 +18,8 @@ import shapely
 from affine import Affine
 
 import geo_env as ge
-from geo_env.analysis.sewage import MODES, _share_capacity, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.analysis.sewage import MODES, capital_recovery_factor, gravity_sewer, sewage_plan
+from geo_env.analysis.sewage.capacity import share_capacity as _share_capacity
 from geo_env.errors import DataValueError, ParameterError
 from geo_env.standards import defaults
 

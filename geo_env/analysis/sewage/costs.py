@@ -1,0 +1,58 @@
+"""Unit costs of the sewage works, in yuan per year (used by every costing step).
+
+Costs (yuan/year)
+    capital × capital recovery factor ``r(1+r)^n/((1+r)^n − 1)`` (``discount_rate`` r,
+    lifetime n years) + operation.  Sewer: length × (unit cost × diameter/0.3 m + depth
+    cost × mean trench depth); diameter: the smallest of 0.3–1.0 m that carries the peak
+    flow half full at the minimum slope (Manning; :mod:`.sewers`).  Village network: lanes
+    × lane pipe cost + trunk × sewer cost, both × (1 + slope factor × mean slope %), +
+    house connections (:mod:`.options`).  Station: ``station_capex_yuan_per_m3_day`` × Q_ref
+    × (Q / Q_ref)^exponent + opex per m³.  Household systems: per household capital + upkeep.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._arrays import Floats, Ints
+from .params import Params
+
+__all__ = ["capital_recovery_factor", "pipe_factor", "station_cost", "sewer_cost", "household_cost"]
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """Capital recovery factor r(1+r)^n / ((1+r)^n − 1) (1/year); 1/n when r = 0."""
+    if rate == 0:
+        return 1.0 / years
+    g = (1.0 + rate) ** years
+    return rate * g / (g - 1.0)
+
+
+def pipe_factor(prm: Params) -> float:
+    """Yearly cost (1/year) of one yuan of pipe capital: recovery over the pipe life + upkeep."""
+    return capital_recovery_factor(prm["discount_rate"], prm["pipe_life_years"]) + prm["pipe_om_share"]
+
+
+def station_cost(q_m3_per_day: Floats | float, prm: Params) -> Floats:
+    """Yearly cost (yuan/year) of treatment stations for ``q_m3_per_day`` (m³/d) each."""
+    q = np.asarray(q_m3_per_day, dtype=float)
+    crf_station = capital_recovery_factor(prm["discount_rate"], prm["station_life_years"])
+    qref = prm["station_reference_m3_per_day"]
+    capex = prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
+    return capex * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
+
+
+def sewer_cost(length_m: Floats, diameter_m: Floats, depth_m: Floats, pumps: Ints, prm: Params) -> Floats:
+    """Yearly cost (yuan/year) of sewers of the given length (m), diameter (m) and mean
+    trench depth (m), with their lift stations (count)."""
+    capex = length_m * (prm["sewer_cost_yuan_per_m"] * diameter_m / 0.3
+                        + prm["sewer_depth_cost_yuan_per_m_per_m"] * depth_m)
+    crf_pump = capital_recovery_factor(prm["discount_rate"], prm["pump_life_years"])
+    return (capex * pipe_factor(prm)
+            + pumps * (prm["pump_station_capex_yuan"] * crf_pump + prm["pump_station_om_yuan_per_year"]))
+
+
+def household_cost(households: Floats, prm: Params) -> Floats:
+    """Yearly cost (yuan/year) of household systems for ``households`` households."""
+    crf_house = capital_recovery_factor(prm["discount_rate"], prm["household_life_years"])
+    return households * (prm["household_capex_yuan"] * crf_house + prm["household_om_yuan_per_year"])

@@ -1,0 +1,88 @@
+"""Before the first step: the ``[sewage]`` parameters and the numeric input columns, validated.
+
+The parameters are the defaults of :mod:`geo_env.standards` (each with its source), then
+the project's ``[sewage]`` table, then the caller's overrides (validated one by one).
+Numeric columns of the villages and plants layers are read as float arrays; a bad value
+is an error naming the layer, the column and the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ...errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
+from ...io.project import District
+from ...standards import PARAMETERS, defaults
+from ._arrays import Floats
+
+__all__ = ["Params", "sewage_params", "number_column", "optional_positive"]
+
+#: The ``[sewage]`` parameters by name (units in their names and in :mod:`geo_env.standards`).
+Params = dict[str, Any]
+
+
+def sewage_params(district: District, overrides: dict[str, Any]) -> Params:
+    """The ``[sewage]`` parameters: standards' defaults, the project's table, ``overrides``.
+
+    Raises :class:`~geo_env.errors.ParameterError` for an unknown name (suggesting the
+    closest), a value out of range, a maximum trench depth not above the minimum, or a
+    detour factor below 1.
+    """
+    out = defaults("sewage")
+    out.update(district.params.get("sewage", {}))
+    for key, value in overrides.items():
+        p = PARAMETERS.get(("sewage", key))
+        if p is None:
+            hint = closest(key, [k for (s, k) in PARAMETERS if s == "sewage"])
+            raise ParameterError(
+                f"unknown sewage parameter {key!r}",
+                hint=f"did you mean {hint!r}?" if hint else "see geo_env.standards",
+            )
+        out[key] = p.validate(value)
+    if out["max_trench_depth_m"] <= out["min_trench_depth_m"]:
+        raise ParameterError(
+            f"[sewage] max_trench_depth_m ({out['max_trench_depth_m']} m) must be greater than "
+            f"min_trench_depth_m ({out['min_trench_depth_m']} m)")
+    if out["detour_factor"] < 1:
+        raise ParameterError(f"[sewage] detour_factor must be 1 or more, not {out['detour_factor']}")
+    out["candidate_plants"] = int(out["candidate_plants"])
+    return out
+
+
+def number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True,
+                  blanks: bool = False) -> Floats:
+    """A numeric, non-negative column as float array; clear errors naming the rows.
+
+    ``required``: a missing column or a bad value is an error (else a missing column
+    reads as NaN and the values are not checked; what is not a number reads as NaN).
+    ``blanks``: empty values stay NaN (unknown) instead of being errors.
+    """
+    if column not in gdf.columns:
+        if not required:
+            return np.full(len(gdf), np.nan)
+        hint = closest(column, gdf.columns)
+        raise ColumnNotFoundError(
+            f"the layer has no column '{column}'", layer=layer, column=column,
+            hint=f"did you mean '{hint}'? map it in [layers.{layer}] columns" if hint
+            else f"map it in [layers.{layer}] columns")
+    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if blanks:
+        bad &= ~gdf[column].isna().to_numpy()
+    if required and bad.any():
+        rows = (np.flatnonzero(bad) + 1).tolist()
+        raise DataValueError(
+            f"{column} must be a number of 0 or more; rows {format_rows(rows)} are not",
+            layer=layer, column=column, row=rows[0], hint="fix or remove those rows")
+    return values
+
+
+def optional_positive(v: gpd.GeoDataFrame, column: str) -> Floats:
+    """An optional numeric villages column; NaN where absent, blank, zero or negative."""
+    values = number_column(v, column, "villages", required=False)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), values, np.nan)
