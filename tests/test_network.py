@@ -14,7 +14,7 @@ from shapely import LineString, MultiLineString, Point, Polygon
 
 from geo_env import network
 from geo_env.errors import CRSError, DataValueError, GeometryTypeError, ParameterError
-from geo_env.network import RoadNetwork
+from geo_env.network import RoadNetwork, index
 
 L = LineString
 
@@ -500,7 +500,7 @@ def test_optimised_distances_equal_a_straightforward_reference(seed, monkeypatch
     rng = np.random.default_rng(500 + seed)
     lines = random_instance(rng, n_lines=int(rng.integers(8, 40)))
     if seed % 4 == 0:  # points far from every road go to the KD-tree fallback
-        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)
+        monkeypatch.setattr(index, "_GRID_MAX_CELLS", 4)
     snap = float(rng.choice([0.0, 1.0, 2.0]))
     net = RoadNetwork.from_lines([L(c) for c in lines], snap_tolerance_m=snap,
                                  node_crossings=bool(seed % 3 == 0))
@@ -563,7 +563,7 @@ def test_merge_labels_equal_connected_components(seed):
 @pytest.mark.parametrize("seed", range(8))
 def test_segment_grid_equals_brute_force(seed, monkeypatch):
     if seed % 2:
-        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)  # the KD-tree fallback
+        monkeypatch.setattr(index, "_GRID_MAX_CELLS", 4)  # the KD-tree fallback
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 80))
     a = rng.uniform(0, 2000, (n, 2))
@@ -572,7 +572,7 @@ def test_segment_grid_equals_brute_force(seed, monkeypatch):
         a[:, 1] = b[:, 1] = 7.0  # all on one line: a grid one cell high
     b[0] = a[0]  # a degenerate segment
     pts = np.vstack([rng.uniform(-4000, 6000, (200, 2)), a[:3], (a[1] + b[1]) / 2])
-    grid = network._SegmentGrid(a, b)
+    grid = index._SegmentGrid(a, b)
     d_all = np.stack([np.hypot(*(pts - (a[k] + np.clip(
         ((pts - a[k]) @ (b[k] - a[k])) / max((b[k] - a[k]) @ (b[k] - a[k]), 1e-300), 0, 1
     )[:, None] * (b[k] - a[k]))).T) for k in range(n)], axis=1)
