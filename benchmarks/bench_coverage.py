@@ -207,7 +207,7 @@ def case_road(n_grid: int, n_v: int, n_s: int) -> dict:
                                           rtol=0, atol=0, equal_nan=True)),
            "covered": int(cov["waste_covered"].sum()),
            "unreachable": int(cov["waste_unreachable"].sum())}
-    del cov, net, dist
+    cov = net = dist = None  # freed before the traced run (rebound, not del: lambdas above use them)
     network._CACHE.clear()
     out["traced_mb"] = _traced_peak_mb(
         lambda: ge.waste_coverage(d, radius_m=3000, metric="road"))
@@ -245,7 +245,7 @@ def case_road_nx(n_grid: int, n_v: int, n_s: int) -> dict:
     ours, _ = net.distances(net.node_xy[s_node], net.node_xy[v_node], max_connector_m=maxc)
     both = np.isfinite(ours) & np.isfinite(nx_d)
     reached = len(dist)
-    del g, dist
+    g = dist = None  # freed before the traced run (rebound, not del: lambdas above use them)
 
     def all_in() -> None:
         g = graph()

@@ -12,9 +12,8 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from shapely import LineString, MultiLineString, Point, Polygon
 
-from geo_env import network
 from geo_env.errors import CRSError, DataValueError, GeometryTypeError, ParameterError
-from geo_env.network import RoadNetwork
+from geo_env.network import RoadNetwork, index, junctions
 
 L = LineString
 
@@ -220,7 +219,7 @@ def graph_distances(roads, links, sources, targets, *, maxc):
 def oracle_distances(lines, sources, targets, *, snap, maxc, node_crossings=False):
     """Shortest road distances by the DESIGN rules, built naively with networkx.
 
-    Junctions, the rule of ``network._join_junctions`` done the plain way: nodes at one
+    Junctions, the rule of ``junctions._join_junctions`` done the plain way: nodes at one
     point (vertices at equal coordinates, an end on another line, pieces under 1e-9 m)
     are one node; then every pair of vertices of different lines within 1 m (all pairs,
     brute force), closest first (ties: by vertex number), is joined unless the two
@@ -393,8 +392,8 @@ def random_points(rng, lines, n):
 
 @pytest.mark.parametrize("seed", range(25))
 def test_distances_equal_networkx_oracle(seed, monkeypatch):
-    # junctions decided in rounds, one by one, or both (network._join_in_rounds)
-    monkeypatch.setattr(network, "_ROUND_SHARE", [16, 1, 10**9][seed // 3 % 3])
+    # junctions decided in rounds, one by one, or both (junctions._join_in_rounds)
+    monkeypatch.setattr(junctions, "_ROUND_SHARE", [16, 1, 10**9][seed // 3 % 3])
     rng = np.random.default_rng(seed)
     lines = random_instance(rng)
     snap = float(rng.choice([0.0, 1.0, 2.0]))
@@ -500,7 +499,7 @@ def test_optimised_distances_equal_a_straightforward_reference(seed, monkeypatch
     rng = np.random.default_rng(500 + seed)
     lines = random_instance(rng, n_lines=int(rng.integers(8, 40)))
     if seed % 4 == 0:  # points far from every road go to the KD-tree fallback
-        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)
+        monkeypatch.setattr(index, "_GRID_MAX_CELLS", 4)
     snap = float(rng.choice([0.0, 1.0, 2.0]))
     net = RoadNetwork.from_lines([L(c) for c in lines], snap_tolerance_m=snap,
                                  node_crossings=bool(seed % 3 == 0))
@@ -539,7 +538,7 @@ def test_close_pairs_equal_brute_force(seed):
     n = int(rng.integers(2, 300))
     xy = rng.uniform(0, float(rng.choice([2.0, 8.0, 40.0])), (n, 2)) + 4e5
     xy[: n // 4] = xy[rng.integers(0, n, n // 4)]  # exact duplicates
-    i, j = network._close_pairs(xy, 1.0)
+    i, j = junctions._close_pairs(xy, 1.0)
     d2 = ((xy[:, None, :] - xy[None]) ** 2).sum(-1)
     want = {(a, b) for a, b in zip(*np.nonzero(d2 <= 1.0)) if a < b}
     assert set(zip(i.tolist(), j.tolist())) == want
@@ -552,7 +551,7 @@ def test_merge_labels_equal_connected_components(seed):
     n = int(rng.integers(1, 400))
     k = int(rng.integers(0, n + 1))
     pairs = [(rng.integers(0, n, k), rng.integers(0, n, k)) for _ in range(2)]
-    label, n_lab = network._merge_labels(n, pairs)
+    label, n_lab = junctions._merge_labels(n, pairs)
     a, b = np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
     g = sp.coo_array((np.ones(len(a)), (a, b)), shape=(n, n))
     want_n, want = connected_components(g, directed=False)
@@ -563,7 +562,7 @@ def test_merge_labels_equal_connected_components(seed):
 @pytest.mark.parametrize("seed", range(8))
 def test_segment_grid_equals_brute_force(seed, monkeypatch):
     if seed % 2:
-        monkeypatch.setattr(network, "_GRID_MAX_CELLS", 4)  # the KD-tree fallback
+        monkeypatch.setattr(index, "_GRID_MAX_CELLS", 4)  # the KD-tree fallback
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 80))
     a = rng.uniform(0, 2000, (n, 2))
@@ -572,7 +571,7 @@ def test_segment_grid_equals_brute_force(seed, monkeypatch):
         a[:, 1] = b[:, 1] = 7.0  # all on one line: a grid one cell high
     b[0] = a[0]  # a degenerate segment
     pts = np.vstack([rng.uniform(-4000, 6000, (200, 2)), a[:3], (a[1] + b[1]) / 2])
-    grid = network._SegmentGrid(a, b)
+    grid = index._SegmentGrid(a, b)
     d_all = np.stack([np.hypot(*(pts - (a[k] + np.clip(
         ((pts - a[k]) @ (b[k] - a[k])) / max((b[k] - a[k]) @ (b[k] - a[k]), 1e-300), 0, 1
     )[:, None] * (b[k] - a[k]))).T) for k in range(n)], axis=1)
@@ -750,7 +749,7 @@ def _greedy_join(n, a, b, member, line):
 @pytest.mark.parametrize("seed", range(12))
 def test_join_junctions_equals_the_one_by_one_greedy(seed, monkeypatch):
     # the rounds alone, the one-by-one tail alone, and the mix, on random groups
-    monkeypatch.setattr(network, "_ROUND_SHARE", [16, 1, 10**9][seed % 3])
+    monkeypatch.setattr(junctions, "_ROUND_SHARE", [16, 1, 10**9][seed % 3])
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 300))
     k = int(rng.integers(0, 3 * n))
@@ -758,6 +757,6 @@ def test_join_junctions_equals_the_one_by_one_greedy(seed, monkeypatch):
     member = rng.integers(0, n, 2 * n)
     line = rng.integers(0, max(2, n // int(rng.choice([1, 4, 20]))), 2 * n)
     key = rng.random(k)
-    root = network._join_junctions(n, a, b, (key,), member, line)
+    root = junctions._join_junctions(n, a, b, (key,), member, line)
     o = np.argsort(key)
     np.testing.assert_array_equal(root, _greedy_join(n, a[o], b[o], member, line))
