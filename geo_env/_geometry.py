@@ -1,4 +1,4 @@
-"""Geometry rules shared by every analysis (see DESIGN.md, "Geometry rules")."""
+"""Geometry rules shared by every analysis (see docs/DESIGN.md, "Geometry rules")."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ output folder (``Plan.save``).
 Each analysis contributes a :class:`~geo_env.parts.PlanPart` (:data:`geo_env.parts.STEPS`):
 columns to add to the villages, layers for ``plan.gpkg``, tables for ``report.xlsx`` and a
 block for ``summary.json``.
-:meth:`Plan.save` writes the output folder as one transaction (:mod:`geo_env._output`).
+:meth:`Plan.save` writes the output folder as one transaction (:mod:`geo_env.io.output`).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class Plan:
         lang
             ``"zh"`` or ``"en"`` for the report, map and figures; default: the district's.
         basemap
-            Basemap of the HTML map (see :data:`geo_env.maps.BASEMAPS`); default: the
+            Basemap of the HTML map (see :data:`geo_env.outputs.maps.BASEMAPS`); default: the
             district's setting, else ``"none"``.
 
         Returns
@@ -108,7 +108,7 @@ class Plan:
             Before anything is replaced: the folder holds an input, cannot be written,
             has a folder where a file goes, another run is writing into it, an output file
             is open in another program (Excel), or the disk is full.
-        geo_env.figures.FontNotFoundError
+        geo_env.outputs.figures.FontNotFoundError
             When no CJK font is installed (after every other file has been written).
         """
         from .io import output as _output
@@ -133,7 +133,7 @@ class Plan:
     def _write_files(self, stage: Path, step: Callable[[str], None], *, lang: str | None,
                      basemap: str | None) -> tuple[list[str], Exception | None]:
         """Write every output file into ``stage``; return their relative paths (summary.json
-        last) and the :class:`~geo_env.figures.FontNotFoundError` that stopped the figures."""
+        last) and the :class:`~geo_env.outputs.figures.FontNotFoundError` that stopped the figures."""
         from .io import output as _output
         from .outputs import figures, maps, report
 
@@ -159,7 +159,7 @@ class Plan:
     def map(self, *, lang: str | None = None, basemap: str | None = None) -> folium.Map:
         """The interactive plan map (a :class:`folium.Map`; displays inline in Jupyter).
 
-        See :func:`geo_env.maps.plan_map`: offline (Leaflet inlined), every layer the plan
+        See :func:`geo_env.outputs.maps.plan_map`: offline (Leaflet inlined), every layer the plan
         holds, labels in ``lang`` (default: the district's), ``basemap`` one of
         ``none | osm | tianditu | amap`` (default: the district's setting, else none).
         """
@@ -293,7 +293,7 @@ def _known_outputs() -> tuple[str, ...]:
 def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
     """Make sure the output folder can take every file before the first is written.
 
-    Call it holding :func:`geo_env._output.output_lock` (which creates the folder).  A
+    Call it holding :func:`geo_env.io.output.output_lock` (which creates the folder).  A
     folder where a file should be, a file where the figures folder should be, a folder that
     cannot be written to, or an output file held open by another program (Excel) is an
     :class:`~geo_env.errors.OutputError` — found before anything is replaced.  Leftovers of
@@ -302,7 +302,7 @@ def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
     Returns
     -------
     dict
-        geo_env's files of the previous run (see :func:`geo_env._output.previous_outputs`).
+        geo_env's files of the previous run (see :func:`geo_env.io.output.previous_outputs`).
     """
     import tempfile
 

@@ -2,7 +2,7 @@
 
 A 3 × 3 grid of 1 km square villages in EPSG:4548 (CGCS2000 3° GK, CM 117° E), near
 30.7° N: columns 0–1 are township 甲镇, column 2 is 乙镇.  Every analysis column and
-output layer named in DESIGN.md and issues 3–5 is present unless ``analyses=False``.
+output layer named in docs/DESIGN.md and issues 3–5 is present unless ``analyses=False``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Waste collection coverage: distance from each village to its nearest transfer station.
 
-A village is covered when the distance from its anchor (DESIGN.md "Geometry rules") to
+A village is covered when the distance from its anchor (docs/DESIGN.md "Geometry rules") to
 the nearest transfer station is at most the service radius (``[waste]
 service_radius_m``, default 3 km from GB/T 51435-2021 §4.4.2).  Distances are
 

@@ -16,7 +16,7 @@ Three questions of 畜禽粪污资源化 planning, answered with the guidelines'
   overloaded villages finds the villages with spare land within the transport distance that
   could take the surplus (a transport linear programme solved with HiGHS).
 
-Every distance is planar in the district's working CRS (metres; see DESIGN.md, "Geometry
+Every distance is planar in the district's working CRS (metres; see docs/DESIGN.md, "Geometry
 rules"). A farm belongs to the village polygon it lies in, else to the nearest village.
 """
 

@@ -42,7 +42,7 @@ class LayerSpec:
 
 SPECS: dict[str, LayerSpec] = {
     # township, population and households may be missing (whole columns or cells): the
-    # loader fills them by documented rules (geo_env.villages) and says what it could not
+    # loader fills them by documented rules (geo_env.io.villages) and says what it could not
     "villages": LayerSpec(
         "villages", ("polygon", "point"),
         optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",

@@ -45,7 +45,7 @@ ANCHOR_OUTSIDE_M = 1_000.0
 
 def _anchors(villages: gpd.GeoDataFrame, source_crs: pyproj.CRS, coords: str | None,
              points: gpd.GeoDataFrame | None, working: pyproj.CRS, label: str = "villages") -> gpd.GeoDataFrame:
-    """Add ``anchor_x``/``anchor_y`` (working CRS, m) by the DESIGN.md rule."""
+    """Add ``anchor_x``/``anchor_y`` (working CRS, m) by the docs/DESIGN.md rule."""
     v = villages
     given = np.full((len(v), 2), np.nan)
     if "anchor_x" in v.columns and "anchor_y" in v.columns:

@@ -31,7 +31,7 @@ BLANK_TEXTS = ("-", "--", "/", "—", "——", "－", "无", "nan", "null", "no
 
 #: What a blank cell of a numeric column means, by (layer kind, column); said in the warning
 #: naming the rows.  Villages' population and households are completed (and warned about)
-#: by :mod:`geo_env.villages`; other numeric columns' blanks are read as missing silently
+#: by :mod:`geo_env.io.villages`; other numeric columns' blanks are read as missing silently
 #: only where the column's description says so.
 BLANK_RULES: dict[tuple[str, str], str] = {
     ("sewage_plants", "capacity_m3_per_day"): "capacity unknown: these plants take no villages",
@@ -103,7 +103,7 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
 
 def _township_text(out: pd.DataFrame, *, file: str, label: str | None, column: str) -> pd.Series:
     """Township names with whitespace normalised; blanks stay missing (``None``: the
-    loader fills them, see :func:`geo_env.villages.complete_townships`)."""
+    loader fills them, see :func:`geo_env.io.villages.complete_townships`)."""
     town = _id_strings(out["township"]).replace("", None)  # township codes 361123100.0 → "361123100"
     reserved = town.str.lower().isin(RESERVED_NAMES).to_numpy(dtype=bool)
     if reserved.any():

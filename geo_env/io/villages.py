@@ -80,7 +80,7 @@ def _match(keys: pd.Series, targets: pd.Series) -> np.ndarray:
 
 def join_village_table(villages: gpd.GeoDataFrame, table: pd.DataFrame, *, label: str = "villages",
                        table_label: str = "village_table") -> gpd.GeoDataFrame:
-    """Join a table of facts per village (:func:`geo_env.layers.read_table`) onto the villages.
+    """Join a table of facts per village (:func:`geo_env.io.layers.read_table`) onto the villages.
 
     Rows are matched by village code (``id``, also across the 12/15/19-digit code systems)
     when the table has one, else by name (names repeated among the villages match

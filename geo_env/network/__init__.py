@@ -1,6 +1,6 @@
 """Road network from a roads layer: junctions, snapping, attachment, shortest paths.
 
-The rules are DESIGN.md's "Geometry rules"; every analysis that measures along roads
+The rules are docs/DESIGN.md's "Geometry rules"; every analysis that measures along roads
 (waste coverage, transfer-station siting, sewer routes) uses this one network:
 
 * vertices of *different* lines within :data:`JUNCTION_TOLERANCE_M` (1 m) are one

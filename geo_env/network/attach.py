@@ -1,7 +1,7 @@
 """Attachment: where points (villages, facilities) meet the road network.
 
 A point attaches at the nearest point of the nearest road edge, by a straight
-connector whose length counts (DESIGN.md).  :class:`_EdgeFinder` finds that edge
+connector whose length counts (docs/DESIGN.md).  :class:`_EdgeFinder` finds that edge
 exactly: through the segment grid the build made for snapping (road edges are pieces of
 its segments), or a grid of the road edges themselves.  Coordinates ``(x, y)`` in the
 roads' CRS, in metres.

@@ -1,4 +1,4 @@
-"""Graph build: the nodes and edges of a road network from its lines (DESIGN.md rules).
+"""Graph build: the nodes and edges of a road network from its lines (docs/DESIGN.md rules).
 
 :func:`_graph_arrays` runs the steps in order, each a function of its own:
 
@@ -58,7 +58,7 @@ def _graph_arrays(
     parts: np.ndarray, part_row: np.ndarray, snap: float, node_crossings: bool
 ) -> tuple[dict[str, np.ndarray], _SegmentGrid | None, np.ndarray]:
     """The arrays of a :class:`~geo_env.network.RoadNetwork` built from line geometries
-    (DESIGN.md rules).
+    (docs/DESIGN.md rules).
 
     ``parts`` are non-empty LineStrings, ``part_row`` the 0-based feature each comes from.
     Returns the keyword arguments of :class:`~geo_env.network.RoadNetwork` (all but the

@@ -22,7 +22,7 @@ __all__ = ["JUNCTION_TOLERANCE_M"]
 
 log = logging.getLogger(__name__)
 
-#: Vertices of different lines closer than this (m) are one junction (DESIGN.md).
+#: Vertices of different lines closer than this (m) are one junction (docs/DESIGN.md).
 JUNCTION_TOLERANCE_M = 1.0
 
 #: Junction rounds go on while each decides at least 1/this of the pairs left.
@@ -89,7 +89,7 @@ def _junction_labels(
     label: np.ndarray, n_lab: int, i: np.ndarray, j: np.ndarray, xy: np.ndarray,
     piece_u: np.ndarray, piece_v: np.ndarray, piece_line: np.ndarray,
 ) -> tuple[np.ndarray, int]:
-    """Node labels after joining the junction candidates ``i``–``j`` (DESIGN.md rule).
+    """Node labels after joining the junction candidates ``i``–``j`` (docs/DESIGN.md rule).
 
     ``label`` (``n_lab`` groups) are the nodes merged as one point; ``i, j`` vertices of
     different lines within 1 m (coordinates ``xy``, m); the road pieces ``piece_u`` –

@@ -43,7 +43,7 @@ _CHUNK_CELLS = 25_000_000
 
 
 class RoadNetwork:
-    """A road graph built by DESIGN.md's geometry rules.
+    """A road graph built by docs/DESIGN.md's geometry rules.
 
     Build it with :meth:`from_lines` (or :func:`~geo_env.network.road_network` for a
     District).
@@ -402,7 +402,7 @@ class RoadNetwork:
             c = min(1.0, lim / sa.connector_m[i]) if sa.connector_m[i] > 0 else 1.0
             conn = np.array([[src[i], src[i] + c * (sa.point_xy[i] - src[i])]])
             pieces = np.concatenate([conn, np.stack([p0, p1], axis=1)])
-            out[i] = shapely.multilinestrings(shapely.linestrings(pieces))
+            out[i] = shapely.MultiLineString([shapely.LineString(piece) for piece in pieces])
         return out
 
     # ---------------------------------------------------------------------------- routes

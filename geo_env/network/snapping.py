@@ -132,7 +132,7 @@ def _node_crossings(lines: _Lines, joins: _Joins) -> None:
     seg_a, seg_b, a_xy, b_xy = lines.seg_a, lines.seg_b, lines.a_xy, lines.b_xy
     if not len(seg_a):
         return
-    seg_geoms = shapely.linestrings(np.stack([a_xy, b_xy], axis=1))
+    seg_geoms = np.asarray(shapely.linestrings(np.stack([a_xy, b_xy], axis=1)), dtype=object)
     i, j = shapely.STRtree(seg_geoms).query(seg_geoms, predicate="intersects")
     keep = (i < j) & (seg_b[i] != seg_a[j]) & (seg_a[i] != seg_b[j])
     i, j = i[keep], j[keep]
