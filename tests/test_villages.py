@@ -328,3 +328,17 @@ def test_read_layer_keeps_blank_townships_missing(tmp_path):
     got = read_layer(tmp_path / "villages.shp", kind="villages",
                      columns={"id": "CUN_DM", "name": "CUN_MC", "township": "XZ_MC", "population": "RK"})
     assert got["township"].isna().tolist() == [False, True] + [False] * 7
+
+
+def test_sewage_still_checks_households_given_by_an_analyst():
+    """Blank households are estimated; a negative one is an error (the optional-column read
+    must not let it through)."""
+    from dataclasses import replace
+
+    import geo_env as ge
+
+    d, _ = _quiet(ge.sample_district)
+    v = d.villages.copy()
+    v.loc[v.index[3], "households"] = -5
+    with pytest.raises(DataValueError, match="households must be a number of 0 or more"):
+        ge.sewage_modes(replace(d, villages=v))

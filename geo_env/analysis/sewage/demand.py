@@ -44,8 +44,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ... import _validate
 from ..._geometry import anchor_points
 from ...io.project import District
+from ...standards import parameter
 from ._arrays import Bools, Floats, Ints
 from .params import Params, number_column, optional_positive
 
@@ -134,8 +136,10 @@ def village_demand(district: District, prm: Params) -> Demand:
     pop_raw = number_column(v, "population", "villages", blanks=True)
     unknown = np.isnan(pop_raw)
     pop = np.nan_to_num(pop_raw, nan=0.0)
-    hh = number_column(v, "households", "villages", required=False, blanks=True)
-    persons = float(district.params.get("villages", {}).get("persons_per_household", 2.62))
+    # households: optional (estimated from population where blank), else checked like population
+    hh = _validate.number_column(v, "households", layer="villages", required=False, blanks=True)
+    persons = float((district.params.get("villages") or {}).get(
+        "persons_per_household", parameter("villages", "persons_per_household").default))
     hh = np.where(np.isnan(hh), np.round(pop / persons), hh)
     use = number_column(v, "water_use_l_per_capita_day", "villages", required=False)
     use = np.where(np.isfinite(use), use, prm["water_use_l_per_capita_day"])

@@ -14,7 +14,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ...errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
+from ... import _validate
+from ...errors import ParameterError, closest
 from ...io.project import District
 from ...standards import PARAMETERS, defaults
 from ._arrays import Floats
@@ -55,30 +56,18 @@ def sewage_params(district: District, overrides: dict[str, Any]) -> Params:
 
 def number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True,
                   blanks: bool = False) -> Floats:
-    """A numeric, non-negative column as float array; clear errors naming the rows.
+    """A numeric, non-negative column as float array (the shared check of
+    :func:`geo_env._validate.number_column`: clear errors naming the rows).
 
-    ``required``: a missing column or a bad value is an error (else a missing column
-    reads as NaN and the values are not checked; what is not a number reads as NaN).
-    ``blanks``: empty values stay NaN (unknown) instead of being errors.
+    ``required=False``: a lenient read of an optional column — NaN where the column is
+    absent or a value is no number, and the values are not checked.  ``blanks``: empty
+    values stay NaN (unknown) instead of being errors.
     """
+    if required:
+        return _validate.number_column(gdf, column, layer=layer, blanks=blanks)
     if column not in gdf.columns:
-        if not required:
-            return np.full(len(gdf), np.nan)
-        hint = closest(column, gdf.columns)
-        raise ColumnNotFoundError(
-            f"the layer has no column '{column}'", layer=layer, column=column,
-            hint=f"did you mean '{hint}'? map it in [layers.{layer}] columns" if hint
-            else f"map it in [layers.{layer}] columns")
-    values = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if blanks:
-        bad &= ~gdf[column].isna().to_numpy()
-    if required and bad.any():
-        rows = (np.flatnonzero(bad) + 1).tolist()
-        raise DataValueError(
-            f"{column} must be a number of 0 or more; rows {format_rows(rows)} are not",
-            layer=layer, column=column, row=rows[0], hint="fix or remove those rows")
-    return values
+        return np.full(len(gdf), np.nan)
+    return pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
 
 
 def optional_positive(v: gpd.GeoDataFrame, column: str) -> Floats:
