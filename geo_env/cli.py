@@ -228,9 +228,12 @@ def _headlines(s: dict, zh: bool) -> list[str]:
     sw = s.get("sewage")
     if isinstance(sw, dict) and "by_mode" in sw:
         if zh:
-            from .labels import label
+            from .labels import label, value_label
 
-            modes = "、".join(f"{label(m, 'zh')} {b['villages']} 个村" for m, b in sw["by_mode"].items())
+            # existing works kept are named only where the project has a status baseline
+            modes = "、".join(f"{value_label('sewage_mode', m, 'zh') if m == 'existing' else label(m, 'zh')} "
+                             f"{b['villages']} 个村"
+                             for m, b in sw["by_mode"].items() if m != "existing" or b["villages"])
             empty = (sw.get("no_population") or {}).get("villages", 0)
             unknown = (sw.get("population_unknown") or {}).get("villages", 0)
             modes += f"、无常住人口 {empty} 个村" if empty else ""
@@ -238,7 +241,8 @@ def _headlines(s: dict, zh: bool) -> list[str]:
             lines.append(f"污水治理：{modes}；污水量 {sw['flow_m3_per_day']:,.0f} m³/d；"
                          f"年费用 {sw['cost_yuan_per_year'] / 1e4:,.0f} 万元")
         else:
-            modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items())
+            modes = ", ".join(f"{m} {b['villages']}" for m, b in sw["by_mode"].items()
+                              if m != "existing" or b["villages"])
             empty = (sw.get("no_population") or {}).get("villages", 0)
             unknown = (sw.get("population_unknown") or {}).get("villages", 0)
             modes += f", no residents {empty}" if empty else ""

@@ -112,6 +112,7 @@ _BRIEFING: dict[str, tuple[str, str]] = {
     "coverage_rate_population": ("收运覆盖率（按人口）", "Coverage (population)"),
     "unreachable_villages": ("道路不可达村数（个）", "Villages without road path"),
     "villages_connect": ("纳管村数（个）", "Villages: connect"),
+    "villages_existing": ("现状保留村数（个）", "Villages: existing kept"),
     "villages_centralized": ("村级集中处理村数（个）", "Villages: village station"),
     "villages_cluster": ("联村集中处理村数（个）", "Villages: shared station"),
     "villages_household": ("联户/分户处理村数（个）", "Villages: household systems"),
@@ -151,7 +152,7 @@ _WASTE: dict[str, tuple[str, str]] = {
     "waste_townships": ("乡镇收运覆盖", "Collection coverage by township"),
     "uncovered_villages": ("未覆盖行政村", "Villages not covered"),
     "status": ("状态", "Status"),
-    "existing": ("现状", "existing"),
+    "existing": ("现状", "Existing"),
     "proposed": ("拟建", "proposed"),
     "radius_m": ("服务半径（米）", "Service radius (m)"),
     "metric": ("距离计算方式", "Distance metric"),
@@ -169,6 +170,7 @@ _SITING: dict[str, tuple[str, str]] = {
 _SEWAGE: dict[str, tuple[str, str]] = {
     "sewage": ("生活污水治理", "Sewage"),
     "sewage_mode": ("污水治理模式", "Sewage mode"),
+    "sewage_mode.existing": ("现状保留", "Existing (kept)"),
     "connect": ("纳管", "Connect to town plant"),
     "centralized": ("村级集中", "Village station"),
     "cluster": ("片区集中", "Shared station"),
@@ -183,6 +185,7 @@ _SEWAGE: dict[str, tuple[str, str]] = {
     "cost_centralized_yuan_per_year": ("村级集中年费用（元/年）", "Village station cost (yuan/year)"),
     "cost_cluster_yuan_per_year": ("片区集中年费用（元/年）", "Shared station cost (yuan/year)"),
     "cost_household_yuan_per_year": ("联户分户年费用（元/年）", "Household systems cost (yuan/year)"),
+    "cost_existing_yuan_per_year": ("现状保留（整改）年费用（元/年）", "Existing works cost (yuan/year)"),
     "sewage_reason": ("治理模式理由", "Reason"),
     "toilet_suggestion": ("改厕建议", "Toilet upgrade"),
     "flush": ("水冲式厕所（接入污水收集）", "Flush toilet (sewage collected)"),
@@ -209,7 +212,7 @@ _SEWAGE: dict[str, tuple[str, str]] = {
     "sewage_by_township": ("乡镇污水治理模式", "Sewage modes by township"),
 }
 for _m in SEWAGE_MODES:  # the per-mode columns of the township table
-    _zh, _en = _SEWAGE[_m]
+    _zh, _en = _SEWAGE.get(f"sewage_mode.{_m}") or _SEWAGE[_m]
     _SEWAGE[f"{_m}_villages"] = (f"{_zh}村数", f"{_en}: villages")
     _SEWAGE[f"{_m}_population"] = (f"{_zh}人口（人）", f"{_en}: population")
     _SEWAGE[f"{_m}_flow_m3_per_day"] = (f"{_zh}污水量（m³/d）", f"{_en}: flow (m³/d)")
@@ -275,16 +278,66 @@ _LIVESTOCK: dict[str, tuple[str, str]] = {
 }
 
 
+# status baseline and the assessment indicators (analysis.baseline, analysis.indicators)
+_BASELINE: dict[str, tuple[str, str]] = {
+    "sewage_status": ("现状污水治理方式", "Sewage treatment today"),
+    "sewage_status.none": ("未治理", "Untreated"),
+    "sewage_status.connected": ("已纳管", "Connected to a town plant"),
+    "sewage_status.centralized": ("村级集中", "Village station"),
+    "sewage_status.cluster": ("片区集中", "Shared station"),
+    "sewage_status.household": ("分散（联户分户）", "Household systems"),
+    "sewage_facility_id": ("现状污水设施编号", "Existing sewage facility ID"),
+    "sewage_facility_status": ("现状污水设施状态", "Existing facility status"),
+    "sewage_baseline_treated": ("现状已治理", "Treated today"),
+    "rectify": ("需整改", "To rectify"),
+    "cost_rectify_yuan_per_year": ("整改年费用（元/年）", "Rectification cost (yuan/year)"),
+    "sanitary_toilet_households": ("卫生厕所户数（户）", "Households with sanitary toilets"),
+    "toilet_households_to_convert": ("待改厕户数（户）", "Households still to convert"),
+    "waste_collected": ("已纳入收运体系", "In the waste collection system"),
+    "waste_baseline_covered": ("现状纳入收运体系", "In the collection system today"),
+    "manure_facility": ("配套粪污处理设施", "Manure facility"),
+    "utilization_rate": ("粪污综合利用率", "Manure utilisation rate"),
+    "facility": ("设施类别", "Facility"),
+    "sewage_plant": ("污水处理设施", "Sewage facility"),
+    "transfer_station": ("垃圾转运站", "Waste transfer station"),
+    "type": ("类型", "Type"),
+    "year_built": ("建成年份", "Year built"),
+    "capacity": ("设计规模", "Capacity"),
+    "load": ("现状负荷", "Load"),
+    "spare": ("剩余能力", "Spare capacity"),
+    "villages_served": ("现状服务村数（个）", "Villages served today"),
+    "status.running": ("运行", "Running"),
+    "status.stopped": ("停运（闲置）", "Stopped"),
+    "status.building": ("在建", "Under construction"),
+    "status.planned": ("规划", "Planned"),
+    "baseline": ("现状", "Baseline"),
+    "planned": ("规划", "Planned"),
+    "target": ("目标", "Target"),
+    "target_year": ("目标年", "Target year"),
+    "sheet.indicators": ("考核指标", "Indicators"),
+    "sheet.existing_facilities": ("现状设施", "Existing facilities"),
+    "indicators": ("考核指标", "Indicators"),
+    "existing_facilities": ("现状设施", "Existing facilities"),
+    "sewage_treatment_rate": ("农村生活污水治理率", "Rural sewage treatment rate"),
+    "waste_system_coverage": ("生活垃圾收运处置体系覆盖行政村比例", "Villages in the waste collection system"),
+    "sanitary_toilet_rate": ("卫生厕所普及率", "Sanitary toilet coverage"),
+    "manure_utilization_rate": ("畜禽粪污综合利用率", "Manure utilisation rate"),
+    "manure_facility_rate": ("规模养殖场粪污处理设施装备配套率", "Scale farms with manure facilities"),
+    "facility_operating_rate": ("设施正常运行率", "Facilities in normal operation"),
+}
+
+
 #: Columns whose values are codes shown by their labels (``label(f"{col}.{value}")``, else
 #: ``label(value)``) in the map, the report and the figures.
 CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species_code",
-                           "toilet_suggestion", "limiting_nutrient", "farmland_source"})
+                           "toilet_suggestion", "limiting_nutrient", "farmland_source", "sewage_status",
+                           "status", "sewage_facility_status", "facility"})
 
 
 @cache
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
-    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK}
+    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE}
 
 
 def label(code: str, lang: str = "zh") -> str:

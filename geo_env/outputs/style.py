@@ -144,7 +144,7 @@ WASTE: Final = ClassTable(
 SEWAGE: Final = ClassTable(
     "sewage", (*SEWAGE_MODES, "unknown"),
     {"connect": "#1f78b4", "centralized": "#33a02c", "cluster": "#ff7f00",
-     "household": "#6a3d9a", "unknown": NO_DATA},
+     "household": "#6a3d9a", "existing": "#80cdc1", "unknown": NO_DATA},
     "sewage_mode")
 FARMS: Final = ClassTable(
     "farms", ("ok", "issue", "unknown"),

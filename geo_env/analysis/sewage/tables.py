@@ -36,6 +36,7 @@ VILLAGE_COLUMNS = [
     "cost_centralized_yuan_per_year",
     "cost_cluster_yuan_per_year",
     "cost_household_yuan_per_year",
+    "cost_existing_yuan_per_year",
     "sewage_reason",
     "toilet_suggestion",
 ]
@@ -61,6 +62,8 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
     out["cost_centralized_yuan_per_year"] = local.centralized
     out["cost_cluster_yuan_per_year"] = decision.cost_cluster
     out["cost_household_yuan_per_year"] = decision.cost_household
+    # kept existing works cost nothing new; rectified ones their repair (analysis.baseline)
+    out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)
     out["sewage_reason"] = reasons
     out["toilet_suggestion"] = decision.toilet
     return out
