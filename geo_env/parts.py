@@ -15,7 +15,7 @@ import pandas as pd
 from .errors import ColumnNotFoundError, DataWarning
 from .io.project import District
 
-__all__ = ["PlanPart", "STEPS", "waste_part", "sewage_part", "livestock_part"]
+__all__ = ["PlanPart", "STEPS", "waste_part", "sewage_part", "livestock_part", "indicators_part", "has_baseline"]
 
 
 @dataclass
@@ -108,13 +108,14 @@ def waste_part(district: District) -> PlanPart:
 
 def sewage_part(district: District) -> PlanPart:
     """The sewage analysis: village columns, clusters, routes and plants, the township table."""
-    from .analysis.sewage import VILLAGE_COLUMNS, sewage_plan
+    from .analysis.sewage import BASELINE_COLUMNS, VILLAGE_COLUMNS, sewage_plan
 
     res = sewage_plan(district)
+    columns = VILLAGE_COLUMNS + [c for c in BASELINE_COLUMNS if c in res.villages.columns]
     layers: dict[str, gpd.GeoDataFrame] = {"sewage_clusters": res.clusters, "sewer_routes": res.routes}
     if res.plants is not None:
         layers["sewage_plants"] = res.plants
-    return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[VILLAGE_COLUMNS]), layers=layers,
+    return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[columns]), layers=layers,
                     tables={"sewage_by_township": res.by_township}, summary=res.summary, result=res)
 
 
@@ -189,6 +190,73 @@ def _add_balance(part: PlanPart, district: District, transport_distance_m: float
         "remaining_surplus_pig_equivalents": float(vt["remaining_surplus_pig_equivalents"].sum()),
         "transport_distance_m": transport_distance_m,
     }
+
+
+#: Columns whose presence makes a project have a status baseline (现状).
+_BASELINE_INPUTS = {"villages": ("sewage_status", "sanitary_toilet_households", "waste_collected"),
+                    "sewage_plants": ("status",), "transfer_stations": ("status",),
+                    "livestock_farms": ("manure_facility", "utilization_rate")}
+
+
+def has_baseline(district: District) -> bool:
+    """Whether any layer carries a status-baseline column (:data:`_BASELINE_INPUTS`)."""
+    return any(layer is not None and any(c in layer.columns for c in cols)
+               for layer, cols in ((getattr(district, name), cols) for name, cols in _BASELINE_INPUTS.items()))
+
+
+def indicators_part(district: District, villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+                    summary: dict[str, Any]) -> PlanPart | None:
+    """The status baseline and the assessment indicators, from the other parts' results:
+    the village column ``waste_baseline_covered``, tables ``indicators`` and
+    ``existing_facilities``, the ``indicators`` block of summary.json; None without any
+    baseline column in the data (old projects keep their outputs)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from .analysis.baseline import facilities_table, facility_townships, village_baseline
+    from .analysis.coverage import waste_coverage
+    from .analysis.indicators import indicators
+
+    if not has_baseline(district):
+        return None
+    v = villages
+    wb = wp = None
+    cols = pd.DataFrame(index=v.index)
+    if "waste_covered" in v.columns:
+        covered = v["waste_covered"].fillna(False).to_numpy(dtype=bool)
+        st = district.transfer_stations
+        if st is not None and "status" in st.columns and (st["status"] != "running").any():
+            running = st.loc[st["status"].to_numpy() == "running"]
+            cov = waste_coverage(replace(district, transfer_stations=running if len(running) else None))
+            covered = cov["waste_covered"].reindex(v.index).fillna(False).to_numpy(dtype=bool)
+        said = v["waste_collected"].to_numpy(dtype=object) if "waste_collected" in v.columns \
+            else np.full(len(v), None, dtype=object)
+        wb = np.where(pd.isna(said), covered, said == True).astype(bool)  # noqa: E712 (object array)
+        wp = wb | v["waste_covered"].fillna(False).to_numpy(dtype=bool)
+        if "proposed_station_id" in v.columns:
+            wp |= v["proposed_station_id"].notna().to_numpy()
+        cols["waste_baseline_covered"] = wb
+    facilities = facilities_table(district, village_baseline(district))
+    if "station_id" in v.columns and len(facilities):
+        served = v["station_id"].astype(str).value_counts()
+        is_ts = facilities["facility"] == "transfer_station"
+        facilities.loc[is_ts, "villages_served"] = facilities.loc[is_ts, "id"].map(served).fillna(0).to_numpy()
+    farms = layers.get("livestock_farms")
+    if farms is not None and district.livestock_farms is not None:
+        extra = [c for c in ("manure_facility", "utilization_rate") if c in district.livestock_farms.columns
+                 and c not in farms.columns]
+        farms = farms.join(district.livestock_farms[extra]) if extra else farms
+        if "township" not in farms.columns:
+            farms = farms.assign(township=facility_townships(farms, v))
+    bal = (summary.get("livestock") or {}).get("balance")
+    pe_total = (summary.get("livestock") or {}).get("pig_equivalents") or 0.0
+    ceiling = (max(0.0, 1.0 - bal["remaining_surplus_pig_equivalents"] / pe_total)
+               if bal and pe_total > 0 else None)
+    block, table = indicators(v, waste_baseline=wb, waste_planned=wp, farms=farms, scale_ceiling=ceiling,
+                              facilities=facilities, targets=district.params.get("targets"))
+    return PlanPart(name="indicators", village_columns=cols, summary=block,
+                    tables={"indicators": table, "existing_facilities": facilities})
 
 
 #: The analyses in the order :func:`geo_env.analyze` runs them.

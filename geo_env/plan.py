@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from .io import writers as _io
 from .io.project import District
-from .parts import STEPS, PlanPart
+from .parts import STEPS, PlanPart, indicators_part
 
 if TYPE_CHECKING:
     import folium
@@ -200,12 +201,15 @@ def analyze(district: District, *, progress: Callable[[str], None] | None = None
 
     villages = district.villages.copy()
     plan = Plan(district=district, villages=villages, summary=_base_summary(district))
-    for name, fn in STEPS:
+    steps: list[tuple[str, Callable[[], PlanPart | None]]] = [(name, partial(fn, district)) for name, fn in STEPS]
+    # the indicators read the other analyses' results (run last)
+    steps.append(("indicators", lambda: indicators_part(district, villages, plan.layers, plan.summary)))
+    for name, run in steps:
         if progress is not None:
             progress(name)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            part = fn(district)
+            part = run()
         for w in caught:  # shown as usual, and kept in summary.json (a DEM's fill values …)
             text = str(w.message)
             if issubclass(w.category, GeoEnvWarning) and text not in plan.summary["warnings"]:

@@ -330,6 +330,17 @@ _SEWAGE: list[Parameter] = [
        "or for one", "分户设施造价"),
     _P("sewage", "household_om_yuan_per_year", 200.0, "yuan/(household·year)",
        _EST + ": desludging and upkeep", "分户设施年运维费", check="nonnegative"),
+    # the status baseline (现状): existing works
+    _P("sewage", "replan_existing", False, "",
+       _MODEL + "; false: a village treated today by a running facility keeps it (mode 'existing', "
+       "no new cost); true: every village is planned from zero", "现状已治理村重新规划", check="bool"),
+    _P("sewage", "rectify_capex_share", 0.3, "share of the new works' capital",
+       _EST + ": repairing a stopped station (pumps, blowers, controls, media) costs this share "
+       "of building it new; its operation costs as a new one", "停运设施整改费用比例", check="fraction"),
+    _P("sewage", "septic_tank_capex_yuan", 1800.0, "yuan/household",
+       "宣汉县户厕改造政策 (xuanhan.gov.cn, 2021): 三格式化粪池等地下处理设施 1,800 元/户 (a county "
+       "subsidy standard; taken as the tank's cost): a household that has a sanitary toilet with a tank "
+       "needs household systems that much cheaper", "三格式化粪池造价", check="nonnegative"),
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -456,6 +467,53 @@ _VILLAGES = [
 ]
 
 # ---------------------------------------------------------------------------------------
+# [targets]: the official assessment indicators' targets (考核指标目标值)
+# ---------------------------------------------------------------------------------------
+_HUANTU_2022 = ("生态环境部、农业农村部等《农业农村污染治理攻坚战行动方案（2021—2025年）》(环土〔2022〕8号) "
+                "一、总体要求·行动目标: \"到2025年…农村生活污水治理率达到40%…畜禽粪污综合利用率达到80%以上\"")
+_GUOBAN_2017 = ("国务院办公厅《关于加快推进畜禽养殖废弃物资源化利用的意见》(国办发〔2017〕48号) 一、(二): "
+                "\"到2020年…规模养殖场粪污处理设施装备配套率达到95%以上\" (the latest national figure)")
+_WASTE_2022 = ("住建部等6部门《关于进一步加强农村生活垃圾收运处置体系建设管理的通知》(2022) sets tiers, no number; "
+               "90%: the share of (natural) villages whose waste is collected and treated, to be kept \"稳定保持在90%以上\" "
+               "(national level reached at the end of 2020) — geo_env counts administrative villages")
+_NO_FIGURE = "no national figure: 《农村人居环境整治提升五年行动方案（2021—2025年）》 (2021) says only "
+_TARGETS = [
+    _P("targets", "province", "national", "",
+       "which defaults the targets take: the national plan figures, or a province's ('44' Guangdong)",
+       "目标值口径", check=("national", "44")),
+    _P("targets", "sewage_treatment_rate", 0.40, "share of administrative villages", _HUANTU_2022,
+       "农村生活污水治理率目标", check="fraction"),
+    _P("targets", "sewage_treatment_rate_year", 2025, "year", _HUANTU_2022, "目标年", check="positive"),
+    _P("targets", "waste_system_coverage", 0.90, "share of administrative villages", _WASTE_2022,
+       "生活垃圾收运处置体系覆盖行政村比例目标", check="fraction"),
+    _P("targets", "waste_system_coverage_year", 2025, "year", _WASTE_2022, "目标年", check="positive"),
+    _P("targets", "sanitary_toilet_rate", None, "share of households",
+       _NO_FIGURE + "\"农村卫生厕所普及率稳步提高\"; set a provincial or county figure", "卫生厕所普及率目标",
+       check="fraction"),
+    _P("targets", "sanitary_toilet_rate_year", 2025, "year", _NO_FIGURE + "\"稳步提高\" by 2025", "目标年",
+       check="positive"),
+    _P("targets", "manure_utilization_rate", 0.80, "share of manure (pig equivalents)", _HUANTU_2022,
+       "畜禽粪污综合利用率目标", check="fraction"),
+    _P("targets", "manure_utilization_rate_year", 2025, "year", _HUANTU_2022, "目标年", check="positive"),
+    _P("targets", "manure_facility_rate", 0.95, "share of scale farms", _GUOBAN_2017,
+       "规模养殖场粪污处理设施装备配套率目标", check="fraction"),
+    _P("targets", "manure_facility_rate_year", 2020, "year", _GUOBAN_2017, "目标年", check="positive"),
+    _P("targets", "facility_operating_rate", None, "share of facilities",
+       "no national figure; Guangdong: 0.80 (set province = \"44\")", "设施正常运行率目标", check="fraction"),
+    _P("targets", "facility_operating_rate_year", 2025, "year", "the 14th Five-Year Plan's horizon", "目标年",
+       check="positive"),
+]
+#: Targets of a province that differ from the national defaults: {province: {key: (value, source)}}.
+PROVINCE_TARGETS: dict[str, dict[str, tuple[Any, str]]] = {
+    "44": {
+        "sewage_treatment_rate": (0.60, "广东省《深化广东农村生活污水治理攻坚行动的指导意见》(2021): \"到2025年…全省农村"
+                                        "生活污水治理率达到60%以上\" (counted by natural villages in Guangdong)"),
+        "facility_operating_rate": (0.80, "广东省生态环境厅 (南方日报, 2023-05): \"自然村生活污水治理和有效管控率、设施正常"
+                                          "运行率稳定达到'双80%'\" by 2025"),
+    },
+}
+
+# ---------------------------------------------------------------------------------------
 # plausibility: values of the data that need a look (warned) or cannot be right (stop)
 # ---------------------------------------------------------------------------------------
 
@@ -485,7 +543,7 @@ PLAUSIBLE: dict[str, Plausible] = {p.name: p for p in (
               "no village (a county's total, extra digits)"),
 )}
 
-SECTIONS = ("roads", "waste", "sewage", "livestock", "villages")
+SECTIONS = ("roads", "waste", "sewage", "livestock", "villages", "targets")
 
 #: The values each numeric parameter accepts (inclusive): the widest that make sense for a
 #: county's rural planning (a geo_env choice; the standards give the usual values, these
@@ -517,7 +575,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "station_opex_yuan_per_m3": (0.0, 100.0), "plant_opex_yuan_per_m3": (0.0, 100.0),
     "internal_pipe_cost_yuan_per_m": (0.0, 100_000.0), "house_connection_yuan": (0.0, 1e6),
     "slope_cost_per_percent": (0.0, 1.0), "household_capex_yuan": (0.0, 1e6),
-    "household_om_yuan_per_year": (0.0, 1e5),
+    "household_om_yuan_per_year": (0.0, 1e5), "rectify_capex_share": (0.0, 1.0),
+    "septic_tank_capex_yuan": (0.0, 1e5),
     # livestock
     "n_per_pig_equivalent_kg": (0.0, 100.0), "p_per_pig_equivalent_kg": (0.0, 50.0),
     "nutrient_retention": (0.0, 1.0), "crop_yield_kg_per_mu": (0.0, 10_000.0),
@@ -531,8 +590,25 @@ _LIMITS: dict[str, tuple[float, float]] = {
 
 PARAMETERS: dict[tuple[str, str], Parameter] = {
     (p.section, p.name): replace(p, limits=_LIMITS.get(p.name))
-    for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES]
+    for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES, *_TARGETS]
 }
+for (_sec, _name), _p in list(PARAMETERS.items()):  # targets: shares 0–1, whole years 2000–2100
+    if _sec == "targets" and _name != "province":
+        PARAMETERS[(_sec, _name)] = replace(_p, limits=(2000, 2100) if _name.endswith("_year") else (0.0, 1.0))
+
+
+def target_of(indicator: str, values: Mapping[str, Any]) -> tuple[float | None, int, str]:
+    """The target of ``indicator`` from the ``[targets]`` values: (share or None, year,
+    source); a province's figure where ``province`` has one and the project sets none."""
+    value, year = values.get(indicator), int(values.get(f"{indicator}_year") or 2025)
+    source = PARAMETERS[("targets", indicator)].source
+    given = values.get("_given", ())
+    prov = PROVINCE_TARGETS.get(str(values.get("province", "national")), {})
+    if indicator in given:
+        source = "project file [targets]"
+    elif indicator in prov:
+        value, source = prov[indicator]
+    return (None if value is None else float(value)), year, source
 
 
 def parameter(section: str, name: str) -> Parameter:

@@ -40,36 +40,46 @@ class LayerSpec:
         return ("id", "name", *self.required, *self.optional)
 
 
+#: The status baseline's village columns (read by :mod:`geo_env.io.status`).
+_VILLAGE_BASELINE = ("sewage_status", "sewage_facility_id", "sanitary_toilet_households", "waste_collected")
+#: The status baseline's facility columns (sewage plants and transfer stations).
+_FACILITY_BASELINE = ("status", "type", "year_built")
+
 SPECS: dict[str, LayerSpec] = {
     # township, population and households may be missing (whole columns or cells): the
     # loader fills them by documented rules (geo_env.io.villages) and says what it could not
     "villages": LayerSpec(
         "villages", ("polygon", "point"),
         optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
-                  "anchor_x", "anchor_y", "level"),
+                  "anchor_x", "anchor_y", "level", *_VILLAGE_BASELINE),
         numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x",
-                 "anchor_y"),
+                 "anchor_y", "sanitary_toilet_households"),
         id_prefix="V",
     ),
     "village_points": LayerSpec("village_points", ("point",), id_prefix="VP"),
     # a table without geometry: population, households … per village, joined by code or name
     "village_table": LayerSpec(
         "village_table", (),
-        optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages"),
-        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages"),
+        optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
+                  *_VILLAGE_BASELINE),
+        numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
+                 "sanitary_toilet_households"),
     ),
     # township polygons (or a code table): names for townships known by code only
     "townships": LayerSpec("townships", ("polygon",), id_prefix="TS"),
-    "transfer_stations": LayerSpec("transfer_stations", ("point",), id_prefix="T"),
+    "transfer_stations": LayerSpec("transfer_stations", ("point",), optional=_FACILITY_BASELINE,
+                                   numeric=("year_built",), id_prefix="T"),
     # a blank capacity is a plant that cannot take villages; a blank load is taken as 0
     "sewage_plants": LayerSpec(
-        "sewage_plants", ("point",), optional=("capacity_m3_per_day", "load_m3_per_day"),
-        numeric=("capacity_m3_per_day", "load_m3_per_day"),
+        "sewage_plants", ("point",), optional=("capacity_m3_per_day", "load_m3_per_day", *_FACILITY_BASELINE),
+        numeric=("capacity_m3_per_day", "load_m3_per_day", "year_built"),
         id_prefix="P",
     ),
     # a blank head is a farm whose pig equivalents are unknown (its setbacks are still checked)
     "livestock_farms": LayerSpec(
-        "livestock_farms", ("point",), required=("species",), optional=("head",), numeric=("head",),
+        "livestock_farms", ("point",), required=("species",),
+        optional=("head", "manure_facility", "utilization_rate", "manure_utilized_t", "manure_produced_t"),
+        numeric=("head", "manure_utilized_t", "manure_produced_t"),
         id_prefix="F",
     ),
     "roads": LayerSpec("roads", ("line",), optional=("level",), id_prefix="R"),
@@ -94,6 +104,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "head": ("head", "存栏", "存栏量", "存栏数", "数量"),
     "level": ("level", "等级", "道路等级"),
     "kind": ("kind", "类型"),
+    # the status baseline (现状)
+    "sewage_status": ("sewage_status", "污水治理现状", "现状污水治理方式", "治理现状", "污水现状"),
+    "sewage_facility_id": ("sewage_facility_id", "现状污水设施编号", "污水设施编号", "设施编号"),
+    "sanitary_toilet_households": ("sanitary_toilet_households", "卫生厕所户数", "无害化卫生厕所户数", "卫厕户数"),
+    "waste_collected": ("waste_collected", "已纳入收运体系", "纳入收运体系", "垃圾收运"),
+    "status": ("status", "状态", "运行状态", "运行情况"),
+    "type": ("type", "类型", "设施类型", "工艺"),
+    "year_built": ("year_built", "建成年份", "建设年份", "投运年份"),
+    "manure_facility": ("manure_facility", "配套粪污处理设施", "粪污处理设施", "粪污设施"),
+    "utilization_rate": ("utilization_rate", "粪污综合利用率", "综合利用率"),
+    "manure_utilized_t": ("manure_utilized_t", "综合利用量", "粪污综合利用量"),
+    "manure_produced_t": ("manure_produced_t", "粪污产生量", "产生量"),
 }
 
 #: Township names the township tables use for their total row.

@@ -32,7 +32,7 @@ else:  # Python 3.10
 __all__ = ["MAX_PROJECT_BYTES", "project_inputs", "project_template"]
 
 #: The keys and sections a project file may hold.
-_TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock")
+_TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock", "targets")
 _PROJECT_KEYS = ("name", "crs", "lang", "basemap")
 _LAYER_KEYS = ("path", "layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs")
 _EXTRA_LAYER_KEYS = {
@@ -224,11 +224,13 @@ def _params(data: dict[str, Any], sections: dict[str, dict[str, Any]], file: Pat
     ``[waste]``, ``[sewage]`` and ``[livestock]`` tables, and the roads' and villages'
     options in their layer sections."""
     params: dict[str, dict[str, Any]] = {}
-    for sec in ("waste", "sewage", "livestock"):
+    for sec in ("waste", "sewage", "livestock", "targets"):
         table = data.get(sec, {})
         if not isinstance(table, dict):
             raise ProjectFileError(f"[{sec}] must be a table", file=file)
         params[sec] = validate_section(sec, table, file=str(file))
+    # which targets the project sets itself (the others may take a province's figure)
+    params["targets"]["_given"] = sorted(k for k in data.get("targets", {}) if not k.endswith("_year"))
     roads_opts = {k: v for k, v in sections.get("roads", {}).items() if k in _EXTRA_LAYER_KEYS["roads"]}
     params["roads"] = validate_section("roads", roads_opts, file=str(file))
     village_opts = {k: v for k, v in sections["villages"].items() if k in _EXTRA_LAYER_KEYS["villages"]}

@@ -23,6 +23,7 @@ from ..species import parse_species  # the one list of species names
 from ._messages import _warn
 from .columns import RESERVED_NAMES, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
+from .status import check_status_columns
 
 __all__ = ["BLANK_TEXTS", "BLANK_RULES"]
 
@@ -42,6 +43,10 @@ BLANK_RULES: dict[tuple[str, str], str] = {
     ("villages", "natural_villages"): "number of natural villages unknown: estimated from population and terrain",
     ("villages", "anchor_x"): "anchor unknown: a point inside the village is used",
     ("villages", "anchor_y"): "anchor unknown: a point inside the village is used",
+    ("villages", "sanitary_toilet_households"): "sanitary toilets unknown: left out of the toilet indicator",
+    ("village_table", "sanitary_toilet_households"): "sanitary toilets unknown: left out of the toilet indicator",
+    ("sewage_plants", "year_built"): "year built unknown",
+    ("transfer_stations", "year_built"): "year built unknown",
 }
 
 
@@ -98,7 +103,7 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
                       rows=out["_row"], file=file)
     if spec.kind == "sewage_plants":
         out = _check_plants(out, file=file, label=label, src=src)
-    return out
+    return check_status_columns(out, spec, file=file, label=label, src=src)
 
 
 def _township_text(out: pd.DataFrame, *, file: str, label: str | None, column: str) -> pd.Series:

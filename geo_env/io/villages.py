@@ -40,7 +40,10 @@ __all__ = ["UNASSIGNED", "township_codes", "join_village_table", "complete_towns
 UNASSIGNED = "未分乡镇"
 
 #: Columns a village table may bring to the villages.
-TABLE_COLUMNS = ("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages")
+TABLE_COLUMNS = ("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
+                 "sewage_status", "sewage_facility_id", "sanitary_toilet_households", "waste_collected")
+#: Columns of the table joined as they are (codes, words), not as numbers.
+_TEXT_COLUMNS = ("township", "sewage_status", "sewage_facility_id", "waste_collected")
 
 
 def _warn(message: str) -> None:
@@ -116,13 +119,13 @@ def join_village_table(villages: gpd.GeoDataFrame, table: pd.DataFrame, *, label
     for col in TABLE_COLUMNS:
         if col not in table.columns:
             continue
-        new = pd.Series(np.nan if col != "township" else None, index=out.index, dtype=object)
+        new = pd.Series(np.nan if col not in _TEXT_COLUMNS else None, index=out.index, dtype=object)
         new.iloc[where[hit]] = table[col].to_numpy(dtype=object)[hit]
         old = out[col] if col in out.columns else pd.Series(None, index=out.index, dtype=object)
         given = new.notna() & old.notna()
         changed += int((given & (new.astype(str) != old.astype(str))).sum())
         merged = new.where(new.notna(), old)
-        out[col] = merged if col == "township" else pd.to_numeric(merged, errors="coerce").astype(float)
+        out[col] = merged if col in _TEXT_COLUMNS else pd.to_numeric(merged, errors="coerce").astype(float)
     if changed:
         _warn(f"{label}: {changed} value(s) of the villages layer differ from {table_label}; the table's are used")
     return out

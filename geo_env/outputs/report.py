@@ -115,6 +115,8 @@ def parameters_table(plan: Plan) -> pd.DataFrame:
     rows = []
     for section, values in plan.district.params.items():
         for name, value in values.items():
+            if name.startswith("_"):  # bookkeeping (which targets the project set itself)
+                continue
             p = PARAMETERS.get((section, name))
             rows.append({
                 "section": section,

@@ -39,12 +39,13 @@ from .costs import capital_recovery_factor
 from .decision import MODES, SewagePlan, sewage_modes, sewage_plan
 from .demand import mst_length
 from .sewers import gravity_sewer
-from .tables import VILLAGE_COLUMNS
+from .tables import BASELINE_COLUMNS, VILLAGE_COLUMNS
 
 __all__ = [
     "MODES",
     "SewagePlan",
     "VILLAGE_COLUMNS",
+    "BASELINE_COLUMNS",
     "sewage_modes",
     "sewage_plan",
     "gravity_sewer",

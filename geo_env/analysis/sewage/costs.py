@@ -17,7 +17,7 @@ import numpy as np
 from ._arrays import Floats, Ints
 from .params import Params
 
-__all__ = ["capital_recovery_factor", "pipe_factor", "station_cost", "sewer_cost", "household_cost"]
+__all__ = ["capital_recovery_factor", "pipe_factor", "station_capital", "station_cost", "sewer_cost", "household_cost"]
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
@@ -33,13 +33,18 @@ def pipe_factor(prm: Params) -> float:
     return capital_recovery_factor(prm["discount_rate"], prm["pipe_life_years"]) + prm["pipe_om_share"]
 
 
+def station_capital(q_m3_per_day: Floats | float, prm: Params) -> Floats:
+    """Capital (yuan) of a treatment station for ``q_m3_per_day`` (m³/d)."""
+    q = np.asarray(q_m3_per_day, dtype=float)
+    qref = prm["station_reference_m3_per_day"]
+    return prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
+
+
 def station_cost(q_m3_per_day: Floats | float, prm: Params) -> Floats:
     """Yearly cost (yuan/year) of treatment stations for ``q_m3_per_day`` (m³/d) each."""
     q = np.asarray(q_m3_per_day, dtype=float)
     crf_station = capital_recovery_factor(prm["discount_rate"], prm["station_life_years"])
-    qref = prm["station_reference_m3_per_day"]
-    capex = prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
-    return capex * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
+    return station_capital(q, prm) * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
 
 
 def sewer_cost(length_m: Floats, diameter_m: Floats, depth_m: Floats, pumps: Ints, prm: Params) -> Floats:
@@ -52,7 +57,13 @@ def sewer_cost(length_m: Floats, diameter_m: Floats, depth_m: Floats, pumps: Int
             + pumps * (prm["pump_station_capex_yuan"] * crf_pump + prm["pump_station_om_yuan_per_year"]))
 
 
-def household_cost(households: Floats, prm: Params) -> Floats:
-    """Yearly cost (yuan/year) of household systems for ``households`` households."""
+def household_cost(households: Floats, prm: Params, tanks: Floats | None = None) -> Floats:
+    """Yearly cost (yuan/year) of household systems for ``households`` households, of
+    which ``tanks`` already have a three-compartment tank (a sanitary toilet): those need
+    ``septic_tank_capex_yuan`` less capital each (never below 0)."""
     crf_house = capital_recovery_factor(prm["discount_rate"], prm["household_life_years"])
-    return households * (prm["household_capex_yuan"] * crf_house + prm["household_om_yuan_per_year"])
+    capital = households * prm["household_capex_yuan"]
+    if tanks is not None:
+        have = np.minimum(np.nan_to_num(np.asarray(tanks, dtype=float), nan=0.0), households)
+        capital = capital - have * min(prm["septic_tank_capex_yuan"], prm["household_capex_yuan"])
+    return capital * crf_house + households * prm["household_om_yuan_per_year"]

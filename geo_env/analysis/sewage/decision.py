@@ -40,17 +40,19 @@ import pandas as pd
 
 from ..._choices import SEWAGE_MODES
 from ...io.project import District
+from ..baseline import village_baseline
 from .capacity import assign_plants
 from .clusters import cluster_links, merge_clusters
 from .connect import connection_sewers, connections, plant_pairs, road_routes
 from .demand import settlements, village_demand
+from .existing import existing_reasons, kept_villages, planning_demand, with_existing
 from .modes import decide
 from .options import local_costs
 from .params import sewage_params
 from .plants import read_plants
 from .reasons import village_reasons
 from .summary import by_township, sewage_summary
-from .tables import clusters_layer, details_table, plants_layer, routes_layer, villages_table
+from .tables import add_baseline_columns, clusters_layer, details_table, plants_layer, routes_layer, villages_table
 from .terrain import village_terrain
 
 __all__ = ["MODES", "SewagePlan", "sewage_modes", "sewage_plan"]
@@ -178,13 +180,16 @@ def sewage_plan(
     """
     clock = _Clock(progress)
     prm = sewage_params(district, overrides)
-    demand = village_demand(district, prm)
+    full = village_demand(district, prm)
     plants = read_plants(district)
+    bl = village_baseline(district)
     clock.tick("inputs")
-    terrain = village_terrain(district, demand.xy, plants.xy)
+    terrain = village_terrain(district, full.xy, plants.xy)
     clock.tick("terrain")
-    st = settlements(district.villages, demand, terrain.slope_percent, prm)
-    local = local_costs(district, demand, st, terrain.slope_percent, prm)
+    st = settlements(district.villages, full, terrain.slope_percent, prm)
+    local = local_costs(district, full, st, terrain.slope_percent, prm)
+    ex = kept_villages(bl, full, local, prm)
+    demand = planning_demand(full, ex)  # kept villages' sewage is treated already
     clock.tick("local costs")
     pairs = plant_pairs(demand, plants, prm)
     if plants.count:
@@ -203,16 +208,19 @@ def sewage_plan(
     clock.tick("cluster merges")
     decision = decide(demand, local, conn, assignment, clusters, plants, prm)
     reasons = village_reasons(demand, st, terrain, local, plants, conn, assignment, decision, prm, district.lang)
+    decision = with_existing(decision, bl, ex, full, prm)
+    reasons = existing_reasons(reasons, bl, ex, decision, district.lang)
     clock.tick("reasons")
     v = district.villages
-    out = villages_table(v, demand, terrain, local, decision, reasons)
+    out = villages_table(v, full, terrain, local, decision, reasons)
+    add_baseline_columns(out, bl, ex, full)
     details = details_table(v, terrain, st, local, conn, assignment, decision)
     clusters_out = clusters_layer(v, clusters, demand, local)
     plants_out = plants_layer(plants, conn, assignment, demand)
     routes = routes_layer(v, demand, plants, conn, assignment)
-    counted_apart = demand.no_population & ~demand.unknown
-    by_town = by_township(out, counted_apart, demand.unknown)
-    summary = sewage_summary(out, counted_apart, plants_out, clusters_out, demand.unknown)
+    counted_apart = full.no_population & ~full.unknown
+    by_town = by_township(out, counted_apart, full.unknown)
+    summary = sewage_summary(out, counted_apart, plants_out, clusters_out, full.unknown)
     clock.tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters_out, plants_out, routes, by_town, summary, prm, clock.timings)

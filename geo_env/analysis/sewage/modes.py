@@ -30,7 +30,7 @@ from .options import LocalCosts
 from .params import Params
 from .plants import Plants
 
-__all__ = ["Decision", "decide"]
+__all__ = ["Decision", "decide", "toilet_of_modes"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def decide(demand: Demand, local: LocalCosts, conn: Connections, assignment: Ass
     by_priority[connected] = conn.priority[q]
     room_after = plants.spare_m3_per_day - np.bincount(conn.pairs.plant[q], weights=demand.flow_m3_per_day[connected],
                                                        minlength=plants.count)
-    toilet = _toilets(mode, demand, prm)
+    toilet = toilet_of_modes(mode, demand, prm)
     unknown = demand.unknown  # not assessed (see *Villages of unknown population*)
     mode[unknown], toilet[unknown] = None, None
     return Decision(mode=mode, plant=plant, plant_id=plant_id, cluster_id=cluster_id, cluster_size=cluster_size,
@@ -136,7 +136,7 @@ def _cluster_members(clusters: Clusters, alone: Floats, n: int) -> tuple[Objects
     return cluster_id, size, share, pipe_len, pumps
 
 
-def _toilets(mode: Objects, demand: Demand, prm: Params) -> Objects:
+def toilet_of_modes(mode: Objects, demand: Demand, prm: Params) -> Objects:
     """Toilet suggestion per village from its mode and water use (see the module docstring)."""
     dry = demand.water_use_l_per_capita_day < prm["dry_toilet_below_l_per_capita_day"]
     toilet = np.where(mode == "household", np.where(dry, "dry", "septic_tank"), "flush").astype(object)

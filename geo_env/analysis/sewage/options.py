@@ -28,7 +28,7 @@ from ...io.project import District
 from ._arrays import Bools, Floats, Ints, Objects
 from .costs import household_cost, pipe_factor, station_cost
 from .demand import Demand, Settlements
-from .params import Params
+from .params import Params, number_column
 
 __all__ = ["LocalCosts", "local_costs"]
 
@@ -96,7 +96,10 @@ def local_costs(district: District, demand: Demand, st: Settlements, slope_perce
     split = (k_cl > 1) & (per_cluster < one_station)
     centralized = np.where(split, per_cluster, one_station)
     village_stations = np.where(split, k_cl, 1)
-    household = household_cost(hh, prm)
+    # households with a sanitary toilet have a three-compartment tank already
+    tanks = number_column(district.villages, "sanitary_toilet_households", "villages", blanks=True) \
+        if "sanitary_toilet_households" in district.villages.columns else None
+    household = household_cost(hh, prm, tanks)
     protected = _in_protection_zone(district, demand.xy, st.area_m2, prm["protection_column"])
     too_big = np.zeros(len(hh), dtype=bool)
     if prm["household_max_settlement_population"] > 0:

@@ -1,7 +1,9 @@
 """Step 1 of the sewage analysis (with :mod:`.demand`): the town sewage plants villages may
 connect to (:class:`Plants`).
 
-A plant's spare capacity is capacity − load (m³/d, never below 0).  A blank capacity is
+A plant's spare capacity is capacity − load (m³/d, never below 0); a plant whose
+``status`` is ``stopped`` has none (the villages it served are flagged to rectify:
+:mod:`.existing`; plants building or planned take villages as if built).  A blank capacity is
 unknown: the plant takes no villages (the reader warns); a blank load counts as 0.  A
 plant given as a polygon is placed at a point on its surface.
 """
@@ -77,6 +79,8 @@ def read_plants(district: District) -> Plants:
     load = np.nan_to_num(number_column(plants, "load_m3_per_day", "sewage_plants", blanks=True), nan=0.0)
     pxy = _plant_points(plants)
     spare = np.maximum(np.nan_to_num(cap - load, nan=0.0), 0.0)
+    if "status" in plants.columns:  # a stopped plant takes no new villages (its own are rectified)
+        spare[plants["status"].astype(str).str.strip().isin(("stopped", "停运", "闲置", "停用")).to_numpy()] = 0.0
     pid = plants["id"].astype(str).to_numpy() if "id" in plants.columns else np.arange(len(plants)).astype(str)
     pname = plants["name"].to_numpy(dtype=object) if "name" in plants.columns else pid
     labels = tuple(plant_label(a, b) for a, b in zip(pname, pid))

@@ -12,16 +12,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..baseline import Baseline
 from .capacity import Assignment
 from .clusters import Clusters
 from .connect import Connections
 from .demand import Demand, Settlements
+from .existing import Existing
 from .modes import Decision
 from .options import LocalCosts
 from .plants import Plants
 from .terrain import Terrain
 
-__all__ = ["VILLAGE_COLUMNS", "villages_table", "details_table", "clusters_layer", "plants_layer", "routes_layer"]
+__all__ = ["VILLAGE_COLUMNS", "BASELINE_COLUMNS", "add_baseline_columns", "villages_table", "details_table", "clusters_layer", "plants_layer", "routes_layer"]
 
 #: The columns the sewage analysis adds to the villages of a Plan.
 VILLAGE_COLUMNS = [
@@ -39,6 +41,18 @@ VILLAGE_COLUMNS = [
     "cost_existing_yuan_per_year",
     "sewage_reason",
     "toilet_suggestion",
+]
+
+#: The baseline columns the sewage analysis adds where the data has them (a status
+#: column: the first five; a sanitary-toilet column: the last two).
+BASELINE_COLUMNS = [
+    "sewage_status",
+    "sewage_baseline_treated",
+    "sewage_facility_status",
+    "rectify",
+    "cost_rectify_yuan_per_year",
+    "sanitary_toilet_households",
+    "toilet_households_to_convert",
 ]
 
 _CLUSTER_COLUMNS = ["sewage_cluster_id", "station_village_id", "villages_count", "population",
@@ -62,8 +76,7 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
     out["cost_centralized_yuan_per_year"] = local.centralized
     out["cost_cluster_yuan_per_year"] = decision.cost_cluster
     out["cost_household_yuan_per_year"] = decision.cost_household
-    # kept existing works cost nothing new; rectified ones their repair (analysis.baseline)
-    out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)
+    out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)  # see add_baseline_columns
     out["sewage_reason"] = reasons
     out["toilet_suggestion"] = decision.toilet
     return out
@@ -139,3 +152,23 @@ def routes_layer(v: gpd.GeoDataFrame, demand: Demand, plants: Plants, conn: Conn
         "pipe_length_m": conn.sewers.length_m[q] if len(q) else np.zeros(0),
         "pump_stations": conn.sewers.pumps[q] if len(q) else np.zeros(0, dtype=np.int64),
     }, geometry=geoms, crs=v.crs)
+
+
+def add_baseline_columns(out: gpd.GeoDataFrame, bl: Baseline, ex: Existing, demand: Demand) -> None:
+    """Add :data:`BASELINE_COLUMNS` (those the data allows) to the villages table, and
+    the kept and repaired villages' ``cost_existing_yuan_per_year`` (0, the repair)."""
+    kept = out["sewage_mode"].to_numpy(dtype=object) == "existing"
+    out["cost_existing_yuan_per_year"] = np.where(kept, np.where(ex.repaired, ex.repair_cost, 0.0), np.nan)
+    if bl.given:
+        out["sewage_status"] = bl.status
+        out["sewage_baseline_treated"] = bl.treated
+        out["sewage_facility_status"] = bl.facility_status
+        out["rectify"] = bl.rectify
+        out["cost_rectify_yuan_per_year"] = ex.repair_cost
+    if bl.toilets is not None:
+        toilets = np.minimum(bl.toilets, demand.households)  # estimated households may be fewer
+        hh = demand.households
+        out["sanitary_toilet_households"] = toilets
+        todo = np.maximum(hh - toilets, 0.0)
+        todo[demand.no_population & ~demand.unknown] = 0.0
+        out["toilet_households_to_convert"] = todo
