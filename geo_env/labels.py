@@ -324,6 +324,20 @@ _BASELINE: dict[str, tuple[str, str]] = {
     "manure_utilization_rate": ("畜禽粪污综合利用率", "Manure utilisation rate"),
     "manure_facility_rate": ("规模养殖场粪污处理设施装备配套率", "Scale farms with manure facilities"),
     "facility_operating_rate": ("设施正常运行率", "Facilities in normal operation"),
+    # the outputs of the status baseline (report, map, figure)
+    "not_assessed": ("未评估", "not assessed"),
+    "target_of_year": ("目标（{year}年）", "Target ({year})"),
+    "definition": ("指标定义", "Definition"),
+    "target_source": ("目标依据", "Target source"),
+    "indicator_panel": ("所在乡镇考核指标", "Township indicators"),
+    "indicator": ("指标", "Indicator"),
+    "layer.villages_sewage_baseline": ("现状污水治理", "Sewage treatment today"),
+    "sewage_baseline.treated": ("现状已治理", "Treated today"),
+    "sewage_baseline.untreated": ("现状未治理", "Untreated today"),
+    "sewage_baseline.rectify": ("设施停运，需整改", "Facility stopped: to rectify"),
+    "sewage_baseline.unknown": ("现状不详", "Unknown"),
+    "status.unknown": ("状态不详", "Status unknown"),
+    "figure.indicators": ("农村人居环境整治考核指标（现状与规划）", " — assessment indicators: baseline and plan"),
 }
 
 

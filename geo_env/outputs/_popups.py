@@ -3,6 +3,9 @@
 A layer's popup table is a list of fields, one per column (``name``, ``township``, ``id``,
 ``population`` and ``households`` first); each holds its escaped label and either its
 values' text or, when few values repeat often, a dictionary of texts and a code per row.
+
+With the status baseline, :func:`indicator_panel` gives the villages' popups a table of
+their township's assessment indicators (baseline, planned, target).
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._choices import INDICATORS
 from ..labels import CODED_COLUMNS, label, value_label
 from .html import esc, esc_series
 
-__all__ = ["format_column", "popup_fields", "field_index"]
+__all__ = ["format_column", "popup_fields", "field_index", "indicator_panel"]
 
 #: Columns shown as paragraphs in popups.
 _LONG = {"sewage_reason", "toilet_suggestion", "issues"}
@@ -93,3 +97,42 @@ def field_index(fields: list[dict[str, Any]], *keys: str) -> list[int]:
     """Positions of the columns ``keys`` among ``fields`` (those present, in ``keys`` order)."""
     pos = {f["key"]: i for i, f in enumerate(fields)}
     return [pos[esc(k)] for k in keys if esc(k) in pos]
+
+
+def _percent(values: pd.Series) -> list[str]:
+    """Shares (0–1) as ``"40.0%"``; missing or not assessed: ``"—"``."""
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    return x.map(lambda v: f"{v * 100:.1f}%").where(x.notna(), "—").to_list()
+
+
+def indicator_panel(table: Any, meta: Any, townships: pd.Series, lang: str) -> dict[str, Any] | None:
+    """The indicator panel of the villages' popups, or None without indicators.
+
+    ``table`` is ``plan.tables["indicators"]`` (one row per township and ``"total"``;
+    ``<id>.baseline`` and ``<id>.planned`` shares 0–1, NaN not assessed), ``meta``
+    ``plan.summary["indicators"]`` (the targets), ``townships`` the villages' township in
+    map order.  The panel holds escaped text only: ``title``, ``head`` (indicator, baseline,
+    planned, target), ``rows`` (per township row: one ``[label, baseline, planned, target]``
+    per indicator), ``names`` (per row: the township) and ``codes`` (per village: its
+    township's row, -1 when it has none).
+    """
+    if not isinstance(table, pd.DataFrame) or "township" not in table.columns or not len(table):
+        return None
+    ids = [i for i in INDICATORS if f"{i}.baseline" in table.columns and f"{i}.planned" in table.columns]
+    if not ids:
+        return None
+    meta = meta if isinstance(meta, dict) else {}
+    t = table.reset_index(drop=True)
+    cells = []
+    for ind in ids:
+        target = (meta.get(ind) or {}).get("target")
+        cells.append((esc(label(ind, lang)), _percent(t[f"{ind}.baseline"]), _percent(t[f"{ind}.planned"]),
+                      _percent(pd.Series([target], dtype=float))[0]))
+    rows = [[[name, b[r], p[r], target] for name, b, p, target in cells] for r in range(len(t))]
+    pos = pd.Series(np.arange(len(t)), index=t["township"].astype(object))
+    pos = pos[(pos.index != "total") & ~pos.index.duplicated()]
+    codes = pos.reindex(pd.Series(townships, dtype=object).to_numpy()).fillna(-1).astype(np.int64)
+    names = [esc(label("total", lang)) if n == "total" else esc(n) for n in t["township"]]
+    return {"title": esc(label("indicator_panel", lang)),
+            "head": [esc(label(k, lang)) for k in ("indicator", "baseline", "planned", "target")],
+            "names": names, "rows": rows, "codes": codes.tolist()}

@@ -8,7 +8,11 @@
   no-farming zones;
 
 each with a Chinese (or English) title and legend, township labels, a scale bar, a north
-arrow and a footer with the CRS.  Text is set in a CJK font found on the system
+arrow and a footer with the CRS; and with the status baseline a chart,
+
+* ``indicators.png`` — the assessment indicators of the district: baseline and planned
+  share as grouped horizontal bars, the target as a mark across each group.
+  Text is set in a CJK font found on the system
 (:func:`cjk_font`); when none exists the figures are not drawn and
 :class:`~geo_env.errors.GeoEnvError` says which font package to install — never
 boxes in place of characters.
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -34,18 +39,22 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.patheffects import withStroke
 
+from .._choices import INDICATORS
 from ..errors import GeoEnvError
 from ..io import writers as _io
 from ..labels import display_width, label
 from ._shapes import all_points, plan_layer, township_areas
 from .style import (
+    BASELINE_BAR,
     BLACK,
     FARMS,
     FOOTER_TEXT_PRINT,
     LEGEND_EDGE,
     MAP_BACKGROUND_PRINT,
+    PLANNED_BAR,
     SEWAGE,
     SYMBOLS,
+    TARGET_MARK,
     TOWNSHIP_LABEL_PRINT,
     TOWNSHIP_LINE_PRINT,
     VILLAGE_BACKGROUND_PRINT,
@@ -360,6 +369,65 @@ def _zones(ax: Any, plan: Plan, lang: str) -> list[Any]:
     return handles
 
 
+def indicator_values(plan: Plan) -> pd.DataFrame:
+    """The district's assessment indicators: ``baseline``, ``planned`` and ``target`` (shares
+    0–1, NaN not assessed or no target) by indicator id, in :data:`INDICATORS` order.
+
+    From ``plan.summary["indicators"]``; an indicator missing there takes its baseline and
+    planned share from the ``"total"`` row of ``plan.tables["indicators"]``.  Empty without
+    indicators.
+    """
+    meta = plan.summary.get("indicators")
+    meta = meta if isinstance(meta, dict) else {}
+    table = plan.tables.get("indicators")
+    total = None
+    if isinstance(table, pd.DataFrame) and "township" in table.columns:
+        rows = table[table["township"] == "total"]
+        total = rows.iloc[0] if len(rows) else None
+    out = {}
+    for ind in INDICATORS:
+        m = meta.get(ind)
+        if isinstance(m, dict):
+            out[ind] = [m.get("baseline"), m.get("planned"), m.get("target")]
+        elif total is not None and f"{ind}.baseline" in total.index:
+            out[ind] = [total[f"{ind}.baseline"], total.get(f"{ind}.planned"), None]
+    df = pd.DataFrame.from_dict(out, orient="index", columns=["baseline", "planned", "target"])
+    return df.apply(pd.to_numeric, errors="coerce").astype(float)
+
+
+def _indicators(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    """Grouped horizontal bars: baseline and planned per indicator (first at the top), the
+    target a vertical mark across its group; not assessed values say so."""
+    values = indicator_values(plan)
+    y = np.arange(len(values))[::-1].astype(float)
+    h = 0.36
+    halo = [withStroke(linewidth=2.4, foreground=WHITE)]
+    for col, dy, color in (("baseline", h / 2, BASELINE_BAR), ("planned", -h / 2, PLANNED_BAR)):
+        x = values[col].to_numpy()
+        ax.barh(y + dy, np.nan_to_num(x), height=h, color=color, zorder=3)
+        for yi, v in zip(y + dy, x):
+            text = f"{v * 100:.1f}%" if np.isfinite(v) else label("not_assessed", lang)
+            ax.text((v if np.isfinite(v) else 0) + 0.01, yi, text, va="center", fontsize=9, zorder=6,
+                    path_effects=halo)
+    t = values["target"].to_numpy()
+    has = np.isfinite(t)
+    ax.vlines(t[has], y[has] - h * 1.25, y[has] + h * 1.25, colors=TARGET_MARK, linewidth=2.2, zorder=5)
+    for ti, yi in zip(t[has], y[has]):
+        ax.text(ti, yi + h * 1.3, f"{ti * 100:.0f}%", ha="center", va="bottom", fontsize=8,
+                color=TARGET_MARK, zorder=6, path_effects=halo)
+    ax.set_yticks(y, [label(i, lang) for i in values.index], fontsize=10)
+    ax.set_xlim(0, 1.12)
+    ax.set_ylim(-0.8, len(values) - 0.2)
+    ticks = np.linspace(0, 1, 6)
+    ax.set_xticks(ticks, [f"{v * 100:.0f}%" for v in ticks])
+    ax.grid(axis="x", color=LEGEND_EDGE, linewidth=0.4, alpha=0.5, zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return [Patch(facecolor=BASELINE_BAR, label=label("baseline", lang)),
+            Patch(facecolor=PLANNED_BAR, label=label("planned", lang)),
+            Line2D([], [], color=TARGET_MARK, linewidth=2.2, label=label("target", lang))]
+
+
 #: file name → (title label, the test that the analysis is present, drawing function)
 FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str], list[Any]]]] = {
     "waste_coverage.png": ("figure.waste_coverage", lambda p: "waste_covered" in p.villages.columns,
@@ -368,7 +436,10 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str],
     "livestock.png": ("figure.livestock",
                       lambda p: (f := plan_layer(p, "livestock_farms")) is not None and len(f) > 0
                       and "setback_ok" in f.columns, _livestock),
+    "indicators.png": ("figure.indicators", lambda p: len(indicator_values(p)) > 0, _indicators),
 }
+#: The figures that are charts, not maps (no boundaries, scale bar or north arrow).
+_CHARTS = frozenset({"indicators.png"})
 
 
 def _text_of(plan: Plan, lang: str, title_key: str) -> str:
@@ -392,6 +463,8 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
         family = [cjk_font(), "DejaVu Sans"]
     import matplotlib
 
+    if name in _CHARTS:
+        return _chart(plan, title_key, draw, family, lang, dpi)
     # parse_math off: user text (names with "$") is drawn as written, never as mathtext
     with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "text.parse_math": False}):
         fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
@@ -417,6 +490,26 @@ def draw_figure(plan: Plan, name: str, *, lang: str | None = None, dpi: int = DP
                    labelspacing=0.8, alignment="left")
         _footer(fig, plan, lang)
         # draw now, inside the font context, so the text is laid out with the CJK font
+        fig.canvas.draw()
+    return fig
+
+
+def _chart(plan: Plan, title_key: str, draw: Callable[[Any, Plan, str], list[Any]], family: list[str],
+           lang: str, dpi: int) -> Figure:
+    """A chart figure (A4 landscape): the title, the chart with its legend, the footer."""
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": family, "axes.unicode_minus": False, "text.parse_math": False}):
+        fig = Figure(figsize=A4_LANDSCAPE_IN, dpi=dpi)
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.30, 0.12, 0.62, 0.74))
+        handles = draw(ax, plan, lang)
+        title = f"{plan.district.name}{label(title_key, lang)}"
+        size = 18.0 if display_width(title) <= _TITLE_WIDTH else max(10.0, 18.0 * _TITLE_WIDTH / display_width(title))
+        fig.suptitle(title, fontsize=size, fontweight="bold", y=0.955, va="baseline")
+        fig.legend(handles=handles, loc="upper right", bbox_to_anchor=(0.92, 0.93), ncols=len(handles),
+                   frameon=False, fontsize=10)
+        _footer(fig, plan, lang)
         fig.canvas.draw()
     return fig
 

@@ -3,10 +3,12 @@
 :func:`village_layers` adds the district and township boundaries (the arcs of the village
 polygons with one side, or with sides in two townships), the township names and the
 villages once per theme — by waste coverage, by sewage mode, plain without either — the
-first shown.  :func:`plan_layers` adds every other layer the plan or its district holds:
-service areas, water, roads, no-farming zones, farmland, sewage clusters, transfer stations
-(existing and proposed), sewage plants, livestock farms with their setback rings, and any
-further layer an analysis adds (switched off).
+first shown; with the status baseline also by sewage treatment today (switched off), and
+every village popup gets its township's indicator panel.  :func:`plan_layers` adds every
+other layer the plan or its district holds: service areas, water, roads, no-farming zones,
+farmland, sewage clusters, transfer stations (existing and proposed), sewage plants (both
+outlined by their ``status`` when they have one), livestock farms with their setback
+rings, and any further layer an analysis adds (switched off).
 
 Each layer spec holds its symbols (:data:`geo_env.outputs.style.SYMBOLS`, the class tables),
 its legend rows, and for layers with popups the popup table and the tooltip's columns.
@@ -16,6 +18,7 @@ Every user-supplied string is escaped (:func:`geo_env.outputs.html.esc`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -31,14 +34,18 @@ from .html import esc, esc_series
 from .style import (
     CLASS_FILL,
     CLASS_POINT,
+    FACILITY_STATUS,
     FARMS,
     LEGEND_EDGE,
     SEWAGE,
+    SEWAGE_BASELINE,
     SYMBOLS,
     WASTE,
     ClassTable,
     Symbol,
+    facility_status_class,
     farm_class,
+    sewage_baseline_class,
     sewage_class,
     waste_class,
 )
@@ -49,11 +56,16 @@ if TYPE_CHECKING:
 __all__ = ["village_layers", "plan_layers"]
 
 
-def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str) -> None:
+def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str,
+                   *, panel: dict[str, Any] | None = None) -> None:
     """The villages' layers: district and township boundaries, township names, and the
-    villages once per theme (waste coverage, sewage mode; plain villages without either)."""
+    villages once per theme (waste coverage, sewage mode, sewage treatment today; plain
+    villages without any).  ``panel`` (:func:`~._popups.indicator_panel`): the indicator
+    panel of every village popup."""
     fields = popup_fields(villages, lang)
     b.tables["villages"] = fields
+    if panel is not None:
+        b.tables["villages_indicators"] = panel
     if bool(len(villages)) and all_points(villages):
         geom: Any = b.points(villages)
         kind = "points"
@@ -76,7 +88,8 @@ def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str) -> None:
                "fields": "villages", "tooltip": field_index(fields, "name", "township", *extra),
                "popup": list(range(len(fields))),
                "search": {"name": field_index(fields, "name")[0] if "name" in villages else 0,
-                          "extra": next(iter(field_index(fields, "township")), None)}})
+                          "extra": next(iter(field_index(fields, "township")), None)},
+               **({"panel": "villages_indicators"} if panel is not None else {})})
 
 
 def _boundaries(b: MapData, villages: gpd.GeoDataFrame, lang: str) -> None:
@@ -116,6 +129,9 @@ def _village_themes(villages: gpd.GeoDataFrame, lang: str) -> list[_Theme]:
         themes.append(_class_theme("villages_waste", WASTE, waste_class(villages), lang, ["station_distance_m"]))
     if "sewage_mode" in villages.columns:
         themes.append(_class_theme("villages_sewage", SEWAGE, sewage_class(villages), lang, ["sewage_mode"]))
+    if "sewage_baseline_treated" in villages.columns:
+        themes.append(_class_theme("villages_sewage_baseline", SEWAGE_BASELINE, sewage_baseline_class(villages),
+                                   lang, ["sewage_status"]))
     if not themes:
         sym = SYMBOLS["villages"]
         themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64), [sym],
@@ -201,7 +217,9 @@ def plan_layers(b: MapData, plan: Plan, lang: str) -> None:
         ("proposed_transfer_stations", layers.get("proposed_transfer_stations"), ("rank", "covers_population")),
         ("sewage_plants", plan_layer(plan, "sewage_plants"), ("capacity_m3_per_day", "load_m3_per_day")),
     ):
-        if present(points):
+        if points is not None and present(points) and "status" in points.columns:
+            _status_layer(b, key, nonempty(points), lang, tip)
+        elif present(points):
             _point_layer(b, key, points, lang, SYMBOLS[key], tip=tip)
     farms = plan_layer(plan, "livestock_farms")
     if present(farms):
@@ -222,6 +240,18 @@ def _added_layers(b: MapData, plan: Plan, lang: str) -> None:
         else:
             _area_layer(b, name, gdf, lang, SYMBOLS["other_areas"], show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
+
+
+def _status_layer(b: MapData, key: str, points: gpd.GeoDataFrame, lang: str, tip: Sequence[str]) -> None:
+    """Existing plants or stations outlined by their ``status``
+    (:data:`~geo_env.outputs.style.FACILITY_STATUS`), filled as their layer."""
+    cls = facility_status_class(points)
+    sym = SYMBOLS[key]
+    symbols = [replace(sym.stroked(FACILITY_STATUS.colors[c]), weight=3.0) for c in FACILITY_STATUS.codes]
+    legend = _legend([(label(FACILITY_STATUS.label_key(c), lang), FACILITY_STATUS.colors[c], sym.legend_fill)
+                      for c in FACILITY_STATUS.present(cls)], "circle")
+    _point_layer(b, key, points, lang, symbols[0], cls=cls, symbols=symbols, legend=legend,
+                 tip=(*tip, "status"))
 
 
 def _farm_layers(b: MapData, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:

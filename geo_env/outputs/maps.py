@@ -49,6 +49,7 @@ from ..labels import LANGS, label
 from . import _assets
 from ._mapdata import MapData
 from ._mapdata import simplify_coverage as _simplify_coverage  # noqa: F401 - tests call maps._simplify_coverage
+from ._popups import indicator_panel
 from ._shapes import nonempty, township_areas
 from .html import esc, script_json
 from .map_layers import plan_layers, village_layers
@@ -237,7 +238,9 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     b = MapData(crs=d.crs, gcj=basemap == "amap", simplify_m=float(simplify_m),
                  max_vertices=int(max_vertices))
     villages = nonempty(plan.villages)
-    village_layers(b, villages, lang)
+    panel = indicator_panel(plan.tables.get("indicators"), plan.summary.get("indicators"),
+                            villages["township"], lang)
+    village_layers(b, villages, lang, panel=panel)
     plan_layers(b, plan, lang)
     if d.dem is not None:
         _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,

@@ -6,6 +6,12 @@ Sheets, each only when the plan holds what it shows:
   with waste coverage: covered villages and population, both coverage rates, villages
   with no road path; with sewage modes: villages per mode; with the livestock check:
   farms, farms with an issue, pig equivalents;
+* with the status baseline (``plan.tables["indicators"]`` and ``["existing_facilities"]``),
+  right after the summary (and its warnings): the assessment indicators (考核指标: a target
+  row, one row per township, the total, baseline and planned share of every indicator,
+  cells below their target in light red, one note per indicator with its definition and
+  the source of its target) and the existing facilities (现状设施; statuses by their
+  labels, the rows to rectify highlighted);
 * villages — every village column (codes as labels, booleans as yes/no);
 * proposed stations, livestock farms — with longitude/latitude (WGS84) and x/y (working
   CRS, m);
@@ -30,10 +36,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._choices import SEWAGE_MODES
+from .._choices import INDICATORS, SEWAGE_MODES
 from ..io import writers as _io
 from ..labels import CODED_COLUMNS, display_width, label, value_label
-from .style import HEADER_FILL, HEADER_TEXT, RULE_LINE, WARNING_RED, excel_rgb
+from .style import BELOW_TARGET_FILL, HEADER_FILL, HEADER_TEXT, RECTIFY_FILL, RULE_LINE, WARNING_RED, excel_rgb
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -156,6 +162,10 @@ def report_sheets(plan: Plan) -> dict[str, pd.DataFrame]:
     warnings = plan.summary.get("warnings") or []
     if warnings:  # right after the summary, in red (see write_report)
         sheets["warnings"] = pd.DataFrame({"warning": [str(w) for w in warnings]})
+    for key in _BASELINE_SHEETS:  # the status baseline, laid out by write_report
+        table = plan.tables.get(key)
+        if isinstance(table, pd.DataFrame):
+            sheets[key] = table.reset_index(drop=True)
     v = plan.villages
     sheets["villages"] = pd.DataFrame(v.drop(columns=[c for c in _DROP | {v.geometry.name}
                                                       if c in v.columns]))
@@ -171,6 +181,10 @@ def report_sheets(plan: Plan) -> dict[str, pd.DataFrame]:
             sheets[key] = pd.DataFrame(t).reset_index(drop=not _named_index(t))
     sheets["parameters"] = parameters_table(plan)
     return sheets
+
+
+#: The sheets of the status baseline (issue 13), after the summary, in this order.
+_BASELINE_SHEETS = ("indicators", "existing_facilities")
 
 
 def _named_index(df: pd.DataFrame) -> bool:
@@ -201,6 +215,8 @@ def _number_format(col: str, series: pd.Series) -> str | None:
         return "0.0%" if "rate" in col or col.endswith("_share") else "0.00"
     if col in ("lon", "lat"):
         return "0.000000"
+    if col == "year_built":
+        return "0"
     if col.endswith(("_m3_per_day",)):
         return "#,##0.0"
     if pd.api.types.is_integer_dtype(series.dtype) or col.endswith(
@@ -306,6 +322,151 @@ def _red_notes(wb: Any, titles: dict[str, str], n: int, lang: str) -> None:
     cell.font = red
 
 
+# --------------------------------------------------------------------------------------
+# the status baseline: indicators and existing facilities
+# --------------------------------------------------------------------------------------
+def _fill_rows(ws: Any, rows: np.ndarray, ncols: int) -> None:
+    """Fill the data rows ``rows`` (True per table row) of a sheet with :data:`RECTIFY_FILL`."""
+    from openpyxl.styles import PatternFill
+
+    fill = PatternFill("solid", fgColor=excel_rgb(RECTIFY_FILL))
+    for i in np.flatnonzero(rows):
+        for j in range(1, ncols + 1):
+            ws.cell(row=int(i) + 2, column=j).fill = fill
+
+
+def _text_cell(ws: Any, row: int, col: int, text: str) -> Any:
+    """A cell that holds ``text`` as text (never a formula, even after an edit)."""
+    cell = ws.cell(row=row, column=col, value=text)
+    cell.data_type = "s"
+    if text[:1] in _FORMULA_START:
+        cell.quotePrefix = True
+    return cell
+
+
+def _indicator_ids(table: pd.DataFrame) -> list[str]:
+    """The indicators of ``table`` (those with both columns), in :data:`INDICATORS` order."""
+    return [i for i in INDICATORS if f"{i}.baseline" in table.columns and f"{i}.planned" in table.columns]
+
+
+def _target(meta: dict[str, Any], ind: str) -> float | None:
+    t = (meta.get(ind) or {}).get("target")
+    return float(t) if t is not None and np.isfinite(float(t)) else None
+
+
+def _target_row_title(meta: dict[str, Any], ids: list[str], lang: str) -> tuple[str, bool]:
+    """The target row's first cell, and whether each target cell names its own year (the
+    indicators' target years differ)."""
+    years = {int(y) for i in ids if (y := (meta.get(i) or {}).get("target_year")) is not None}
+    if len(years) == 1:
+        return label("target_of_year", lang).format(year=next(iter(years))), False
+    return label("target", lang), len(years) > 1
+
+
+def _indicator_header(ws: Any, ids: list[str], lang: str) -> list[int]:
+    """Header row; returns the column widths."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    heads = [label("township", lang)] + [f"{label(i, lang)}·{label(part, lang)}"
+                                          for i in ids for part in ("baseline", "planned")]
+    font = Font(bold=True, color=excel_rgb(HEADER_TEXT))
+    fill = PatternFill("solid", fgColor=excel_rgb(HEADER_FILL))
+    for j, text in enumerate(heads, start=1):
+        cell = _text_cell(ws, 1, j, text)
+        cell.font, cell.fill = font, fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(bottom=Side(style="thin", color=excel_rgb(RULE_LINE)))
+    return [display_width(label("township", lang))] + [14] * (2 * len(ids))
+
+
+def _indicator_targets(ws: Any, ids: list[str], meta: dict[str, Any], lang: str) -> None:
+    """Row 2: each indicator's target over its two columns (with its year when years differ)."""
+    from openpyxl.styles import Alignment, Font
+
+    title, own_year = _target_row_title(meta, ids, lang)
+    _text_cell(ws, 2, 1, title).font = Font(bold=True)
+    for k, ind in enumerate(ids):
+        col = 2 + 2 * k
+        target = _target(meta, ind)
+        if target is None:
+            cell = _text_cell(ws, 2, col, "—")
+        else:
+            cell = ws.cell(row=2, column=col, value=target)
+            year = (meta.get(ind) or {}).get("target_year")
+            cell.number_format = (f'0.0%"（{int(year)}年）"' if lang == "zh" else f'0.0%" ({int(year)})"') \
+                if own_year and year is not None else "0.0%"
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+        ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 1)
+
+
+def _indicator_values(ws: Any, table: pd.DataFrame, ids: list[str], meta: dict[str, Any], lang: str) -> int:
+    """The township rows and the total row from row 3; returns the last row written."""
+    from openpyxl.styles import Border, Font, PatternFill, Side
+
+    red = PatternFill("solid", fgColor=excel_rgb(BELOW_TARGET_FILL))
+    not_assessed = label("not_assessed", lang)
+    towns = table["township"].to_numpy(dtype=object)
+    for i, town in enumerate(towns, start=3):
+        _text_cell(ws, i, 1, label("total", lang) if town == "total" else str(town))
+    for k, ind in enumerate(ids):
+        target = _target(meta, ind)
+        for m, part in enumerate(("baseline", "planned")):
+            col = 2 + 2 * k + m
+            values = pd.to_numeric(table[f"{ind}.{part}"], errors="coerce").to_numpy(dtype=float)
+            below = values < target if target is not None else np.zeros(len(values), dtype=bool)
+            for i, (v, low) in enumerate(zip(values, below), start=3):
+                if np.isfinite(v):
+                    cell = ws.cell(row=i, column=col, value=float(v))
+                    cell.number_format = "0.0%"
+                    if low:
+                        cell.fill = red
+                else:
+                    _text_cell(ws, i, col, not_assessed)
+    last = 2 + len(towns)
+    if len(towns) and towns[-1] == "total":
+        for j in range(1, 2 + 2 * len(ids)):
+            cell = ws.cell(row=last, column=j)
+            cell.font = Font(bold=True)
+            cell.border = Border(top=Side(style="thin", color=excel_rgb(RULE_LINE)))
+    return last
+
+
+def _indicator_notes(ws: Any, row: int, ids: list[str], meta: dict[str, Any], lang: str) -> None:
+    """One note per indicator under the table: its definition and the source of its target."""
+    from openpyxl.styles import Alignment
+
+    colon, op, cl = ("：", "（", "）") if lang == "zh" else (": ", " (", ")")
+    for k, ind in enumerate(ids):
+        m = meta.get(ind) or {}
+        text = f"{label(ind, lang)}{colon}{m.get('definition' if lang == 'zh' else 'definition_en') or ''}"
+        if m.get("target_source"):
+            text += f"{op}{label('target_source', lang)}{colon}{m['target_source']}{cl}"
+        if m.get("not_assessed"):
+            text += f"{op}{label('not_assessed', lang)}{colon}{m['not_assessed']}{cl}"
+        cell = _text_cell(ws, row + k, 1, text)
+        cell.alignment = Alignment(wrap_text=False, vertical="top")
+
+
+def _write_indicators(wb: Any, title: str, table: pd.DataFrame, meta: dict[str, Any], lang: str) -> None:
+    """The assessment indicators sheet (考核指标): header, target row, townships and total,
+    then a note per indicator.  ``table`` is ``plan.tables["indicators"]`` (shares 0–1,
+    NaN not assessed), ``meta`` ``plan.summary["indicators"]``."""
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ids = _indicator_ids(table)
+    widths = _indicator_header(ws, ids, lang)
+    _indicator_targets(ws, ids, meta, lang)
+    last = _indicator_values(ws, table, ids, meta, lang)
+    _indicator_notes(ws, last + 2, ids, meta, lang)
+    widths[0] = max([widths[0], *(display_width(str(t)) for t in table["township"])]) if len(table) else widths[0]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = max(8, min(w + 2, 40))
+    ws.row_dimensions[1].height = 48
+    ws.freeze_panes = "B3"
+
+
 def write_report(plan: Plan, path: str | Path, *, lang: str | None = None) -> Path:
     """Write ``report.xlsx`` atomically; return its path.
 
@@ -327,7 +488,12 @@ def write_report(plan: Plan, path: str | Path, *, lang: str | None = None) -> Pa
     sheets = report_sheets(plan)
     titles = {key: _sheet_title(key, lang, used) for key in sheets}
     for key, df in sheets.items():
+        if key == "indicators":
+            _write_indicators(wb, titles[key], df, plan.summary.get("indicators") or {}, lang)
+            continue
         _write_sheet(wb, titles[key], df, lang)
+        if key == "existing_facilities" and "rectify" in df.columns:
+            _fill_rows(wb[titles[key]], df["rectify"].fillna(False).astype(bool).to_numpy(), len(df.columns))
     if "warnings" in sheets:
         _red_notes(wb, titles, len(sheets["warnings"]), lang)
     wb.properties.title = f"{plan.district.name}"

@@ -6,9 +6,12 @@ with these colours and symbols, and spell none of their own.
   images :func:`rgb255`.
 * The class tables (:class:`ClassTable`): :data:`WASTE` (villages by collection coverage),
   :data:`SEWAGE` (villages by sewage mode, :data:`geo_env._choices.SEWAGE_MODES` and
-  ``unknown``) and :data:`FARMS` (farms by setback check): class codes in code order, their
-  colours and legend label keys; :func:`waste_class`, :func:`sewage_class` and
-  :func:`farm_class` give each row its class code (the index into ``codes``).
+  ``unknown``), :data:`FARMS` (farms by setback check), :data:`SEWAGE_BASELINE` (villages by
+  sewage treatment today) and :data:`FACILITY_STATUS` (existing plants and stations by
+  status): class codes in code order, their colours and legend label keys;
+  :func:`waste_class`, :func:`sewage_class`, :func:`farm_class`,
+  :func:`sewage_baseline_class` and :func:`facility_status_class` give each row its class
+  code (the index into ``codes``).
 * The symbol table :data:`SYMBOLS`: how each layer is drawn (:class:`Symbol`: kind, stroke
   and fill colour, weight and radius in px on the map, opacities, dash pattern).  The
   figures take their colours from the same entries and draw at print sizes of their own;
@@ -31,7 +34,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from .._choices import SEWAGE_MODES
+from .._choices import FACILITY_STATUSES, SEWAGE_MODES
 
 __all__ = [
     # the palette
@@ -40,10 +43,12 @@ __all__ = [
     "VILLAGE_BACKGROUND_PRINT", "STATION_BLUE", "ALERT_RED", "PROPOSED_YELLOW", "CLUSTER_ORANGE", "PLANT_TEAL",
     "WATER_LINE", "WATER_FILL", "ROAD_LINE", "PROHIBITED_FILL", "FARMLAND_LINE", "FARMLAND_FILL", "OTHER_POINT",
     "OTHER_LINE", "OTHER_FILL", "HILLSHADE_SHADE", "HEADER_TEXT", "HEADER_FILL", "RULE_LINE", "WARNING_RED",
+    "BELOW_TARGET_FILL", "RECTIFY_FILL", "BASELINE_BAR", "PLANNED_BAR", "TARGET_MARK",
     "excel_rgb", "rgb255",
     # the class tables
-    "ClassTable", "WASTE", "SEWAGE", "FARMS", "COLORS", "WASTE_CLASSES", "SEWAGE_CLASSES", "FARM_CLASSES",
-    "waste_class", "sewage_class", "farm_class",
+    "ClassTable", "WASTE", "SEWAGE", "FARMS", "SEWAGE_BASELINE", "FACILITY_STATUS", "COLORS", "WASTE_CLASSES",
+    "SEWAGE_CLASSES", "FARM_CLASSES", "waste_class", "sewage_class", "farm_class", "sewage_baseline_class",
+    "facility_status_class",
     # the symbols
     "Symbol", "SymbolKind", "SYMBOLS", "CLASS_FILL", "CLASS_POINT", "HILLSHADE_OPACITY",
 ]
@@ -87,6 +92,13 @@ HEADER_TEXT: Final = "#1f2d3d"
 HEADER_FILL: Final = "#dce6f0"
 RULE_LINE: Final = "#9aa5b1"  # under the header, over the total row
 WARNING_RED: Final = "#c00000"  # the warnings sheet and the note pointing to it
+BELOW_TARGET_FILL: Final = "#ffc7ce"  # indicator cells below their target (light red)
+RECTIFY_FILL: Final = "#fde9d9"  # existing facilities to rectify (stopped), whole row
+
+# the indicators figure (baseline and planned bars, the target mark)
+BASELINE_BAR: Final = "#90a4ae"
+PLANNED_BAR: Final = STATION_BLUE
+TARGET_MARK: Final = ALERT_RED
 
 
 def excel_rgb(color: str) -> str:
@@ -151,8 +163,21 @@ FARMS: Final = ClassTable(
     {"ok": "#8d6e63", "issue": "#d32f2f", "unknown": "#9e9e9e"},
     "farms")
 
+#: Villages by sewage treatment today (the status baseline); ``rectify``: tied to a stopped facility.
+SEWAGE_BASELINE: Final = ClassTable(
+    "sewage_baseline", ("treated", "untreated", "rectify", "unknown"),
+    {"treated": "#4dac26", "untreated": "#f1a340", "rectify": "#d01c8b", "unknown": NO_DATA},
+    "sewage_baseline")
+#: Existing sewage plants and transfer stations by ``status`` (the colour of their outline).
+FACILITY_STATUS: Final = ClassTable(
+    "facility_status", (*FACILITY_STATUSES, "unknown"),
+    {"running": "#2e7d32", "stopped": "#c62828", "building": "#f9a825", "planned": "#7e57c2",
+     "unknown": "#9e9e9e"},
+    "status")
+
 #: Fill colours of the classes, by theme and class code.
-COLORS: Final[dict[str, dict[str, str]]] = {t.theme: dict(t.colors) for t in (WASTE, SEWAGE, FARMS)}
+COLORS: Final[dict[str, dict[str, str]]] = {t.theme: dict(t.colors) for t in
+                                            (WASTE, SEWAGE, FARMS, SEWAGE_BASELINE, FACILITY_STATUS)}
 WASTE_CLASSES: Final = WASTE.codes
 SEWAGE_CLASSES: Final = SEWAGE.codes
 FARM_CLASSES: Final = FARMS.codes
@@ -191,6 +216,30 @@ def farm_class(farms: pd.DataFrame) -> np.ndarray:
     out[known & v] = 0
     out[known & ~v] = 1
     return out
+
+
+def sewage_baseline_class(villages: pd.DataFrame) -> np.ndarray:
+    """Class code per village (:data:`SEWAGE_BASELINE`): 0 treated today, 1 untreated, 2 tied
+    to a stopped facility (``rectify``, whatever it treats), 3 unknown (no
+    ``sewage_baseline_treated``, or untreated with a blank ``sewage_status``)."""
+    treated = villages["sewage_baseline_treated"]
+    known = treated.notna().to_numpy()
+    t = treated.fillna(False).astype(bool).to_numpy()
+    out = np.full(len(villages), 3, dtype=np.int64)
+    out[known & t] = 0
+    out[known & ~t] = 1
+    if "sewage_status" in villages.columns:  # blank status: counted as untreated, shown as unknown
+        out[(out == 1) & villages["sewage_status"].isna().to_numpy()] = 3
+    if "rectify" in villages.columns:
+        out[villages["rectify"].fillna(False).astype(bool).to_numpy()] = 2
+    return out
+
+
+def facility_status_class(facilities: pd.DataFrame) -> np.ndarray:
+    """Class code per facility (:data:`FACILITY_STATUS`): index of its ``status`` in
+    :data:`~geo_env._choices.FACILITY_STATUSES`, 4 when blank or unknown."""
+    codes = facilities["status"].map({s: i for i, s in enumerate(FACILITY_STATUSES)})
+    return codes.fillna(len(FACILITY_STATUSES)).to_numpy(dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------

@@ -77,7 +77,21 @@
       else if (f.long) { notes += '<p class="ge-popup-note"><b>' + f.label + '</b>' + colon() + v + '</p>'; }
       else { rows += '<tr><th>' + f.label + '</th><td>' + v + '</td></tr>'; }
     }
-    return '<div class="ge-popup">' + head + '<table>' + rows + '</table>' + notes + '</div>';
+    return '<div class="ge-popup">' + head + '<table>' + rows + '</table>' + notes + panelHtml(spec.panel, i) + '</div>';
+  }
+
+  /* the indicator panel of a village popup: its township's baseline, planned and target
+     (every text escaped by geo_env before it was written into the data block) */
+  function panelHtml(panel, i) {
+    if (!panel || typeof panel !== 'object' || !(panel.codes[i] >= 0)) { return ''; }
+    var r = panel.codes[i], h = panel.head, body = '';
+    for (var k = 0; k < panel.rows[r].length; k++) {
+      var c = panel.rows[r][k];
+      body += '<tr><th>' + c[0] + '</th><td>' + c[1] + '</td><td>' + c[2] + '</td><td>' + c[3] + '</td></tr>';
+    }
+    return '<div class="ge-popup-panel"><div class="ge-popup-panel-title">' + panel.title + ' · ' + panel.names[r] +
+      '</div><table><tr><th>' + h[0] + '</th><th>' + h[1] + '</th><th>' + h[2] + '</th><th>' + h[3] + '</th></tr>' +
+      body + '</table></div>';
   }
 
   function makeItem(spec, i, geo) {
@@ -352,6 +366,7 @@
     for (var i = 0; i < data.layers.length; i++) {
       var spec = data.layers[i];
       if (typeof spec.fields === 'string') { spec.fields = data.tables[spec.fields]; }
+      if (typeof spec.panel === 'string') { spec.panel = data.tables[spec.panel]; }
       var parts = spec.parts || [spec];
       for (var p = 0; p < parts.length; p++) {
         if (typeof parts[p].geom === 'string') { parts[p].geom = data.geoms[parts[p].geom]; }
