@@ -1746,6 +1746,52 @@ add("missing-file-near-name", G, "check", error(lit("road.gpkg")),
 add("dem-truncated", G, "check", error(lit("dem.tif")), lambda ctx: truncate(ctx.proj / "dem.tif", 0.3))
 
 
+# =======================================================================================
+# Group "baseline": issue 13 (status baseline and indicators), contract: the baseline's
+# columns are optional, but a value that is there and cannot be read or cannot be true is
+# an error naming the file, the column and the row (blank = unknown is not an error).
+# The sample's baseline columns: villages 污水现状 设施编号 卫厕户数 垃圾收运;
+# sewage_plants 状态 类型 建成年份; transfer_stations 运行状态 建成年份;
+# livestock_farms 粪污处理设施 综合利用率.
+# =======================================================================================
+G = "baseline"
+_VILLAGES_FILE = file_kw("villages.shp", "villages.dbf", "villages")
+_PLANTS_FILE = file_kw("sewage_plants.geojson", "sewage_plants")
+_FARMS_FILE = file_kw("livestock_farms.csv", "livestock_farms")
+P_VS = 4  # the second village station (0-based feature; the town plants come first)
+
+
+def _plant(i: int) -> tuple[str, str]:
+    """(id, name) of feature ``i`` of the sample's sewage plants."""
+    props = json.loads((SAMPLE / "sewage_plants.geojson").read_text("utf-8"))["features"][i]["properties"]
+    return props["编号"], props["名称"]
+
+
+def _toilets_above_households(ctx: Ctx) -> None:
+    edit_dbf(ctx, lambda d: d.set(V_B, "卫厕户数", str(_s()["hh"][V_B] + 50)))
+
+
+def _plant_status(word: str) -> Callable[[Ctx], None]:
+    def m(ctx: Ctx) -> None:
+        edit_json(ctx, "sewage_plants.geojson",
+                  lambda d: d["features"][P_VS]["properties"].update({"状态": word}))
+    return m
+
+
+add("baseline-unknown-sewage-status", G, "check",
+    error(_VILLAGES_FILE, lit("污水现状", "sewage_status"), _where_villages(V_B), lit("半治理")),
+    lambda ctx: edit_dbf(ctx, lambda d: d.set(V_B, "污水现状", "半治理")),
+    note="污水现状 = 半治理: not a word of the vocabulary (未治理 纳管 村级集中 片区集中 分散 …)")
+add("baseline-toilets-above-households", G, "check",
+    error(_VILLAGES_FILE, lit("卫厕户数", "sanitary_toilet_households"), _where_villages(V_B)),
+    _toilets_above_households, note="卫厕户数 = HS + 50 in one village")
+add("baseline-unknown-facility-status", G, "check",
+    error(_PLANTS_FILE, lit("状态", "status"), at(list(_plant(P_VS)), [P_VS + 1, P_VS]), lit("坏了")),
+    _plant_status("坏了"), note="状态 = 坏了 for a village station: not 运行/停运/在建/规划 …")
+add("baseline-utilization-rate-1.7", G, "check",
+    error(_FARMS_FILE, lit("综合利用率", "utilization_rate"), _where_farms(F_A), lit("1.7")),
+    _farm_value("综合利用率", "1.7", F_A), note="综合利用率 = 1.7: neither a share 0–1 nor a percentage")
+
 def finalize() -> list[Case]:
     """The cases (names checked unique)."""
     names = [c.name for c in CASES]

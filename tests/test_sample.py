@@ -63,14 +63,18 @@ def _geod_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _read_dbf(path: Path) -> tuple[list[tuple[str, str, int]], list[dict[str, bytes]], bytes]:
-    """A minimal dBASE III reader: field list, raw field bytes per record, header."""
+    """A minimal dBASE III reader: field list, raw field bytes per record, header.
+
+    Field names are bytes in the file's code page, like the values: GBK here (the status
+    baseline's fields have Chinese names such as 污水现状).
+    """
     b = path.read_bytes()
     n = int.from_bytes(b[4:8], "little")
     header_len = int.from_bytes(b[8:10], "little")
     rec_len = int.from_bytes(b[10:12], "little")
     fields, off = [], 32
     while b[off] != 0x0D:
-        name = b[off:off + 11].split(b"\0")[0].decode("ascii")
+        name = b[off:off + 11].split(b"\0")[0].decode("gbk")
         fields.append((name, chr(b[off + 11]), b[off + 16]))
         off += 32
     rows = []
@@ -221,9 +225,68 @@ def _degrees(text: str) -> float:
 
 def test_sewage_plants_and_one_nearly_full(regenerated):
     g = gpd.read_file(COMMITTED / "sewage_plants.geojson")
-    assert 2 <= len(g) <= 3 and g.crs.to_epsg() == 4326
-    ratio = g["实际处理量"] / g["设计规模"]
+    assert g.crs.to_epsg() == 4326
+    town = g.loc[g["编号"].str.startswith("WS")]  # the village stations (VS…) follow them
+    assert 2 <= len(town) <= 3 and list(g.index[:len(town)]) == list(town.index)
+    ratio = town["实际处理量"] / town["设计规模"]
     assert ((ratio > 0) & (ratio <= 1)).all() and (ratio >= 0.95).sum() == 1
+
+
+def test_status_baseline_as_stored():
+    """The status baseline (现状) read back from the files with independent readers."""
+    fields, _, _ = _read_dbf(COMMITTED / "villages.dbf")
+    names = [f[0] for f in fields]
+    assert names[-4:] == ["污水现状", "设施编号", "卫厕户数", "垃圾收运"]
+    assert all(len(n.encode("gbk")) <= 10 for n in names)  # a DBF field name's limit
+    v = pyogrio.read_dataframe(COMMITTED / "villages.shp", encoding="GBK").to_crs(sample.WORK_EPSG)
+    status = v["污水现状"].fillna("")
+    counts = status.value_counts().to_dict()
+    assert set(counts) == {"纳管", "村级集中", "分散", "未治理", ""} and counts[""] == 3
+    assert 8 <= counts["纳管"] <= 12 and counts["村级集中"] == 15 and counts["分散"] == 10
+    toilets, hh = v["卫厕户数"], v["HS"]
+    assert toilets.isna().sum() == 2
+    known = toilets.notna()
+    assert (toilets[known] <= hh[known]).all() and (toilets[known] >= 0.5 * hh[known] - 1).all()
+    assert set(v["垃圾收运"]) == {"是", "否"} and 0.6 <= (v["垃圾收运"] == "是").mean() <= 0.7
+    # every treated village names the plant or station treating it; a station stands
+    # inside its village, sized about 1.2 times the village's flow (80 L/d × 0.6 per person)
+    g = gpd.read_file(COMMITTED / "sewage_plants.geojson").to_crs(sample.WORK_EPSG).set_index("编号")
+    assert set(g["状态"]) == {"运行", "停运"} and g["建成年份"].notna().all()
+    treated = status.isin(["纳管", "村级集中"])
+    assert (v["设施编号"].notna() == treated).all() and v.loc[treated, "设施编号"].isin(g.index).all()
+    central = v.loc[status == "村级集中"]
+    st = g.loc[central["设施编号"]]
+    assert sorted(st.index) == sorted(i for i in g.index if i.startswith("VS"))
+    assert shapely.within(st.geometry.values, central.geometry.values).all()
+    assert set(st["类型"]) == {"一体化设备", "人工湿地"} and st["建成年份"].between(2015, 2022).all()
+    flow = central["RK"].to_numpy() * 0.048
+    assert (np.abs(st["设计规模"].to_numpy() / flow - 1.2) < 0.2).all()
+    stopped = st["状态"] == "停运"
+    assert stopped.sum() == 2 and (st.loc[stopped, "实际处理量"] == 0).all()
+    assert (np.abs(st.loc[~stopped, "实际处理量"].to_numpy() - flow[~stopped.to_numpy()]) <= 0.5).all()
+    connected = v.loc[status == "纳管"]
+    assert connected["设施编号"].str.startswith("WS").all()
+    by_plant = (connected["RK"] * 0.048).groupby(connected["设施编号"]).sum()
+    assert (by_plant <= g.loc[by_plant.index, "实际处理量"]).all()
+    anchors = shapely.points(anchor_points(connected))
+    assert (shapely.distance(anchors, g.loc[connected["设施编号"]].geometry.values) < 2000).all()
+
+
+def test_facility_and_farm_baseline_as_stored():
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(COMMITTED / "transfer_stations.xlsx").active.iter_rows(values_only=True))
+    head = list(rows[0])
+    assert {r[head.index("运行状态")] for r in rows[1:]} == {"运行"}  # coverage as before
+    assert all(2000 < r[head.index("建成年份")] < 2025 for r in rows[1:])
+    raw = (COMMITTED / "livestock_farms.csv").read_bytes().decode("gbk")
+    table = list(csv.reader(io.StringIO(raw, newline="")))
+    head, body = table[0], table[1:]
+    facility = [r[head.index("粪污处理设施")] for r in body]
+    assert set(facility) == {"是", "否"} and facility.count("否") == 4
+    rates = [r[head.index("综合利用率")] for r in body]
+    assert rates.count("") == 3
+    assert all(re.fullmatch(r"\d{2}%", x) and 60 <= int(x[:-1]) <= 95 for x in rates if x)
 
 
 def test_water_has_river_lines_and_a_protected_reservoir(regenerated):

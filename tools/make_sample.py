@@ -1,4 +1,4 @@
-# size: one generator of one synthetic district, every layer drawn from one seeded stream
+# size: one generator of one synthetic district, every layer drawn from one seeded stream (the baseline from a second)
 """The sample district's generator: a deterministic synthetic district (示例区, 合成数据).
 
 ``python tools/make_sample.py OUTDIR`` (or ``make sample``) writes it; the copy committed in
@@ -15,8 +15,11 @@ Amap (GCJ-02) coordinates for the transfer stations, a GBK CSV exported by Excel
 livestock farms, a GeoPackage for the roads, GeoJSON for the sewage plants, water and
 no-farming zones, and a deflate-compressed GeoTIFF for the DEM.
 
-Everything is derived from one seeded :class:`numpy.random.Generator`; regenerating
-writes byte-identical files (tested).
+Everything is derived from one seeded :class:`numpy.random.Generator`, but the status
+baseline (现状: sewage status, sanitary toilets, waste collection, facility status, manure
+facilities), which comes from a second one created after every other layer is built, so
+that adding it changed none of the earlier values; regenerating writes byte-identical
+files (tested).
 """
 
 from __future__ import annotations
@@ -1056,6 +1059,161 @@ def _prohibited_zones(reservoir: Polygon, district: Polygon) -> gpd.GeoDataFrame
 
 
 # ------------------------------------------------------------------------------------------
+# the status baseline (现状, issue 13): drawn from its own generator
+# ------------------------------------------------------------------------------------------
+#: Offset of the baseline's seed from :data:`SEED`.  The baseline came after the other
+#: layers; drawing it from a second generator leaves their stream, and so every earlier
+#: value, exactly as it was.
+BASELINE_SEED_OFFSET = 13
+#: Sewage flow per person (m³/d) used to size the sample's village stations:
+#: 80 L/(人·d) × 0.6 (the defaults of geo_env's sewage analysis) / 1000.
+_FLOW_M3_PER_PERSON_DAY = 80.0 * 0.6 / 1000.0
+#: A village whose anchor lies this close (m, straight) to a town plant is connected to it
+#: today (纳管), nearest first, as long as the plant's current load holds the flows.
+_CONNECTED_WITHIN_M = 1750.0
+#: Village stations (村级集中) per township (the largest township gets one more).
+_STATIONS_PER_TOWNSHIP = 2
+_N_HOUSEHOLD = 10  # villages with household systems (分散)
+_N_STATUS_BLANK = 3  # villages whose sewage status is not known (blank cell)
+_N_TOILETS_BLANK = 2  # villages whose sanitary-toilet count is not known
+_N_STOPPED = 2  # village stations out of operation (停运)
+_N_FARMS_WITHOUT_FACILITY = 4
+_N_RATE_BLANK = 3  # farms whose utilisation rate is not known
+#: Chinese words written for the canonical values (the words of the issue 13 contract).
+SEWAGE_STATUS_ZH = {"none": "未治理", "connected": "纳管", "centralized": "村级集中",
+                    "household": "分散"}
+FACILITY_STATUS_ZH = {"running": "运行", "stopped": "停运"}
+
+
+def _sewage_status(v: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Sewage status today (canonical word, None = unknown) and the plant id, per village.
+
+    纳管 (connected): within :data:`_CONNECTED_WITHIN_M` of a town plant whose current load
+    holds the flows; 村级集中 (centralized): :data:`_STATIONS_PER_TOWNSHIP` villages of 600
+    people or more per township, drawn; 分散 (household): drawn among the smallest third;
+    the rest untreated (未治理), but for :data:`_N_STATUS_BLANK` blanks.
+    """
+    anchors = anchor_points(v)
+    pop = v["population"].to_numpy()
+    flow = pop * _FLOW_M3_PER_PERSON_DAY
+    status = np.full(len(v), "none", dtype=object)
+    facility = np.full(len(v), None, dtype=object)
+    pxy = shapely.get_coordinates(plants.geometry.values)
+    for j, (pid, load) in enumerate(zip(plants["id"], plants["load_m3_per_day"])):
+        d = np.hypot(*(anchors - pxy[j]).T)
+        held = 0.0
+        for i in np.argsort(d, kind="stable"):
+            if d[i] > _CONNECTED_WITHIN_M:
+                break
+            if status[i] == "none" and held + flow[i] <= load:
+                status[i], facility[i] = "connected", pid
+                held += flow[i]
+    towns = v["township"].to_numpy()
+    sizes = v.groupby("township", sort=False).size()
+    for town in sizes.index:
+        pool = np.flatnonzero((towns == town) & (status == "none") & (pop >= 600)
+                              & ~v["central"].to_numpy())
+        k = _STATIONS_PER_TOWNSHIP + int(town == sizes.idxmax())
+        status[np.sort(rng.choice(pool, size=k, replace=False))] = "centralized"
+    small = np.flatnonzero((status == "none") & (pop <= np.quantile(pop, 1 / 3)))
+    status[rng.choice(small, size=_N_HOUSEHOLD, replace=False)] = "household"
+    status[rng.choice(np.flatnonzero(status == "none"), size=_N_STATUS_BLANK,
+                      replace=False)] = None
+    return status, facility
+
+
+def _village_stations(v: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """One station (村级污水处理站) per centralized village, inside its polygon, EPSG:4548.
+
+    Design capacity ≈ 1.2 × the village's flow, rounded to 5 m³/d; current load = the flow
+    rounded to 1 m³/d (integers, like the town plants' figures), 0 for the :data:`_N_STOPPED` stations out of operation.  Columns as the town
+    plants' plus ``status`` and ``year_built``.
+    """
+    at = np.flatnonzero(v["sewage_status"].to_numpy() == "centralized")
+    n = len(at)
+    flow = v["population"].to_numpy()[at] * _FLOW_M3_PER_PERSON_DAY
+    kind = rng.choice(["一体化设备", "人工湿地"], size=n, p=[0.6, 0.4])
+    process = np.where(kind == "人工湿地", "厌氧池+人工湿地",
+                       rng.choice(["A/O", "A²/O", "生物接触氧化"], size=n))
+    status = np.full(n, "running", dtype=object)
+    status[rng.choice(n, size=_N_STOPPED, replace=False)] = "stopped"
+    return gpd.GeoDataFrame({
+        "id": [f"VS{k + 1:02d}" for k in range(n)],
+        "name": [f"{name}污水处理站" for name in v["name"].to_numpy()[at]],
+        "kind": kind, "township": v["township"].to_numpy()[at],
+        "capacity_m3_per_day": np.maximum(5, np.round(1.2 * flow / 5.0) * 5).astype(int),
+        "load_m3_per_day": np.where(status == "running", np.round(flow), 0).astype(int),
+        "process": process, "status": status,
+        "year_built": rng.integers(2015, 2023, size=n),
+    }, geometry=shapely.point_on_surface(v.geometry.values[at]), crs=WORK_EPSG)
+
+
+def _toilets(v: gpd.GeoDataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Households with a sanitary toilet (卫生厕所户数): 50–98 % of the households, more
+    where sewage is treated; NaN for :data:`_N_TOILETS_BLANK` villages (unknown)."""
+    hh = v["households"].to_numpy()
+    treated = np.isin(v["sewage_status"].to_numpy(), ["connected", "centralized"])
+    share = np.where(treated, rng.uniform(0.80, 0.98, len(v)), rng.uniform(0.50, 0.95, len(v)))
+    out = np.minimum(np.floor(hh * share), hh).astype(float)
+    out[rng.choice(len(v), size=_N_TOILETS_BLANK, replace=False)] = np.nan
+    return out
+
+
+def _waste_collected(v: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, rng: np.random.Generator
+                     ) -> np.ndarray:
+    """In the waste collection system today (已纳入收运体系): most villages within 4 km
+    (straight) of a transfer station (85 %), a few beyond (10 %, collected by truck)."""
+    from scipy.spatial import cKDTree
+
+    d = cKDTree(shapely.get_coordinates(stations.geometry.values)).query(anchor_points(v))[0]
+    return rng.uniform(size=len(v)) < np.where(d <= 4000.0, 0.85, 0.10)
+
+
+def _farm_manure(farms: gpd.GeoDataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Manure facility (配套粪污处理设施, bool) and utilisation rate (0–1, NaN unknown) per
+    farm: all but :data:`_N_FARMS_WITHOUT_FACILITY` farms have a facility; rates 70–95 %
+    with one, 60–75 % without, two decimals."""
+    n = len(farms)
+    facility = np.ones(n, dtype=bool)
+    facility[rng.choice(n, size=_N_FARMS_WITHOUT_FACILITY, replace=False)] = False
+    rate = np.round(np.where(facility, rng.uniform(0.70, 0.95, n), rng.uniform(0.60, 0.75, n)), 2)
+    rate[rng.choice(n, size=_N_RATE_BLANK, replace=False)] = np.nan
+    return facility, rate
+
+
+def _baseline(s: SampleLayers, rng: np.random.Generator) -> SampleLayers:
+    """The layers with the status baseline's columns (canonical names and values), and the
+    village stations appended to the sewage plants (after the town plants).
+
+    villages: ``sewage_status``, ``sewage_facility_id``, ``sanitary_toilet_households``,
+    ``waste_collected``; sewage plants and transfer stations: ``status``, ``year_built``;
+    farms: ``manure_facility``, ``utilization_rate``.
+    """
+    import dataclasses
+
+    v = s.villages.copy()
+    status, facility = _sewage_status(v, s.sewage_plants, rng)
+    v["sewage_status"] = status
+    stations = _village_stations(v, rng)
+    facility[v["sewage_status"].to_numpy() == "centralized"] = stations["id"].to_numpy()
+    v["sewage_facility_id"] = facility
+    v["sanitary_toilet_households"] = _toilets(v, rng)
+    v["waste_collected"] = _waste_collected(v, s.transfer_stations, rng)
+    towns = s.sewage_plants.assign(
+        status="running", year_built=[int(rng.integers(2006, 2012))] + list(
+            rng.integers(2013, 2019, size=len(s.sewage_plants) - 1)))
+    plants = gpd.GeoDataFrame(pd.concat([towns, stations], ignore_index=True),
+                              geometry="geometry", crs=WORK_EPSG)
+    transfer = s.transfer_stations.assign(
+        status="running", year_built=rng.integers(2012, 2021, size=len(s.transfer_stations)))
+    manure, rate = _farm_manure(s.livestock_farms, rng)
+    farms = s.livestock_farms.assign(manure_facility=manure, utilization_rate=rate)
+    return dataclasses.replace(s, villages=v, sewage_plants=plants,
+                               transfer_stations=transfer, livestock_farms=farms)
+
+
+# ------------------------------------------------------------------------------------------
 # the whole district
 # ------------------------------------------------------------------------------------------
 def _dem(land: _Land, district: Polygon) -> np.ndarray:
@@ -1102,6 +1260,8 @@ def build_sample(seed: int = SEED) -> SampleLayers:
         dem_transform=land.grid.transform,
         facts={"unreachable": unreachable, "reservoir_level_m": round(land.level, 1)},
     )
+    # created only now, so the layers above are drawn exactly as before the baseline existed
+    layers = _baseline(layers, np.random.default_rng(seed + BASELINE_SEED_OFFSET))
     layers.facts.update(_facts(layers))
     _check(layers)
     log.info("sample district built: %d villages, %d road lines, %d farms",
@@ -1124,7 +1284,8 @@ def _facts(s: SampleLayers) -> dict[str, object]:
     valid = s.dem[s.dem != DEM_NODATA]
     pop = v["population"].to_numpy()
     covered = d_station <= 3000.0
-    load = (s.sewage_plants["load_m3_per_day"] / s.sewage_plants["capacity_m3_per_day"]).to_numpy()
+    town = s.sewage_plants.iloc[:len(_PLANTS)]  # the village stations follow them
+    load = (town["load_m3_per_day"] / town["capacity_m3_per_day"]).to_numpy()
     lonlat = _lonlat(s.transfer_stations, WGS84_EPSG)
     gcj_offset = pyproj.Geod(ellps="WGS84").inv(
         *lonlat.T, *np.column_stack(wgs84_to_gcj02(*lonlat.T)).T)[2]
@@ -1148,8 +1309,8 @@ def _facts(s: SampleLayers) -> dict[str, object]:
         "farms_in_prohibited_zones": int(shapely.intersects(
             shapely.union_all(s.prohibited_zones.geometry.values), shapely.points(farms)).sum()),
         "species": s.livestock_farms["species"].value_counts().to_dict(),
-        "plants": len(s.sewage_plants),
-        "fullest_plant": str(s.sewage_plants["name"].iloc[int(np.argmax(load))]),
+        "plants": len(town),
+        "fullest_plant": str(town["name"].iloc[int(np.argmax(load))]),
         "fullest_plant_load_share": round(float(load.max()), 3),
         "gcj02_offset_m": [round(float(gcj_offset.min())), round(float(gcj_offset.max()))],
         "reservoir_km2": round(float(s.water.loc[s.water["kind"] == "reservoir"].area.iloc[0])
@@ -1157,6 +1318,33 @@ def _facts(s: SampleLayers) -> dict[str, object]:
         "dem_shape": list(s.dem.shape),
         "dem_min_m": int(valid.min()),
         "dem_max_m": int(valid.max()),
+        "baseline": _baseline_facts(s),
+    }
+
+
+def _baseline_facts(s: SampleLayers) -> dict[str, Any]:
+    """Figures of the status baseline for README.md (counts; ids of the stopped stations)."""
+    v = s.villages
+    status = v["sewage_status"].fillna("blank")
+    vs = s.sewage_plants.iloc[len(_PLANTS):]
+    stopped = vs.loc[vs["status"] == "stopped"]
+    by_id = dict(zip(v["sewage_facility_id"], v["name"]))
+    hh = v["households"].to_numpy(dtype=float)
+    toilets = v["sanitary_toilet_households"].to_numpy()
+    known = np.isfinite(toilets)
+    farms = s.livestock_farms
+    return {
+        "sewage_status": {k: int((status == k).sum()) for k in (*SEWAGE_STATUS_ZH, "blank")},
+        "connected_by_plant": v["sewage_facility_id"][v["sewage_status"] == "connected"]
+        .value_counts().sort_index().to_dict(),
+        "village_stations": len(vs),
+        "station_kinds": vs["kind"].value_counts().to_dict(),
+        "stopped": [(i, by_id[i]) for i in stopped["id"]],
+        "toilet_share": round(float(toilets[known].sum() / hh[known].sum()), 3),
+        "toilets_blank": int((~known).sum()),
+        "waste_collected": int(v["waste_collected"].sum()),
+        "farms_without_facility": list(farms.loc[~farms["manure_facility"], "id"]),
+        "rates_blank": int(farms["utilization_rate"].isna().sum()),
     }
 
 
@@ -1191,10 +1379,37 @@ def _check(s: SampleLayers) -> None:
         "farms near villages": f["farms_within_500m_of_village"] >= 3,
         "farms near water": f["farms_within_400m_of_water"] >= 3,
         "names unique": v["name"].is_unique and v["id"].is_unique,
+        **_baseline_promises(s),
     }
     broken = [k for k, ok in problems.items() if not ok]
     if broken:
         raise RuntimeError(f"sample: broken promise(s): {'; '.join(broken)}")
+
+
+def _baseline_promises(s: SampleLayers) -> dict[str, bool]:
+    """The status baseline's promises (see :func:`_check`)."""
+    v = s.villages
+    b = s.facts["baseline"]
+    assert isinstance(b, dict)
+    plants = s.sewage_plants.set_index("id")
+    vs = s.sewage_plants.iloc[len(_PLANTS):]
+    central = v["sewage_status"] == "centralized"
+    host = v.set_index("sewage_facility_id").loc[vs["id"]]  # one village per station
+    flows = (v["population"] * _FLOW_M3_PER_PERSON_DAY).groupby(
+        v["sewage_facility_id"].where(v["sewage_status"] == "connected")).sum()
+    toilets = v["sanitary_toilet_households"]
+    return {
+        "8-12 villages connected": 8 <= b["sewage_status"]["connected"] <= 12,
+        "connected flows fit their plant's load":
+            bool((flows <= plants.loc[flows.index, "load_m3_per_day"]).all()),
+        "one station per centralized village": len(vs) == int(central.sum()) == len(host),
+        "stations inside their village": bool(shapely.within(
+            vs.geometry.values, host.geometry.values).all()),
+        "two stations stopped": len(b["stopped"]) == _N_STOPPED,
+        "sanitary toilets never above households":
+            bool((toilets.dropna() <= v["households"][toilets.notna()]).all()),
+        "60-70 % of villages in the waste system": 0.6 <= v["waste_collected"].mean() <= 0.7,
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -1303,6 +1518,7 @@ def _readme(s: SampleLayers) -> str:
     joins = f["road_joins"]
     un = f["unreachable"]
     species = "、".join(f"{k} {n}" for k, n in f["species"].items())
+    b = f["baseline"]
     return f"""\
 # 示例区 — the geo_env sample district (合成数据 / SYNTHETIC DATA)
 
@@ -1334,17 +1550,18 @@ through `geo_env.load_project`, like any project.
 - {f["farms"]} livestock farms ({species}); {f["farms_within_500m_of_village"]} stand within
   500 m of a village's anchor, {f["farms_within_400m_of_water"]} within 400 m of water and
   {f["farms_in_prohibited_zones"]} in a no-farming zone.
-- {f["plants"]} sewage plants; {f["fullest_plant"]} runs at {f["fullest_plant_load_share"]:.0%} of
-  its design capacity.
+- {f["plants"]} town sewage plants; {f["fullest_plant"]} runs at {f["fullest_plant_load_share"]:.0%} of
+  its design capacity. {b["village_stations"]} village stations (村级污水处理站) beside them, {len(b["stopped"])} out of
+  operation: see the status baseline below.
 
 ## Files, and the traps in them (on purpose)
 
 | file | what | stored as |
 |---|---|---|
-| `villages.shp` (+ `.shx .dbf .prj`) | villages (polygons) | Shapefile, CGCS2000 lon/lat (EPSG:4490), attributes in **GBK with no `.cpg`** and DBF language byte 0 (undeclared); columns `CUN_DM` (12-digit 统计用区划代码 style code), `CUN_MC` name, `XZ_DM`/`XZ_MC` township code/name, `RK` population, `HS` households, `GD_MU` farmland (mu), `BZ` remark. Some names use 坵, 墈, 塅: in GBK but not in GB2312. |
-| `transfer_stations.xlsx` | waste transfer stations | Excel sheet `垃圾转运站`, headers 编号 名称 经度 纬度 所属乡镇 设计能力（吨/日） 备注; **lon/lat are Amap GCJ-02** ({f["gcj02_offset_m"][0]}–{f["gcj02_offset_m"][1]} m away from the true WGS84 positions). |
-| `livestock_farms.csv` | livestock farms | CSV as Excel saves it on Chinese Windows: **GBK, CRLF, no BOM**; headers 编号 养殖场名称 畜种 存栏量 经度 纬度 所属乡镇 所属村 备注; WGS84 decimal degrees, but rows {_DMS_ROWS[0] + 1} and {_DMS_ROWS[1] + 1} give **DMS strings** (`117°30'12.5"E`). 畜种 ∈ 生猪 奶牛 肉牛 羊 蛋鸡 肉鸡; 存栏量 = stock on hand (head). |
-| `sewage_plants.geojson` | sewage plants | GeoJSON (UTF-8, WGS84); `设计规模` = design capacity (m³/d), `实际处理量` = current load (m³/d), `处理工艺` process. |
+| `villages.shp` (+ `.shx .dbf .prj`) | villages (polygons) | Shapefile, CGCS2000 lon/lat (EPSG:4490), attributes in **GBK with no `.cpg`** and DBF language byte 0 (undeclared); columns `CUN_DM` (12-digit 统计用区划代码 style code), `CUN_MC` name, `XZ_DM`/`XZ_MC` township code/name, `RK` population, `HS` households, `GD_MU` farmland (mu), `BZ` remark; then the status baseline's fields (below): `污水现状`, `设施编号`, `卫厕户数`, `垃圾收运`. Some names use 坵, 墈, 塅: in GBK but not in GB2312. |
+| `transfer_stations.xlsx` | waste transfer stations | Excel sheet `垃圾转运站`, headers 编号 名称 经度 纬度 所属乡镇 设计能力（吨/日） 备注 运行状态 建成年份; **lon/lat are Amap GCJ-02** ({f["gcj02_offset_m"][0]}–{f["gcj02_offset_m"][1]} m away from the true WGS84 positions). |
+| `livestock_farms.csv` | livestock farms | CSV as Excel saves it on Chinese Windows: **GBK, CRLF, no BOM**; headers 编号 养殖场名称 畜种 存栏量 经度 纬度 所属乡镇 所属村 备注 粪污处理设施 综合利用率; WGS84 decimal degrees, but rows {_DMS_ROWS[0] + 1} and {_DMS_ROWS[1] + 1} give **DMS strings** (`117°30'12.5"E`). 畜种 ∈ 生猪 奶牛 肉牛 羊 蛋鸡 肉鸡; 存栏量 = stock on hand (head). |
+| `sewage_plants.geojson` | sewage plants and village stations | GeoJSON (UTF-8, WGS84); the town plants (WS…) first, then the village stations (VS…); `类型` type, `设计规模` = design capacity (m³/d), `实际处理量` = current load (m³/d), `处理工艺` process, `状态` status, `建成年份` year built. |
 | `water.geojson` | rivers and the reservoir | GeoJSON (UTF-8, WGS84), lines and a polygon in one layer; `kind` = `river` or `reservoir`; `protection` = `drinking_water_source` marks 石门水库 as a drinking-water source protection zone (饮用水水源保护区, `protection_zh`); empty for rivers. |
 | `prohibited_zones.geojson` | no-farming zones (禁养区) | GeoJSON: the reservoir plus 500 m (`kind` = `drinking_water_source`) and the town between the seats of 东城街道 and 西城街道 (`urban`). Illustrative, not drawn to any regulation. |
 | `roads.gpkg` | roads | GeoPackage, layer `roads`, EPSG:4548; `code` (X…/Y…/C…), `level` = `county` or `township` or `village`, `level_zh` = 县道 or 乡道 or 村道. **Not fully noded**: of the village roads (村道), {joins.get("noded", 0)} start at a vertex of the road they branch from, {joins.get("on_segment", 0)} end on one of its segments (T-junctions: need the snapping rule), {joins.get("short", 0)} stop 2–8 m short (need `snap_tolerance_m` ≥ 8; the project sets 10). |
@@ -1356,6 +1573,37 @@ Villages that no road reaches (so road-distance analyses must give NaN, not a nu
 - no road within 1 km of their anchor: {", ".join(un["no_road"])};
 - served only by a forest-road piece that touches no other road (more than 200 m away):
   {", ".join(un["cut_off"])}.
+
+## The status baseline (现状)
+
+What exists today, so that a plan can start from it. Drawn from a second generator (seed
+{SEED} + {BASELINE_SEED_OFFSET}), made after every other layer, so the other values are those of the
+district without a baseline. geo_env recognises the Chinese column names as they are (no
+`columns` mapping in `project.toml`); the canonical name each stands for is in brackets.
+
+| file | column (canonical) | values |
+|---|---|---|
+| `villages.shp` | `污水现状` (`sewage_status`) | 纳管 (connected) {b["sewage_status"]["connected"]}, 村级集中 (centralized) {b["sewage_status"]["centralized"]}, 分散 (household) {b["sewage_status"]["household"]}, 未治理 (none) {b["sewage_status"]["none"]}, blank (unknown) {b["sewage_status"]["blank"]} |
+| `villages.shp` | `设施编号` (`sewage_facility_id`) | id in `sewage_plants.geojson` of the plant or station treating the village today (纳管 and 村级集中 villages); blank for the others |
+| `villages.shp` | `卫厕户数` (`sanitary_toilet_households`) | households with a sanitary toilet: 50–98 % of `HS`, never more; {b["toilets_blank"]} blank (unknown); {b["toilet_share"]:.1%} of the households where known |
+| `villages.shp` | `垃圾收运` (`waste_collected`) | 是/否: in the waste collection system today; 是 for {b["waste_collected"]} of {f["villages"]} villages (most within 4 km of a transfer station, a few beyond) |
+| `sewage_plants.geojson` | `状态` (`status`) | 运行 (running) or 停运 (stopped) |
+| `sewage_plants.geojson` | `类型` (`type`) | 城镇污水处理厂, 乡镇污水处理站 (the town plants, as before); 一体化设备 or 人工湿地 (village stations) |
+| `sewage_plants.geojson` | `建成年份` (`year_built`) | year; village stations 2015–2022 |
+| `transfer_stations.xlsx` | `运行状态` (`status`), `建成年份` (`year_built`) | all 运行 (so waste coverage is as before); year |
+| `livestock_farms.csv` | `粪污处理设施` (`manure_facility`) | 是/否; 否 for {", ".join(b["farms_without_facility"])} |
+| `livestock_farms.csv` | `综合利用率` (`utilization_rate`) | text percentages (`85%`), 60–95 %; {b["rates_blank"]} blank (unknown) |
+
+- 纳管 (connected): villages whose anchor lies within {_CONNECTED_WITHIN_M / 1000:.2f} km (straight) of a town
+  plant, nearest first, while the plant's current load holds their sewage flow (population ×
+  80 L/(人·d) × 0.6): {", ".join(f"{k} {n}" for k, n in b["connected_by_plant"].items())}. 石门村, the seat of
+  石门镇, is close to WS03 but its flow exceeds that plant's load: it is not connected.
+- 村级集中 (centralized): two villages of 600 people or more per township (three in the
+  largest), each with its own station `VS01`… named "<村名>污水处理站", inside the village
+  polygon, design capacity ≈ 1.2 × the village's flow (rounded to 5 m³/d), current load =
+  the flow ({b["station_kinds"].get("一体化设备", 0)} 一体化设备, {b["station_kinds"].get("人工湿地", 0)} 人工湿地).
+- Stopped stations (停运, current load 0): {"; ".join(f"{i} ({name})" for i, name in b["stopped"])}.
+- 分散 (household): drawn among the smallest third of the villages.
 
 ## Coordinates
 
@@ -1404,13 +1652,22 @@ def _gdal_fixed_date() -> Iterator[None]:
 
 
 def _write_villages(v: gpd.GeoDataFrame, out: Path) -> None:
-    """villages.shp: CGCS2000 lon/lat, GBK attributes, no .cpg, DBF language byte 0."""
+    """villages.shp: CGCS2000 lon/lat, GBK attributes, no .cpg, DBF language byte 0.
+
+    The baseline's fields come after the others, with Chinese names of at most 10 bytes
+    in GBK (a DBF field name's limit); unknown values are blank (GDAL writes a blank
+    number as asterisks, a blank text as spaces).
+    """
     import pyogrio
 
     gdf = gpd.GeoDataFrame({
         "CUN_DM": v["id"], "CUN_MC": v["name"], "XZ_DM": v["township_code"],
         "XZ_MC": v["township"], "RK": v["population"], "HS": v["households"],
         "GD_MU": v["farmland_mu"], "BZ": NOTE_ZH,
+        "污水现状": v["sewage_status"].map(SEWAGE_STATUS_ZH),
+        "设施编号": v["sewage_facility_id"],
+        "卫厕户数": pd.array(v["sanitary_toilet_households"].round(), dtype="Int64"),
+        "垃圾收运": np.where(v["waste_collected"], "是", "否"),
     }, geometry=v.geometry.values, crs=WORK_EPSG).to_crs(CGCS2000_EPSG)
     path = out / "villages.shp"
     pyogrio.write_dataframe(
@@ -1437,11 +1694,13 @@ def _write_stations(st: gpd.GeoDataFrame, out: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "垃圾转运站"
-    ws.append(["编号", "名称", "经度", "纬度", "所属乡镇", "设计能力（吨/日）", "备注"])
+    ws.append(["编号", "名称", "经度", "纬度", "所属乡镇", "设计能力（吨/日）", "备注",
+               "运行状态", "建成年份"])
     for row, x, y in zip(st.itertuples(), lon, lat):
         ws.append([row.id, row.name, round(float(x), 6), round(float(y), 6), row.township,
-                   int(row.capacity_t_per_day), NOTE_ZH + "；坐标取自高德地图（GCJ-02）"])
-    for col, width in zip("ABCDEFG", (8, 26, 13, 13, 12, 18, 40)):
+                   int(row.capacity_t_per_day), NOTE_ZH + "；坐标取自高德地图（GCJ-02）",
+                   FACILITY_STATUS_ZH[row.status], int(row.year_built)])
+    for col, width in zip("ABCDEFGHI", (8, 26, 13, 13, 12, 18, 40, 10, 10)):
         ws.column_dimensions[col].width = width
     import datetime as _dt
 
@@ -1480,11 +1739,13 @@ def _write_farms(farms: gpd.GeoDataFrame, out: Path) -> None:
     lonlat = _lonlat(farms, WGS84_EPSG)
     text = io.StringIO()
     w = csv.writer(text, lineterminator="\r\n")
-    w.writerow(["编号", "养殖场名称", "畜种", "存栏量", "经度", "纬度", "所属乡镇", "所属村", "备注"])
+    w.writerow(["编号", "养殖场名称", "畜种", "存栏量", "经度", "纬度", "所属乡镇", "所属村", "备注",
+                "粪污处理设施", "综合利用率"])
     for i, (row, (x, y)) in enumerate(zip(farms.itertuples(), lonlat)):
         lon, lat = (_dms(x, "EW"), _dms(y, "NS")) if i in _DMS_ROWS else (f"{x:.6f}", f"{y:.6f}")
+        rate = "" if np.isnan(row.utilization_rate) else f"{round(100 * row.utilization_rate)}%"
         w.writerow([row.id, row.name, row.species, int(row.head), lon, lat, row.township,
-                    row.village, NOTE_ZH])
+                    row.village, NOTE_ZH, "是" if row.manure_facility else "否", rate])
     (out / "livestock_farms.csv").write_bytes(text.getvalue().encode("gbk"))
 
 
@@ -1549,7 +1810,9 @@ def write_sample(out_dir: str | Path, layers: SampleLayers | None = None) -> lis
     plants = s.sewage_plants.rename(columns={
         "id": "编号", "name": "名称", "kind": "类型", "township": "所属乡镇",
         "capacity_m3_per_day": "设计规模", "load_m3_per_day": "实际处理量", "process": "处理工艺"})
-    _write_geojson(plants.assign(备注=NOTE_ZH), out / "sewage_plants.geojson")
+    plants = plants.assign(备注=NOTE_ZH, 状态=plants["status"].map(FACILITY_STATUS_ZH),
+                           建成年份=plants["year_built"])
+    _write_geojson(plants.drop(columns=["status", "year_built"]), out / "sewage_plants.geojson")
     water = s.water.assign(id=[f"SX{i + 1:02d}" for i in range(len(s.water))], note=NOTE_ZH)
     _write_geojson(water[["id", "name", "kind", "protection", "protection_zh", "note", "geometry"]],
                    out / "water.geojson")
