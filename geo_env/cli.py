@@ -20,6 +20,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -263,7 +264,26 @@ def _headlines(s: dict, zh: bool) -> list[str]:
                     else "manure–land balance not assessed (no farmland data)")
             lines.append(f"livestock: {lv['farms']} farms, {lv['pig_equivalents']:,.0f} pig equivalents; "
                          f"{bad} break a setback; {land}")
+    lines += _indicator_lines(s.get("indicators"), zh)
     return lines
+
+
+def _indicator_lines(ind: Any, zh: bool) -> list[str]:
+    """The assessment indicators, baseline → planned (target), for the headline."""
+    if not isinstance(ind, dict) or not ind:
+        return []
+    from .labels import label
+
+    def pct(x: Any) -> str:
+        return "—" if x is None else f"{x:.1%}"
+
+    parts = []
+    for key, e in ind.items():
+        target = "" if e.get("target") is None else (
+            f"（目标 {e['target']:.0%}，{e['target_year']}年）" if zh else f" (target {e['target']:.0%} by {e['target_year']})")
+        parts.append(f"  {label(key, 'zh' if zh else 'en')}：{pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}"
+                     if zh else f"  {label(key, 'en')}: {pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}")
+    return ["考核指标（现状 → 规划）：" if zh else "indicators (baseline → planned):", *parts]
 
 
 def _check(project: Path, console: _Console) -> int:

@@ -241,10 +241,10 @@ def test_status_baseline_as_stored():
     v = pyogrio.read_dataframe(COMMITTED / "villages.shp", encoding="GBK").to_crs(sample.WORK_EPSG)
     status = v["污水现状"].fillna("")
     counts = status.value_counts().to_dict()
-    assert set(counts) == {"纳管", "村级集中", "分散", "未治理", ""} and counts[""] == 3
+    assert set(counts) == {"纳管", "村级集中", "分散", "未治理"}  # no blanks: the demo runs without warnings
     assert 8 <= counts["纳管"] <= 12 and counts["村级集中"] == 15 and counts["分散"] == 10
     toilets, hh = v["卫厕户数"], v["HS"]
-    assert toilets.isna().sum() == 2
+    assert toilets.isna().sum() == 0
     known = toilets.notna()
     assert (toilets[known] <= hh[known]).all() and (toilets[known] >= 0.5 * hh[known] - 1).all()
     assert set(v["垃圾收运"]) == {"是", "否"} and 0.6 <= (v["垃圾收运"] == "是").mean() <= 0.7

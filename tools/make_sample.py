@@ -1074,8 +1074,8 @@ _CONNECTED_WITHIN_M = 1750.0
 #: Village stations (村级集中) per township (the largest township gets one more).
 _STATIONS_PER_TOWNSHIP = 2
 _N_HOUSEHOLD = 10  # villages with household systems (分散)
-_N_STATUS_BLANK = 3  # villages whose sewage status is not known (blank cell)
-_N_TOILETS_BLANK = 2  # villages whose sanitary-toilet count is not known
+_N_STATUS_BLANK = 0  # villages whose sewage status is not known (the demo stays free of warnings)
+_N_TOILETS_BLANK = 0  # villages whose sanitary-toilet count is not known
 _N_STOPPED = 2  # village stations out of operation (停运)
 _N_FARMS_WITHOUT_FACILITY = 4
 _N_RATE_BLANK = 3  # farms whose utilisation rate is not known
