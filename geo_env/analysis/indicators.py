@@ -129,7 +129,7 @@ def _sewage(v: pd.DataFrame, towns: np.ndarray, targets: Mapping[str, Any]) -> d
     else:
         reason, before = None, _flag(v, "sewage_baseline_treated") & lives
     mode = v["sewage_mode"].to_numpy(dtype=object) if "sewage_mode" in v.columns else np.full(len(v), None)
-    planned = np.array([m is not None and m == m for m in mode]) & lives
+    planned = pd.notna(pd.Series(mode, dtype=object)).to_numpy(dtype=bool) & lives
     if before is not None:
         planned |= before
     zero = np.zeros(len(v))

@@ -325,7 +325,17 @@ metric = "auto"                # auto | road | straight
 target_coverage = 0.95         # 覆盖目标（按人口）
 
 # [sewage]                     # 污水治理参数 (see report.xlsx, sheet 参数, for every key and its source)
+# replan_existing = false      # true: plan villages treated today from zero (default: keep running works)
 # [livestock]                  # 畜禽粪污参数
+
+# Status baseline (现状), all optional: villages 污水现状 (未治理/纳管/村级集中/片区集中/分散),
+# 设施编号, 卫生厕所户数, 已纳入收运体系 (是/否); plants and stations 状态 (运行/停运/在建/规划),
+# 类型, 建成年份; farms 配套粪污处理设施 (是/否), 综合利用率 (0.85 or 85%).
+# [targets]                    # 考核指标目标值 (defaults: national plan figures, cited in report.xlsx)
+# province = "44"              # national | 44 (Guangdong figures where it has them)
+# sewage_treatment_rate = 0.6  # 农村生活污水治理率
+# sewage_treatment_rate_year = 2025
+# sanitary_toilet_rate = 0.9   # 卫生厕所普及率 (no national figure)
 '''
 
 
