@@ -307,3 +307,10 @@ def test_a_stopped_plant_takes_no_new_villages():
     assert not (v["sewage_plant_id"] == "VS1").any()
     spare = plan.layers["sewage_plants"].set_index("id")
     assert spare.loc["VS1", "connected_villages"] == 0
+
+
+def test_a_garbled_status_word_points_at_the_encoding(tmp_path):
+    # Big5 bytes of 村級集中 read as GBK come out as kana and rare characters (make stress)
+    p = _csv(tmp_path, "V1,甲村,117.5,28.4,100,260,ゼ獀瞶,80,是\n")
+    with pytest.raises(DataValueError, match=r"(?s)unknown sewage status.*garbled.*encoding = \"big5\""):
+        _read(p)

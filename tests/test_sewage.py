@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import rasterio
@@ -240,15 +242,23 @@ def test_village_below_its_plant_needs_lift_stations(tmp_path):
     assert "1座提升泵站" in flat.sewage_reason
 
 
-def test_source_protection_zone_forbids_household_systems():
-    v = villages([(7000, 0, 45, 17), (9000, 0, 45, 17)])
+def test_inside_a_protection_zone_no_station_discharges_touching_from_outside_no_household():
+    # issue 17: inside a zone no outfall may be built — household systems with reuse (the old
+    # rule put a village station there "because household systems were not allowed");
+    # a settlement touching the zone from outside gets a station outside it
+    v = villages([(7000, 0, 45, 17), (9000, 0, 45, 17), (7530, 0, 45, 17)])
     zone = gpd.GeoDataFrame({"protection": ["一级", ""]},
                             geometry=[shapely.box(X0 + 6500, Y0 - 500, X0 + 7500, Y0 + 500),
                                       shapely.box(X0 + 8500, Y0 - 500, X0 + 9500, Y0 + 500)], crs=CRS)
-    sew = ge.sewage_modes(district(v, water=zone))
-    assert sew.sewage_mode.tolist() == ["centralized", "household"]
-    assert np.isnan(sew.cost_household_yuan_per_year.iloc[0])
-    assert "水源保护区" in sew.sewage_reason.iloc[0]
+    res = sewage_plan(district(v, water=zone))
+    sew = res.villages
+    assert sew.sewage_mode.tolist() == ["household", "household", "centralized"]
+    assert np.isfinite(sew.cost_household_yuan_per_year.iloc[0])
+    assert "保护区内" in sew.sewage_reason.iloc[0] and "不外排" in sew.sewage_reason.iloc[0]
+    assert np.isnan(sew.cost_household_yuan_per_year.iloc[2])
+    assert "水源保护区" in sew.sewage_reason.iloc[2]
+    assert res.details["inside_protection_zone"].tolist() == [True, False, False]
+    assert res.summary["protection_zone"]["inside_villages"] == 1
 
 
 def test_two_villages_side_by_side_share_a_station_at_the_hand_computed_cost():
@@ -1159,3 +1169,27 @@ def test_standards_bind_each_cited_document_to_one_name():
     cited = [p for p in standards.PARAMETERS.values() if guide in p.source]
     assert {p.name for p in cited} >= {"station_capex_yuan_per_m3_day", "station_scale_exponent"}
     assert all(p.section == "sewage" for p in cited)
+
+
+def test_a_zone_over_half_the_district_holds_no_discharge_point():
+    # issue 17 acceptance: a 二级 zone over the western half of the sample district; no new
+    # station (village or shared) may discharge inside it
+    d = ge.sample_district()
+    xmin, ymin, xmax, ymax = d.villages.total_bounds
+    zone = shapely.box(xmin - 1, ymin - 1, (xmin + xmax) / 2, ymax + 1)
+    water = pd.concat([d.water, gpd.GeoDataFrame({"protection": ["二级"]}, geometry=[zone], crs=d.crs)],
+                      ignore_index=True)
+    water["protection"] = water["protection"].where(water["protection"].notna(), "")
+    res = sewage_plan(replace(d, water=gpd.GeoDataFrame(water, geometry="geometry", crs=d.crs)))
+    v = res.villages
+    anchors = shapely.points(d.villages[["anchor_x", "anchor_y"]].to_numpy())
+    inside = shapely.contains(zone, anchors)
+    assert inside.sum() > 40  # the zone holds about half the villages
+    stations = v["sewage_mode"].isin(["centralized"]).to_numpy()
+    hosts = v["id"].isin(res.clusters["station_village_id"]).to_numpy()
+    assert not (inside & (stations | hosts)).any()
+    assert not v.loc[inside, "sewage_mode"].isin(["centralized", "cluster"]).any()
+    assert res.summary["protection_zone"]["inside_villages"] == int(inside.sum())
+    # their reasons say why: no outfall inside the zone (or they connect to a plant)
+    said = v.loc[inside & (v["sewage_mode"] == "household").to_numpy(), "sewage_reason"]
+    assert said.str.contains("保护区内").all()

@@ -67,10 +67,21 @@ def _codes(raw: pd.Series, words: Mapping[str, tuple[str, ...]], *, blank_value:
         i = np.flatnonzero(bad)
         shown = ", ".join(sorted({repr(str(raw.iloc[k])) for k in i[:5]}))
         valid = "; ".join(f"{code}: {'/'.join(ws[:4])}" for code, ws in words.items())
+        hint = f"write one of — {valid}"
+        if any(_garbled(str(raw.iloc[k])) for k in i[:20]):
+            hint = ("the words look garbled: the file is probably in another encoding than it was read in "
+                    "(e.g. Big5: set encoding = \"big5\" in its [layers.…] section); else " + hint)
         raise DataValueError(f"unknown {what} {shown}", file=file, layer=label, column=column,
-                             row=format_rows(list(rows.iloc[i])), hint=f"write one of — {valid}")
+                             row=format_rows(list(rows.iloc[i])), hint=hint)
     codes[blank] = blank_value
     return codes
+
+
+def _garbled(text: str) -> bool:
+    """Text with characters no planner's status word holds: kana, Hangul, private use,
+    replacement characters (Big5 or UTF-8 read as GBK)."""
+    return any(0x3040 <= ord(c) <= 0x30FF or 0xAC00 <= ord(c) <= 0xD7AF or 0xE000 <= ord(c) <= 0xF8FF
+               or c == "\ufffd" for c in text)
 
 
 def _yes_no(raw: pd.Series, *, rows: pd.Series, file: str, label: str | None, column: str) -> pd.Series:

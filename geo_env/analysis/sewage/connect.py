@@ -203,6 +203,9 @@ def connections(pairs: PlantPairs, sewers: Sewers, demand: Demand, local: LocalC
     near_gravity = feasible & (sewers.pumps == 0) & (sewers.length_m <= prm["connect_priority_distance_m"])
     priority = near_gravity & _within_premium(cost, local.alone[v], local.trunk[v],
                                               prm["connect_priority_max_premium"])
+    # a village inside a drinking-water source protection zone may build no station: every
+    # feasible connection to a plant is a priority one (纳管优先, pumped if need be)
+    priority |= feasible & local.inside_zone[v]
     saving = local.alone[v] - cost
     return Connections(
         pairs=pairs, sewers=sewers, cost=cost, within=within, feasible=feasible, near_gravity=near_gravity,

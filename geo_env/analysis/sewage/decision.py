@@ -200,7 +200,8 @@ def sewage_plan(
     conn = connections(pairs, sewers, demand, local, plants, prm)
     assignment = assign_plants(conn, demand, plants)
     clock.tick("capacity")
-    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0))
+    # no shared station may stand inside a protection zone: villages there join none
+    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0) & ~local.inside_zone)
     links = cluster_links(free, demand, terrain.dem, prm)
     if len(links.a):
         clock.tick("cluster links")
@@ -221,6 +222,9 @@ def sewage_plan(
     counted_apart = full.no_population & ~full.unknown
     by_town = by_township(out, counted_apart, full.unknown)
     summary = sewage_summary(out, counted_apart, plants_out, clusters_out, full.unknown)
+    ids = out["id"].astype(str).to_numpy() if "id" in out.columns else np.arange(len(out)).astype(str)
+    summary["protection_zone"] = {"inside_villages": int(local.inside_zone.sum()),
+                                  "no_feasible_option": ids[local.no_option & ~assignment.connected].tolist()}
     clock.tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     return SewagePlan(out, details, clusters_out, plants_out, routes, by_town, summary, prm, clock.timings)

@@ -8,7 +8,8 @@ The mode of a village, rules first, then the cheapest:
 * a village assigned a plant by :mod:`.capacity` gets ``connect``;
 * a member of a cluster (:mod:`.clusters`) gets ``cluster``;
 * any other gets the cheaper of ``household`` (where allowed) and ``centralized``
-  (:mod:`.options`).
+  (:mod:`.options`); inside a drinking-water source protection zone ``household`` (with
+  reuse, no discharge: no station may discharge there).
 
 Toilet suggestion: ``flush`` where sewage is collected (connect, centralized, cluster);
 with household systems ``dry`` below ``dry_toilet_below_l_per_capita_day`` of water use,
@@ -89,7 +90,8 @@ def decide(demand: Demand, local: LocalCosts, conn: Connections, assignment: Ass
     """The mode of every village and its numbers (see the module docstring)."""
     n = len(demand.xy)
     connected, q = assignment.connected, assignment.connected_pairs
-    mode = np.where(np.isfinite(local.household) & (local.household < local.centralized),
+    # inside a protection zone no station may discharge: household systems with reuse
+    mode = np.where(np.isfinite(local.household) & ((local.household < local.centralized) | local.inside_zone),
                     "household", "centralized").astype(object)
     mode[(demand.flow_m3_per_day <= 0) | demand.no_population] = "household"
     mode[connected] = "connect"

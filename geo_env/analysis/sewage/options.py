@@ -58,6 +58,13 @@ class LocalCosts:
         Household systems (联户分户); NaN where not allowed, 0 without residents.
     protected
         The settled area touches a drinking-water source protection zone.
+    inside_zone
+        The village's anchor — where a station would discharge — lies inside a zone: no
+        station (village or shared) may be built there; household systems with reuse and
+        no discharge (资源化利用、不外排) or a connection are its options.
+    no_option
+        Inside a zone with settlements too big for household systems: nothing but a
+        connection complies (flagged; costed as household systems, an interim measure).
     too_big
         Settlement clusters above ``household_max_settlement_population`` on average.
     alone
@@ -73,6 +80,8 @@ class LocalCosts:
     protected: Bools
     too_big: Bools
     alone: Floats
+    inside_zone: Bools
+    no_option: Bools
 
 
 def local_costs(district: District, demand: Demand, st: Settlements, slope_percent: Floats,
@@ -100,30 +109,39 @@ def local_costs(district: District, demand: Demand, st: Settlements, slope_perce
     tanks = number_column(district.villages, "sanitary_toilet_households", "villages", blanks=True) \
         if "sanitary_toilet_households" in district.villages.columns else None
     household = household_cost(hh, prm, tanks)
-    protected = _in_protection_zone(district, demand.xy, st.area_m2, prm["protection_column"])
+    protected, inside = _in_protection_zone(district, demand.xy, st.area_m2, prm["protection_column"])
     too_big = np.zeros(len(hh), dtype=bool)
     if prm["household_max_settlement_population"] > 0:
         too_big = st.cluster_population > prm["household_max_settlement_population"]
-    household = np.where(protected | too_big, np.nan, household)
+    # inside a zone no station may discharge: household systems with reuse are its own
+    # option (also when too big: flagged no_option); touching one from outside, household
+    # infiltration is not allowed and a station outside the zone is
+    no_option = inside & too_big & ~demand.no_population
+    household = np.where(((protected & ~inside) | too_big) & ~inside, np.nan, household)
     # no residents: nothing to build; recorded as household mode at no cost (see
     # *Villages without residents* in .demand)
     household = np.where(demand.no_population, 0.0, household)
     centralized = np.where(demand.no_population, np.nan, centralized)
+    alone = np.where(inside & np.isfinite(household), household, np.fmin(centralized, household))
     return LocalCosts(network=network, trunk=trunk, internal=internal, centralized=centralized,
                       village_stations=village_stations, household=household, protected=protected,
-                      too_big=too_big, alone=np.fmin(centralized, household))
+                      too_big=too_big, alone=alone, inside_zone=inside, no_option=no_option)
 
 
-def _in_protection_zone(district: District, xy: Floats, area_m2: Floats, column: str) -> Bools:
+def _in_protection_zone(district: District, xy: Floats, area_m2: Floats, column: str) -> tuple[Bools, Bools]:
     """Whether each village's settled area (a disc of ``area_m2`` round its anchor ``xy``)
-    touches a drinking-water source protection zone."""
+    touches a drinking-water source protection zone, and whether its anchor lies inside one."""
     protected = np.zeros(len(xy), dtype=bool)
+    inside = np.zeros(len(xy), dtype=bool)
     zones = _protection_zones(district, column)
     if zones is not None:  # the settled area as a disc around the anchor
+        tree = shapely.STRtree(zones)
         discs = shapely.buffer(shapely.points(xy), np.sqrt(area_m2 / np.pi) + 1.0)
-        hit = shapely.STRtree(zones).query(discs, predicate="intersects")
+        hit = tree.query(discs, predicate="intersects")
         protected[np.unique(hit[0])] = True
-    return protected
+        within = tree.query(shapely.points(xy), predicate="intersects")
+        inside[np.unique(within[0])] = True
+    return protected, inside
 
 
 def _protection_zones(district: District, column: str) -> Objects | None:

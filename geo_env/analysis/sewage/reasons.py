@@ -243,6 +243,8 @@ def _local_reason(e: _Evidence, i: int) -> str:
                 "year than on its own")
     if m == "centralized":
         return _station_reason(e, i, k, cp, pop)
+    if loc.inside_zone[i]:
+        return _zone_reason(e, i, cp)
     pct = _pct(hou, cen)
     slope = e.terrain.slope_percent[i]
     if k > 1:
@@ -252,6 +254,21 @@ def _local_reason(e: _Evidence, i: int) -> str:
                 f"{pct:.0f}% less per year than village stations")
     return (f"人口{pop:.0f}人，联户分户年费用比村级集中低{pct:.0f}%" if zh else
             f"{pop:.0f} residents: household systems cost {pct:.0f}% less per year than a village station")
+
+
+def _zone_reason(e: _Evidence, i: int, cp: float) -> str:
+    """Why household systems inside a drinking-water source protection zone."""
+    if e.local.no_option[i]:
+        lim = e.prm["household_max_settlement_population"]
+        return (f"位于饮用水水源保护区内，不得新设排污口，居民点{cp:.0f}人超过分户处理上限{lim:.0f}人且无法纳管："
+                f"无合规方案，暂按联户分户、资源化利用不外排，需专项论证（如延伸管网纳管）" if e.zh else
+                f"inside a drinking-water source protection zone, where no outfall may be built; settlements of "
+                f"{cp:.0f} residents exceed the {lim:.0f}-resident limit for household systems and no plant can "
+                "take it: no compliant option — household systems with reuse and no discharge as an interim "
+                "measure; needs a special study (e.g. extending a sewer to a plant)")
+    return ("位于饮用水水源保护区内，不得新设排污口：联户分户处理，资源化利用不外排" if e.zh else
+            "inside a drinking-water source protection zone, where no outfall may be built: household "
+            "systems with reuse and no discharge")
 
 
 def _station_reason(e: _Evidence, i: int, k: int, cp: float, pop: float) -> str:

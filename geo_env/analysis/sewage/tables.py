@@ -92,7 +92,8 @@ def details_table(v: gpd.GeoDataFrame, terrain: Terrain, st: Settlements, local:
         "trunk_m": st.trunk_m, "village_stations": local.village_stations,
         "cost_internal_yuan_per_year": local.internal, "cost_alone_yuan_per_year": local.alone,
         "nearest_plant_distance_m": conn.pairs.nearest_plant_m, "source_protection": local.protected,
-        "cost_trunk_yuan_per_year": local.trunk, "household_too_large": local.too_big,
+        "cost_trunk_yuan_per_year": local.trunk, "household_too_large": local.too_big, "inside_protection_zone": local.inside_zone,
+        "protection_no_option": local.no_option,
         "connect_priority": conn.priority_village, "connected_by_priority": decision.by_priority,
         "capacity_blocked": assignment.capacity_blocked,
     }, index=v.index)
