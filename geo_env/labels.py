@@ -210,6 +210,18 @@ _SEWAGE: dict[str, tuple[str, str]] = {
     "village_id": ("村编号", "Village ID"),
     "plant_id": ("污水厂编号", "Plant ID"),
     "sewage_by_township": ("乡镇污水治理模式", "Sewage modes by township"),
+    # the money of the chosen works (analysis.sewage.money)
+    "capex_wan": ("总投资（万元）", "Capex (10⁴ yuan)"),
+    "om_wan_per_year": ("年运行维护费（万元/年）", "O&M (10⁴ yuan/year)"),
+    "capex_pipes_wan": ("管网投资（万元）", "Pipes capex (10⁴ yuan)"),
+    "capex_pumps_wan": ("提升泵站投资（万元）", "Lift stations capex (10⁴ yuan)"),
+    "capex_stations_wan": ("处理站投资（万元）", "Stations capex (10⁴ yuan)"),
+    "capex_households_wan": ("分户设施投资（万元）", "Household units capex (10⁴ yuan)"),
+    "capex_plant_wan": ("纳管污水厂投资（万元）", "Plant capex (10⁴ yuan)"),
+    "capex_rectify_wan": ("整改投资（万元）", "Rectification capex (10⁴ yuan)"),
+    "villages_with_new_works": ("新建（整改）村数（个）", "Villages with new works"),
+    "investment": ("投资估算", "Investment estimate"),
+    "sheet.investment": ("投资估算", "Investment estimate"),
 }
 for _m in SEWAGE_MODES:  # the per-mode columns of the township table
     _zh, _en = _SEWAGE.get(f"sewage_mode.{_m}") or _SEWAGE[_m]

@@ -116,7 +116,8 @@ def sewage_part(district: District) -> PlanPart:
     if res.plants is not None:
         layers["sewage_plants"] = res.plants
     return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[columns]), layers=layers,
-                    tables={"sewage_by_township": res.by_township}, summary=res.summary, result=res)
+                    tables={"sewage_by_township": res.by_township,
+                            **({"investment": res.investment} if res.investment is not None else {})}, summary=res.summary, result=res)
 
 
 def livestock_part(district: District) -> PlanPart | None:

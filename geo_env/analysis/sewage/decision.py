@@ -47,6 +47,7 @@ from .connect import connection_sewers, connections, plant_pairs, road_routes
 from .demand import settlements, village_demand
 from .existing import existing_reasons, kept_villages, planning_demand, with_existing
 from .modes import decide
+from .money import ITEMS, investment_summary, investment_table, village_money
 from .options import local_costs
 from .params import sewage_params
 from .plants import read_plants
@@ -97,6 +98,9 @@ class SewagePlan:
         The [sewage] parameters used.
     timings
         Seconds spent per step.
+    investment
+        投资估算 by township: capex per item and in total (万元), O&M (万元/年), total row
+        (:mod:`.money`).
     """
 
     villages: gpd.GeoDataFrame
@@ -108,6 +112,7 @@ class SewagePlan:
     summary: dict[str, Any]
     params: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    investment: pd.DataFrame | None = None
 
 
 class _Clock:
@@ -215,6 +220,8 @@ def sewage_plan(
     v = district.villages
     out = villages_table(v, full, terrain, local, decision, reasons)
     add_baseline_columns(out, bl, ex, full)
+    money = village_money(demand, local, conn, assignment, clusters, decision, ex, full, bl.toilets, prm)
+    out["capex_wan"], out["om_wan_per_year"] = money.capex_total / 1e4, money.om_total / 1e4
     details = details_table(v, terrain, st, local, conn, assignment, decision)
     clusters_out = clusters_layer(v, clusters, demand, local)
     plants_out = plants_layer(plants, conn, assignment, demand)
@@ -223,10 +230,19 @@ def sewage_plan(
     by_town = by_township(out, counted_apart, full.unknown)
     summary = sewage_summary(out, counted_apart, plants_out, clusters_out, full.unknown)
     ids = out["id"].astype(str).to_numpy() if "id" in out.columns else np.arange(len(out)).astype(str)
+    invest = investment_table(money, out["township"].astype(str).to_numpy() if "township" in out.columns
+                              else np.full(len(out), ""), decision.mode)
+    summary["investment"] = investment_summary(invest, prm)
+    by_town["capex_wan"] = by_town["township"].map(invest.set_index("township")["capex_wan"])
+    by_town["om_wan_per_year"] = by_town["township"].map(invest.set_index("township")["om_wan_per_year"])
     summary["protection_zone"] = {"inside_villages": int(local.inside_zone.sum()),
                                   "no_feasible_option": ids[local.no_option & ~assignment.connected].tolist()}
     clock.tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
-    return SewagePlan(out, details, clusters_out, plants_out, routes, by_town, summary, prm, clock.timings)
+    for item in ITEMS:
+        details[f"capex_{item}_yuan"], details[f"om_{item}_yuan_per_year"] = money.capex[item], money.om[item]
+    details["annualised_yuan_per_year"] = money.annualised
+    return SewagePlan(out, details, clusters_out, plants_out, routes, by_town, summary, prm, clock.timings,
+                      investment=invest)
 
 

@@ -39,6 +39,8 @@ VILLAGE_COLUMNS = [
     "cost_cluster_yuan_per_year",
     "cost_household_yuan_per_year",
     "cost_existing_yuan_per_year",
+    "capex_wan",
+    "om_wan_per_year",
     "sewage_reason",
     "toilet_suggestion",
 ]
