@@ -41,6 +41,7 @@ VILLAGE_COLUMNS = [
     "cost_existing_yuan_per_year",
     "sewage_reason",
     "toilet_suggestion",
+    "population_horizon",
 ]
 
 #: The baseline columns the sewage analysis adds where the data has them (a status
@@ -79,6 +80,7 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
     out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)  # see add_baseline_columns
     out["sewage_reason"] = reasons
     out["toilet_suggestion"] = decision.toilet
+    out["population_horizon"] = np.where(demand.unknown, np.nan, demand.population)  # persons at the horizon year
     return out
 
 
