@@ -13,6 +13,8 @@ SEWAGE_MODES = ("connect", "centralized", "cluster", "household", "existing")
 SEWAGE_STATUSES = ("none", "connected", "centralized", "cluster", "household")
 #: The state of an existing facility (``status`` of sewage plants and transfer stations).
 FACILITY_STATUSES = ("running", "stopped", "building", "planned")
+#: Village classes of the village plans (村庄分类: 集聚提升, 城郊融合, 特色保护, 搬迁撤并, 其他).
+VILLAGE_CLASSES = ("agglomeration", "suburban", "heritage", "relocation", "other")
 #: The official assessment indicators (考核指标), in the order of tables and summary.json.
 INDICATORS = ("sewage_treatment_rate", "waste_system_coverage", "sanitary_toilet_rate",
               "manure_utilization_rate", "manure_facility_rate", "facility_operating_rate")

@@ -357,13 +357,13 @@ _BASELINE: dict[str, tuple[str, str]] = {
 #: ``label(value)``) in the map, the report and the figures.
 CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species_code",
                            "toilet_suggestion", "limiting_nutrient", "farmland_source", "sewage_status",
-                           "status", "sewage_facility_status", "facility"})
+                           "status", "sewage_facility_status", "facility", "village_class"})
 
 
 @cache
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
-    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE}
+    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON}
 
 
 def label(code: str, lang: str = "zh") -> str:
@@ -387,3 +387,15 @@ def value_label(col: str, value: object, lang: str = "zh") -> str:
 def display_width(text: str) -> int:
     """Display width of ``text``: CJK and full-width characters count two columns."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+#: Horizon population and village classes (村庄分类; issue 17, item 5).
+_HORIZON: dict[str, tuple[str, str]] = {
+    "population_horizon": ("规划期末人口（人）", "Population at the horizon year (persons)"),
+    "village_class": ("村庄分类", "Village class"),
+    "village_class.agglomeration": ("集聚提升类", "Agglomeration and upgrading"),
+    "village_class.suburban": ("城郊融合类", "Suburban integration"),
+    "village_class.heritage": ("特色保护类", "Heritage protection"),
+    "village_class.relocation": ("搬迁撤并类", "Relocation and merger"),
+    "village_class.other": ("其他类", "Other"),
+}

@@ -8,7 +8,8 @@ Where a value is a modelling choice of geo_env rather than a number from a stand
 ``source`` says so plainly.
 
 Each :class:`Parameter` states its unit and a check that the loader applies
-(``positive``, ``nonnegative``, ``fraction``, ``bool``, a tuple of choices, ``any``).
+(``positive``, ``nonnegative``, ``fraction``, ``number`` (any sign, within its limits),
+``bool``, a tuple of choices, ``any``).
 """
 
 from __future__ import annotations
@@ -267,6 +268,24 @@ _SEWAGE: list[Parameter] = [
        _EST + ": 宜水则水、宜旱则旱 — where water use is below this, household villages are "
        "advised dry (double-urn) toilets rather than flush toilets with septic tanks",
        "宜旱则旱用水阈值", check="nonnegative"),
+    # --- horizon population (规划期末人口) ---------------------------------------------------
+    _P("sewage", "horizon_year", 2035, "year",
+       "the plan horizon: 2035, the horizon of the territorial spatial master plans (国土空间总体规划 "
+       "2021–2035) and the 2035 goal of 《乡村振兴战略规划（2018－2022年）》 (到2035年，乡村振兴取得决定性进展); "
+       "design flows are sized for the population of this year — set the plan's own horizon",
+       "规划期末年份"),
+    _P("sewage", "base_year", 2025, "year",
+       _MODEL + "; the year of the villages' population figures (the status year, 现状基准年)",
+       "现状基准年"),
+    _P("sewage", "population_growth_rate", 0.0, "share per year",
+       _MODEL + "; rural population trends differ by county (many villages shrink, suburban ones "
+       "grow): the planners set the district's rate; 0 keeps today's population. Horizon population "
+       "= population × (1 + rate)^(horizon_year − base_year)",
+       "人口年均增长率", check="number"),
+    _P("sewage", "township_growth_rates", {}, "share per year",
+       _MODEL + "; a rate per township name ({ 城关镇 = 0.01 }) that replaces population_growth_rate "
+       "for that township's villages (same limits)",
+       "分乡镇人口年均增长率", check="mapping"),
     # --- economics -----------------------------------------------------------------------
     _P("sewage", "discount_rate", 0.08, "1/year",
        "国家发展改革委、建设部《建设项目经济评价方法与参数》(第三版, 2006): social "
@@ -577,6 +596,9 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "slope_cost_per_percent": (0.0, 1.0), "household_capex_yuan": (0.0, 1e6),
     "household_om_yuan_per_year": (0.0, 1e5), "rectify_capex_share": (0.0, 1.0),
     "septic_tank_capex_yuan": (0.0, 1e5),
+    # sewage: horizon population (rates: shares per year; a tenth a year either way is already extreme)
+    "horizon_year": (2000, 2100), "base_year": (2000, 2100), "population_growth_rate": (-0.1, 0.1),
+    "township_growth_rates": (-0.1, 0.1),
     # livestock
     "n_per_pig_equivalent_kg": (0.0, 100.0), "p_per_pig_equivalent_kg": (0.0, 50.0),
     "nutrient_retention": (0.0, 1.0), "crop_yield_kg_per_mu": (0.0, 10_000.0),

@@ -314,3 +314,12 @@ def test_a_garbled_status_word_points_at_the_encoding(tmp_path):
     p = _csv(tmp_path, "V1,甲村,117.5,28.4,100,260,ゼ獀瞶,80,是\n")
     with pytest.raises(DataValueError, match=r"(?s)unknown sewage status.*garbled.*encoding = \"big5\""):
         _read(p)
+
+
+def test_households_to_convert_count_todays_households_under_growth():
+    # the design flows grow to the horizon year; the toilets still to build are today's
+    v = run(district(status=[None] * 9).with_params("sewage", population_growth_rate=0.05)).villages
+    hh = 40 * (np.arange(9) + 1)
+    known = np.isfinite(np.array(TOILETS))
+    assert v["toilet_households_to_convert"].to_numpy()[known] == pytest.approx(hh[known] - np.array(TOILETS)[known])
+    assert (v["population_horizon"] > v["population"]).all()

@@ -113,7 +113,7 @@ def test_sewage_parameters_are_limited_and_whole_where_counted(tmp_path):
 
 def test_every_numeric_parameter_has_limits_that_hold_its_default():
     for key, p in PARAMETERS.items():
-        if p.check in ("positive", "nonnegative", "fraction"):
+        if p.check in ("positive", "nonnegative", "fraction", "number"):
             assert p.limits is not None, key
             # None: no official figure (a target the project sets itself)
             assert p.default is None or p.limits[0] <= p.default <= p.limits[1], key

@@ -51,7 +51,7 @@ SPECS: dict[str, LayerSpec] = {
     "villages": LayerSpec(
         "villages", ("polygon", "point"),
         optional=("township", "population", "households", "farmland_mu", "settlement_area_ha", "natural_villages",
-                  "anchor_x", "anchor_y", "level", *_VILLAGE_BASELINE),
+                  "anchor_x", "anchor_y", "level", *_VILLAGE_BASELINE, "village_class"),
         numeric=("population", "households", "farmland_mu", "settlement_area_ha", "natural_villages", "anchor_x",
                  "anchor_y", "sanitary_toilet_households"),
         id_prefix="V",
@@ -112,6 +112,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status", "状态", "运行状态", "运行情况"),
     "type": ("type", "类型", "设施类型", "工艺"),
     "year_built": ("year_built", "建成年份", "建设年份", "投运年份"),
+    "village_class": ("village_class", "村庄分类", "村庄类型", "分类"),
     "manure_facility": ("manure_facility", "配套粪污处理设施", "粪污处理设施", "粪污设施"),
     "utilization_rate": ("utilization_rate", "粪污综合利用率", "综合利用率"),
     "manure_utilized_t": ("manure_utilized_t", "综合利用量", "粪污综合利用量"),

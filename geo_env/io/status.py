@@ -6,6 +6,8 @@ Words planners write are read into closed codes (:data:`geo_env._choices`):
   (:data:`SEWAGE_STATUS_WORDS`); a blank cell is unknown (counted as untreated, warned);
 * ``status`` of sewage plants and transfer stations → ``running | stopped | building |
   planned`` (:data:`FACILITY_STATUS_WORDS`); a blank cell is taken as ``running`` (warned);
+* villages' ``village_class`` (村庄分类) → ``agglomeration | suburban | heritage | relocation |
+  other`` (:data:`VILLAGE_CLASS_WORDS`); a blank cell is ``other``;
 * yes/no columns (``waste_collected``, ``manure_facility``) → True / False, blank unknown;
 * farms' ``utilization_rate``: a share 0–1 or a percentage text (``85%``); or
   ``manure_utilized_t`` ÷ ``manure_produced_t``.
@@ -27,8 +29,8 @@ from ._messages import _warn
 from .columns import LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 
-__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "YES_WORDS", "NO_WORDS", "check_status_columns",
-           "status_codes"]
+__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
+           "check_status_columns", "status_codes", "village_class_codes"]
 
 #: Words for each sewage status (lower case; matched after trimming spaces).
 SEWAGE_STATUS_WORDS: dict[str, tuple[str, ...]] = {
@@ -44,6 +46,14 @@ FACILITY_STATUS_WORDS: dict[str, tuple[str, ...]] = {
     "stopped": ("stopped", "idle", "停运", "闲置", "停用", "停止运行", "故障", "非正常运行", "未运行"),
     "building": ("building", "under construction", "在建", "建设中", "施工中"),
     "planned": ("planned", "规划", "拟建", "规划新建", "计划"),
+}
+#: Words for each village class (村庄分类 of the village plans, 《乡村振兴战略规划（2018－2022年）》).
+VILLAGE_CLASS_WORDS: dict[str, tuple[str, ...]] = {
+    "agglomeration": ("agglomeration", "集聚提升", "集聚提升类", "集聚提升型", "集聚提升类村庄"),
+    "suburban": ("suburban", "城郊融合", "城郊融合类", "城郊融合型", "城郊融合类村庄"),
+    "heritage": ("heritage", "特色保护", "特色保护类", "特色保护型", "特色保护类村庄"),
+    "relocation": ("relocation", "搬迁撤并", "搬迁撤并类", "搬迁撤并型", "搬迁撤并类村庄"),
+    "other": ("other", "其他", "其它", "其他类", "其他类村庄", "看不准", "看不准类", "暂不分类"),
 }
 YES_WORDS = ("yes", "y", "true", "1", "是", "有", "√", "✓", "已纳入", "已配套", "配套")
 NO_WORDS = ("no", "n", "false", "0", "否", "无", "×", "✗", "未纳入", "未配套")
@@ -128,6 +138,9 @@ def check_status_columns(out: pd.DataFrame, spec: LayerSpec, *, file: str, label
         if blank.any():
             _warn(f"{file}: sewage_status ({src('sewage_status')}) is blank in {int(blank.sum())} row(s) (rows "
                   f"{format_rows(list(rows.iloc[np.flatnonzero(blank)]))}): counted as untreated today")
+    if "village_class" in out.columns:
+        out["village_class"] = _codes(out["village_class"], VILLAGE_CLASS_WORDS, blank_value="other",
+                                      what="village class", column=src("village_class"), **kw)
     if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations"):
         codes = _codes(out["status"], FACILITY_STATUS_WORDS, blank_value="running", what="facility status",
                        column=src("status"), **kw)
@@ -175,3 +188,11 @@ def status_codes(values: pd.Series, what: str, *, layer: str, column: str) -> pd
     rows = pd.Series(np.arange(len(values)) + 1, index=values.index)
     return _codes(values, words, blank_value=None if what == "sewage" else "running",
                   what=f"{what} status", rows=rows, file=layer, label=layer, column=column)
+
+
+def village_class_codes(values: pd.Series, *, layer: str = "villages", column: str = "village_class") -> pd.Series:
+    """Codes of a ``village_class`` column an analyst set in a GeoDataFrame (codes pass
+    through, words are read as the reader reads them; blank: ``other``)."""
+    rows = pd.Series(np.arange(len(values)) + 1, index=values.index)
+    return _codes(values, VILLAGE_CLASS_WORDS, blank_value="other", what="village class", rows=rows,
+                  file=layer, label=layer, column=column)

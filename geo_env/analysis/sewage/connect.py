@@ -21,7 +21,9 @@ Priority rule
     the plain ratio).  A village given a plant through a priority pair connects even
     when another mode would cost less.  The rule does not extend to the village's other
     pairs: when the plants of its priority pairs fill up, it connects to another plant only
-    where that is cheaper than its own solution.
+    where that is cheaper than its own solution.  Every feasible pair of a village inside a
+    drinking-water source protection zone, or of a suburban village (城郊融合,
+    ``village_class``), is a priority pair; a relocating village (搬迁撤并) has no pairs.
 Eligible pairs
     A feasible pair is *eligible* (may connect) when it is a priority pair or saves money
     over the village's own solution; :mod:`.capacity` chooses among the eligible pairs
@@ -135,7 +137,8 @@ def plant_pairs(demand: Demand, plants: Plants, prm: Params) -> PlantPairs:
     k = min(prm["candidate_plants"], plants.count)
     dist, idx = tree.query(demand.xy, k=k, distance_upper_bound=prm["max_connect_distance_m"])
     dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-    ok = np.isfinite(dist) & (demand.flow_m3_per_day[:, None] > 0)
+    # relocating villages (搬迁撤并) build no fixed works: no connection is costed for them
+    ok = np.isfinite(dist) & (demand.flow_m3_per_day[:, None] > 0) & ~demand.relocation[:, None]
     return PlantPairs(np.repeat(np.arange(n), k)[ok.ravel()], idx.ravel()[ok.ravel()], None, nearest, nearest_m)
 
 
@@ -206,6 +209,8 @@ def connections(pairs: PlantPairs, sewers: Sewers, demand: Demand, local: LocalC
     # a village inside a drinking-water source protection zone may build no station: every
     # feasible connection to a plant is a priority one (纳管优先, pumped if need be)
     priority |= feasible & local.inside_zone[v]
+    # suburban villages (城郊融合) prefer connection: every feasible pair of theirs is a priority one
+    priority |= feasible & demand.suburban[v]
     saving = local.alone[v] - cost
     return Connections(
         pairs=pairs, sewers=sewers, cost=cost, within=within, feasible=feasible, near_gravity=near_gravity,

@@ -206,7 +206,9 @@ def sewage_plan(
     assignment = assign_plants(conn, demand, plants)
     clock.tick("capacity")
     # no shared station may stand inside a protection zone: villages there join none
-    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0) & ~local.inside_zone)
+    # nor relocating villages (搬迁撤并), which build no fixed works
+    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0) & ~local.inside_zone
+                          & ~demand.relocation)
     links = cluster_links(free, demand, terrain.dem, prm)
     if len(links.a):
         clock.tick("cluster links")
@@ -223,6 +225,9 @@ def sewage_plan(
     money = village_money(demand, local, conn, assignment, clusters, decision, ex, full, bl.toilets, prm)
     out["capex_wan"], out["om_wan_per_year"] = money.capex_total / 1e4, money.om_total / 1e4
     details = details_table(v, terrain, st, local, conn, assignment, decision)
+    # relocating villages (搬迁撤并) given household systems as an interim measure, no fixed works
+    details["relocation_interim"] = full.relocation & (out["sewage_mode"].to_numpy(dtype=object) == "household")
+    details["suburban_priority"] = full.suburban
     clusters_out = clusters_layer(v, clusters, demand, local)
     plants_out = plants_layer(plants, conn, assignment, demand)
     routes = routes_layer(v, demand, plants, conn, assignment)

@@ -7,6 +7,20 @@ Flows
     ``[sewage]`` parameter.  Households: the villages column, else population /
     ``[villages] persons_per_household`` rounded.
 
+Horizon population (规划期末人口)
+    Flows and households are sized for the population at ``[sewage] horizon_year``:
+    population × (1 + r)^(horizon_year − base_year), r the village's township's rate in
+    ``township_growth_rates``, else ``population_growth_rate``; households are scaled by the
+    same factor.  The villages table keeps today's ``population`` and adds
+    ``population_horizon``.
+
+Village classes (村庄分类)
+    The villages column ``village_class`` (:data:`geo_env._choices.VILLAGE_CLASSES`; blank or
+    absent: ``other``).  ``relocation`` (搬迁撤并) villages get no fixed investment — household
+    systems only, as an interim measure (no connection, no station, no cluster);
+    ``suburban`` (城郊融合) villages prefer connection (every feasible pair of theirs is a
+    priority pair, :mod:`.connect`).
+
 Villages of unknown population
     A village with neither population nor households is not assessed: its mode, toilet
     suggestion and household cost are left empty, its reason says so, and the summary and
@@ -47,11 +61,12 @@ import shapely
 from ... import _validate
 from ..._geometry import anchor_points
 from ...io.project import District
+from ...io.status import village_class_codes
 from ...standards import parameter
 from ._arrays import Bools, Floats, Ints
 from .params import Params, number_column, optional_positive
 
-__all__ = ["Demand", "Settlements", "village_demand", "settlements", "mst_length"]
+__all__ = ["Demand", "Settlements", "village_demand", "growth_factor", "settlements", "mst_length"]
 
 #: Tour length constant of Beardwood, Halton & Hammersley (1959): a shortest tour through
 #: n random points in area A is about 0.7124·√(nA).
@@ -71,17 +86,25 @@ class Demand:
         Anchor of each village, array (n, 2) of x, y in the working CRS (m): where its
         sewage is gathered (:func:`geo_env._geometry.anchor_points`).
     population
-        Residents (persons); 0 where unknown.
+        Design residents (persons) at the horizon year (see *Horizon population*); 0 where
+        unknown.
     unknown
         Neither population nor households given: not assessed.
     no_population
         No residents (population ≤ 0, unknown ones included): nothing to build.
     households
-        Households: the data's, else population / persons per household, rounded.
+        Households at the horizon year: the data's, else population / persons per
+        household, rounded; times the growth factor.
     water_use_l_per_capita_day
         Water use (L/(person·d)): the data's, else the ``[sewage]`` parameter.
     flow_m3_per_day
-        Sewage flow (m³/d).
+        Sewage flow (m³/d) of the horizon population.
+    population_present
+        Residents today (persons; the data's); 0 where unknown.
+    relocation
+        ``village_class`` is ``relocation`` (搬迁撤并): household systems only, an interim measure.
+    suburban
+        ``village_class`` is ``suburban`` (城郊融合): connection preferred.
     """
 
     xy: Floats
@@ -91,6 +114,9 @@ class Demand:
     households: Floats
     water_use_l_per_capita_day: Floats
     flow_m3_per_day: Floats
+    population_present: Floats
+    relocation: Bools
+    suburban: Bools
 
 
 @dataclass(frozen=True)
@@ -144,9 +170,26 @@ def village_demand(district: District, prm: Params) -> Demand:
     use = number_column(v, "water_use_l_per_capita_day", "villages", required=False)
     use = np.where(np.isfinite(use), use, prm["water_use_l_per_capita_day"])
     xy = anchor_points(v)
-    flow = pop * use / 1000.0 * prm["sewage_coefficient"]
-    return Demand(xy=xy, population=pop, unknown=unknown, no_population=pop <= 0, households=hh,
-                  water_use_l_per_capita_day=use, flow_m3_per_day=flow)
+    growth = growth_factor(v, prm)
+    design = pop * growth
+    flow = design * use / 1000.0 * prm["sewage_coefficient"]
+    cls = (village_class_codes(v["village_class"]).to_numpy(dtype=object) if "village_class" in v.columns
+           else np.full(len(v), "other", dtype=object))
+    return Demand(xy=xy, population=design, unknown=unknown, no_population=pop <= 0, households=hh * growth,
+                  water_use_l_per_capita_day=use, flow_m3_per_day=flow, population_present=pop,
+                  relocation=cls == "relocation", suburban=cls == "suburban")
+
+
+def growth_factor(villages: gpd.GeoDataFrame, prm: Params) -> Floats:
+    """Per village, horizon population ÷ today's: (1 + r)^(horizon_year − base_year), r the
+    township's rate in ``township_growth_rates``, else ``population_growth_rate`` (1/year)."""
+    rate = np.full(len(villages), float(prm["population_growth_rate"]))
+    towns = prm.get("township_growth_rates") or {}
+    if towns and "township" in villages.columns:
+        own = villages["township"].astype(object).map(lambda t: towns.get(str(t), np.nan)).to_numpy(dtype=float)
+        rate = np.where(np.isnan(own), rate, own)
+    years = int(prm["horizon_year"]) - int(prm["base_year"])
+    return (1.0 + rate) ** years
 
 
 def mst_length(k: Floats | Ints | float, area_m2: Floats | float) -> Floats:

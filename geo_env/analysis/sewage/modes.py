@@ -9,7 +9,8 @@ The mode of a village, rules first, then the cheapest:
 * a member of a cluster (:mod:`.clusters`) gets ``cluster``;
 * any other gets the cheaper of ``household`` (where allowed) and ``centralized``
   (:mod:`.options`); inside a drinking-water source protection zone ``household`` (with
-  reuse, no discharge: no station may discharge there).
+  reuse, no discharge: no station may discharge there); in a relocating village (搬迁撤并,
+  ``village_class``) ``household``, an interim measure (no fixed works).
 
 Toilet suggestion: ``flush`` where sewage is collected (connect, centralized, cluster);
 with household systems ``dry`` below ``dry_toilet_below_l_per_capita_day`` of water use,
@@ -91,7 +92,9 @@ def decide(demand: Demand, local: LocalCosts, conn: Connections, assignment: Ass
     n = len(demand.xy)
     connected, q = assignment.connected, assignment.connected_pairs
     # inside a protection zone no station may discharge: household systems with reuse
-    mode = np.where(np.isfinite(local.household) & ((local.household < local.centralized) | local.inside_zone),
+    # and a relocating village (搬迁撤并) builds no fixed works: household systems, an interim measure
+    aside = local.inside_zone | demand.relocation
+    mode = np.where(np.isfinite(local.household) & ((local.household < local.centralized) | aside),
                     "household", "centralized").astype(object)
     mode[(demand.flow_m3_per_day <= 0) | demand.no_population] = "household"
     mode[connected] = "connect"

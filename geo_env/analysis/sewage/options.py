@@ -8,7 +8,9 @@
   anchor) touches a drinking-water source protection zone (``[layers.water]`` rows whose
   ``protection_column`` is true / 1 / a non-empty value), nor for villages whose
   settlement clusters hold more than ``household_max_settlement_population`` residents on
-  average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule).
+  average (Guangdong's 200-resident bound for on-site reuse; 0 lifts the rule) — except in
+  relocating villages (搬迁撤并), whose only option they are (an interim measure, no fixed
+  works).
 
 The village network (lanes and house connections) and the trunk joining its settlement
 clusters gather its sewage at its anchor; a single village station and a connection to a
@@ -116,13 +118,15 @@ def local_costs(district: District, demand: Demand, st: Settlements, slope_perce
     # inside a zone no station may discharge: household systems with reuse are its own
     # option (also when too big: flagged no_option); touching one from outside, household
     # infiltration is not allowed and a station outside the zone is
-    no_option = inside & too_big & ~demand.no_population
-    household = np.where(((protected & ~inside) | too_big) & ~inside, np.nan, household)
+    no_option = inside & too_big & ~demand.no_population & ~demand.relocation
+    # a relocating village (搬迁撤并) gets no fixed works: household systems as an interim measure
+    household = np.where(((protected & ~inside) | too_big) & ~inside & ~demand.relocation, np.nan, household)
     # no residents: nothing to build; recorded as household mode at no cost (see
     # *Villages without residents* in .demand)
     household = np.where(demand.no_population, 0.0, household)
     centralized = np.where(demand.no_population, np.nan, centralized)
-    alone = np.where(inside & np.isfinite(household), household, np.fmin(centralized, household))
+    alone = np.where((inside | demand.relocation) & np.isfinite(household), household,
+                     np.fmin(centralized, household))
     return LocalCosts(network=network, trunk=trunk, internal=internal, centralized=centralized,
                       village_stations=village_stations, household=household, protected=protected,
                       too_big=too_big, alone=alone, inside_zone=inside, no_option=no_option)

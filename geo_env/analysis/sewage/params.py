@@ -51,6 +51,31 @@ def sewage_params(district: District, overrides: dict[str, Any]) -> Params:
     if out["detour_factor"] < 1:
         raise ParameterError(f"[sewage] detour_factor must be 1 or more, not {out['detour_factor']}")
     out["candidate_plants"] = int(out["candidate_plants"])
+    out["township_growth_rates"] = _township_rates(district, out)
+    if out["horizon_year"] < out["base_year"]:
+        raise ParameterError(
+            f"[sewage] horizon_year ({out['horizon_year']}) must not be before base_year ({out['base_year']})",
+            hint="the horizon is the plan's last year; base_year the year of the population figures")
+    return out
+
+
+def _township_rates(district: District, prm: Params) -> dict[str, float]:
+    """``township_growth_rates`` checked: numbers within the growth rate's limits, keyed by
+    townships the villages have (a name matching none is an error suggesting the closest)."""
+    lo, hi = PARAMETERS[("sewage", "population_growth_rate")].limits or (-np.inf, np.inf)
+    towns = ([str(t) for t in district.villages["township"].dropna().unique()]
+             if "township" in district.villages.columns else [])
+    out: dict[str, float] = {}
+    for name, rate in dict(prm["township_growth_rates"]).items():
+        where = f"[sewage] township_growth_rates {name!r}"
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not lo <= rate <= hi:
+            raise ParameterError(f"{where} = {rate!r} must be a number from {lo:g} to {hi:g} (share per year)",
+                                 hint="write 0.01 for 1 % a year, -0.005 for a fall of 0.5 % a year")
+        if str(name) not in towns:
+            near = closest(str(name), towns)
+            raise ParameterError(f"{where}: no village lies in a township of that name",
+                                 hint=f"did you mean {near!r}?" if near else f"townships: {', '.join(towns[:20])}")
+        out[str(name)] = float(rate)
     return out
 
 

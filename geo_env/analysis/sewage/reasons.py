@@ -7,7 +7,9 @@ stations, and whether it connects because villages near a plant connect first (t
 first says why it does not connect (no plant, beyond reach, no room, the room went to
 others, above the priority premium cap, or dearer), quoting one of its own (village,
 plant) pairs, then why it has its own mode (shared station, village station(s) or
-household systems).  A village without residents, or of unknown population, says so.
+household systems).  A village without residents, or of unknown population, says so; a
+relocating village (搬迁撤并) that it builds no fixed works; a suburban one (城郊融合) that
+connects that it prefers connection.
 """
 
 from __future__ import annotations
@@ -100,6 +102,10 @@ def village_reasons(demand: Demand, st: Settlements, terrain: Terrain, local: Lo
                        else "Population unknown (no population or households): not assessed")
         elif demand.population[i] <= 0:
             out.append("无常住人口，无需建设污水设施" if zh else "No residents: no sewage works needed")
+        elif demand.relocation[i]:
+            out.append("搬迁撤并村：不新建固定设施，仅采取临时措施（联户分户）" if zh else
+                       "Village to be relocated or merged (搬迁撤并): no fixed works are built, interim "
+                       "measures only (household systems)")
         elif decision.mode[i] == "connect":
             out.append(_connect_reason(e, i))
         else:
@@ -124,6 +130,8 @@ def _connect_reason(e: _Evidence, i: int) -> str:
     km, pu = d.pipe_length_m[i] / 1000.0, int(d.pump_stations[i])
     pct = _pct(d.cost_connect[i], alt)
     label = e.plant(d.plant[i])
+    if d.by_priority[i] and e.demand.suburban[i] and not e.local.inside_zone[i]:
+        return _suburban_reason(e, i, label, km, pu, pct, name[alt_m])
     if d.by_priority[i]:  # a priority pair: short, by gravity; it connects whatever the cost
         lim = e.prm["connect_priority_distance_m"] / 1000.0
         dearer = pct < 0
@@ -140,6 +148,18 @@ def _connect_reason(e: _Evidence, i: int) -> str:
         return f"接入{label}，管线{km:.1f} km，{lift}，纳管年费用比{name[alt_m]}低{pct:.0f}%"
     lift = _lifts_en(pu) if pu else "gravity all the way"
     return f"Connects to {label}: {km:.1f} km of sewer, {lift}; {pct:.0f}% cheaper per year than {name[alt_m]}"
+
+
+def _suburban_reason(e: _Evidence, i: int, label: str, km: float, pu: int, pct: float, alt: str) -> str:
+    """Why a suburban village (城郊融合) connects: it prefers connection, whatever the cost."""
+    dearer = pct < 0
+    if e.zh:
+        lift = f"需{pu}座提升泵站" if pu else "全程重力流"
+        return (f"城郊融合村，优先纳管：接入{label}，管线{km:.1f} km，{lift}"
+                f"（年费用比{alt}{'高' if dearer else '低'}{abs(pct):.0f}%）")
+    lift = _lifts_en(pu) if pu else "gravity all the way"
+    return (f"Suburban village (城郊融合), which connects first: connects to {label}, {km:.1f} km of sewer, "
+            f"{lift}, {abs(pct):.0f}% {'dearer' if dearer else 'cheaper'} per year than {alt}")
 
 
 def _why_not_connect(e: _Evidence, i: int) -> str:

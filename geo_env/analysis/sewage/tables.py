@@ -43,6 +43,7 @@ VILLAGE_COLUMNS = [
     "om_wan_per_year",
     "sewage_reason",
     "toilet_suggestion",
+    "population_horizon",
 ]
 
 #: The baseline columns the sewage analysis adds where the data has them (a status
@@ -81,6 +82,7 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
     out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)  # see add_baseline_columns
     out["sewage_reason"] = reasons
     out["toilet_suggestion"] = decision.toilet
+    out["population_horizon"] = np.where(demand.unknown, np.nan, demand.population)  # persons at the horizon year
     return out
 
 
@@ -169,8 +171,11 @@ def add_baseline_columns(out: gpd.GeoDataFrame, bl: Baseline, ex: Existing, dema
         out["rectify"] = bl.rectify
         out["cost_rectify_yuan_per_year"] = ex.repair_cost
     if bl.toilets is not None:
-        toilets = np.minimum(bl.toilets, demand.households)  # estimated households may be fewer
-        hh = demand.households
+        # today's households (the design households may be grown to the horizon year)
+        now = pd.to_numeric(out["households"], errors="coerce").to_numpy(float) if "households" in out.columns \
+            else np.full(len(out), np.nan)
+        hh = np.where(np.isfinite(now), now, demand.households)
+        toilets = np.minimum(bl.toilets, hh)  # estimated households may be fewer
         out["sanitary_toilet_households"] = toilets
         todo = np.maximum(hh - toilets, 0.0)
         todo[demand.no_population & ~demand.unknown] = 0.0
