@@ -222,6 +222,12 @@ _SEWAGE: dict[str, tuple[str, str]] = {
     "villages_with_new_works": ("新建（整改）村数（个）", "Villages with new works"),
     "investment": ("投资估算", "Investment estimate"),
     "sheet.investment": ("投资估算", "Investment estimate"),
+    # the phased programme (analysis.phasing)
+    "phase": ("实施期", "Phase"),
+    "priority": ("优先级（0–1）", "Priority (0–1)"),
+    "phases": ("分期实施", "Phasing"),
+    "sheet.phases": ("分期实施", "Phasing"),
+    "treatment_rate_after": ("期末污水治理率", "Treatment rate after the phase"),
 }
 for _m in SEWAGE_MODES:  # the per-mode columns of the township table
     _zh, _en = _SEWAGE.get(f"sewage_mode.{_m}") or _SEWAGE[_m]

@@ -36,6 +36,8 @@ class PlanPart:
         The JSON-serialisable block for ``summary.json``.
     result
         The analysis' own result object, for analysts (``plan.results[name]``).
+    top_level
+        Keys for the top level of ``summary.json`` (the sewage programme's ``phases``).
     """
 
     name: str
@@ -44,6 +46,7 @@ class PlanPart:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     result: Any = None
+    top_level: dict[str, Any] = field(default_factory=dict)
 
 
 def waste_part(district: District) -> PlanPart:
@@ -112,12 +115,50 @@ def sewage_part(district: District) -> PlanPart:
 
     res = sewage_plan(district)
     columns = VILLAGE_COLUMNS + [c for c in BASELINE_COLUMNS if c in res.villages.columns]
+    programme = _phasing(district, res)
+    top: dict[str, Any] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    if programme is not None:
+        res.villages["phase"], res.villages["priority"] = programme.phase, programme.priority
+        columns += ["phase", "priority"]
+        tables["phases"] = programme.table
+        top["phases"] = programme.summary
+        res.summary["phasing_optimal"] = programme.optimal
     layers: dict[str, gpd.GeoDataFrame] = {"sewage_clusters": res.clusters, "sewer_routes": res.routes}
     if res.plants is not None:
         layers["sewage_plants"] = res.plants
     return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[columns]), layers=layers,
-                    tables={"sewage_by_township": res.by_township,
-                            **({"investment": res.investment} if res.investment is not None else {})}, summary=res.summary, result=res)
+                    tables={"sewage_by_township": res.by_township, **tables,
+                            **({"investment": res.investment} if res.investment is not None else {})}, summary=res.summary, result=res, top_level=top)
+
+
+def _phasing(district: District, res: Any) -> Any:
+    """The phased programme of the sewage plan, when the project lists ``[[phases]]``."""
+    import numpy as np
+    import shapely
+
+    from .analysis.phasing import phase_plan
+    from .standards import defaults
+
+    settings = {**defaults("phasing"), **(district.params.get("phasing") or {})}
+    if not settings.get("phases"):
+        return None
+    det = res.details
+    protected = (det["source_protection"].to_numpy(bool) | det.get("inside_protection_zone", False)).astype(bool)
+    near = np.zeros(len(res.villages), dtype=bool)
+    water = district.water
+    if water is not None and "black_odorous" in water.columns:
+        text = water["black_odorous"].astype("string").str.strip().str.lower().fillna("")
+        marked = text.isin(("1", "true", "yes", "是", "黑臭")).to_numpy() | (water["black_odorous"] == True).to_numpy()  # noqa: E712
+        if marked.any():
+            tree = shapely.STRtree(np.asarray(water.geometry.values[marked], dtype=object))
+            hit = tree.query(np.asarray(district.villages.geometry.values, dtype=object), predicate="dwithin",
+                             distance=float(settings["black_odorous_distance_m"]))
+            near[np.unique(hit[0])] = True
+    v = res.villages
+    if "key_village" in district.villages.columns:
+        v = v.assign(key_village=district.villages["key_village"])
+    return phase_plan(v, np.asarray(protected, dtype=bool), near, settings)
 
 
 def livestock_part(district: District) -> PlanPart | None:

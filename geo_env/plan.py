@@ -225,6 +225,7 @@ def analyze(district: District, *, progress: Callable[[str], None] | None = None
         plan.tables.update(part.tables)
         if part.summary:
             plan.summary[part.name] = part.summary
+        plan.summary.update(part.top_level)
         plan.results[part.name] = part.result
     plan.villages = villages
     return plan

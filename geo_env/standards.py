@@ -486,6 +486,25 @@ _VILLAGES = [
 ]
 
 # ---------------------------------------------------------------------------------------
+# [phasing]: the phased programme (近远期) — priorities and the solver's objective
+# ---------------------------------------------------------------------------------------
+_PHASING = [
+    _P("phasing", "objective", "indicator", "",
+       _MODEL + "; 'indicator': as many villages treated as early as possible (the treatment "
+       "rate after each phase, in order), priorities breaking ties; 'priority': the "
+       "priority-weighted population, phase by phase", "分期目标", check=("indicator", "priority")),
+    _P("phasing", "weights", {"protection_zone": 3.0, "black_odorous": 3.0, "key_village": 2.0,
+                              "population": 1.0, "cost_per_person": 1.0}, "",
+       _MODEL + "; the weight of each priority factor (each factor 0–1): in or touching a drinking-"
+       "water source protection zone, beside a black-and-odorous water body (black_odorous on "
+       "water features), a key/demonstration village (key_village), population (÷ the largest), "
+       "low capex per resident (1 − capex/person ÷ the largest)", "优先级权重", check="mapping"),
+    _P("phasing", "black_odorous_distance_m", 500.0, "m",
+       _MODEL + "; a village this close to a black-and-odorous water body counts as beside it",
+       "黑臭水体邻近距离"),
+]
+
+# ---------------------------------------------------------------------------------------
 # [targets]: the official assessment indicators' targets (考核指标目标值)
 # ---------------------------------------------------------------------------------------
 _HUANTU_2022 = ("生态环境部、农业农村部等《农业农村污染治理攻坚战行动方案（2021—2025年）》(环土〔2022〕8号) "
@@ -562,7 +581,7 @@ PLAUSIBLE: dict[str, Plausible] = {p.name: p for p in (
               "no village (a county's total, extra digits)"),
 )}
 
-SECTIONS = ("roads", "waste", "sewage", "livestock", "villages", "targets")
+SECTIONS = ("roads", "waste", "sewage", "livestock", "villages", "targets", "phasing")
 
 #: The values each numeric parameter accepts (inclusive): the widest that make sense for a
 #: county's rural planning (a geo_env choice; the standards give the usual values, these
@@ -608,11 +627,13 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "water_setback_m": (0.0, 10_000.0),
     # villages
     "persons_per_household": (1.0, 10.0),
+    # phasing
+    "black_odorous_distance_m": (0.0, 50_000.0),
 }
 
 PARAMETERS: dict[tuple[str, str], Parameter] = {
     (p.section, p.name): replace(p, limits=_LIMITS.get(p.name))
-    for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES, *_TARGETS]
+    for p in [*_ROADS, *_WASTE, *_SEWAGE, *_LIVESTOCK, *_VILLAGES, *_TARGETS, *_PHASING]
 }
 for (_sec, _name), _p in list(PARAMETERS.items()):  # targets: shares 0–1, whole years 2000–2100
     if _sec == "targets" and _name != "province":

@@ -32,7 +32,10 @@ else:  # Python 3.10
 __all__ = ["MAX_PROJECT_BYTES", "project_inputs", "project_template"]
 
 #: The keys and sections a project file may hold.
-_TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock", "targets")
+_TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock", "targets", "phasing", "phases")
+#: The keys of one ``[[phases]]`` block (近期/远期): its name, last year, capex budget (万元)
+#: and, optionally, a ceiling of the yearly O&M of everything built by its end (万元/年).
+_PHASE_KEYS = ("name", "end_year", "budget_wan", "om_ceiling_wan_per_year")
 _PROJECT_KEYS = ("name", "crs", "lang", "basemap")
 _LAYER_KEYS = ("path", "layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs")
 _EXTRA_LAYER_KEYS = {
@@ -224,18 +227,49 @@ def _params(data: dict[str, Any], sections: dict[str, dict[str, Any]], file: Pat
     ``[waste]``, ``[sewage]`` and ``[livestock]`` tables, and the roads' and villages'
     options in their layer sections."""
     params: dict[str, dict[str, Any]] = {}
-    for sec in ("waste", "sewage", "livestock", "targets"):
+    for sec in ("waste", "sewage", "livestock", "targets", "phasing"):
         table = data.get(sec, {})
         if not isinstance(table, dict):
             raise ProjectFileError(f"[{sec}] must be a table", file=file)
         params[sec] = validate_section(sec, table, file=str(file))
     # which targets the project sets itself (the others may take a province's figure)
     params["targets"]["_given"] = sorted(k for k in data.get("targets", {}) if not k.endswith("_year"))
+    params["phasing"]["phases"] = _phases(data.get("phases", []), file)
     roads_opts = {k: v for k, v in sections.get("roads", {}).items() if k in _EXTRA_LAYER_KEYS["roads"]}
     params["roads"] = validate_section("roads", roads_opts, file=str(file))
     village_opts = {k: v for k, v in sections["villages"].items() if k in _EXTRA_LAYER_KEYS["villages"]}
     params["villages"] = validate_section("villages", village_opts, file=str(file))
     return params
+
+
+def _phases(blocks: Any, file: Path) -> list[dict[str, Any]]:
+    """The ``[[phases]]`` blocks, checked: each a table with a name, an end year after the
+    previous one's, a budget of 0 or more (万元) and an optional O&M ceiling."""
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise ProjectFileError("phases must be written as [[phases]] blocks (an array of tables)", file=file,
+                               hint='[[phases]]\nname = "近期"\nend_year = 2027\nbudget_wan = 3000')
+    out: list[dict[str, Any]] = []
+    for k, block in enumerate(blocks, start=1):
+        where = f"[[phases]] block {k}"
+        _check_keys(block, _PHASE_KEYS, where, file)
+        for key in ("name", "end_year", "budget_wan"):
+            if key not in block:
+                raise ProjectFileError(f"{where} has no '{key}'", file=file,
+                                       hint='each phase needs name, end_year and budget_wan (万元)')
+        year, budget = block["end_year"], block["budget_wan"]
+        if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise ProjectFileError(f"{where}: end_year = {year!r} is not a year from 2000 to 2100", file=file)
+        if out and year <= out[-1]["end_year"]:
+            raise ProjectFileError(f"{where}: end_year {year} is not after the previous phase's "
+                                   f"({out[-1]['end_year']})", file=file, hint="list the phases in time order")
+        ceiling = block.get("om_ceiling_wan_per_year")
+        for key, val in (("budget_wan", budget), ("om_ceiling_wan_per_year", ceiling)):
+            if val is not None and (isinstance(val, bool) or not isinstance(val, (int, float))
+                                    or not 0 <= val <= 1e9):
+                raise ProjectFileError(f"{where}: {key} = {val!r} must be a number of 0 or more (万元)", file=file)
+        out.append({"name": str(block["name"]), "end_year": int(year), "budget_wan": float(budget),
+                    "om_ceiling_wan_per_year": None if ceiling is None else float(ceiling)})
+    return out
 
 
 def _resolve(base: Path, value: str) -> Path:

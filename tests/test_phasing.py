@@ -1,0 +1,132 @@
+"""The phased programme (issue 17, item 4): the MILP against brute force, budgets, the
+metamorphic relation on budgets, priorities, the project file's [[phases]]."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+
+import geo_env as ge
+from geo_env.analysis.phasing import priority_scores, schedule
+from geo_env.errors import ProjectFileError
+
+
+def brute(count, value, capex, om, budgets, ceilings, objective="indicator"):
+    """Every assignment of items to phases (or none): the lexicographic optimum's levels."""
+    g, n_p = len(count), len(budgets)
+    worth = count if objective == "indicator" else value
+    best, best_key = None, None
+    for assign in itertools.product(range(-1, n_p), repeat=g):
+        a = np.array(assign)
+        ok = all(capex[a == p].sum() <= budgets[p] + 1e-9 for p in range(n_p))
+        ok &= all(ceilings[p] is None or om[(a >= 0) & (a <= p)].sum() <= ceilings[p] + 1e-9 for p in range(n_p))
+        if not ok:
+            continue
+        key = tuple(round(float(worth[(a >= 0) & (a <= p)].sum()), 6) for p in range(n_p)) + (
+            round(float(sum(value[i] * (n_p - a[i]) for i in range(g) if a[i] >= 0)), 6),)
+        if best_key is None or key > best_key:
+            best, best_key = a, key
+    return best, best_key
+
+
+def levels(phase, count, value, n_p, objective="indicator"):
+    worth = count if objective == "indicator" else value
+    return tuple(worth[(phase >= 0) & (phase <= p)].sum() for p in range(n_p)) + (
+        sum(value[i] * (n_p - phase[i]) for i in range(len(phase)) if phase[i] >= 0),)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("objective", ["indicator", "priority"])
+def test_schedule_matches_brute_force(seed, objective):
+    rng = np.random.default_rng(seed)
+    g = 6
+    count = rng.integers(1, 4, g).astype(float)
+    value = np.round(rng.uniform(1, 10, g), 2)
+    capex = np.round(rng.uniform(50, 400, g), 1)
+    om = np.round(rng.uniform(1, 20, g), 1)
+    budgets = [float(np.round(rng.uniform(200, 600), 1)), float(np.round(rng.uniform(200, 800), 1))]
+    ceilings = [None, float(np.round(rng.uniform(20, 80), 1))] if seed % 2 else [None, None]
+    phase, optimal = schedule(count, value, capex, om, budgets, ceilings, objective=objective)
+    assert optimal
+    _, want = brute(count, value, capex, om, budgets, ceilings, objective)
+    got = levels(phase, count, value, 2, objective)
+    assert got == pytest.approx(want)
+    for p in range(2):  # budgets never exceeded
+        assert capex[phase == p].sum() <= budgets[p] + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_raising_a_budget_never_lowers_that_phase_s_indicator(seed):
+    rng = np.random.default_rng(100 + seed)
+    g = 12
+    count = rng.integers(1, 4, g).astype(float)
+    value = rng.uniform(1, 5, g)
+    capex = rng.uniform(50, 300, g)
+    om = rng.uniform(1, 10, g)
+    budgets = [400.0, 600.0, 500.0]
+    base, _ = schedule(count, value, capex, om, budgets, [None] * 3)
+    for p in range(3):
+        more = list(budgets)
+        more[p] *= 1.5
+        raised, _ = schedule(count, value, capex, om, more, [None] * 3)
+        assert count[(raised >= 0) & (raised <= p)].sum() >= count[(base >= 0) & (base <= p)].sum()
+
+
+def test_priority_factors_by_hand():
+    import pandas as pd
+
+    v = pd.DataFrame({"population": [100.0, 400.0], "capex_wan": [10.0, 20.0], "key_village": ["是", ""]})
+    w = {"protection_zone": 1.0, "black_odorous": 1.0, "key_village": 1.0, "population": 1.0, "cost_per_person": 1.0}
+    got = priority_scores(v, np.array([True, False]), np.array([False, True]), w)
+    # village 0: zone 1, black 0, key 1, pop 0.25, cost/person 0.1 vs 0.05 → 1 − 1 = 0
+    # village 1: zone 0, black 1, key 0, pop 1, cost/person 0.05 → 1 − 0.5 = 0.5
+    assert got == pytest.approx([(1 + 0 + 1 + 0.25 + 0) / 5, (0 + 1 + 0 + 1 + 0.5) / 5])
+
+
+def _sample_with(phases):
+    d = ge.sample_district().with_params("phasing", phases=phases)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ge.analyze(d)
+
+
+def test_the_sample_programme_keeps_budgets_and_rates_rise():
+    phases = [{"name": "近期", "end_year": 2027, "budget_wan": 8000.0, "om_ceiling_wan_per_year": 150.0},
+              {"name": "远期", "end_year": 2035, "budget_wan": 15000.0, "om_ceiling_wan_per_year": None}]
+    plan = _sample_with(phases)
+    v = plan.villages
+    s = plan.summary["phases"]
+    assert [p["name"] for p in s] == ["近期", "远期"]
+    for p, ph in zip(s, phases):
+        built = v["phase"] == ph["name"]
+        assert v.loc[built, "capex_wan"].sum() == pytest.approx(p["capex_wan"], abs=0.01)
+        assert p["capex_wan"] <= ph["budget_wan"] + 1e-6
+    assert v.loc[v["phase"] == "近期", "om_wan_per_year"].sum() <= 150.0 + 1e-6
+    rates = [p["indicators"]["sewage_treatment_rate"]["district"] for p in s]
+    assert rates[0] < rates[1] <= 1.0
+    # kept villages are not scheduled; a cluster's villages share one phase
+    assert v.loc[(v["sewage_mode"] == "existing") & (v["capex_wan"] == 0), "phase"].isna().all()
+    for _, members in v.dropna(subset=["sewage_cluster_id"]).groupby("sewage_cluster_id"):
+        assert members["phase"].nunique(dropna=False) == 1
+    assert "phases" in plan.tables
+
+
+def test_phases_in_the_project_file(tmp_path):
+    from builders import write_project
+
+    ok = write_project(tmp_path / "a", extra='[[phases]]\nname = "近期"\nend_year = 2027\nbudget_wan = 3000\n'
+                                              '[[phases]]\nname = "远期"\nend_year = 2035\nbudget_wan = 5000\n'
+                                              'om_ceiling_wan_per_year = 200\n')
+    d = ge.load_project(ok)
+    assert [p["name"] for p in d.params["phasing"]["phases"]] == ["近期", "远期"]
+    assert d.params["phasing"]["phases"][1]["om_ceiling_wan_per_year"] == 200.0
+    bad = write_project(tmp_path / "b", extra='[[phases]]\nname = "远期"\nend_year = 2035\nbudget_wan = 1\n'
+                                               '[[phases]]\nname = "近期"\nend_year = 2027\nbudget_wan = 1\n')
+    with pytest.raises(ProjectFileError, match="not after the previous phase"):
+        ge.load_project(bad)
+    typo = write_project(tmp_path / "c", extra='[[phases]]\nname = "近期"\nend_year = 2027\nbudget = 1\n')
+    with pytest.raises(ProjectFileError, match="budget_wan"):
+        ge.load_project(typo)
