@@ -356,6 +356,8 @@ _BASELINE: dict[str, tuple[str, str]] = {
     "sewage_baseline.unknown": ("现状不详", "Unknown"),
     "status.unknown": ("状态不详", "Status unknown"),
     "figure.indicators": ("农村人居环境整治考核指标（现状与规划）", " — assessment indicators: baseline and plan"),
+    "figure.phases": ("农村生活污水治理率分期变化", " — sewage treatment rate by phase"),
+    "district_total": ("全区", "District"),
 }
 
 

@@ -130,3 +130,14 @@ def test_phases_in_the_project_file(tmp_path):
     typo = write_project(tmp_path / "c", extra='[[phases]]\nname = "近期"\nend_year = 2027\nbudget = 1\n')
     with pytest.raises(ProjectFileError, match="budget_wan"):
         ge.load_project(typo)
+
+
+def test_the_trajectory_figure_is_written_with_phases(tmp_path):
+    phases = [{"name": "近期", "end_year": 2027, "budget_wan": 8000.0, "om_ceiling_wan_per_year": None}]
+    plan = _sample_with(phases)
+    files = plan.save(tmp_path / "out")
+    png = tmp_path / "out" / "figures" / "phases.png"
+    assert png in files and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    without = _sample_with([])
+    assert "phases" not in without.summary
+    assert "phases.png" not in [p.name for p in without.save(tmp_path / "b")]

@@ -428,6 +428,47 @@ def _indicators(ax: Any, plan: Plan, lang: str) -> list[Any]:
             Line2D([], [], color=TARGET_MARK, linewidth=2.2, label=label("target", lang))]
 
 
+def _phases(ax: Any, plan: Plan, lang: str) -> list[Any]:
+    """The treatment-rate trajectory: baseline, then after each phase; the district bold,
+    each township thin; the target as a horizontal line."""
+    phases = plan.summary.get("phases") or []
+    meta = (plan.summary.get("indicators") or {}).get("sewage_treatment_rate") or {}
+    base = meta.get("baseline")
+    x = np.arange(len(phases) + 1)
+    names = [label("baseline", lang), *(f"{p['name']}（{p['end_year']}）" if lang == "zh"
+                                         else f"{p['name']} ({p['end_year']})" for p in phases)]
+    towns = sorted({t for p in phases for t in p["indicators"]["sewage_treatment_rate"]["by_township"]})
+    ends: list[tuple[float, str]] = []
+    for t in towns:
+        b = (meta.get("by_township") or {}).get(t, {}).get("baseline")
+        ys = [np.nan if b is None else b, *(p["indicators"]["sewage_treatment_rate"]["by_township"].get(t, np.nan)
+                                           for p in phases)]
+        ax.plot(x, ys, color=BASELINE_BAR, linewidth=1.0, marker="o", markersize=3, zorder=3)
+        ends.append((float(ys[-1]), t))
+    last = -1.0
+    for y_end, t in sorted(ends):  # names at the right end, pushed apart so none overlap
+        last = max(y_end, last + 0.035)
+        ax.text(x[-1] + 0.08, last, t, fontsize=8, va="center", color=BASELINE_BAR)
+    ys = [np.nan if base is None else base, *(p["indicators"]["sewage_treatment_rate"]["district"] for p in phases)]
+    ax.plot(x, ys, color=PLANNED_BAR, linewidth=3.0, marker="o", markersize=6, zorder=4)
+    for xi, yi in zip(x, ys):
+        if np.isfinite(yi):
+            ax.text(xi, yi + 0.03, f"{yi * 100:.1f}%", ha="center", fontsize=9, color=PLANNED_BAR, zorder=6)
+    if meta.get("target") is not None:
+        ax.axhline(meta["target"], color=TARGET_MARK, linewidth=1.6, zorder=2)
+    ax.set_xticks(x, names)
+    ax.set_ylim(0, 1.08)
+    ax.set_xlim(-0.3, len(phases) + 0.8)
+    ticks = np.linspace(0, 1, 6)
+    ax.set_yticks(ticks, [f"{v * 100:.0f}%" for v in ticks])
+    ax.grid(axis="y", color=LEGEND_EDGE, linewidth=0.4, alpha=0.5, zorder=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return [Line2D([], [], color=PLANNED_BAR, linewidth=3.0, label=label("district_total", lang)),
+            Line2D([], [], color=BASELINE_BAR, linewidth=1.0, label=label("township", lang)),
+            Line2D([], [], color=TARGET_MARK, linewidth=1.6, label=label("target", lang))]
+
+
 #: file name → (title label, the test that the analysis is present, drawing function)
 FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str], list[Any]]]] = {
     "waste_coverage.png": ("figure.waste_coverage", lambda p: "waste_covered" in p.villages.columns,
@@ -437,9 +478,10 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str],
                       lambda p: (f := plan_layer(p, "livestock_farms")) is not None and len(f) > 0
                       and "setback_ok" in f.columns, _livestock),
     "indicators.png": ("figure.indicators", lambda p: len(indicator_values(p)) > 0, _indicators),
+    "phases.png": ("figure.phases", lambda p: bool(p.summary.get("phases")), _phases),
 }
 #: The figures that are charts, not maps (no boundaries, scale bar or north arrow).
-_CHARTS = frozenset({"indicators.png"})
+_CHARTS = frozenset({"indicators.png", "phases.png"})
 
 
 def _text_of(plan: Plan, lang: str, title_key: str) -> str:
