@@ -228,6 +228,9 @@ _SEWAGE: dict[str, tuple[str, str]] = {
     "phases": ("分期实施", "Phasing"),
     "sheet.phases": ("分期实施", "Phasing"),
     "treatment_rate_after": ("期末污水治理率", "Treatment rate after the phase"),
+    "layer.villages_phase": ("污水治理分期实施", "Sewage works by phase"),
+    "phase.kept": ("现状保留", "Existing works kept"),
+    "phase.unscheduled": ("未列入分期", "Not scheduled"),
 }
 for _m in SEWAGE_MODES:  # the per-mode columns of the township table
     _zh, _en = _SEWAGE.get(f"sewage_mode.{_m}") or _SEWAGE[_m]

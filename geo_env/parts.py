@@ -116,7 +116,8 @@ def sewage_part(district: District) -> PlanPart:
     res = sewage_plan(district)
     columns = VILLAGE_COLUMNS + [c for c in BASELINE_COLUMNS if c in res.villages.columns]
     programme = _phasing(district, res)
-    top: dict[str, Any] = {}
+    # the investment estimate also at the top of summary.json (issue 17's key)
+    top: dict[str, Any] = {"investment": res.summary["investment"]} if "investment" in res.summary else {}
     tables: dict[str, pd.DataFrame] = {}
     if programme is not None:
         res.villages["phase"], res.villages["priority"] = programme.phase, programme.priority

@@ -88,3 +88,17 @@ def test_the_report_has_the_investment_sheet(tmp_path):
     assert "投资估算" in wb.sheetnames
     head = [c.value for c in wb["投资估算"][1]]
     assert "总投资（万元）" in head and "年运行维护费（万元/年）" in head
+
+
+def test_summary_json_has_the_investment_at_the_top(tmp_path):
+    import json
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plan = ge.analyze(ge.sample_district())
+        plan.save(tmp_path / "out")
+    s = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    inv = s["investment"]
+    assert inv == s["sewage"]["investment"]
+    assert inv["capex_wan"] == pytest.approx(plan.villages["capex_wan"].sum(), abs=0.01)
+    assert sum(t["capex_wan"] for t in inv["by_township"].values()) == pytest.approx(inv["capex_wan"], abs=0.1)

@@ -141,3 +141,21 @@ def test_the_trajectory_figure_is_written_with_phases(tmp_path):
     without = _sample_with([])
     assert "phases" not in without.summary
     assert "phases.png" not in [p.name for p in without.save(tmp_path / "b")]
+
+
+def test_the_map_colours_villages_by_phase_and_escapes_phase_names():
+    from test_maps import data_of, layer, page
+
+    hostile = '<img src=x onerror="document.title=1">'
+    phases = [{"name": hostile, "end_year": 2027, "budget_wan": 8000.0, "om_ceiling_wan_per_year": None},
+              {"name": "远期", "end_year": 2035, "budget_wan": 15000.0, "om_ceiling_wan_per_year": None}]
+    plan = _sample_with(phases)
+    html = page(plan)
+    assert hostile not in html
+    lay = layer(data_of(html), "villages_phase")
+    v = plan.villages
+    want = np.where(v["phase"] == hostile, 0, np.where(v["phase"] == "远期", 1,
+                    np.where(v["sewage_mode"] == "existing", 2, 3)))
+    assert lay["cls"] == want.tolist()
+    labels = [e["label"] for e in lay["legend"]]
+    assert labels[0] == '&lt;img src=x onerror=&quot;document.title=1&quot;&gt;' and "远期" in labels

@@ -45,6 +45,8 @@ from .style import (
     Symbol,
     facility_status_class,
     farm_class,
+    phase_class,
+    phase_table,
     sewage_baseline_class,
     sewage_class,
     waste_class,
@@ -57,11 +59,12 @@ __all__ = ["village_layers", "plan_layers"]
 
 
 def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str,
-                   *, panel: dict[str, Any] | None = None) -> None:
+                   *, panel: dict[str, Any] | None = None, phases: Sequence[str] = ()) -> None:
     """The villages' layers: district and township boundaries, township names, and the
     villages once per theme (waste coverage, sewage mode, sewage treatment today; plain
-    villages without any).  ``panel`` (:func:`~._popups.indicator_panel`): the indicator
-    panel of every village popup."""
+    villages without any), the phase of the sewage programme (``phases``: the phase names in
+    order).  ``panel`` (:func:`~._popups.indicator_panel`): the indicator panel of every
+    village popup."""
     fields = popup_fields(villages, lang)
     b.tables["villages"] = fields
     if panel is not None:
@@ -78,7 +81,7 @@ def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str,
         b.add({"key": "township_labels", "name": esc(label("township_names", lang)),
                "kind": "labels", "show": True, "geom": b.points(pts),
                "text": esc_series(areas.index.to_series())})
-    for n, (key, name, cls, symbols, legend, extra) in enumerate(_village_themes(villages, lang)):
+    for n, (key, name, cls, symbols, legend, extra) in enumerate(_village_themes(villages, lang, phases)):
         if kind == "points":
             symbols = [CLASS_POINT.filled(s.legend_fill) for s in symbols]
         b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
@@ -123,7 +126,17 @@ def _class_theme(key: str, table: ClassTable, cls: np.ndarray, lang: str, tip: l
             tip)
 
 
-def _village_themes(villages: gpd.GeoDataFrame, lang: str) -> list[_Theme]:
+def _phase_theme(villages: gpd.GeoDataFrame, lang: str, phases: Sequence[str]) -> _Theme:
+    """Villages by the phase that builds their works; kept works; not scheduled."""
+    table = phase_table(phases)
+    cls = phase_class(villages, phases)
+    legend = [(phases[i] if i < len(phases) else label(f"phase.{table.codes[i]}", lang), LEGEND_EDGE,
+               table.colors[table.codes[i]]) for i in range(len(table.codes)) if (cls == i).any()]
+    return ("villages_phase", "layer.villages_phase", cls,
+            [CLASS_FILL.filled(table.colors[c]) for c in table.codes], legend, ["phase"])
+
+
+def _village_themes(villages: gpd.GeoDataFrame, lang: str, phases: Sequence[str] = ()) -> list[_Theme]:
     themes = []
     if "waste_covered" in villages.columns:
         themes.append(_class_theme("villages_waste", WASTE, waste_class(villages), lang, ["station_distance_m"]))
@@ -132,6 +145,8 @@ def _village_themes(villages: gpd.GeoDataFrame, lang: str) -> list[_Theme]:
     if "sewage_baseline_treated" in villages.columns:
         themes.append(_class_theme("villages_sewage_baseline", SEWAGE_BASELINE, sewage_baseline_class(villages),
                                    lang, ["sewage_status"]))
+    if phases and "phase" in villages.columns:
+        themes.append(_phase_theme(villages, lang, phases))
     if not themes:
         sym = SYMBOLS["villages"]
         themes.append(("villages", "villages", np.zeros(len(villages), dtype=np.int64), [sym],

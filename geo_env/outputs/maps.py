@@ -240,7 +240,8 @@ def plan_map(plan: Plan, *, lang: str | None = None, basemap: str | None = None,
     villages = nonempty(plan.villages)
     panel = indicator_panel(plan.tables.get("indicators"), plan.summary.get("indicators"),
                             villages["township"], lang)
-    village_layers(b, villages, lang, panel=panel)
+    village_layers(b, villages, lang, panel=panel,
+                   phases=[str(p["name"]) for p in plan.summary.get("phases") or []])
     plan_layers(b, plan, lang)
     if d.dem is not None:
         _hillshade_layer(b, Path(d.dem), d.dem_nodata, lang, dem_crs=d.dem_crs, crs=d.crs,

@@ -27,7 +27,7 @@ has to import another renderer to agree on a colour.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
@@ -48,7 +48,7 @@ __all__ = [
     # the class tables
     "ClassTable", "WASTE", "SEWAGE", "FARMS", "SEWAGE_BASELINE", "FACILITY_STATUS", "COLORS", "WASTE_CLASSES",
     "SEWAGE_CLASSES", "FARM_CLASSES", "waste_class", "sewage_class", "farm_class", "sewage_baseline_class",
-    "facility_status_class",
+    "facility_status_class", "PHASE_COLORS", "phase_table", "phase_class",
     # the symbols
     "Symbol", "SymbolKind", "SYMBOLS", "CLASS_FILL", "CLASS_POINT", "HILLSHADE_OPACITY",
 ]
@@ -174,6 +174,29 @@ FACILITY_STATUS: Final = ClassTable(
     {"running": "#2e7d32", "stopped": "#c62828", "building": "#f9a825", "planned": "#7e57c2",
      "unknown": "#9e9e9e"},
     "status")
+
+#: Phases of the sewage programme, first to last (more than six share the last colour).
+PHASE_COLORS: Final = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7")
+
+
+def phase_table(phases: Sequence[str]) -> ClassTable:
+    """Villages by phase: one class per phase (``p0``, ``p1`` …, in order), then ``kept``
+    (existing works, nothing new) and ``unscheduled``."""
+    codes = (*(f"p{i}" for i in range(len(phases))), "kept", "unscheduled")
+    colors = {f"p{i}": PHASE_COLORS[min(i, len(PHASE_COLORS) - 1)] for i in range(len(phases))}
+    return ClassTable("phase", codes, {**colors, "kept": SEWAGE.colors["existing"], "unscheduled": NO_DATA},
+                      "phase")
+
+
+def phase_class(villages: pd.DataFrame, phases: Sequence[str]) -> np.ndarray:
+    """Class code per village (:func:`phase_table`): its phase's index, then kept, then not
+    scheduled."""
+    pos = {name: i for i, name in enumerate(phases)}
+    out = villages["phase"].map(pos).to_numpy(dtype=float)
+    kept = (villages["sewage_mode"] == "existing").to_numpy() if "sewage_mode" in villages.columns \
+        else np.zeros(len(villages), dtype=bool)
+    return np.where(np.isfinite(out), out, np.where(kept, len(phases), len(phases) + 1)).astype(np.int64)
+
 
 #: Fill colours of the classes, by theme and class code.
 COLORS: Final[dict[str, dict[str, str]]] = {t.theme: dict(t.colors) for t in
