@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-__all__ = ["anchor_points"]
+__all__ = ["anchor_points", "facility_points"]
 
 
 def anchor_points(villages: gpd.GeoDataFrame) -> np.ndarray:
@@ -32,3 +32,10 @@ def anchor_points(villages: gpd.GeoDataFrame) -> np.ndarray:
         pts = np.where(inside, cent, shapely.point_on_surface(arr))
         xy[todo] = shapely.get_coordinates(pts)
     return xy
+
+
+def facility_points(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """x, y (n, 2) of each facility: its point, or a point on the surface of a polygon."""
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    return shapely.get_coordinates(pts)

@@ -138,7 +138,7 @@ def _phasing(district: District, res: Any) -> Any:
     import numpy as np
     import shapely
 
-    from .analysis.phasing import phase_plan
+    from .analysis.phasing import flag_cells, phase_plan
     from .standards import defaults
 
     settings = {**defaults("phasing"), **(district.params.get("phasing") or {})}
@@ -149,8 +149,7 @@ def _phasing(district: District, res: Any) -> Any:
     near = np.zeros(len(res.villages), dtype=bool)
     water = district.water
     if water is not None and "black_odorous" in water.columns:
-        text = water["black_odorous"].astype("string").str.strip().str.lower().fillna("")
-        marked = text.isin(("1", "true", "yes", "是", "黑臭")).to_numpy() | (water["black_odorous"] == True).to_numpy()  # noqa: E712
+        marked = flag_cells(water["black_odorous"], ("黑臭",))
         if marked.any():
             tree = shapely.STRtree(np.asarray(water.geometry.values[marked], dtype=object))
             hit = tree.query(np.asarray(district.villages.geometry.values, dtype=object), predicate="dwithin",

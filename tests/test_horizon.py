@@ -1,51 +1,22 @@
 """Horizon population and village classes (issue 17, item 5): hand-computed flows, the
 township rate, relocation (搬迁撤并) and suburban (城郊融合) villages, class words.
 
-Fixtures copied from tests/test_sewage.py (its ``villages``, ``plants``, ``district``): points
-on flat ground, no DEM.
+Fixtures from tests/test_sewage.py (``villages``, ``plants``, ``district``): points on flat
+ground, no DEM.
 """
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
-import pyproj
 import pytest
-import shapely
 
 import geo_env as ge
 from geo_env.analysis.sewage import sewage_plan
 from geo_env.errors import DataValueError, ParameterError
 from geo_env.standards import defaults
+from test_sewage import district, plants, villages
 
-CRS = pyproj.CRS("EPSG:4548")
-X0, Y0 = 500000.0, 3000000.0
 P = DEFAULT = defaults("sewage")
-
-
-def villages(rows):
-    """rows: (x, y, population, households), x, y in metres from (X0, Y0); townships alternate 甲镇, 乙镇."""
-    rows = np.asarray(rows, dtype=float).reshape(-1, 4)
-    return gpd.GeoDataFrame({
-        "id": [f"v{i}" for i in range(len(rows))],
-        "name": [f"村{i}" for i in range(len(rows))],
-        "township": ["甲镇" if i % 2 == 0 else "乙镇" for i in range(len(rows))],
-        "population": rows[:, 2].astype(int),
-        "households": rows[:, 3].astype(int),
-    }, geometry=shapely.points(rows[:, :2] + [X0, Y0]), crs=CRS)
-
-
-def plants(rows):
-    """rows: (x, y, capacity m³/d, load m³/d)."""
-    rows = np.asarray(rows, dtype=float).reshape(-1, 4)
-    return gpd.GeoDataFrame({
-        "id": [f"P{i}" for i in range(len(rows))], "name": [f"厂{i}" for i in range(len(rows))],
-        "capacity_m3_per_day": rows[:, 2], "load_m3_per_day": rows[:, 3],
-    }, geometry=shapely.points(rows[:, :2] + [X0, Y0]), crs=CRS)
-
-
-def district(v, p=None, **kw):
-    return ge.District(name="测试区", crs=CRS, villages=v, sewage_plants=p, **kw)
 
 
 def with_class(v, classes):

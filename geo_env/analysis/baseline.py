@@ -29,7 +29,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .._choices import SEWAGE_STATUSES
-from .._geometry import anchor_points
+from .._geometry import anchor_points, facility_points
 from ..errors import DataWarning
 from ..io.project import District
 from ..io.status import status_codes
@@ -124,9 +124,7 @@ def _tie(v: gpd.GeoDataFrame, plants: gpd.GeoDataFrame, status: np.ndarray) -> n
                           f"or station ({shown}); their facility is looked up by the location rules",
                           DataWarning, stacklevel=3)
         out[has & ~lost] = found[has & ~lost]
-    pts = shapely.get_coordinates(np.where(shapely.get_type_id(np.asarray(plants.geometry.values)) == 0,
-                                           np.asarray(plants.geometry.values),
-                                           shapely.point_on_surface(np.asarray(plants.geometry.values))))
+    pts = facility_points(plants)
     anchors = anchor_points(v)
     free = out < 0
     conn = free & (status == "connected")

@@ -116,7 +116,7 @@ def _flag(df: pd.DataFrame, col: str) -> np.ndarray:
     """A boolean column (None/NaN → False)."""
     if col not in df.columns:
         return np.zeros(len(df), dtype=bool)
-    return df[col].map(lambda x: x is True or x == 1 or x is np.True_).to_numpy(dtype=bool)
+    return df[col].astype(object).isin([True]).to_numpy(dtype=bool)  # True, np.True_ or 1
 
 
 def _sewage(v: pd.DataFrame, towns: np.ndarray, targets: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,7 +219,7 @@ def _farms(farms: pd.DataFrame | None, ceiling: float | None, v: pd.DataFrame,
                                                 "no utilization_rate column")
     if "manure_facility" in farms.columns:
         scale = _flag(farms, "scale_farm")
-        has = farms["manure_facility"].map(lambda x: x is True or x is False).to_numpy(dtype=bool)
+        has = farms["manure_facility"].astype(object).isin([True, False]).to_numpy(dtype=bool)
         den = (scale & has).astype(float)
         yes = _flag(farms, "manure_facility") & scale
         e = _entry("manure_facility_rate", "farms", towns, {"farms": (yes.astype(float), den, den, town)}, t)

@@ -36,9 +36,12 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_array
 
-__all__ = ["PhasePlan", "phase_plan", "priority_scores", "schedule"]
+from ..io.status import YES_WORDS
 
-_TRUE = ("1", "true", "yes", "y", "是", "√", "✓", "重点", "示范")
+__all__ = ["PhasePlan", "phase_plan", "priority_scores", "schedule", "flag_cells"]
+
+#: Words that mark a key or demonstration village (besides yes words).
+_KEY_WORDS = ("重点", "示范")
 
 
 @dataclass
@@ -60,10 +63,11 @@ def _col(df: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
 
 
-def _flag(values: pd.Series) -> np.ndarray:
+def flag_cells(values: pd.Series, words: tuple[str, ...] = ()) -> np.ndarray:
+    """True cells, and yes words (:data:`geo_env.io.status.YES_WORDS`) or ``words``."""
     text = values.astype("string").str.strip().str.lower().fillna("")
-    return (values.map(lambda x: x is True or x is np.True_).to_numpy(dtype=bool)
-            | text.isin(_TRUE).to_numpy(dtype=bool))
+    return (values.astype(object).isin([True]).to_numpy(dtype=bool)
+            | text.isin((*YES_WORDS, *words)).to_numpy(dtype=bool))
 
 
 def priority_scores(villages: pd.DataFrame, protected: np.ndarray, black_odorous: np.ndarray,
@@ -72,7 +76,7 @@ def priority_scores(villages: pd.DataFrame, protected: np.ndarray, black_odorous
     pop = np.nan_to_num(_col(villages, "population"))
     capex = np.nan_to_num(_col(villages, "capex_wan"))
     per = np.divide(capex, pop, out=np.zeros_like(capex), where=pop > 0)
-    key = _flag(villages["key_village"]) if "key_village" in villages.columns else np.zeros(len(villages), bool)
+    key = flag_cells(villages["key_village"], _KEY_WORDS) if "key_village" in villages.columns else np.zeros(len(villages), bool)
     factors = {
         "protection_zone": protected.astype(float), "black_odorous": black_odorous.astype(float),
         "key_village": key.astype(float), "population": pop / pop.max() if pop.max() > 0 else pop,

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import ColumnNotFoundError, DataValueError, DuplicateIdError, ProjectFileError, closest, format_rows
 from ._messages import _warn
 
-__all__ = ["LayerSpec", "SPECS", "ALIASES", "RESERVED_NAMES"]
+__all__ = ["LayerSpec", "SPECS", "ALIASES", "RESERVED_NAMES", "BLANK_TEXTS"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "manure_utilized_t": ("manure_utilized_t", "综合利用量", "粪污综合利用量"),
     "manure_produced_t": ("manure_produced_t", "粪污产生量", "产生量"),
 }
+
+#: Cell texts that planners' tables use for "no value" (besides an empty cell).
+BLANK_TEXTS = ("-", "--", "/", "—", "——", "－", "无", "nan", "null", "none", "na", "n/a", "#n/a")
 
 #: Township names the township tables use for their total row.
 RESERVED_NAMES = ("total", "合计", "总计")

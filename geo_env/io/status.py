@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import DataValueError, format_rows
 from ._messages import _warn
-from .columns import LayerSpec, _id_strings
+from .columns import BLANK_TEXTS, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 
 __all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
@@ -57,7 +57,8 @@ VILLAGE_CLASS_WORDS: dict[str, tuple[str, ...]] = {
 }
 YES_WORDS = ("yes", "y", "true", "1", "是", "有", "√", "✓", "已纳入", "已配套", "配套")
 NO_WORDS = ("no", "n", "false", "0", "否", "无", "×", "✗", "未纳入", "未配套")
-_BLANK = ("", "-", "--", "/", "—", "——", "－", "nan", "null", "none", "na", "n/a", "#n/a", "<na>")
+#: Blank cells here: the reader's blank texts, but 无 is an answer in these columns (no / none).
+_BLANK = ("", "<na>", *(t for t in BLANK_TEXTS if t != "无"))
 
 
 def _text(raw: pd.Series) -> pd.Series:

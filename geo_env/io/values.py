@@ -21,14 +21,12 @@ import pandas as pd
 from ..errors import DataValueError, format_rows
 from ..species import parse_species  # the one list of species names
 from ._messages import _warn
-from .columns import RESERVED_NAMES, LayerSpec, _id_strings
+from .columns import BLANK_TEXTS, RESERVED_NAMES, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 from .status import check_status_columns
 
 __all__ = ["BLANK_TEXTS", "BLANK_RULES"]
 
-#: Cell texts that planners' tables use for "no value" (besides an empty cell).
-BLANK_TEXTS = ("-", "--", "/", "—", "——", "－", "无", "nan", "null", "none", "na", "n/a", "#n/a")
 
 #: What a blank cell of a numeric column means, by (layer kind, column); said in the warning
 #: naming the rows.  Villages' population and households are completed (and warned about)

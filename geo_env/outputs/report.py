@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .._choices import INDICATORS, SEWAGE_MODES
+from ..analysis.baseline import facility_townships
 from ..io import writers as _io
 from ..labels import CODED_COLUMNS, display_width, label, value_label
 from .style import BELOW_TARGET_FILL, HEADER_FILL, HEADER_TEXT, RECTIFY_FILL, RULE_LINE, WARNING_RED, excel_rgb
@@ -59,10 +60,7 @@ def _farm_townships(farms: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> pd.S
     else the nearest village (working CRS)."""
     if "township" in farms.columns:
         return farms["township"]
-    pts = farms[[farms.geometry.name]]
-    joined = gpd.sjoin_nearest(pts, villages[["township", villages.geometry.name]], how="left")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined["township"].reindex(farms.index)
+    return pd.Series(facility_townships(farms, villages), index=farms.index, name="township")
 
 
 def township_summary(plan: Plan) -> pd.DataFrame:

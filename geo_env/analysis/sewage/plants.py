@@ -15,9 +15,10 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
+from ..._geometry import facility_points
 from ...io.project import District
+from ...io.status import status_codes
 from ._arrays import Floats, Objects
 from .params import number_column
 
@@ -77,21 +78,15 @@ def read_plants(district: District) -> Plants:
     # a blank capacity is unknown: the plant takes no villages (warned by the reader)
     cap = number_column(plants, "capacity_m3_per_day", "sewage_plants", blanks=True)
     load = np.nan_to_num(number_column(plants, "load_m3_per_day", "sewage_plants", blanks=True), nan=0.0)
-    pxy = _plant_points(plants)
+    pxy = facility_points(plants)
     spare = np.maximum(np.nan_to_num(cap - load, nan=0.0), 0.0)
     if "status" in plants.columns:  # a stopped plant takes no new villages (its own are rectified)
-        spare[plants["status"].astype(str).str.strip().isin(("stopped", "停运", "闲置", "停用")).to_numpy()] = 0.0
+        status = status_codes(plants["status"], "facility", layer="sewage_plants", column="status")
+        spare[(status == "stopped").to_numpy()] = 0.0
     pid = plants["id"].astype(str).to_numpy() if "id" in plants.columns else np.arange(len(plants)).astype(str)
     pname = plants["name"].to_numpy(dtype=object) if "name" in plants.columns else pid
     labels = tuple(plant_label(a, b) for a, b in zip(pname, pid))
     return Plants(plants, pxy, cap, load, spare, pid, pname, labels)
-
-
-def _plant_points(plants: gpd.GeoDataFrame) -> Floats:
-    """x, y (working CRS, m) of each plant: the point, or a point on the polygon's surface."""
-    geoms = np.asarray(plants.geometry.values, dtype=object)
-    pts = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    return shapely.get_coordinates(pts)
 
 
 def plant_label(name: Any, pid: Any) -> tuple[str, str]:
