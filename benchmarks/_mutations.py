@@ -1792,6 +1792,21 @@ add("baseline-utilization-rate-1.7", G, "check",
     error(_FARMS_FILE, lit("综合利用率", "utilization_rate"), _where_farms(F_A), lit("1.7")),
     _farm_value("综合利用率", "1.7", F_A), note="综合利用率 = 1.7: neither a share 0–1 nor a percentage")
 
+# Group "effluent": issue 17 item 2 — the water layer's 水质类别 (GB 3838 class) is optional;
+# a word that is no class is an error naming the file, the column and the row.
+_WATER_FILE = file_kw("water.geojson", "water")
+
+
+def _water_class(word: str) -> Callable[[Ctx], None]:
+    def m(ctx: Ctx) -> None:
+        edit_json(ctx, "water.geojson", lambda d: d["features"][2]["properties"].update({"水质类别": word}))
+    return m
+
+
+add("effluent-unknown-water-class", "effluent", "check",
+    error(_WATER_FILE, lit("水质类别", "water_class"), at(["SX03", "杨坑水"], [3, 2]), lit("Ⅵ类")),
+    _water_class("Ⅵ类"), note="水质类别 = Ⅵ类: GB 3838 has classes Ⅰ–Ⅴ only")
+
 def finalize() -> list[Case]:
     """The cases (names checked unique)."""
     names = [c.name for c in CASES]

@@ -130,7 +130,8 @@ def sewage_part(district: District) -> PlanPart:
         layers["sewage_plants"] = res.plants
     return PlanPart(name="sewage", village_columns=pd.DataFrame(res.villages[columns]), layers=layers,
                     tables={"sewage_by_township": res.by_township, **tables,
-                            **({"investment": res.investment} if res.investment is not None else {})}, summary=res.summary, result=res, top_level=top)
+                            **({"investment": res.investment} if res.investment is not None else {}),
+                            **({"effluent_rules": res.effluent_rules} if res.effluent_rules is not None else {})}, summary=res.summary, result=res, top_level=top)
 
 
 def _phasing(district: District, res: Any) -> Any:

@@ -264,6 +264,27 @@ _SEWAGE: list[Parameter] = [
        "protection zones (true, 1 or a non-empty value such as 一级 or drinking_water_source); "
        "household systems are not allowed for settlements touching them",
        "水源保护区字段", check="str"),
+    # --- effluent standards (出水标准): rule tables in geo_env/data/effluent/ -------------------
+    _P("sewage", "province", "national", "",
+       "which effluent-standard rule table applies: 'national' (环办水体函〔2018〕1083号 grades for "
+       "rural stations under 500 m³/d, GB 18918-2002 4.1.2 above) or '44' (Guangdong, DB44/2208-2019); "
+       "each band's document and article are in its table and in the report", "出水标准适用省份", check="str"),
+    _P("sewage", "effluent_table", "", "",
+       _MODEL + "; a rule table of the same format as geo_env's national.toml (path relative to the "
+       "project file) for a province geo_env has none of; replaces province", "出水标准规则表文件",
+       check="str"),
+    _P("sewage", "receiving_water_max_m", 1000.0, "m",
+       _MODEL + "; a station discharges into the nearest water feature of [layers.water] (protection "
+       "zones aside) within this distance of the village, and meets that water's class (GB 3838 "
+       "functional class, column water_class); farther off, or a feature without a class, it discharges "
+       "into water of no set function (ponds and ditches: 环办水体函〔2018〕1083号 三级)",
+       "受纳水体搜索距离", check="nonnegative"),
+    _P("sewage", "effluent_cost_factors", {"一级A": 1.25, "一级B": 1.0, "一级": 1.0, "二级": 0.85, "三级": 0.7},
+       "share of the station's capital and operation",
+       _EST + ": station_capex_yuan_per_m3_day and station_opex_yuan_per_m3 price a packaged unit "
+       "meeting 一级B (the rural 一级 grade of DB44/2208-2019 has 一级B's COD, NH3-N and SS limits); "
+       "一级A needs filtration and more aeration and dosing (×1.25), 二级 and 三级 less (×0.85, ×0.7)",
+       "出水标准造价系数", check="mapping"),
     _P("sewage", "dry_toilet_below_l_per_capita_day", 30.0, "L/(person·d)",
        _EST + ": 宜水则水、宜旱则旱 — where water use is below this, household villages are "
        "advised dry (double-urn) toilets rather than flush toilets with septic tanks",
@@ -618,6 +639,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     # sewage: horizon population (rates: shares per year; a tenth a year either way is already extreme)
     "horizon_year": (2000, 2100), "base_year": (2000, 2100), "population_growth_rate": (-0.1, 0.1),
     "township_growth_rates": (-0.1, 0.1),
+    # sewage: effluent standards (cost factors: a tenth to five times the 一级B station)
+    "receiving_water_max_m": (0.0, 50_000.0), "effluent_cost_factors": (0.1, 5.0),
     # livestock
     "n_per_pig_equivalent_kg": (0.0, 100.0), "p_per_pig_equivalent_kg": (0.0, 50.0),
     "nutrient_retention": (0.0, 1.0), "crop_yield_kg_per_mu": (0.0, 10_000.0),

@@ -1038,6 +1038,8 @@ def _water(main: LineString, trib: LineString, reservoir: Polygon, district: Pol
     rows.append(("石门水库", "reservoir", "drinking_water_source", reservoir))
     df = pd.DataFrame(rows, columns=["name", "kind", "protection", "geometry"])
     df["protection_zh"] = np.where(df["protection"] == "", "", "饮用水水源保护区")
+    # GB 3838 functional class (水环境功能区类别): the stations' effluent standard follows it
+    df["水质类别"] = df["name"].map({"龙溪河": "Ⅲ类", "杨坑水": "Ⅳ类", "石门水库": "Ⅱ类"})
     return gpd.GeoDataFrame(df, geometry="geometry", crs=WORK_EPSG)
 
 
@@ -1472,8 +1474,10 @@ snap_tolerance_m = 10
 # max_connector_m = 1000   # 村庄到最近道路超过此距离即视为不通路 (default 1000 m)
 
 # 水系（GeoJSON）：河流（线）和水库（面）。石门水库为饮用水水源保护区（protection 字段）。
+# "水质类别"为 GB 3838 水环境功能类别（Ⅰ–Ⅴ类），决定村级处理站的出水标准。
 # Water (GeoJSON): rivers (lines) and a reservoir (polygon) that is a drinking-water source
-# protection zone (column `protection`).
+# protection zone (column `protection`); 水质类别 (GB 3838 class I–V) sets the stations'
+# effluent standard.
 [layers.water]
 path = "water.geojson"
 
@@ -1501,6 +1505,7 @@ service_radius_m = 3000
 # sewage_coefficient = 0.6             # 污水排放系数
 # max_connect_distance_m = 5000        # 纳管最大距离 (m)
 # sewer_cost_yuan_per_m = 400          # 接户主管单价（元/m）
+# province = "44"                      # 出水标准规则表：national（国家基线）| 44（广东 DB44/2208-2019）
 
 # 畜禽粪污。Livestock manure.
 # [livestock]
@@ -1562,7 +1567,7 @@ through `geo_env.load_project`, like any project.
 | `transfer_stations.xlsx` | waste transfer stations | Excel sheet `垃圾转运站`, headers 编号 名称 经度 纬度 所属乡镇 设计能力（吨/日） 备注 运行状态 建成年份; **lon/lat are Amap GCJ-02** ({f["gcj02_offset_m"][0]}–{f["gcj02_offset_m"][1]} m away from the true WGS84 positions). |
 | `livestock_farms.csv` | livestock farms | CSV as Excel saves it on Chinese Windows: **GBK, CRLF, no BOM**; headers 编号 养殖场名称 畜种 存栏量 经度 纬度 所属乡镇 所属村 备注 粪污处理设施 综合利用率; WGS84 decimal degrees, but rows {_DMS_ROWS[0] + 1} and {_DMS_ROWS[1] + 1} give **DMS strings** (`117°30'12.5"E`). 畜种 ∈ 生猪 奶牛 肉牛 羊 蛋鸡 肉鸡; 存栏量 = stock on hand (head). |
 | `sewage_plants.geojson` | sewage plants and village stations | GeoJSON (UTF-8, WGS84); the town plants (WS…) first, then the village stations (VS…); `类型` type, `设计规模` = design capacity (m³/d), `实际处理量` = current load (m³/d), `处理工艺` process, `状态` status, `建成年份` year built. |
-| `water.geojson` | rivers and the reservoir | GeoJSON (UTF-8, WGS84), lines and a polygon in one layer; `kind` = `river` or `reservoir`; `protection` = `drinking_water_source` marks 石门水库 as a drinking-water source protection zone (饮用水水源保护区, `protection_zh`); empty for rivers. |
+| `water.geojson` | rivers and the reservoir | GeoJSON (UTF-8, WGS84), lines and a polygon in one layer; `kind` = `river` or `reservoir`; `protection` = `drinking_water_source` marks 石门水库 as a drinking-water source protection zone (饮用水水源保护区, `protection_zh`); empty for rivers. `水质类别` = the GB 3838 functional class (龙溪河 Ⅲ类, 杨坑水 Ⅳ类, 石门水库 Ⅱ类), which sets the village stations' effluent standard (出水标准). |
 | `prohibited_zones.geojson` | no-farming zones (禁养区) | GeoJSON: the reservoir plus 500 m (`kind` = `drinking_water_source`) and the town between the seats of 东城街道 and 西城街道 (`urban`). Illustrative, not drawn to any regulation. |
 | `roads.gpkg` | roads | GeoPackage, layer `roads`, EPSG:4548; `code` (X…/Y…/C…), `level` = `county` or `township` or `village`, `level_zh` = 县道 or 乡道 or 村道. **Not fully noded**: of the village roads (村道), {joins.get("noded", 0)} start at a vertex of the road they branch from, {joins.get("on_segment", 0)} end on one of its segments (T-junctions: need the snapping rule), {joins.get("short", 0)} stop 2–8 m short (need `snap_tolerance_m` ≥ 8; the project sets 10). |
 | `dem.tif` | 30 m DEM | GeoTIFF, EPSG:4548, int16 metres, deflate + predictor, **nodata −32768** beyond 600 m outside the district; the reservoir is flat at its water level. |
@@ -1814,7 +1819,7 @@ def write_sample(out_dir: str | Path, layers: SampleLayers | None = None) -> lis
                            建成年份=plants["year_built"])
     _write_geojson(plants.drop(columns=["status", "year_built"]), out / "sewage_plants.geojson")
     water = s.water.assign(id=[f"SX{i + 1:02d}" for i in range(len(s.water))], note=NOTE_ZH)
-    _write_geojson(water[["id", "name", "kind", "protection", "protection_zh", "note", "geometry"]],
+    _write_geojson(water[["id", "name", "kind", "protection", "protection_zh", "水质类别", "note", "geometry"]],
                    out / "water.geojson")
     zones = s.prohibited_zones.assign(id=[f"JY{i + 1:02d}" for i in range(len(s.prohibited_zones))],
                                       note=NOTE_ZH)

@@ -83,7 +83,7 @@ SPECS: dict[str, LayerSpec] = {
         id_prefix="F",
     ),
     "roads": LayerSpec("roads", ("line",), optional=("level",), id_prefix="R"),
-    "water": LayerSpec("water", ("line", "polygon"), optional=("kind", "protection"), id_prefix="W"),
+    "water": LayerSpec("water", ("line", "polygon"), optional=("kind", "protection", "water_class"), id_prefix="W"),
     "prohibited_zones": LayerSpec("prohibited_zones", ("polygon",), id_prefix="Z"),
     "farmland": LayerSpec("farmland", ("polygon",), id_prefix="L"),
 }
@@ -117,6 +117,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "utilization_rate": ("utilization_rate", "粪污综合利用率", "综合利用率"),
     "manure_utilized_t": ("manure_utilized_t", "综合利用量", "粪污综合利用量"),
     "manure_produced_t": ("manure_produced_t", "粪污产生量", "产生量"),
+    # GB 3838 functional class of a water feature (水环境功能区类别)
+    "water_class": ("water_class", "水质类别", "水质目标", "水功能区类别", "功能区类别", "水环境功能区类别",
+                    "水环境功能", "功能类别"),
 }
 
 #: Cell texts that planners' tables use for "no value" (besides an empty cell).

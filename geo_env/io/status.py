@@ -9,6 +9,8 @@ Words planners write are read into closed codes (:data:`geo_env._choices`):
 * villages' ``village_class`` (村庄分类) → ``agglomeration | suburban | heritage | relocation |
   other`` (:data:`VILLAGE_CLASS_WORDS`); a blank cell is ``other``;
 * yes/no columns (``waste_collected``, ``manure_facility``) → True / False, blank unknown;
+* water features' ``water_class`` (GB 3838-2002 functional class) → ``I | II | III | IV | V``
+  (:data:`WATER_CLASS_WORDS`: Ⅲ, Ⅲ类, III, 3, 三类 …; 劣Ⅴ类 is ``V``); a blank cell is unclassified;
 * farms' ``utilization_rate``: a share 0–1 or a percentage text (``85%``); or
   ``manure_utilized_t`` ÷ ``manure_produced_t``.
 
@@ -29,8 +31,9 @@ from ._messages import _warn
 from .columns import BLANK_TEXTS, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 
-__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
-           "check_status_columns", "status_codes", "village_class_codes"]
+__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "WATER_CLASS_WORDS", "YES_WORDS",
+           "NO_WORDS",
+           "check_status_columns", "status_codes", "village_class_codes", "water_class_codes"]
 
 #: Words for each sewage status (lower case; matched after trimming spaces).
 SEWAGE_STATUS_WORDS: dict[str, tuple[str, ...]] = {
@@ -55,6 +58,13 @@ VILLAGE_CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "relocation": ("relocation", "搬迁撤并", "搬迁撤并类", "搬迁撤并型", "搬迁撤并类村庄"),
     "other": ("other", "其他", "其它", "其他类", "其他类村庄", "看不准", "看不准类", "暂不分类"),
 }
+#: Words for each GB 3838-2002 functional class of a water feature (劣Ⅴ类 meets Ⅴ's grade).
+WATER_CLASS_WORDS: dict[str, tuple[str, ...]] = {
+    code: (code, f"{code}类", roman, f"{roman}类", str(k), f"{k}.0", f"{k}类", f"{zh}类", f"{zh}类水", f"{roman}类水")
+    for k, (code, roman, zh) in enumerate((("I", "Ⅰ", "一"), ("II", "Ⅱ", "二"), ("III", "Ⅲ", "三"),
+                                           ("IV", "Ⅳ", "四"), ("V", "Ⅴ", "五")), start=1)
+}
+WATER_CLASS_WORDS["V"] += ("劣V", "劣V类", "劣Ⅴ", "劣Ⅴ类", "劣五类")
 YES_WORDS = ("yes", "y", "true", "1", "是", "有", "√", "✓", "已纳入", "已配套", "配套")
 NO_WORDS = ("no", "n", "false", "0", "否", "无", "×", "✗", "未纳入", "未配套")
 #: Blank cells here: the reader's blank texts, but 无 is an answer in these columns (no / none).
@@ -142,6 +152,9 @@ def check_status_columns(out: pd.DataFrame, spec: LayerSpec, *, file: str, label
     if "village_class" in out.columns:
         out["village_class"] = _codes(out["village_class"], VILLAGE_CLASS_WORDS, blank_value="other",
                                       what="village class", column=src("village_class"), **kw)
+    if "water_class" in out.columns and spec.kind == "water":
+        out["water_class"] = _codes(out["water_class"], WATER_CLASS_WORDS, blank_value=None,
+                                    what="water class (GB 3838 I–V)", column=src("water_class"), **kw)
     if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations"):
         codes = _codes(out["status"], FACILITY_STATUS_WORDS, blank_value="running", what="facility status",
                        column=src("status"), **kw)
@@ -196,4 +209,12 @@ def village_class_codes(values: pd.Series, *, layer: str = "villages", column: s
     through, words are read as the reader reads them; blank: ``other``)."""
     rows = pd.Series(np.arange(len(values)) + 1, index=values.index)
     return _codes(values, VILLAGE_CLASS_WORDS, blank_value="other", what="village class", rows=rows,
+                  file=layer, label=layer, column=column)
+
+
+def water_class_codes(values: pd.Series, *, layer: str = "water", column: str = "water_class") -> pd.Series:
+    """Codes ``I``–``V`` of a ``water_class`` column an analyst set in a GeoDataFrame (codes
+    pass through, words are read as the reader reads them; blank: None, unclassified)."""
+    rows = pd.Series(np.arange(len(values)) + 1, index=values.index)
+    return _codes(values, WATER_CLASS_WORDS, blank_value=None, what="water class (GB 3838 I–V)", rows=rows,
                   file=layer, label=layer, column=column)

@@ -30,6 +30,7 @@ from ...terrain import Dem
 from ._arrays import Bools, Floats, Ints
 from .costs import station_cost
 from .demand import Demand
+from .effluent import Receiving
 from .options import LocalCosts
 from .params import Params
 from .sewers import sewer_links
@@ -135,11 +136,12 @@ def cluster_links(free: Ints, demand: Demand, dem: Dem | None, prm: Params) -> C
     return ClusterLinks(free, a, b, LinkTable(n, keys[order], lk.cost[order], lk.length_m[order], lk.pumps[order]))
 
 
-def merge_clusters(links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params) -> Clusters:
-    """Agglomerative clustering (see the module docstring) over ``links``."""
+def merge_clusters(links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params, rx: Receiving) -> Clusters:
+    """Agglomerative clustering (see the module docstring) over ``links``; a station's cost
+    depends on its effluent grade at its village (``rx``; ∞ where no outfall is allowed)."""
     if len(links.a) == 0:
         return Clusters([], [], [], links.table)
-    merging = _Agglomeration(links, demand, local, prm)
+    merging = _Agglomeration(links, demand, local, prm, rx)
     merging.run()
     members, stations, costs = merging.clusters()
     return Clusters(members, stations, costs, links.table)
@@ -154,9 +156,9 @@ class _Agglomeration:
     first; one whose groups have merged since (``version``) is stale and skipped.
     """
 
-    def __init__(self, links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params) -> None:
+    def __init__(self, links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params, rx: Receiving) -> None:
         free = links.free
-        self.prm = prm
+        self.prm, self.rx = prm, rx
         self.members: dict[int, list[int]] = {int(i): [int(i)] for i in free}
         self.cost: dict[int, float] = {int(i): float(local.alone[i]) for i in free}  # yuan/year
         self.stn: dict[int, int] = {int(i): int(i) for i in free}
@@ -171,20 +173,28 @@ class _Agglomeration:
             self.nbrs[i].add(j)
             self.nbrs[j].add(i)
         self.version: dict[int, int] = {int(i): 0 for i in free}
-        self.heap = _first_merges(links, demand, local, prm)
+        self.heap = _first_merges(links, demand, local, prm, rx)
 
     def merged_cost(self, g: int, h: int) -> tuple[float, int]:
         """Yearly cost of g ∪ h with its best station, and that station (−1: none)."""
         ig, ih, ng, nh = self.into[g], self.into[h], len(self.members[g]), len(self.members[h])
-        best, best_s = np.inf, -1
-        for k, s in enumerate(self.members[g] + self.members[h]):  # first of equal sums wins
+        cands, links = [], []
+        for k, s in enumerate(self.members[g] + self.members[h]):
             own = k < ng  # s in g: the others of g and all of h link into s
             sg, cg = ig.get(s, (0.0, 0))
             sh, ch = ih.get(s, (0.0, 0))
-            if cg == ng - own and ch == nh - (not own) and sg + sh < best:
-                best, best_s = sg + sh, s
-        station = float(station_cost(self.q[g] + self.q[h], self.prm))
-        return self.inner[g] + self.inner[h] + station + best, best_s
+            if cg == ng - own and ch == nh - (not own):
+                cands.append(s)
+                links.append(sg + sh)
+        if not cands:
+            return np.inf, -1
+        q = self.q[g] + self.q[h]
+        at = np.array(cands)
+        station = station_cost(q, self.prm, self.rx.factor(at, q))
+        k = int(np.argmin(np.array(links) + station))  # first of equal totals wins
+        if not np.isfinite(station[k] + links[k]):
+            return np.inf, -1
+        return self.inner[g] + self.inner[h] + float(station[k]) + links[k], int(at[k])
 
     def push(self, g: int, h: int) -> None:
         """Queue the merge g ∪ h when it saves money."""
@@ -234,19 +244,25 @@ class _Agglomeration:
         return members, stations, costs
 
 
-def _first_merges(links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params) -> list[_Merge]:
+def _first_merges(links: ClusterLinks, demand: Demand, local: LocalCosts, prm: Params,
+                  rx: Receiving) -> list[_Merge]:
     """The first candidate merges, village pairs, all at once, as a heap: the station is at
-    a (first in the members' order, as in ``merged_cost``) unless the link into b is
-    strictly cheaper."""
+    a (first in the members' order, as in ``merged_cost``) unless the link into b and the
+    station there are strictly cheaper."""
     a, b, table = links.a, links.b, links.table
     internal, alone, flow = local.internal, local.alone, demand.flow_m3_per_day
     to_a, ok_a = table.find(b, a)
     to_b, ok_b = table.find(a, b)
     link_a = np.where(ok_a, table.cost[to_a], np.inf)
     link_b = np.where(ok_b, table.cost[to_b], np.inf)
-    pair_s = np.where(link_b < link_a, b, a)
-    pair_c = internal[a] + internal[b] + station_cost(flow[a] + flow[b], prm) + np.minimum(link_a, link_b)
-    gain = alone[a] + alone[b] - pair_c
+    q = flow[a] + flow[b]
+    st_a, st_b = station_cost(q, prm, rx.factor(a, q)), station_cost(q, prm, rx.factor(b, q))
+    with np.errstate(invalid="ignore"):  # ∞ + ∞ where neither may discharge
+        to_b_cheaper = link_b + st_b < link_a + st_a
+    pair_s = np.where(to_b_cheaper, b, a)
+    pair_c = internal[a] + internal[b] + np.where(to_b_cheaper, st_b, st_a) + np.where(to_b_cheaper, link_b, link_a)
+    with np.errstate(invalid="ignore"):
+        gain = alone[a] + alone[b] - pair_c
     good = np.flatnonzero(gain > 1e-6)
     heap: list[_Merge] = list(zip(
         (-gain[good]).tolist(), a[good].tolist(), b[good].tolist(), [0] * len(good),

@@ -206,9 +206,10 @@ def connections(pairs: PlantPairs, sewers: Sewers, demand: Demand, local: LocalC
     near_gravity = feasible & (sewers.pumps == 0) & (sewers.length_m <= prm["connect_priority_distance_m"])
     priority = near_gravity & _within_premium(cost, local.alone[v], local.trunk[v],
                                               prm["connect_priority_max_premium"])
-    # a village inside a drinking-water source protection zone may build no station: every
+    # a village inside a drinking-water source protection zone (or whose receiving water takes
+    # no outfall) may build no station: every
     # feasible connection to a plant is a priority one (纳管优先, pumped if need be)
-    priority |= feasible & local.inside_zone[v]
+    priority |= feasible & local.no_outfall[v]
     # suburban villages (城郊融合) prefer connection: every feasible pair of theirs is a priority one
     priority |= feasible & demand.suburban[v]
     saving = local.alone[v] - cost

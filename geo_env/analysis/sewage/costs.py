@@ -7,7 +7,7 @@ Costs (yuan/year)
     flow half full at the minimum slope (Manning; :mod:`.sewers`).  Village network: lanes
     × lane pipe cost + trunk × sewer cost, both × (1 + slope factor × mean slope %), +
     house connections (:mod:`.options`).  Station: ``station_capex_yuan_per_m3_day`` × Q_ref
-    × (Q / Q_ref)^exponent + opex per m³.  Household systems: per household capital + upkeep.
+    × (Q / Q_ref)^exponent + opex per m³, both × the effluent grade's cost factor.  Household systems: per household capital + upkeep.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 from ._arrays import Floats, Ints
 from .params import Params
 
-__all__ = ["capital_recovery_factor", "pipe_factor", "station_capital", "station_cost", "sewer_cost", "household_cost"]
+__all__ = ["capital_recovery_factor", "pipe_factor", "station_capital", "station_opex", "station_cost", "sewer_cost",
+           "household_cost"]
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:
@@ -33,18 +34,26 @@ def pipe_factor(prm: Params) -> float:
     return capital_recovery_factor(prm["discount_rate"], prm["pipe_life_years"]) + prm["pipe_om_share"]
 
 
-def station_capital(q_m3_per_day: Floats | float, prm: Params) -> Floats:
-    """Capital (yuan) of a treatment station for ``q_m3_per_day`` (m³/d)."""
+def station_capital(q_m3_per_day: Floats | float, prm: Params, factor: Floats | float = 1.0) -> Floats:
+    """Capital (yuan) of a treatment station for ``q_m3_per_day`` (m³/d), × the cost
+    ``factor`` of its effluent grade (:mod:`.effluent`; 1: the unit costs' 一级B)."""
     q = np.asarray(q_m3_per_day, dtype=float)
     qref = prm["station_reference_m3_per_day"]
-    return prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
+    return factor * prm["station_capex_yuan_per_m3_day"] * qref * (q / qref) ** prm["station_scale_exponent"]
 
 
-def station_cost(q_m3_per_day: Floats | float, prm: Params) -> Floats:
-    """Yearly cost (yuan/year) of treatment stations for ``q_m3_per_day`` (m³/d) each."""
+def station_opex(q_m3_per_day: Floats | float, prm: Params, factor: Floats | float = 1.0) -> Floats:
+    """Operation (yuan/year) of a treatment station for ``q_m3_per_day`` (m³/d), × ``factor``."""
+    return factor * np.asarray(q_m3_per_day, dtype=float) * 365.0 * prm["station_opex_yuan_per_m3"]
+
+
+def station_cost(q_m3_per_day: Floats | float, prm: Params, factor: Floats | float = 1.0) -> Floats:
+    """Yearly cost (yuan/year) of treatment stations for ``q_m3_per_day`` (m³/d) each, ×
+    the cost ``factor`` of their effluent grade (∞: no outfall allowed)."""
     q = np.asarray(q_m3_per_day, dtype=float)
     crf_station = capital_recovery_factor(prm["discount_rate"], prm["station_life_years"])
-    return station_capital(q, prm) * crf_station + q * 365.0 * prm["station_opex_yuan_per_m3"]
+    with np.errstate(invalid="ignore"):  # ∞ × 0 for a station of no flow
+        return station_capital(q, prm, factor) * crf_station + station_opex(q, prm, factor)
 
 
 def sewer_cost(length_m: Floats, diameter_m: Floats, depth_m: Floats, pumps: Ints, prm: Params) -> Floats:

@@ -45,13 +45,14 @@ from .capacity import assign_plants
 from .clusters import cluster_links, merge_clusters
 from .connect import connection_sewers, connections, plant_pairs, road_routes
 from .demand import settlements, village_demand
+from .effluent import effluent_summary, receiving_water, rules_table, village_standards
 from .existing import existing_reasons, kept_villages, planning_demand, with_existing
 from .modes import decide
 from .money import ITEMS, investment_summary, investment_table, village_money
 from .options import local_costs
 from .params import sewage_params
 from .plants import read_plants
-from .reasons import village_reasons
+from .reasons import village_reasons, with_effluent
 from .summary import by_township, sewage_summary
 from .tables import add_baseline_columns, clusters_layer, details_table, plants_layer, routes_layer, villages_table
 from .terrain import village_terrain
@@ -101,6 +102,9 @@ class SewagePlan:
     investment
         投资估算 by township: capex per item and in total (万元), O&M (万元/年), total row
         (:mod:`.money`).
+    effluent_rules
+        The effluent-standard rule table used (:func:`.effluent.rules_table`; None when the
+        standards are not assessed).
     """
 
     villages: gpd.GeoDataFrame
@@ -113,6 +117,7 @@ class SewagePlan:
     params: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     investment: pd.DataFrame | None = None
+    effluent_rules: pd.DataFrame | None = None
 
 
 class _Clock:
@@ -192,7 +197,8 @@ def sewage_plan(
     terrain = village_terrain(district, full.xy, plants.xy)
     clock.tick("terrain")
     st = settlements(district.villages, full, terrain.slope_percent, prm)
-    local = local_costs(district, full, st, terrain.slope_percent, prm)
+    rx = receiving_water(district, full.xy, prm)
+    local = local_costs(district, full, st, terrain.slope_percent, prm, rx)
     ex = kept_villages(bl, full, local, prm)
     demand = planning_demand(full, ex)  # kept villages' sewage is treated already
     clock.tick("local costs")
@@ -207,28 +213,32 @@ def sewage_plan(
     clock.tick("capacity")
     # no shared station may stand inside a protection zone: villages there join none
     # nor relocating villages (搬迁撤并), which build no fixed works
-    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0) & ~local.inside_zone
+    free = np.flatnonzero(~assignment.connected & (demand.flow_m3_per_day > 0) & ~local.no_outfall
                           & ~demand.relocation)
     links = cluster_links(free, demand, terrain.dem, prm)
     if len(links.a):
         clock.tick("cluster links")
-    clusters = merge_clusters(links, demand, local, prm)
+    clusters = merge_clusters(links, demand, local, prm, rx)
     clock.tick("cluster merges")
     decision = decide(demand, local, conn, assignment, clusters, plants, prm)
     reasons = village_reasons(demand, st, terrain, local, plants, conn, assignment, decision, prm, district.lang)
     decision = with_existing(decision, bl, ex, full, prm)
     reasons = existing_reasons(reasons, bl, ex, decision, district.lang)
+    standards, into = village_standards(rx, decision.mode, demand.flow_m3_per_day,
+                                        local.village_stations.astype(float), local.no_outfall, clusters.members,
+                                        clusters.stations)
+    reasons = with_effluent(reasons, decision.mode, standards, into, district.lang)
     clock.tick("reasons")
     v = district.villages
-    out = villages_table(v, full, terrain, local, decision, reasons)
+    out = villages_table(v, full, terrain, local, decision, reasons, standards)
     add_baseline_columns(out, bl, ex, full)
-    money = village_money(demand, local, conn, assignment, clusters, decision, ex, full, bl.toilets, prm)
+    money = village_money(demand, local, conn, assignment, clusters, decision, ex, full, bl.toilets, prm, rx)
     out["capex_wan"], out["om_wan_per_year"] = money.capex_total / 1e4, money.om_total / 1e4
-    details = details_table(v, terrain, st, local, conn, assignment, decision)
+    details = details_table(v, terrain, st, local, conn, assignment, decision, rx)
     # relocating villages (搬迁撤并) given household systems as an interim measure, no fixed works
     details["relocation_interim"] = full.relocation & (out["sewage_mode"].to_numpy(dtype=object) == "household")
     details["suburban_priority"] = full.suburban
-    clusters_out = clusters_layer(v, clusters, demand, local)
+    clusters_out = clusters_layer(v, clusters, demand, local, standards)
     plants_out = plants_layer(plants, conn, assignment, demand)
     routes = routes_layer(v, demand, plants, conn, assignment)
     counted_apart = full.no_population & ~full.unknown
@@ -241,13 +251,16 @@ def sewage_plan(
     by_town["capex_wan"] = by_town["township"].map(invest.set_index("township")["capex_wan"])
     by_town["om_wan_per_year"] = by_town["township"].map(invest.set_index("township")["om_wan_per_year"])
     summary["protection_zone"] = {"inside_villages": int(local.inside_zone.sum()),
-                                  "no_feasible_option": ids[local.no_option & ~assignment.connected].tolist()}
+                                  "no_feasible_option": ids[local.no_option & local.inside_zone
+                                                            & ~assignment.connected].tolist()}
+    summary["effluent"] = effluent_summary(rx, standards, ids, local.no_outfall, local.inside_zone,
+                                           local.no_option & ~assignment.connected)
     clock.tick("outputs")
     log.info("sewage modes: %s", summary["by_mode"])
     for item in ITEMS:
         details[f"capex_{item}_yuan"], details[f"om_{item}_yuan_per_year"] = money.capex[item], money.om[item]
     details["annualised_yuan_per_year"] = money.annualised
     return SewagePlan(out, details, clusters_out, plants_out, routes, by_town, summary, prm, clock.timings,
-                      investment=invest)
+                      investment=invest, effluent_rules=rules_table(rx))
 
 

@@ -91,9 +91,9 @@ def decide(demand: Demand, local: LocalCosts, conn: Connections, assignment: Ass
     """The mode of every village and its numbers (see the module docstring)."""
     n = len(demand.xy)
     connected, q = assignment.connected, assignment.connected_pairs
-    # inside a protection zone no station may discharge: household systems with reuse
+    # where no station may discharge (protection zone, water taking no outfall): household systems with reuse
     # and a relocating village (搬迁撤并) builds no fixed works: household systems, an interim measure
-    aside = local.inside_zone | demand.relocation
+    aside = local.no_outfall | demand.relocation
     mode = np.where(np.isfinite(local.household) & ((local.household < local.centralized) | aside),
                     "household", "centralized").astype(object)
     mode[(demand.flow_m3_per_day <= 0) | demand.no_population] = "household"

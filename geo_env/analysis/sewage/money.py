@@ -11,6 +11,7 @@ item                capex (yuan)                                O&M (yuan/year)
                     trunk, connecting and linking sewers
 ``pumps``           ``pump_station_capex_yuan`` each            ``pump_station_om_yuan_per_year``
 ``stations``        :func:`.costs.station_capital` of the flow  flow × 365 × ``station_opex_yuan_per_m3``
+                    (both × the effluent grade's factor)
 ``households``      ``household_capex_yuan`` per household      ``household_om_yuan_per_year``
                     (less ``septic_tank_capex_yuan`` per tank)
 ``plant``           — (the town plant exists)                   flow × 365 × ``plant_opex_yuan_per_m3``
@@ -35,8 +36,9 @@ from ._arrays import Floats
 from .capacity import Assignment
 from .clusters import Clusters
 from .connect import Connections
-from .costs import capital_recovery_factor, pipe_factor, station_capital
+from .costs import capital_recovery_factor, pipe_factor, station_capital, station_opex
 from .demand import Demand
+from .effluent import Receiving
 from .existing import Existing
 from .modes import Decision
 from .options import LocalCosts
@@ -76,8 +78,9 @@ def _crfs(prm: Params) -> dict[str, float]:
 
 def village_money(demand: Demand, local: LocalCosts, conn: Connections, assignment: Assignment,
                   clusters: Clusters, decision: Decision, ex: Existing, full: Demand, tanks: Floats | None,
-                  prm: Params) -> Money:
-    """Capex and O&M of every village's chosen works (see the module docstring)."""
+                  prm: Params, rx: Receiving) -> Money:
+    """Capex and O&M of every village's chosen works (see the module docstring); stations
+    priced by their effluent grade (``rx``)."""
     n = len(demand.xy)
     cap = {k: np.zeros(n) for k in ITEMS}
     om = {k: np.zeros(n) for k in ITEMS}
@@ -108,15 +111,16 @@ def village_money(demand: Demand, local: LocalCosts, conn: Connections, assignme
     c = np.flatnonzero(mode == "centralized")
     k = local.village_stations[c].astype(float)
     pipes(c, np.where(k > 1, local.network[c], local.internal[c]) / pf)
-    cap["stations"][c] = k * station_capital(q[c] / k, prm)
-    om["stations"][c] = q[c] * 365.0 * prm["station_opex_yuan_per_m3"]
+    f = rx.factor(c, q[c] / k)
+    cap["stations"][c] = k * station_capital(q[c] / k, prm, f)
+    om["stations"][c] = station_opex(q[c], prm, f)
     # connections: the village's own network and trunk, the sewer, the plant's operation
     j = np.flatnonzero(mode == "connect")
     pair = assignment.pair[j]
     pipes(j, local.internal[j] / pf)
     sewer(j, conn.sewers.cost[pair], conn.sewers.pumps[pair])
     om["plant"][j] = q[j] * 365.0 * prm["plant_opex_yuan_per_m3"]
-    _clusters(clusters, local, demand, prm, cap, om)
+    _clusters(clusters, local, demand, prm, rx, cap, om)
     # repaired works: a share of a station's capital, and its operation
     r = np.flatnonzero((mode == "existing") & ex.repaired)
     qr = full.flow_m3_per_day[r]
@@ -128,8 +132,8 @@ def village_money(demand: Demand, local: LocalCosts, conn: Connections, assignme
     return Money(cap, om, annualised)
 
 
-def _clusters(clusters: Clusters, local: LocalCosts, demand: Demand, prm: Params, cap: dict[str, Floats],
-              om: dict[str, Floats]) -> None:
+def _clusters(clusters: Clusters, local: LocalCosts, demand: Demand, prm: Params, rx: Receiving,
+              cap: dict[str, Floats], om: dict[str, Floats]) -> None:
     """Each cluster's networks, links and station, shared in proportion to stand-alone cost."""
     pf = pipe_factor(prm)
     pump_year = (prm["pump_station_capex_yuan"] * capital_recovery_factor(prm["discount_rate"], prm["pump_life_years"])
@@ -146,8 +150,9 @@ def _clusters(clusters: Clusters, local: LocalCosts, demand: Demand, prm: Params
         om["pipes"][members] += share * total_pipe * prm["pipe_om_share"]
         cap["pumps"][members] += share * link_pumps.sum() * prm["pump_station_capex_yuan"]
         om["pumps"][members] += share * link_pumps.sum() * prm["pump_station_om_yuan_per_year"]
-        cap["stations"][members] += share * float(station_capital(qc, prm))
-        om["stations"][members] += share * qc * 365.0 * prm["station_opex_yuan_per_m3"]
+        f = float(rx.factor(np.array([stn]), qc)[0])
+        cap["stations"][members] += share * float(station_capital(qc, prm, f))
+        om["stations"][members] += share * float(station_opex(qc, prm, f))
 
 
 def investment_table(money: Money, township: np.ndarray, mode: np.ndarray) -> pd.DataFrame:

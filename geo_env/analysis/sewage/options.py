@@ -30,13 +30,12 @@ from ...io.project import District
 from ._arrays import Bools, Floats, Ints, Objects
 from .costs import household_cost, pipe_factor, station_cost
 from .demand import Demand, Settlements
+from .effluent import Receiving, protection_flags
 from .params import Params, number_column
 
 __all__ = ["LocalCosts", "local_costs"]
 
 log = logging.getLogger(__name__)
-
-_TRUE_WORDS = {"", "0", "false", "no", "none", "nan", "否", "无", "非"}
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,13 @@ class LocalCosts:
     protected
         The settled area touches a drinking-water source protection zone.
     inside_zone
-        The village's anchor — where a station would discharge — lies inside a zone: no
-        station (village or shared) may be built there; household systems with reuse and
-        no discharge (资源化利用、不外排) or a connection are its options.
+        The village's anchor — where a station would discharge — lies inside a zone.
+    no_outfall
+        No station (village or shared) may discharge at the anchor: inside a zone, or the
+        receiving water's grade is 不得排放 (GB 3838 class Ⅰ; :mod:`.effluent`); household
+        systems with reuse and no discharge (资源化利用、不外排) or a connection are its options.
     no_option
-        Inside a zone with settlements too big for household systems: nothing but a
+        No outfall allowed and settlements too big for household systems: nothing but a
         connection complies (flagged; costed as household systems, an interim measure).
     too_big
         Settlement clusters above ``household_max_settlement_population`` on average.
@@ -83,16 +84,18 @@ class LocalCosts:
     too_big: Bools
     alone: Floats
     inside_zone: Bools
+    no_outfall: Bools
     no_option: Bools
 
 
 def local_costs(district: District, demand: Demand, st: Settlements, slope_percent: Floats,
-                prm: Params) -> LocalCosts:
+                prm: Params, rx: Receiving) -> LocalCosts:
     """Village network, village station(s) and household systems of every village, with
     the rules that forbid household systems (see the module docstring).
 
     ``slope_percent``: mean slope of each village polygon (%; NaN: flat), which makes its
-    lanes and trunk dearer by ``slope_cost_per_percent`` per %.
+    lanes and trunk dearer by ``slope_cost_per_percent`` per %.  ``rx``: the receiving
+    water, whose effluent grade prices the stations (∞: no outfall allowed).
     """
     hh, flow = demand.households, demand.flow_m3_per_day
     slope_f = 1.0 + prm["slope_cost_per_percent"] * np.nan_to_num(slope_percent, nan=0.0)
@@ -102,16 +105,20 @@ def local_costs(district: District, demand: Demand, st: Settlements, slope_perce
     trunk = st.trunk_m * prm["sewer_cost_yuan_per_m"] * slope_f * pipe_f
     internal = network + trunk  # all the village's sewage gathered at its anchor
     k_cl = st.clusters
-    one_station = internal + station_cost(flow, prm)
-    per_cluster = network + k_cl * station_cost(flow / k_cl, prm)  # a station in every cluster, no trunk
+    at = np.arange(len(flow))
+    one_station = internal + station_cost(flow, prm, rx.factor(at, flow))
+    # a station in every cluster, no trunk
+    per_cluster = network + k_cl * station_cost(flow / k_cl, prm, rx.factor(at, flow / k_cl))
     split = (k_cl > 1) & (per_cluster < one_station)
     centralized = np.where(split, per_cluster, one_station)
+    outfall_barred = np.isinf(centralized)  # the receiving water takes no new outfall (不得排放)
     village_stations = np.where(split, k_cl, 1)
     # households with a sanitary toilet have a three-compartment tank already
     tanks = number_column(district.villages, "sanitary_toilet_households", "villages", blanks=True) \
         if "sanitary_toilet_households" in district.villages.columns else None
     household = household_cost(hh, prm, tanks)
-    protected, inside = _in_protection_zone(district, demand.xy, st.area_m2, prm["protection_column"])
+    protected, zone = _in_protection_zone(district, demand.xy, st.area_m2, prm["protection_column"])
+    inside = zone | outfall_barred
     too_big = np.zeros(len(hh), dtype=bool)
     if prm["household_max_settlement_population"] > 0:
         too_big = st.cluster_population > prm["household_max_settlement_population"]
@@ -124,12 +131,12 @@ def local_costs(district: District, demand: Demand, st: Settlements, slope_perce
     # no residents: nothing to build; recorded as household mode at no cost (see
     # *Villages without residents* in .demand)
     household = np.where(demand.no_population, 0.0, household)
-    centralized = np.where(demand.no_population, np.nan, centralized)
+    centralized = np.where(demand.no_population | outfall_barred, np.nan, centralized)
     alone = np.where((inside | demand.relocation) & np.isfinite(household), household,
                      np.fmin(centralized, household))
     return LocalCosts(network=network, trunk=trunk, internal=internal, centralized=centralized,
                       village_stations=village_stations, household=household, protected=protected,
-                      too_big=too_big, alone=alone, inside_zone=inside, no_option=no_option)
+                      too_big=too_big, alone=alone, inside_zone=zone, no_outfall=inside, no_option=no_option)
 
 
 def _in_protection_zone(district: District, xy: Floats, area_m2: Floats, column: str) -> tuple[Bools, Bools]:
@@ -155,12 +162,6 @@ def _protection_zones(district: District, column: str) -> Objects | None:
         if water is not None:
             log.info("[layers.water] has no column %r: no source-protection zones", column)
         return None
-    raw = water[column]
-    if raw.dtype == bool:
-        flag = raw.to_numpy()
-    else:
-        text = raw.astype(str).str.strip().str.lower()
-        flag = raw.notna().to_numpy() & ~text.isin(_TRUE_WORDS).to_numpy()
-    geoms = np.asarray(water.geometry.values[flag], dtype=object)
+    geoms = np.asarray(water.geometry.values[protection_flags(district, column)], dtype=object)
     geoms = geoms[np.isin(shapely.get_type_id(geoms), [3, 6])]
     return geoms if len(geoms) else None

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..._choices import SEWAGE_MODES as MODES
 from ...labels import label as _label
-from ._arrays import Ints
+from ._arrays import Ints, Objects
 from .capacity import Assignment
 from .connect import Connections, pick
 from .demand import Demand, Settlements
@@ -30,7 +30,7 @@ from .params import Params
 from .plants import Plants
 from .terrain import Terrain
 
-__all__ = ["village_reasons"]
+__all__ = ["village_reasons", "with_effluent"]
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _connect_reason(e: _Evidence, i: int) -> str:
     km, pu = d.pipe_length_m[i] / 1000.0, int(d.pump_stations[i])
     pct = _pct(d.cost_connect[i], alt)
     label = e.plant(d.plant[i])
-    if d.by_priority[i] and e.demand.suburban[i] and not e.local.inside_zone[i]:
+    if d.by_priority[i] and e.demand.suburban[i] and not e.local.no_outfall[i]:
         return _suburban_reason(e, i, label, km, pu, pct, name[alt_m])
     if d.by_priority[i]:  # a priority pair: short, by gravity; it connects whatever the cost
         lim = e.prm["connect_priority_distance_m"] / 1000.0
@@ -263,7 +263,7 @@ def _local_reason(e: _Evidence, i: int) -> str:
                 "year than on its own")
     if m == "centralized":
         return _station_reason(e, i, k, cp, pop)
-    if loc.inside_zone[i]:
+    if loc.no_outfall[i]:
         return _zone_reason(e, i, cp)
     pct = _pct(hou, cen)
     slope = e.terrain.slope_percent[i]
@@ -277,18 +277,44 @@ def _local_reason(e: _Evidence, i: int) -> str:
 
 
 def _zone_reason(e: _Evidence, i: int, cp: float) -> str:
-    """Why household systems inside a drinking-water source protection zone."""
+    """Why household systems where no outfall may be built: inside a drinking-water source
+    protection zone, or beside water whose class takes no new outfall (GB 3838 Ⅰ类)."""
+    zone = bool(e.local.inside_zone[i])
+    where = ("位于饮用水水源保护区内" if zone else "受纳水体功能类别不允许新设排污口（出水标准：不得排放）") if e.zh else (
+        "inside a drinking-water source protection zone" if zone else
+        "beside water whose functional class takes no new outfall (effluent grade: no discharge)")
     if e.local.no_option[i]:
         lim = e.prm["household_max_settlement_population"]
-        return (f"位于饮用水水源保护区内，不得新设排污口，居民点{cp:.0f}人超过分户处理上限{lim:.0f}人且无法纳管："
+        return (f"{where}，不得新设排污口，居民点{cp:.0f}人超过分户处理上限{lim:.0f}人且无法纳管："
                 f"无合规方案，暂按联户分户、资源化利用不外排，需专项论证（如延伸管网纳管）" if e.zh else
-                f"inside a drinking-water source protection zone, where no outfall may be built; settlements of "
+                f"{where}, where no outfall may be built; settlements of "
                 f"{cp:.0f} residents exceed the {lim:.0f}-resident limit for household systems and no plant can "
                 "take it: no compliant option — household systems with reuse and no discharge as an interim "
                 "measure; needs a special study (e.g. extending a sewer to a plant)")
-    return ("位于饮用水水源保护区内，不得新设排污口：联户分户处理，资源化利用不外排" if e.zh else
-            "inside a drinking-water source protection zone, where no outfall may be built: household "
-            "systems with reuse and no discharge")
+    return (f"{where}，不得新设排污口：联户分户处理，资源化利用不外排" if e.zh else
+            f"{where}, where no outfall may be built: household systems with reuse and no discharge")
+
+
+_ROMAN = {"I": "Ⅰ", "II": "Ⅱ", "III": "Ⅲ", "IV": "Ⅳ", "V": "Ⅴ"}
+
+
+def with_effluent(reasons: list[str], mode: Objects, standards: Objects, water_class: Objects,
+                  lang: str) -> list[str]:
+    """The reasons of villages with a station (``centralized``, ``cluster``) followed by the
+    effluent standard it meets and its receiving water's class (when assessed)."""
+    zh = lang == "zh"
+    out = list(reasons)
+    for i in np.flatnonzero(np.isin(mode.astype(str), ["centralized", "cluster"])):
+        if standards[i] is None:
+            continue
+        cls = water_class[i]
+        if zh:
+            water = f"受纳水体{_ROMAN[cls]}类" if cls is not None else "受纳水体环境功能未明确"
+            out[i] = f"{out[i]}；出水执行{standards[i]}（{water}）"
+        else:
+            water = f"receiving water class {cls}" if cls is not None else "receiving water of no set function"
+            out[i] = f"{out[i]}; effluent to {standards[i]} ({water})"
+    return out
 
 
 def _station_reason(e: _Evidence, i: int, k: int, cp: float, pop: float) -> str:

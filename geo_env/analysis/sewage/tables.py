@@ -13,10 +13,12 @@ import pandas as pd
 import shapely
 
 from ..baseline import Baseline
+from ._arrays import Objects
 from .capacity import Assignment
 from .clusters import Clusters
 from .connect import Connections
 from .demand import Demand, Settlements
+from .effluent import Receiving
 from .existing import Existing
 from .modes import Decision
 from .options import LocalCosts
@@ -41,6 +43,7 @@ VILLAGE_COLUMNS = [
     "cost_existing_yuan_per_year",
     "capex_wan",
     "om_wan_per_year",
+    "effluent_standard",
     "sewage_reason",
     "toilet_suggestion",
     "population_horizon",
@@ -59,13 +62,14 @@ BASELINE_COLUMNS = [
 ]
 
 _CLUSTER_COLUMNS = ["sewage_cluster_id", "station_village_id", "villages_count", "population",
-                    "flow_m3_per_day", "cost_yuan_per_year", "saving_yuan_per_year", "geometry"]
+                    "flow_m3_per_day", "cost_yuan_per_year", "saving_yuan_per_year", "effluent_standard", "geometry"]
 
 
 def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local: LocalCosts, decision: Decision,
-                   reasons: list[str]) -> gpd.GeoDataFrame:
+                   reasons: list[str], standards: Objects) -> gpd.GeoDataFrame:
     """The villages' ``id name township population households`` (those present) and
-    :data:`VILLAGE_COLUMNS` (costs in yuan/year)."""
+    :data:`VILLAGE_COLUMNS` (costs in yuan/year; ``standards``: each village's effluent
+    standard, :func:`.effluent.village_standards`)."""
     base_cols = [c for c in ("id", "name", "township", "population", "households") if c in v.columns]
     out = gpd.GeoDataFrame(v[base_cols].copy(), geometry=v.geometry.values, crs=v.crs, index=v.index)
     out["sewage_mode"] = decision.mode
@@ -78,6 +82,7 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
     out["cost_connect_yuan_per_year"] = decision.cost_connect
     out["cost_centralized_yuan_per_year"] = local.centralized
     out["cost_cluster_yuan_per_year"] = decision.cost_cluster
+    out["effluent_standard"] = standards
     out["cost_household_yuan_per_year"] = decision.cost_household
     out["cost_existing_yuan_per_year"] = np.where(decision.mode == "existing", 0.0, np.nan)  # see add_baseline_columns
     out["sewage_reason"] = reasons
@@ -87,8 +92,9 @@ def villages_table(v: gpd.GeoDataFrame, demand: Demand, terrain: Terrain, local:
 
 
 def details_table(v: gpd.GeoDataFrame, terrain: Terrain, st: Settlements, local: LocalCosts, conn: Connections,
-                  assignment: Assignment, decision: Decision) -> pd.DataFrame:
-    """Diagnostic numbers per village (see :attr:`~.decision.SewagePlan.details`)."""
+                  assignment: Assignment, decision: Decision, rx: Receiving) -> pd.DataFrame:
+    """Diagnostic numbers per village (see :attr:`~.decision.SewagePlan.details`), with the
+    receiving water of a station at the village (``rx``)."""
     return pd.DataFrame({
         "slope_percent": terrain.slope_percent, "settled_area_m2": st.area_m2,
         "settled_area_from_data": st.area_from_data, "settlement_clusters": st.clusters,
@@ -100,11 +106,15 @@ def details_table(v: gpd.GeoDataFrame, terrain: Terrain, st: Settlements, local:
         "protection_no_option": local.no_option,
         "connect_priority": conn.priority_village, "connected_by_priority": decision.by_priority,
         "capacity_blocked": assignment.capacity_blocked,
+        "no_outfall": local.no_outfall, "receiving_water_id": rx.water_id, "receiving_water_class": rx.water_class,
+        "receiving_water_distance_m": rx.distance_m,
     }, index=v.index)
 
 
-def clusters_layer(v: gpd.GeoDataFrame, clusters: Clusters, demand: Demand, local: LocalCosts) -> gpd.GeoDataFrame:
-    """One row per shared station; geometry: the straight links into it (MultiLineString)."""
+def clusters_layer(v: gpd.GeoDataFrame, clusters: Clusters, demand: Demand, local: LocalCosts,
+                   standards: Objects) -> gpd.GeoDataFrame:
+    """One row per shared station, with its effluent standard (``standards`` per village);
+    geometry: the straight links into it (MultiLineString)."""
     xy, alone = demand.xy, local.alone
     rows = []
     for cid, members, stn, cost in zip(clusters.ids, clusters.members, clusters.stations, clusters.costs):
@@ -118,6 +128,7 @@ def clusters_layer(v: gpd.GeoDataFrame, clusters: Clusters, demand: Demand, loca
             "flow_m3_per_day": float(demand.flow_m3_per_day[members].sum()),
             "cost_yuan_per_year": float(cost),
             "saving_yuan_per_year": float(alone[members].sum() - cost),
+            "effluent_standard": standards[stn],
             "geometry": shapely.multilinestrings(np.asarray(lines, dtype=object)),
         })
     return gpd.GeoDataFrame(rows or None, columns=_CLUSTER_COLUMNS, geometry="geometry", crs=v.crs)
