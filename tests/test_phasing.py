@@ -158,4 +158,61 @@ def test_the_map_colours_villages_by_phase_and_escapes_phase_names():
                     np.where(v["sewage_mode"] == "existing", 2, 3)))
     assert lay["cls"] == want.tolist()
     labels = [e["label"] for e in lay["legend"]]
+    assert lay["filter"] is True and [e["cls"] for e in lay["legend"]] == sorted(set(want.tolist()))
     assert labels[0] == '&lt;img src=x onerror=&quot;document.title=1&quot;&gt;' and "远期" in labels
+
+
+@pytest.mark.browser
+def test_the_phase_filter_hides_and_shows_a_phase_in_chromium(tmp_path):
+    import io
+
+    from PIL import Image
+
+    from geo_env.outputs import maps
+
+    from _browser import browser, open_page, skip_or_fail_without_browser
+
+    skip_or_fail_without_browser()
+    phases = [{"name": "近期", "end_year": 2027, "budget_wan": 8000.0, "om_ceiling_wan_per_year": None},
+              {"name": "远期", "end_year": 2035, "budget_wan": 15000.0, "om_ceiling_wan_per_year": None}]
+    plan = _sample_with(phases)
+    path = tmp_path / "map.html"
+    maps.save_map(maps.plan_map(plan), path)
+    v = plan.villages
+    i = int(np.flatnonzero((v["phase"] == "近期").to_numpy())[0])
+    pt = v.geometry.iloc[[i]].representative_point().to_crs(4326).iloc[0]
+    probe = """([lat, lon]) => {
+        const p = geoEnv.map.latLngToContainerPoint(L.latLng(lat, lon));
+        const r = geoEnv.map.getContainer().getBoundingClientRect();
+        return [geoEnv.groups['villages_phase'].hit(p), p.x + r.left, p.y + r.top];
+    }"""
+    with browser() as b, open_page(b, path) as (page, log):
+        page.evaluate("""() => {
+            for (const s of geoEnv.specs) {
+                const g = geoEnv.groups[s.key];
+                if (s.key.startsWith('villages_') && geoEnv.map.hasLayer(g)) geoEnv.map.removeLayer(g);
+            }
+            geoEnv.map.addLayer(geoEnv.groups['villages_phase']);
+        }""")
+        page.wait_for_timeout(100)
+        boxes = page.locator(".ge-filter input")
+        spec = page.evaluate("() => geoEnv.specs.find(s => s.key === 'villages_phase').legend")
+        assert boxes.count() == len(spec) >= 3 and all(boxes.nth(k).is_checked() for k in range(boxes.count()))
+
+        def look():
+            hit, x, y = page.evaluate(probe, [pt.y, pt.x])
+            png = page.screenshot(clip={"x": x - 1, "y": y - 1, "width": 3, "height": 3})
+            return hit, np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))[1, 1].astype(int)
+
+        hit, shown = look()
+        assert hit == i
+        boxes.nth(0).uncheck()  # 近期 off: its villages vanish and take no clicks
+        page.wait_for_timeout(100)
+        hit, hidden = look()
+        assert hit == -1 and np.abs(hidden - shown).max() > 20
+        assert not page.locator(".ge-filter input").nth(0).is_checked()  # the legend keeps the state
+        page.locator(".ge-filter input").nth(0).check()
+        page.wait_for_timeout(100)
+        hit, again = look()
+        assert hit == i and np.abs(again - shown).max() <= 3
+        assert log.console_errors == [] and log.page_errors == []

@@ -84,10 +84,17 @@ def village_layers(b: MapData, villages: gpd.GeoDataFrame, lang: str,
     for n, (key, name, cls, symbols, legend, extra) in enumerate(_village_themes(villages, lang, phases)):
         if kind == "points":
             symbols = [CLASS_POINT.filled(s.legend_fill) for s in symbols]
+        rows: list[dict[str, Any]] = list(_legend(legend, "circle" if kind == "points" else "box"))
+        # the phase theme filters by phase: a tick box per legend row shows or hides its class
+        # (the one-canvas polygon layer only; village points are not filtered)
+        filtered = key == "villages_phase" and kind == "polygons"
+        if filtered:
+            present = [int(c) for c in range(len(symbols)) if (cls == c).any()]
+            rows = [{**r, "cls": c} for r, c in zip(rows, present)]
         b.add({"key": key, "name": esc(label(name, lang)), "kind": kind, "show": n == 0,
                "fast": kind == "polygons",  # drawn by the runtime's one-canvas layer
                "geom": geom, "cls": cls.tolist(), "styles": [s.leaflet() for s in symbols],
-               "legend": _legend(legend, "circle" if kind == "points" else "box"),
+               "legend": rows, **({"filter": True} if filtered else {}),
                "fields": "villages", "tooltip": field_index(fields, "name", "township", *extra),
                "popup": list(range(len(fields))),
                "search": {"name": field_index(fields, "name")[0] if "name" in villages else 0,

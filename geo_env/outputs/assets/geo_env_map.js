@@ -271,8 +271,9 @@
       /* one Path2D per class and per 200 polygons: Chromium's path building slows down
          with the number of sub-paths in one path */
       var paths = [], b = this._bbox;
+      var hidden = spec.hidden || {};
       for (var c = 0; c < this._byClass.length; c++) {
-        var list = [], path = null, items = this._byClass[c], inPath = 0;
+        var list = [], path = null, items = hidden[c] ? [] : this._byClass[c], inPath = 0;
         for (var t = 0; t < items.length; t++) {
           var i = items[t];
           if (b[4 * i] > vx1 || b[4 * i + 2] < vx0 || b[4 * i + 1] > vy1 || b[4 * i + 3] < vy0) { continue; }
@@ -304,9 +305,10 @@
     hit: function (cp) {
       var map = this._map, s = Math.pow(2, map.getZoom()), lp = map.containerPointToLayerPoint(cp),
           origin = map.getPixelOrigin(), wx = (lp.x + origin.x) / s, wy = (lp.y + origin.y) / s,
-          b = this._bbox, world = worldArcs();
+          b = this._bbox, world = worldArcs(), hidden = this._spec.hidden || {}, cls = this._spec.cls;
       for (var i = this._rings.length - 1; i >= 0; i--) {
         if (wx < b[4 * i] || wx > b[4 * i + 2] || wy < b[4 * i + 1] || wy > b[4 * i + 3]) { continue; }
+        if (cls && hidden[cls[i]]) { continue; }  /* filtered out in the legend */
         var inside = false, rings = this._rings[i];
         for (var r = 0; r < rings.length; r++) {
           var refs = rings[r];
@@ -440,15 +442,39 @@
       else if (e.shape === 'circle') {
         sw = '<i class="ge-sw ge-sw-circle" style="background:' + e.fill + ';border-color:' + e.color + '"></i>';
       } else { sw = '<i class="ge-sw" style="background:' + e.fill + ';border-color:' + e.color + '"></i>'; }
-      html += '<div class="ge-legend-row">' + sw + e.label + '</div>';
+      if (spec.filter && e.cls !== undefined) {  /* a tick box per class: show or hide it */
+        var on = !(spec.hidden && spec.hidden[e.cls]) ? ' checked' : '';
+        html += '<label class="ge-legend-row ge-filter"><input type="checkbox" data-ge-key="' + spec.key +
+          '" data-ge-cls="' + e.cls + '"' + on + '>' + sw + e.label + '</label>';
+      } else {
+        html += '<div class="ge-legend-row">' + sw + e.label + '</div>';
+      }
     }
     return html;
   }
+
+  /* show (on) or hide class c of the one-canvas layer key, and redraw it */
+  geoEnv.filterClass = function (key, c, on) {
+    for (var s = 0; s < geoEnv.specs.length; s++) {
+      var spec = geoEnv.specs[s];
+      if (spec.key !== key) { continue; }
+      spec.hidden = spec.hidden || {};
+      spec.hidden[c] = !on;
+      var g = geoEnv.groups[key];
+      if (g && g._map && g._reset) { g._reset(); }
+    }
+  };
 
   var Legend = L.Control.extend({
     options: {position: 'bottomright'},
     onAdd: function (map) {
       this._div = L.DomUtil.create('div', 'ge-legend leaflet-bar');
+      L.DomEvent.on(this._div, 'change', function (ev) {
+        var t = ev.target;
+        if (t && t.getAttribute && t.getAttribute('data-ge-key')) {
+          geoEnv.filterClass(t.getAttribute('data-ge-key'), +t.getAttribute('data-ge-cls'), t.checked);
+        }
+      });
       L.DomEvent.disableClickPropagation(this._div);
       L.DomEvent.disableScrollPropagation(this._div);
       /* layeradd fires for every feature of a group: redraw the legend once per frame */
