@@ -136,10 +136,12 @@ class Plan:
         """Write every output file into ``stage``; return their relative paths (summary.json
         last) and the :class:`~geo_env.outputs.figures.FontNotFoundError` that stopped the figures."""
         from .io import output as _output
-        from .outputs import figures, maps, report
+        from .outputs import figures, maps, qgis, report
 
         step("plan.gpkg")
-        _io.write_gpkg(stage / "plan.gpkg", self.gpkg_layers())
+        layers = self.gpkg_layers()
+        _io.write_gpkg(stage / "plan.gpkg", layers,
+                       qgis.gpkg_metadata(self, layers, lang or self.district.lang or "zh"))
         step("report.xlsx")
         report.write_report(self, stage / "report.xlsx", lang=lang)
         step("plan_map.html")
