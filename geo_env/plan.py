@@ -170,6 +170,31 @@ class Plan:
 
         return plan_map(self, lang=lang, basemap=basemap)
 
+    def to_geoparquet(self, folder: str | Path) -> list[Path]:
+        """Write every layer of ``plan.gpkg`` as GeoParquet (``<layer>.parquet``, working
+        CRS in its metadata) into ``folder``, each file atomically; return their paths.
+
+        For analysts (pandas/DuckDB/dask read it column by column); needs pyarrow
+        (``pip install "geo_env[parquet]"``).  Empty layers are written too (no rows).
+        """
+        from .errors import OutputError
+        from .io import output as _output
+
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise OutputError("writing GeoParquet needs the pyarrow package", file=str(folder),
+                              hint='install it: pip install "geo_env[parquet]" (or pip install pyarrow)') from None
+        out = Path(folder)
+        _output.refuse_inputs(out, self.district.inputs)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, gdf in self.gpkg_layers().items():
+            with _io.atomic_path(out / f"{name}.parquet") as tmp:
+                gdf.to_parquet(tmp, index=False)
+            written.append(out / f"{name}.parquet")
+        return written
+
     def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The layers of ``plan.gpkg`` in writing order."""
         d = self.district

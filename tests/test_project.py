@@ -89,7 +89,7 @@ def test_facilities_far_outside_are_named(tmp_path):
     import pandas as pd
 
     path = write_project(tmp_path)
-    df = pd.read_excel(tmp_path / "stations.xlsx")
+    df = pd.read_excel(tmp_path / "stations.xlsx", engine="openpyxl")
     df.loc[1, "经度"] = 119.5  # ~200 km east
     df.to_excel(tmp_path / "stations.xlsx", index=False)
     with pytest.warns(DataWarning, match=r"more than 50 km outside.*T02"):
@@ -101,7 +101,7 @@ def test_a_layer_entirely_far_away_is_an_error(tmp_path):
     import pandas as pd
 
     path = write_project(tmp_path)
-    df = pd.read_excel(tmp_path / "stations.xlsx")
+    df = pd.read_excel(tmp_path / "stations.xlsx", engine="openpyxl")
     x, y = pyproj.Transformer.from_crs(4326, 4548, always_xy=True).transform(df["经度"].to_numpy(),
                                                                             df["纬度"].to_numpy())
     df["经度"], df["纬度"] = x, y  # CGCS2000 / 3° zone 39 (117°E) metres …

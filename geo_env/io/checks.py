@@ -30,9 +30,10 @@ __all__ = ["VECTOR_SUFFIXES", "TABLE_SUFFIXES", "MAX_LAYER_BYTES", "MAX_KML_BYTE
            "MAX_ZIP_RATIO"]
 
 #: The vector layer files read, by suffix (lower case).
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".fgb")
-#: The tables read (CSV/XLSX: points with x/y columns, or facts without geometry).
-TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".zip", ".geojson", ".json", ".kml", ".kmz", ".fgb", ".gdb", ".parquet",
+                   ".geoparquet")
+#: The tables read (CSV/XLSX/XLS: points with x/y columns, or facts without geometry).
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".xls")
 
 #: Largest vector layer read (bytes): a GeoPackage, GeoJSON or FlatGeobuf file, a
 #: shapefile's .shp and .dbf together, the unzipped members of a .zip.  2 GiB.
@@ -109,7 +110,10 @@ def _check_input(path: Path, *, label: str | None) -> None:
     suffix = path.suffix.lower()
     if suffix not in (*TABLE_SUFFIXES, *VECTOR_SUFFIXES):
         return  # read_layer says which types it reads
-    size = _regular_size(path, label=label)
+    if suffix == ".gdb":
+        size = _gdb_size(path, label=label)
+    else:
+        size = _regular_size(path, label=label)
     if size == 0:
         raise EmptyLayerError("the file is empty (0 bytes)", file=str(path), layer=label,
                               hint="copy it again from its source: the copy probably failed")
@@ -125,6 +129,21 @@ def _check_input(path: Path, *, label: str | None) -> None:
     elif suffix == ".kml":
         with open(path, "rb") as fh:
             _check_kml_head(fh.read(_KML_HEAD_BYTES), path=path, label=label)
+
+
+def _gdb_size(path: Path, *, label: str | None) -> int:
+    """The size (bytes) of an Esri File Geodatabase: a folder ``*.gdb`` of ``.gdbtable`` files."""
+    if not path.is_dir():
+        raise InputFileNotFoundError(
+            "is not a File Geodatabase folder", file=str(path), layer=label,
+            hint="a File Geodatabase is a folder whose name ends in .gdb: give the folder's path (copy the "
+                 "whole folder), or export the layer to GeoPackage")
+    files = [p for p in path.iterdir() if p.is_file()]
+    if not any(p.suffix.lower() == ".gdbtable" for p in files):
+        raise InputFileNotFoundError(
+            "the .gdb folder holds no .gdbtable files: it is no File Geodatabase, or only part of it was copied",
+            file=str(path), layer=label, hint="copy the whole .gdb folder again from its source")
+    return sum(p.stat().st_size for p in files)
 
 
 def _check_shapefile_parts(path: Path, parts: Mapping[str, Path], *, label: str | None) -> None:

@@ -161,7 +161,7 @@ def read_layer(
     else:
         raise ProjectFileError(
             f"cannot read files of type '{path.suffix}'", file=fname, layer=label,
-            hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, CSV or XLSX",
+            hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, FlatGeobuf, GeoParquet, a File Geodatabase (.gdb folder), CSV, XLSX or XLS",
         )
     gdf = gdf.reset_index(drop=True)
     if len(gdf) == 0:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -176,26 +176,19 @@ def _table_frame(path: Path, *, label: str | None, sheet: str | int | None, enco
 
         df = _parse_csv(raw.decode(enc), file=fname, label=label, is_header=is_header)
     else:
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for damaged files
-            raise InputFileNotFoundError(f"cannot be read as Excel: {exc}", file=fname, layer=label) from None
-        sheets = wb.sheetnames
-        wb.close()
+        sheets, engine = _sheet_names(path, label=label)
         if sheet is None:
             sheet = 0
         if isinstance(sheet, str) and sheet not in sheets:
             near = closest(sheet, sheets)
             raise LayerNotFoundError(f"no sheet '{sheet}' (sheets: {', '.join(sheets)})", file=fname,
                                      layer=label, hint=f"did you mean '{near}'?" if near else None)
-        top = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=None,
+        top = pd.read_excel(path, sheet_name=sheet, dtype=object, engine=engine, header=None,
                             nrows=_HEADER_SEARCH).dropna(how="all")
         h = int(top.index[_header_index(top.to_numpy().tolist(), is_header)]) if len(top) else 0
         if h:
             _warn(f"{fname}: the header is on row {h + 1}; the row(s) above it (a title?) are skipped")
-        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl", header=h)
+        df = pd.read_excel(path, sheet_name=sheet, dtype=object, engine=engine, header=h)
         df.index = df.index + h + 2  # spreadsheet rows: the header is row h + 1
     df.columns = [_clean_name(c) for c in df.columns]
     df = df.dropna(how="all")  # trailing empty spreadsheet rows
@@ -203,6 +196,37 @@ def _table_frame(path: Path, *, label: str | None, sheet: str | int | None, enco
         raise EmptyLayerError("the table has no rows below its header", file=fname, layer=label,
                               hint="check the file or sheet name, or remove the layer")
     return df
+
+
+def _sheet_names(path: Path, *, label: str | None) -> tuple[list[str], Literal["openpyxl", "calamine"]]:
+    """The sheets of an Excel workbook and the pandas engine that reads it: openpyxl for
+    .xlsx/.xlsm, calamine for the legacy .xls (Excel 97–2003; pandas' xlrd engine is
+    deprecated)."""
+    fname = str(path)
+    if path.suffix.lower() == ".xls":
+        try:
+            import python_calamine
+        except ImportError:
+            raise InputFileNotFoundError("reading .xls (Excel 97–2003) needs the python-calamine package",
+                                         file=fname, layer=label,
+                                         hint="pip install python-calamine, or save the sheet as .xlsx") from None
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises its own errors for damaged or encrypted files
+            raise InputFileNotFoundError(f"cannot be read as Excel 97–2003 (.xls): {exc}", file=fname, layer=label,
+                                         hint="open it in Excel or WPS and save it as .xlsx") from None
+        names = list(book.sheet_names)
+        book.close()
+        return names, "calamine"
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InputFileNotFoundError(f"cannot be read as Excel: {exc}", file=fname, layer=label) from None
+    names = list(wb.sheetnames)
+    wb.close()
+    return names, "openpyxl"
 
 
 def _read_table(path: Path, *, label: str | None, sheet: str | int | None, encoding: str | None,

@@ -39,6 +39,8 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
 
     fname = str(path)
     suffix = path.suffix.lower()
+    if suffix in (".parquet", ".geoparquet"):
+        return _assign_crs(_read_parquet(path, label=label), file=fname, label=label, coords=coords, crs=crs)
     source, dbf, cpg = _source(path, layer, label)
     if suffix == ".zip":
         layer = None
@@ -49,7 +51,7 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
         enc = _dbf_encoding(dbf, cpg, encoding, file=fname, label=label)
         # GDAL reads the bytes 1:1 as Latin-1; geo_env decodes them (see _recode)
         read_kwargs["encoding"] = "ISO-8859-1"
-    elif encoding is not None and suffix not in (".gpkg", ".geojson", ".json", ".kml", ".kmz", ".fgb"):
+    elif encoding is not None and suffix not in (".gpkg", ".geojson", ".json", ".kml", ".kmz", ".fgb", ".gdb"):
         read_kwargs["encoding"] = encoding
     try:
         with warnings.catch_warnings():
@@ -63,6 +65,27 @@ def _read_vector(path: Path, *, label: str | None, layer: str | None, encoding: 
         raise GeometryTypeError("the file has no geometry", file=fname, layer=label,
                                 hint="for a table of points use CSV/XLSX with x and y columns")
     return _assign_crs(gdf, file=fname, label=label, coords=coords, crs=crs)
+
+
+def _read_parquet(path: Path, *, label: str | None) -> gpd.GeoDataFrame:
+    """A GeoParquet file (geometry in its ``geo`` metadata), read with pyarrow."""
+    fname = str(path)
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputFileNotFoundError(
+            "reading GeoParquet needs the pyarrow package", file=fname, layer=label,
+            hint="install it: pip install \"geo_env[parquet]\" (or pip install pyarrow)") from None
+    try:
+        return gpd.read_parquet(path)
+    except ValueError as exc:  # no geo metadata: a plain Parquet table
+        if "geo" in str(exc).lower() or "geometry" in str(exc).lower():
+            raise GeometryTypeError(f"the Parquet file has no GeoParquet geometry ({exc})", file=fname,
+                                    layer=label, hint="write it with GeoPandas' to_parquet, or give the points as "
+                                    "CSV/XLSX with x and y columns") from None
+        raise _unreadable(exc, path, label=label) from None
+    except OSError as exc:  # damaged or cut short
+        raise _unreadable(exc, path, label=label) from None
 
 
 def _source(path: Path, layer: str | None, label: str | None) -> tuple[str, bytes | None, bytes | None]:
@@ -85,14 +108,15 @@ def _source(path: Path, layer: str | None, label: str | None) -> tuple[str, byte
 
 
 def _choose_layer(source: str, path: Path, layer: str | None, *, label: str | None) -> str | None:
-    """The layer of a GeoPackage or KML to read: ``layer``, which it must have, or its only
-    one; for other files ``layer`` as given."""
+    """The layer of a GeoPackage, KML or File Geodatabase to read: ``layer``, which it must
+    have, or its only one; for other files ``layer`` as given."""
     import pyogrio
 
     suffix = path.suffix.lower()
     fname = str(path)
     try:
-        layers = [str(n) for n in pyogrio.list_layers(source)[:, 0]] if suffix in (".gpkg", ".kml", ".kmz") else []
+        layers = ([str(n) for n in pyogrio.list_layers(source)[:, 0]] if suffix in (".gpkg", ".kml", ".kmz", ".gdb")
+                  else [])
     except Exception as exc:  # GDAL's errors are not typed: a damaged file fails here first
         raise _unreadable(exc, path, label=label) from None
     if layers:
