@@ -195,6 +195,22 @@ class Plan:
             written.append(out / f"{name}.parquet")
         return written
 
+    def to_postgis(self, url: str, *, schema: str = "geo_env") -> list[str]:
+        """Write every layer of ``plan.gpkg`` into the PostGIS ``schema`` (created if
+        missing; tables of the same names replaced) in one transaction; return
+        ``schema.table`` of each.  ``url`` as in a project file (``postgresql://user@host/db``,
+        no password: it comes from ``PGPASSWORD`` or ``~/.pgpass``)."""
+        from .errors import ProjectFileError
+        from .io.postgis import check_url, write_postgis
+
+        try:
+            check_url(url, where="to_postgis")
+        except ProjectFileError as exc:
+            from .errors import OutputError
+
+            raise OutputError(exc.message, hint=exc.hint) from None
+        return write_postgis(url, self.gpkg_layers(), schema=schema)
+
     def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The layers of ``plan.gpkg`` in writing order."""
         d = self.district

@@ -71,7 +71,7 @@ from .vector import _read_vector
 
 # The names imported ``as`` themselves stay importable from here, where they were defined
 # before the readers were split; the size limits are lowered in geo_env.io.checks.
-__all__ = ["read_layer", "read_table", "LayerSpec", "SPECS", "parse_coordinate", "detect_encoding"]
+__all__ = ["read_layer", "read_database_layer", "read_table", "LayerSpec", "SPECS", "parse_coordinate", "detect_encoding"]
 
 
 def read_layer(
@@ -163,6 +163,39 @@ def read_layer(
             f"cannot read files of type '{path.suffix}'", file=fname, layer=label,
             hint="use GeoPackage, Shapefile (or zipped), GeoJSON, KML, FlatGeobuf, GeoParquet, a File Geodatabase (.gdb folder), CSV, XLSX or XLS",
         )
+    return _finish(gdf, spec, columns, fname=fname, label=label)
+
+
+def read_database_layer(
+    url: str,
+    *,
+    table: str | None = None,
+    sql: str | None = None,
+    kind: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    coords: str | None = None,
+    crs: Any = None,
+    label: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read one layer from PostGIS (``table`` or ``sql``; :mod:`geo_env.io.postgis`) and map,
+    check and clean it as :func:`read_layer` does a file.  The password comes from
+    ``PGPASSWORD`` or ``~/.pgpass``; messages name the database without it."""
+    from .coordinates import _assign_crs
+    from .postgis import display_url, read_postgis_frame
+
+    label = label or kind
+    spec = SPECS.get(kind) if kind else None
+    fname = display_url(url) + (f" {table}" if table else "")
+    gdf = read_postgis_frame(url, table=table, sql=sql, label=label).reset_index(drop=True)
+    gdf = _assign_crs(gdf, file=fname, label=label, coords=coords, crs=crs)
+    gdf["_row"] = _row_labels(len(gdf))
+    return _finish(gdf, spec, columns, fname=fname, label=label)
+
+
+def _finish(gdf: gpd.GeoDataFrame, spec: LayerSpec | None, columns: Mapping[str, str] | None, *, fname: str,
+            label: str | None) -> gpd.GeoDataFrame:
+    """The common end of every reader: no empty layer, geometries cleaned, canonical columns
+    mapped and checked, text cleaned."""
     gdf = gdf.reset_index(drop=True)
     if len(gdf) == 0:
         raise EmptyLayerError("the layer has no features", file=fname, layer=label,

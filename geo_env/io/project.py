@@ -29,7 +29,7 @@ from ..errors import GeoEnvError, GeoEnvWarning, ProjectFileError
 from . import villages as villages_mod
 from .checks import TABLE_SUFFIXES
 from .district import LAYER_NAMES, District, _lonlat_centre
-from .layers import read_layer, read_table
+from .layers import read_database_layer, read_layer, read_table
 from .placement import ANCHOR_OUTSIDE_M as ANCHOR_OUTSIDE_M
 from .placement import WHOLE_LAYER_AWAY_M as WHOLE_LAYER_AWAY_M
 from .placement import _anchors, _check_dem, _check_finite, _far_facilities, _far_villages
@@ -44,6 +44,7 @@ from .projectfile import (
     _toml_load,
     project_inputs,
     project_template,
+    section_label,
 )
 
 __all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckReport", "project_template",
@@ -52,6 +53,9 @@ __all__ = ["District", "LAYER_NAMES", "load_project", "check_project", "CheckRep
 
 def _read(name: str, table: dict[str, Any], base: Path) -> gpd.GeoDataFrame | pd.DataFrame:
     """One section's layer; the village table (and a townships table) as a DataFrame."""
+    if "url" in table:  # PostGIS
+        db_opts: dict[str, Any] = {k: table[k] for k in ("table", "sql", "columns", "coords", "crs") if k in table}
+        return read_database_layer(table["url"], kind=name, label=name, **db_opts)
     path = _resolve(base, table["path"])
     if name == "village_table" or (name == "townships" and path.suffix.lower() in TABLE_SUFFIXES
                                    and "x" not in table):
@@ -109,14 +113,14 @@ def load_project(path: str | Path) -> District:
         warnings.simplefilter("always")
         raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
         tables = {n: raw.pop(n) for n in list(raw) if not isinstance(raw[n], gpd.GeoDataFrame)}
-        vpath = sections["villages"]["path"]
+        vpath = section_label(sections["villages"])
         if "village_table" in tables:
             raw["villages"] = villages_mod.join_village_table(raw["villages"], tables["village_table"], label=vpath,
-                                                              table_label=sections["village_table"]["path"])
+                                                              table_label=section_label(sections["village_table"]))
         working = _working_crs(proj.get("crs", "auto"), raw["villages"], file)
-        layers = {name: _crs.to_crs(gdf, working, label=sections[name]["path"]) for name, gdf in raw.items()}
+        layers = {name: _crs.to_crs(gdf, working, label=section_label(sections[name])) for name, gdf in raw.items()}
         for name, gdf in layers.items():
-            _check_finite(gdf, label=sections[name]["path"])
+            _check_finite(gdf, label=section_label(sections[name]))
         villages = villages_mod.complete_people(layers["villages"], params["villages"]["persons_per_household"],
                                                 label=vpath)
         villages_mod.check_people(villages, label=vpath)
@@ -125,10 +129,10 @@ def load_project(path: str | Path) -> District:
         townships = layers.pop("townships", None)
         villages = villages_mod.complete_townships(
             villages, townships if townships is not None else tables.get("townships"), label=vpath,
-            township_label=sections.get("townships", {}).get("path", "townships"))
+            township_label=section_label(sections["townships"]) if "townships" in sections else "townships")
         layers["villages"] = villages
         far = _far_villages(villages, label=vpath)
-        _far_facilities(villages.loc[~far], layers, {n: sections[n]["path"] for n in layers if n in sections})
+        _far_facilities(villages.loc[~far], layers, {n: section_label(sections[n]) for n in layers if n in sections})
         dem = dem_nodata = dem_crs = None
         if "dem" in sections:
             dem, dem_nodata, dem_crs = _check_dem(sections["dem"], base, villages, file)

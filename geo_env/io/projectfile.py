@@ -14,6 +14,7 @@ import codecs
 import re
 import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["MAX_PROJECT_BYTES", "project_inputs", "project_template"]
+__all__ = ["MAX_PROJECT_BYTES", "project_inputs", "project_template", "section_label"]
 
 #: The keys and sections a project file may hold.
 _TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock", "targets", "phasing", "phases")
@@ -37,7 +38,9 @@ _TOP_KEYS = ("project", "layers", "waste", "sewage", "livestock", "targets", "ph
 #: and, optionally, a ceiling of the yearly O&M of everything built by its end (万元/年).
 _PHASE_KEYS = ("name", "end_year", "budget_wan", "om_ceiling_wan_per_year")
 _PROJECT_KEYS = ("name", "crs", "lang", "basemap")
-_LAYER_KEYS = ("path", "layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs")
+_LAYER_KEYS = ("path", "layer", "sheet", "encoding", "columns", "x", "y", "coords", "crs", "url", "table", "sql")
+#: The keys of a layer read from PostGIS (``url`` with ``table`` or ``sql``).
+_DATABASE_KEYS = ("url", "table", "sql", "columns", "coords", "crs")
 _EXTRA_LAYER_KEYS = {
     "roads": ("snap_tolerance_m", "node_crossings", "max_connector_m"),
     "villages": ("persons_per_household",),
@@ -191,6 +194,9 @@ def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any
         valid = (_DEM_KEYS if name == "dem" else _TABLE_KEYS if name == "village_table"
                  else (*_LAYER_KEYS, *_EXTRA_LAYER_KEYS.get(name, ())))
         table = _check_keys(table, valid, f"[layers.{name}]", file)
+        if "url" in table:
+            out[name] = _database_section(name, table, file)
+            continue
         if "path" not in table:
             raise ProjectFileError(f"[layers.{name}] has no path", file=file, hint='add path = "…"')
         _check_path_value(name, table["path"], file)
@@ -202,6 +208,38 @@ def _layer_sections(data: dict[str, Any], file: Path) -> dict[str, dict[str, Any
         raise ProjectFileError("no [layers.villages] section: the villages layer is required", file=file,
                                hint='add [layers.villages] with path = "…"')
     return out
+
+
+def _database_section(name: str, table: dict[str, Any], file: Path) -> dict[str, Any]:
+    """A layer read from PostGIS: ``url`` (no password) and one of ``table`` / ``sql``; file keys refused."""
+    from .postgis import check_url
+
+    where = f"[layers.{name}]"
+    extra = _EXTRA_LAYER_KEYS.get(name, ())
+    wrong = [k for k in table if k not in (*_DATABASE_KEYS, *extra)]
+    if wrong:
+        raise ProjectFileError(f"{where} reads from a database (url): {', '.join(wrong)} are for files", file=file,
+                               hint="remove them; a database layer takes url, table or sql, columns, coords, crs")
+    for key in ("url", "table", "sql"):
+        if key in table and not isinstance(table[key], str):
+            raise ProjectFileError(f"{where} {key} must be text", file=file)
+    check_url(table["url"], where=where, file=str(file))
+    if ("table" in table) == ("sql" in table):
+        raise ProjectFileError(f"{where} needs either table or sql with its url", file=file,
+                               hint='add table = "schema.table" or sql = "SELECT …"')
+    if "columns" in table and not isinstance(table["columns"], dict):
+        raise ProjectFileError(f"{where} columns must be a table", file=file,
+                               hint='write columns = { id = "CODE", name = "NAME" }')
+    return dict(table)
+
+
+def section_label(table: Mapping[str, Any]) -> str:
+    """How messages name a layer section: its path, or its database and table (never a password)."""
+    if "url" in table:
+        from .postgis import display_url
+
+        return f"{display_url(table['url'])} {table.get('table') or 'sql'}"
+    return str(table["path"])
 
 
 def _project_table(data: dict[str, Any], file: Path) -> dict[str, Any]:
@@ -279,7 +317,8 @@ def _resolve(base: Path, value: str) -> Path:
 
 def _input_paths(file: Path, sections: dict[str, dict[str, Any]]) -> tuple[Path, ...]:
     base = file.resolve().parent
-    return (file.resolve(), *(_resolve(base, table["path"]).resolve() for table in sections.values()))
+    return (file.resolve(), *(_resolve(base, table["path"]).resolve() for table in sections.values()
+                              if "path" in table))
 
 
 def project_inputs(path: str | Path) -> tuple[Path, ...]:

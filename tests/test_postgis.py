@@ -1,0 +1,105 @@
+"""Layers from a real PostgreSQL/PostGIS server, and a plan written back to it (issue 15).
+
+The server is started by the fixture (tests/_postgis.py) in a temporary folder on a free
+local port; no mocks.  The password reaches geo_env only through PGPASSWORD.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import sqlalchemy
+
+import geo_env as ge
+from _postgis import PASSWORD, postgis_server, skip_or_fail_without_postgis
+from geo_env.errors import InputFileNotFoundError, LayerNotFoundError, OutputError, ProjectFileError
+
+from builders import grid_villages, planner_villages, write_project
+
+pytestmark = pytest.mark.slow
+
+COLS = '{ id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK", households = "HS" }'
+
+
+@pytest.fixture(scope="module")
+def server():
+    skip_or_fail_without_postgis()
+    with postgis_server() as s:
+        engine = sqlalchemy.create_engine(s.url.replace("postgresql://geo@", f"postgresql+psycopg://geo:{PASSWORD}@"))
+        v = planner_villages(grid_villages())
+        with engine.begin() as con:
+            con.execute(sqlalchemy.text('CREATE SCHEMA "基础数据"'))
+        v.to_postgis("村庄", engine, schema="基础数据")
+        v.to_crs(4548).to_postgis("villages_gk", engine)  # in CGCS2000 / 3° GK CM 117E
+        engine.dispose()
+        yield s
+
+
+@pytest.fixture()
+def password(monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+
+
+def _project(tmp_path, url, table_line):
+    proj = write_project(tmp_path, stations=False)
+    text = proj.read_text(encoding="utf-8").replace(
+        'path = "villages.shp"', f'url = "{url}"\n{table_line}').replace(
+        "columns = { id = \"CUN_DM\", name = \"CUN_MC\", township = \"XZ_MC\", population = \"RK\", "
+        "households = \"HS\" }", f"columns = {COLS}")
+    proj.write_text(text, encoding="utf-8")
+    return proj
+
+
+def test_villages_from_postgis_equal_the_same_villages_from_a_file(server, password, tmp_path):
+    from_file = ge.load_project(write_project(tmp_path / "file", stations=False))
+    for table in ('"基础数据.村庄"', '"villages_gk"'):
+        d = ge.load_project(_project(tmp_path / table.strip('"'), server.url, f"table = {table}"))
+        a, b = d.villages, from_file.villages
+        assert a["name"].tolist() == b["name"].tolist() and a["township"].tolist() == b["township"].tolist()
+        assert a["population"].tolist() == b["population"].tolist()
+        assert d.crs == from_file.crs
+        assert np.allclose(a.geometry.area, b.geometry.area, rtol=1e-9)
+
+
+def test_a_query_selects_the_rows(server, password, tmp_path):
+    sql = 'sql = "SELECT * FROM \\"基础数据\\".\\"村庄\\" WHERE \\"XZ_MC\\" = \'石溪镇\'"'
+    d = ge.load_project(_project(tmp_path, server.url, sql))
+    assert set(d.villages["township"]) == {"石溪镇"} and d.villages["name"].tolist() == ["龙潭村", "枫树坪村", "河口村"]
+
+
+def test_a_password_in_the_project_file_is_refused_and_never_repeated(server, tmp_path):
+    url = server.url.replace("geo@", "geo:hunter2@")
+    with pytest.raises(ProjectFileError, match="PGPASSWORD") as e:
+        ge.load_project(_project(tmp_path, url, 'table = "villages_gk"'))
+    assert "hunter2" not in str(e.value)
+
+
+def test_a_wrong_password_and_an_unknown_table_say_what_to_do(server, monkeypatch, tmp_path):
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    with pytest.raises(InputFileNotFoundError, match="PGPASSWORD") as e:
+        ge.load_project(_project(tmp_path / "a", server.url, 'table = "villages_gk"'))
+    assert "wrong" not in str(e.value).replace("wrong password", "")
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    with pytest.raises(LayerNotFoundError, match="Did you mean 'public.villages_gk'"):
+        ge.load_project(_project(tmp_path / "b", server.url, 'table = "villages_kg"'))
+
+
+def test_the_plan_written_to_a_schema_replaces_its_tables_and_no_output_holds_the_password(
+        server, password, tmp_path):
+    d = ge.load_project(_project(tmp_path, server.url, 'table = "villages_gk"'))
+    plan = ge.analyze(d)
+    for _ in range(2):  # the second run replaces the tables
+        names = plan.to_postgis(server.url, schema="plan_2025")
+    assert "plan_2025.villages" in names
+    engine = sqlalchemy.create_engine(server.url.replace("postgresql://", "postgresql+psycopg://"))
+    back = gpd.read_postgis('SELECT * FROM plan_2025.villages', engine, geom_col="geometry")
+    engine.dispose()
+    assert len(back) == len(plan.villages)
+    assert back["sewage_mode"].tolist() == plan.villages["sewage_mode"].tolist()
+    assert back.crs == plan.villages.crs
+    files = plan.save(tmp_path / "out")
+    for f in files:
+        assert PASSWORD.encode() not in f.read_bytes(), f
+    with pytest.raises(OutputError, match="PGPASSWORD"):
+        plan.to_postgis(server.url.replace("geo@", "geo:pw@"))
