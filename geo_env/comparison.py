@@ -65,9 +65,10 @@ CHANGES = ("mode", "plant", "cluster", "phase", "only_in_a", "only_in_b")
 #: metres between two readings of one file, by kilometres only in another district).
 SAME_PLACE_M = 1000.0
 
-#: The per-village figures taken from each plan (the village table's column → its name here).
-_TAKEN = {"sewage_mode": "mode", "sewage_reason": "reason", "sewage_plant_id": "plant",
-          "capex_wan": "capex_wan", "om_wan_per_year": "om_wan_per_year", "phase": "phase"}
+#: The per-village texts taken from each plan (the village table's column → its name here).
+_TEXTS = {"sewage_mode": "mode", "sewage_reason": "reason", "sewage_plant_id": "plant", "phase": "phase"}
+#: The per-village money taken from each plan (万元, 万元/年).
+_MONEY = ("capex_wan", "om_wan_per_year")
 #: The decision parts compared (name here → change code).
 _DECISION = {"mode": "mode", "plant": "plant", "partners": "cluster", "phase": "phase"}
 
@@ -305,12 +306,10 @@ def _decisions(plan: Plan, name: str) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="id"))
     out["name"] = v["name"].to_numpy(dtype=object) if "name" in v.columns else ids.to_numpy()
     out["township"] = v["township"].astype(object).to_numpy() if "township" in v.columns else None
-    for col, short in _TAKEN.items():
-        if col in v.columns:
-            values = v[col].to_numpy(dtype=float if short.endswith(("_wan", "_per_year")) else object)
-        else:
-            values = np.full(len(v), np.nan if short.endswith(("_wan", "_per_year")) else None, dtype=object)
-        out[short] = values
+    for col, short in _TEXTS.items():  # a blank of any kind (NaN, pd.NA, None) is None
+        out[short] = v[col].astype(object).where(v[col].notna(), None).to_numpy() if col in v.columns else None
+    for col in _MONEY:
+        out[col] = pd.to_numeric(v[col], errors="coerce").to_numpy(dtype=float) if col in v.columns else np.nan
     out["annual_cost_wan_per_year"] = _chosen_cost_yuan_per_year(v) / 1e4
     out["partners"] = _partners(v, ids)
     xy = _anchors(v)
