@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("project", metavar="PROJECT.toml")
     init = sub.add_parser("init", help="write a commented project.toml template")
     init.add_argument("dir", metavar="DIR")
+    cmp = sub.add_parser("compare", help="run two projects of one district and compare their plans")
+    cmp.add_argument("project_a", metavar="A.toml")
+    cmp.add_argument("project_b", metavar="B.toml")
+    cmp.add_argument("--out", metavar="DIR", default="maps/compare", help="output folder (default: maps/compare)")
+    cmp.add_argument("--names", nargs=2, metavar=("A", "B"), default=("A", "B"),
+                     help="the two scenarios' names in tables and maps (default: A B)")
+    cmp.add_argument("--lang", choices=_LANGS, help="labels of the map and tables (default: project A's)")
     return p
 
 
@@ -124,6 +131,8 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
             return _init(Path(args.dir))
         if args.command == "check":
             return _check(Path(args.project), console)
+        if args.command == "compare":
+            return _compare(args, console)
         return _run(args, console)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -284,6 +293,52 @@ def _indicator_lines(ind: Any, zh: bool) -> list[str]:
         parts.append(f"  {label(key, 'zh' if zh else 'en')}：{pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}"
                      if zh else f"  {label(key, 'en')}: {pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}")
     return ["考核指标（现状 → 规划）：" if zh else "indicators (baseline → planned):", *parts]
+
+
+def _compare(args: argparse.Namespace, console: _Console) -> int:
+    """``geo-env compare``: both projects run as ``run`` runs one, then compared; the output
+    folder checked before any layer is read and before the analyses."""
+    from .comparison import compare, plan_project, prepare_out, project_errors
+    from .io import output as _output
+    from .io.project import project_inputs
+
+    out, names = Path(args.out), tuple(args.names)
+    projects = (Path(args.project_a), Path(args.project_b))
+    for project, name in zip(projects, names):
+        with project_errors(project, name):
+            _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
+    with _output.output_lock(out):
+        prepare_out(out)  # a compare.xlsx open in Excel stops the run now, not after the analyses
+        plans = [plan_project(project, name, lang=args.lang, progress=console.step)
+                 for project, name in zip(projects, names)]
+        cmp = compare(plans[0], plans[1], names=names)
+        written = cmp.save(out, progress=lambda name: console.step(f"writing {name}"))
+    zh = cmp.lang == "zh"
+    for line in _compare_lines(cmp.summary, zh):
+        print(line)
+    print(f"已写出 {len(written)} 个文件到 {out}：" if zh else f"wrote {len(written)} file(s) to {out}:")
+    for p in written:
+        print(f"  {p}")
+    return 0
+
+
+def _compare_lines(s: dict, zh: bool) -> list[str]:
+    """The headline of a comparison: villages changed, capex A → B, O&M A → B."""
+    from .labels import label
+
+    a, b = s["names"]
+    v, t = s["villages"], s["totals"]
+    kinds = ("、" if zh else ", ").join(f"{label(f'change.{k}', 'zh' if zh else 'en').format(a=a, b=b)} {n}"
+                                       for k, n in v["by_change"].items() if n)
+    cap, om = t["capex_wan"], t["om_wan_per_year"]
+    if zh:
+        return [f"方案对比 {a} → {b}：{v['all']} 个村中 {v['changed']} 个村的治理决策变化{('（' + kinds + '）') if kinds else ''}",
+                f"总投资：{cap['a']:,.0f} → {cap['b']:,.0f} 万元（{cap['delta']:+,.0f}）",
+                f"年运行维护费：{om['a']:,.1f} → {om['b']:,.1f} 万元/年（{om['delta']:+,.1f}）"]
+    return [f"compare {a} → {b}: {v['changed']} of {v['all']} villages changed their sewage decision"
+            f"{(' (' + kinds + ')') if kinds else ''}",
+            f"capex: {cap['a']:,.0f} → {cap['b']:,.0f} × 10⁴ yuan ({cap['delta']:+,.0f})",
+            f"O&M: {om['a']:,.1f} → {om['b']:,.1f} × 10⁴ yuan/year ({om['delta']:+,.1f})"]
 
 
 def _check(project: Path, console: _Console) -> int:

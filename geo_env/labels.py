@@ -383,7 +383,8 @@ CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species
 @cache
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
-    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON}
+    return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON,
+            **_COMPARE}
 
 
 def label(code: str, lang: str = "zh") -> str:
@@ -418,4 +419,37 @@ _HORIZON: dict[str, tuple[str, str]] = {
     "village_class.heritage": ("特色保护类", "Heritage protection"),
     "village_class.relocation": ("搬迁撤并类", "Relocation and merger"),
     "village_class.other": ("其他类", "Other"),
+}
+
+#: Two plans compared (geo_env.comparison: compare.xlsx, compare_map.html; issue 17, item 6).
+_COMPARE: dict[str, tuple[str, str]] = {
+    "compare": ("方案对比", "Scenario comparison"),
+    "compare_map": ("农村生活污水治理方案对比图", "sewage plan comparison map"),
+    "sheet.compare_totals": ("方案对比", "Totals"),
+    "sheet.compare_villages": ("村庄差异", "Changed villages"),
+    "sheet.compare_indicators": ("分期对比", "Indicators by phase"),
+    "sheet.compare_townships": ("乡镇对比", "By township"),
+    "sheet.compare_phases": ("分期投资对比", "Money by phase"),
+    "end_year": ("期末年份", "End year"),
+    "budget_wan": ("投资预算（万元）", "Capex budget (10⁴ yuan)"),
+    "item": ("项目", "Item"),
+    "delta": ("差值", "Difference"),
+    "rate": ("指标值", "Value"),
+    "mode": ("污水治理模式", "Sewage mode"),
+    "reason": ("治理模式理由", "Reason"),
+    "change": ("变化内容", "What changed"),
+    "change.mode": ("治理模式", "sewage mode"),
+    "change.plant": ("纳管污水厂", "receiving plant"),
+    "change.cluster": ("联村片区", "shared-station partners"),
+    "change.phase": ("实施期", "phase"),
+    "change.only_in_a": ("仅{a}有此村", "only in {a}"),
+    "change.only_in_b": ("仅{b}有此村", "only in {b}"),
+    "villages_changed": ("决策变化村数（个）", "Villages changed"),
+    "villages_not_assessed": ("未评估村数（个）", "Villages not assessed"),
+    "annual_cost_wan_per_year": ("年费用（万元/年，折算）", "Annual cost (10⁴ yuan/year, annualised)"),
+    "stage": ("阶段", "Stage"),
+    "stage.baseline": ("现状", "Baseline"),
+    "stage.final": ("规划期末", "End of plan"),
+    "layer.changed_villages": ("决策变化的村", "Villages whose decision changed"),
+    "sewage_mode.absent": ("本方案无此村", "Not in this plan"),
 }

@@ -339,40 +339,16 @@ def _known_outputs() -> tuple[str, ...]:
 
 
 def _prepare_out(out: Path) -> dict[str, dict[str, Any] | None]:
-    """Make sure the output folder can take every file before the first is written.
-
-    Call it holding :func:`geo_env.io.output.output_lock` (which creates the folder).  A
-    folder where a file should be, a file where the figures folder should be, a folder that
-    cannot be written to, or an output file held open by another program (Excel) is an
-    :class:`~geo_env.errors.OutputError` — found before anything is replaced.  Leftovers of
-    a killed run are cleaned up first.
+    """Make sure the output folder can take every file of a plan before the first is written
+    (:func:`geo_env.io.output.prepare`: a folder where a file goes, a file where ``figures/``
+    goes, a folder that cannot be written, a file open in Excel are
+    :class:`~geo_env.errors.OutputError`); call it holding the folder's lock.
 
     Returns
     -------
     dict
         geo_env's files of the previous run (see :func:`geo_env.io.output.previous_outputs`).
     """
-    import tempfile
-
-    from .errors import OutputError
     from .io import output as _output
 
-    known = _known_outputs()
-    for name in known:
-        if (out / name).is_dir():
-            raise OutputError(f"'{name}' here is a folder, where geo_env writes a file", file=out,
-                              hint="remove or rename it, or choose another --out folder")
-    if (out / "figures").exists() and not (out / "figures").is_dir():
-        raise OutputError("'figures' here is a file, where geo_env writes a folder", file=out,
-                          hint="remove or rename it, or choose another --out folder")
-    try:
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise OutputError(f"cannot write in the output folder ({exc.strerror or exc})", file=out,
-                          hint="choose a folder you can write to") from None
-    _output.recover(out)
-    previous = _output.previous_outputs(out, known)
-    for rel in sorted(set(previous) | set(known)):
-        _output.check_replaceable(out, rel)
-    return previous
+    return _output.prepare(out, _known_outputs(), folders=("figures",))

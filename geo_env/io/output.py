@@ -11,7 +11,9 @@ the journal it left in its backup folder.
 
 geo_env's own files in the folder are those that the previous ``summary.json`` lists
 (``files``: path, size in bytes, sha256); every other file is the user's and is never
-moved, replaced or deleted.
+moved, replaced or deleted.  Another set of outputs (``geo-env compare``: ``compare.json``
+last) uses the same transaction with its own manifest file (``summary=``), and so never
+touches a plan's files in the same folder, nor a plan's run its files.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..errors import OutputError
 from . import writers as _io
 
 __all__ = ["LOCK_NAME", "MANIFEST_KEY", "SUMMARY", "output_lock", "refuse_inputs", "recover",
-           "previous_outputs", "check_replaceable", "staging", "manifest", "commit"]
+           "previous_outputs", "check_replaceable", "prepare", "staging", "manifest", "commit"]
 
 #: The lock file inside the output folder (removed when the run ends).
 LOCK_NAME = ".geo_env.lock"
@@ -222,14 +224,15 @@ def _relative(value: Any) -> str | None:
     return p.as_posix()
 
 
-def previous_outputs(out: Path, known: Sequence[str]) -> dict[str, dict[str, Any] | None]:
+def previous_outputs(out: Path, known: Sequence[str], *, summary_name: str = SUMMARY
+                     ) -> dict[str, dict[str, Any] | None]:
     """geo_env's files in ``out`` from an earlier run: relative path → manifest entry.
 
-    The files the previous ``summary.json`` lists (entry: ``bytes``, ``sha256``), plus
-    ``summary.json`` itself.  A folder written by a geo_env without a manifest: the
-    ``known`` output names that exist (entry ``None``).  No ``summary.json``: nothing.
+    The files the previous ``summary.json`` (``summary_name``) lists (entry: ``bytes``,
+    ``sha256``), plus that file itself.  A folder written by a geo_env without a manifest:
+    the ``known`` output names that exist (entry ``None``).  No such file: nothing.
     """
-    summary = out / SUMMARY
+    summary = out / summary_name
     if not summary.is_file():
         return {}
     try:
@@ -240,11 +243,11 @@ def previous_outputs(out: Path, known: Sequence[str]) -> dict[str, dict[str, Any
     if isinstance(listed, list):
         for entry in listed:
             rel = _relative(entry.get("path")) if isinstance(entry, dict) else None
-            if rel is not None and rel != SUMMARY:
+            if rel is not None and rel != summary_name:
                 found[rel] = entry
     else:
-        found = {rel: None for rel in known if rel != SUMMARY and (out / rel).is_file()}
-    found[SUMMARY] = None
+        found = {rel: None for rel in known if rel != summary_name and (out / rel).is_file()}
+    found[summary_name] = None
     return found
 
 
@@ -287,6 +290,44 @@ def check_replaceable(out: Path, rel: str) -> None:
             raise OutputError(f"{rel} is read-only", file=out,
                               hint=f"clear its read-only attribute or choose another --out folder; "
                                    f"{_NOTHING_REPLACED}") from None
+
+
+def prepare(out: Path, known: Sequence[str], *, summary_name: str = SUMMARY,
+            folders: Sequence[str] = ()) -> dict[str, dict[str, Any] | None]:
+    """Make sure ``out`` can take every file before the first is written.
+
+    Call it holding :func:`output_lock` (which creates the folder).  A folder where one of
+    the ``known`` files goes, a file where one of the ``folders`` goes, a folder that cannot
+    be written to, or an output file held open by another program (Excel) is an
+    :class:`OutputError` — found before anything is replaced.  Leftovers of a killed run
+    are cleaned up first (:func:`recover`).
+
+    Returns
+    -------
+    dict
+        geo_env's files of the previous run (:func:`previous_outputs` of ``summary_name``).
+    """
+    import tempfile
+
+    for name in known:
+        if (out / name).is_dir():
+            raise OutputError(f"'{name}' here is a folder, where geo_env writes a file", file=out,
+                              hint="remove or rename it, or choose another --out folder")
+    for name in folders:
+        if (out / name).exists() and not (out / name).is_dir():
+            raise OutputError(f"'{name}' here is a file, where geo_env writes a folder", file=out,
+                              hint="remove or rename it, or choose another --out folder")
+    try:
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in the output folder ({exc.strerror or exc})", file=out,
+                          hint="choose a folder you can write to") from None
+    recover(out)
+    previous = previous_outputs(out, known, summary_name=summary_name)
+    for rel in sorted(set(previous) | set(known)):
+        check_replaceable(out, rel)
+    return previous
 
 
 # --------------------------------------------------------------------------------------
@@ -382,13 +423,15 @@ def _undo(out: Path, backup: Path, journal: Mapping[str, Any]) -> bool:
 
 
 def _journal(out: Path, stage: Path, new: Sequence[str], stale: Sequence[str]) -> dict[str, Any]:
+    """What a commit will do; ``new[-1]`` is the file written last (its manifest)."""
     dirs = sorted({str(p) for r in new for p in PurePosixPath(r).parents} - {"."})
     return {
         "added": [r for r in new if not (out / r).exists()],
         "replaced": [r for r in new if (out / r).exists()],
         "stale": list(stale),
         "dirs": [d for d in dirs if not (out / d).exists()],
-        "summary_sha256": _sha256(stage / SUMMARY),
+        "summary": new[-1],
+        "summary_sha256": _sha256(stage / new[-1]),
     }
 
 
@@ -416,8 +459,9 @@ def _swap(out: Path, stage: Path, backup: Path, journal: Mapping[str, Any], new:
 
 
 def commit(out: Path, stage: Path, new: Sequence[str],
-           previous: Mapping[str, dict[str, Any] | None]) -> None:
-    """Move the staged files ``new`` (relative paths, ``summary.json`` last) into ``out``.
+           previous: Mapping[str, dict[str, Any] | None], *, summary_name: str = SUMMARY) -> None:
+    """Move the staged files ``new`` (relative paths, ``summary.json`` — ``summary_name`` —
+    last) into ``out``.
 
     Files of the ``previous`` run that this run does not produce are removed, unless they
     were changed since (then they are the user's).  Either every move happens or, on any
@@ -425,8 +469,8 @@ def commit(out: Path, stage: Path, new: Sequence[str],
     another program: :class:`OutputError` "close … and run again").  Ctrl-C waits until
     the commit or its roll-back is done.
     """
-    if not new or new[-1] != SUMMARY:
-        raise ValueError("the staged files must end with summary.json")
+    if not new or new[-1] != summary_name:
+        raise ValueError(f"the staged files must end with {summary_name}")
     stale = [rel for rel, entry in previous.items()
              if rel not in new and (out / rel).is_file() and _unchanged(out / rel, entry)]
     backup = out / f"{_BACKUP}{secrets.token_hex(4)}"
@@ -468,7 +512,8 @@ def _recover_backup(out: Path, backup: Path) -> None:
     except (OSError, ValueError):
         shutil.rmtree(backup, ignore_errors=True)
         return
-    summary = out / SUMMARY
+    # the manifest file of the commit (journals written before compare.json have none: summary.json)
+    summary = out / (_relative(journal.get("summary")) or SUMMARY)
     if summary.is_file() and _sha256(summary) == journal.get("summary_sha256"):
         _discard(backup)
     elif _undo(out, backup, journal):

@@ -14,7 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["leaflet_js", "leaflet_css", "runtime_js", "runtime_css", "inline_script", "inline_style"]
+__all__ = ["leaflet_js", "leaflet_css", "runtime_js", "runtime_css", "compare_js", "compare_css", "inline_script",
+           "inline_style"]
 
 
 def _leaflet_dir() -> Path:
@@ -76,3 +77,15 @@ def inline_script(js: str) -> str:
 def inline_style(css: str) -> str:
     """``<style>`` element holding ``css``."""
     return "<style>" + _check_inline(css, "style") + "</style>"
+
+
+@cache
+def compare_js() -> str:
+    """The comparison map's runtime (``assets/geo_env_compare.js``: two maps kept on one view)."""
+    return _asset("geo_env_compare.js")
+
+
+@cache
+def compare_css() -> str:
+    """The comparison map's page styles (``assets/geo_env_compare.css``)."""
+    return _asset("geo_env_compare.css")

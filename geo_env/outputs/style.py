@@ -42,7 +42,7 @@ __all__ = [
     "TOWNSHIP_LABEL_PRINT", "FOOTER_TEXT_PRINT", "MAP_BACKGROUND_PRINT", "VILLAGE_LINE", "VILLAGE_FILL",
     "VILLAGE_BACKGROUND_PRINT", "STATION_BLUE", "ALERT_RED", "PROPOSED_YELLOW", "CLUSTER_ORANGE", "PLANT_TEAL",
     "WATER_LINE", "WATER_FILL", "ROAD_LINE", "PROHIBITED_FILL", "FARMLAND_LINE", "FARMLAND_FILL", "OTHER_POINT",
-    "OTHER_LINE", "OTHER_FILL", "HILLSHADE_SHADE", "HEADER_TEXT", "HEADER_FILL", "RULE_LINE", "WARNING_RED",
+    "OTHER_LINE", "OTHER_FILL", "HILLSHADE_SHADE", "CHANGED_LINE", "HEADER_TEXT", "HEADER_FILL", "RULE_LINE", "WARNING_RED",
     "BELOW_TARGET_FILL", "RECTIFY_FILL", "BASELINE_BAR", "PLANNED_BAR", "TARGET_MARK",
     "excel_rgb", "rgb255",
     # the class tables
@@ -86,6 +86,7 @@ OTHER_POINT: Final = "#546e7a"  # any other point layer an analysis adds
 OTHER_LINE: Final = "#6d4c41"  # any other line or polygon layer an analysis adds
 OTHER_FILL: Final = "#bcaaa4"
 HILLSHADE_SHADE: Final = "#282828"  # the DEM hillshade's shadows (transparency: the light)
+CHANGED_LINE: Final = "#d6006f"  # compare_map.html: the outline of villages whose decision changed
 
 # the Excel report
 HEADER_TEXT: Final = "#1f2d3d"
@@ -365,6 +366,8 @@ SYMBOLS: Final[Mapping[str, Symbol]] = {
     "setback_rings": Symbol("line", FARMS.colors["issue"], 1.2, dash="5 4"),
     "other_points": Symbol("point", WHITE, 1, fill_color=OTHER_POINT, fill_opacity=1, radius=5),
     "other_areas": Symbol("fill", OTHER_LINE, 1.6, fill_color=OTHER_FILL, fill_opacity=0.25),
+    # the comparison map: villages whose decision changed, outlined over their mode's fill
+    "changed_villages": Symbol("line", CHANGED_LINE, 3.0),
 }
 #: Opacity (0–1) of the hillshade image over the map.
 HILLSHADE_OPACITY: Final = 0.55
