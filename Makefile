@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.geo_env-installed
 
-.PHONY: demo test check-python clean sample bench stress
+.PHONY: demo test check-python clean sample bench stress docs
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "geo_env needs Python >= 3.10; set PYTHON=python3.x")'
@@ -25,6 +25,16 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The documentation site (site/): the design, the methods and the API reference from the
+# docstrings (mkdocs-material + mkdocstrings), built strictly: a broken link or reference fails.
+DOCS_STAMP := $(VENV)/.geo_env-docs-installed
+$(DOCS_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	@touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # Rebuild the committed sample district in data/sample/ (deterministic).
 sample: $(STAMP)
 	$(BIN)/python tools/make_sample.py data/sample
@@ -38,5 +48,5 @@ stress: $(STAMP)
 	$(BIN)/python benchmarks/stress_mutations.py $(STRESS_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache
 	find maps -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -28,16 +28,31 @@ from ._choices import BASEMAPS as _BASEMAPS
 from ._choices import LANGS as _LANGS
 
 
+def _common(*, top: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name (``geo-env -q run …`` and
+    ``geo-env run … -q``); on the subcommands they default to "not given" so that an option
+    before the name is not reset by the subcommand's parser."""
+    c = argparse.ArgumentParser(add_help=False)
+    kw: dict[str, Any] = {} if top else {"default": argparse.SUPPRESS}
+    c.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors", **kw)
+    c.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final summary", **kw)
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="log what each step does (INFO) on stderr; warnings are always shown", **kw)
+    return c
+
+
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     p = argparse.ArgumentParser(
-        prog="geo-env",
+        prog="geo-env", parents=[_common(top=True)],
         description="Rural living-environment planning (农村人居环境整治): waste collection coverage, "
         "sewage modes, livestock manure, offline briefing maps.",
     )
-    p.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors and the final summary")
+    p.add_argument("-V", "--version", action="version", version=f"geo-env {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    common = [_common(top=False)]
 
     def out_opts(sp: argparse.ArgumentParser, default: str | None) -> None:
         sp.add_argument("--out", metavar="DIR", default=default,
@@ -45,16 +60,19 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--lang", choices=_LANGS, help="labels of maps and tables (default: the project's)")
         sp.add_argument("--basemap", choices=_BASEMAPS, help="map background tiles (default: the project's, else none)")
 
-    demo = sub.add_parser("demo", help="analyse the sample district")
+    demo = sub.add_parser("demo", parents=common, help="analyse the sample district")
     out_opts(demo, "maps/demo")
-    run = sub.add_parser("run", help="analyse a project")
+    run = sub.add_parser("run", parents=common, help="analyse a project")
     run.add_argument("project", metavar="PROJECT.toml")
     out_opts(run, None)
-    check = sub.add_parser("check", help="read and validate every layer; list problems; change nothing")
+    check = sub.add_parser("check", parents=common, help="read and validate every layer; list problems; change nothing")
     check.add_argument("project", metavar="PROJECT.toml")
-    init = sub.add_parser("init", help="write a commented project.toml template")
+    init = sub.add_parser("init", parents=common, help="write a commented project.toml template")
     init.add_argument("dir", metavar="DIR")
-    cmp = sub.add_parser("compare", help="run two projects of one district and compare their plans")
+    schema = sub.add_parser("schema", parents=common,
+                            help="print the project file's JSON Schema (for editors that validate TOML)")
+    schema.add_argument("--out", metavar="FILE", help="write it to FILE instead of printing it")
+    cmp = sub.add_parser("compare", parents=common, help="run two projects of one district and compare their plans")
     cmp.add_argument("project_a", metavar="A.toml")
     cmp.add_argument("project_b", metavar="B.toml")
     cmp.add_argument("--out", metavar="DIR", default="maps/compare", help="output folder (default: maps/compare)")
@@ -116,12 +134,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _survive_console()
     args = _parser().parse_args(argv)
+    _logging(args)
     console = _Console(args.quiet)
     with warnings.catch_warnings():  # restores the filters and showwarning afterwards
         warnings.showwarning = console.showwarning  # one line each, no source line
         # notes about the data are shown, never raised (`python -W error` or a test's filter)
         warnings.simplefilter("default", GeoEnvWarning)
         return _main(args, console)
+
+
+def _logging(args: argparse.Namespace) -> None:
+    """geo_env's log on stderr: INFO and up with ``-v``, else WARNING and up (``-q``: ERROR)."""
+    import logging
+
+    level = logging.INFO if args.verbose else logging.ERROR if args.quiet else logging.WARNING
+    log = logging.getLogger("geo_env")
+    for h in [h for h in log.handlers if getattr(h, "_geo_env_cli", False)]:
+        log.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler._geo_env_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
 
 
 def _main(args: argparse.Namespace, console: _Console) -> int:
@@ -133,6 +168,8 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
             return _check(Path(args.project), console)
         if args.command == "compare":
             return _compare(args, console)
+        if args.command == "schema":
+            return _schema(args)
         return _run(args, console)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -153,6 +190,22 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
         print(f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback, "
               f"and please report it)", file=sys.stderr)
         return 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    """Print (or write atomically) the project file's JSON Schema."""
+    import json
+
+    from .io.schema import project_schema
+    from .io.writers import write_text
+
+    text = json.dumps(project_schema(), ensure_ascii=False, indent=2) + "\n"
+    if args.out:
+        write_text(Path(args.out), text)
+        print(f"wrote {args.out}; first line of project.toml: #:schema {Path(args.out).name}")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:
@@ -364,7 +417,14 @@ def _init(folder: Path) -> int:
     if target.exists():
         raise GeoEnvError("already exists; not overwritten", file=target,
                           hint="choose another folder or edit the existing file")
-    _io.write_text(target, project_template())
+    import json
+
+    from .io.schema import project_schema
+
+    # the schema beside the template: editors that read `#:schema` (taplo, Even Better TOML)
+    # check the file as it is typed
+    _io.write_text(folder / "project.schema.json", json.dumps(project_schema(), ensure_ascii=False, indent=2) + "\n")
+    _io.write_text(target, "#:schema ./project.schema.json\n" + project_template())
     print(f"wrote {target}: fill in the layer paths and column names, then run `geo-env check {target}`")
     return 0
 

@@ -281,3 +281,38 @@ def test_python_dash_m_geo_env_is_the_command(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.startswith("error: ") and "missing.toml" in r.stderr and "not found" in r.stderr
+
+
+def test_version_verbose_and_quiet_before_or_after_the_command(tmp_path, capsys):
+    import importlib.metadata
+    import logging
+
+    import geo_env
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"geo-env {geo_env.__version__}"
+    assert importlib.metadata.version("geo_env") == geo_env.__version__  # one place: pyproject reads it
+    project = write_project(tmp_path / "p")
+    for argv in (["-v", "check", str(project)], ["check", str(project), "--verbose"]):
+        assert cli.main(argv) == 0
+        assert "INFO geo_env.network" in capsys.readouterr().err
+        assert logging.getLogger("geo_env").level == logging.INFO
+    for argv in (["-q", "check", str(project)], ["check", str(project), "-q"]):
+        assert cli.main(argv) == 0
+        assert "INFO" not in capsys.readouterr().err
+        assert logging.getLogger("geo_env").level == logging.ERROR
+    assert cli.main(["check", str(project)]) == 0
+    assert logging.getLogger("geo_env").level == logging.WARNING  # warnings always shown
+
+
+def test_license_matches_the_package_metadata():
+    import importlib.metadata
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License")
+    meta = importlib.metadata.metadata("geo_env")
+    assert "MIT License" in (meta.get("License") or "") + (meta.get("License-Expression") or "") + str(
+        meta.get_all("License-File"))
+    assert (root / "CHANGELOG.md").read_text(encoding="utf-8").startswith("# Changelog")
