@@ -173,9 +173,8 @@ class Steps:
     def __enter__(self) -> Steps:
         self._switch.__enter__()
         if self.callback is None and bars_on():
-            notebook = in_notebook()
-            self._bar = _bar_class()(total=self.total, desc=self.desc, unit="step", leave=notebook,
-                                     dynamic_ncols=True)
+            # shown while the task runs, gone when it is done (a sweep of 20 runs leaves no 20 bars)
+            self._bar = _bar_class()(total=self.total, desc=self.desc, unit="step", leave=False, dynamic_ncols=True)
         return self
 
     def __call__(self, name: str) -> None:

@@ -456,6 +456,7 @@ _COMPARE: dict[str, tuple[str, str]] = {
 
 #: The rich display of a District and a Plan in Jupyter (``_repr_html_``; issue 15).
 _DISPLAY: dict[str, tuple[str, str]] = {
+    "display.title": ("{kind}：{name}", "{kind}: {name}"),
     "display.district": ("区县", "District"),
     "display.plan": ("规划成果", "Plan"),
     "display.working_crs": ("工作坐标系", "Working CRS"),

@@ -181,7 +181,8 @@ class District:
         layers = Table(label("display.layers", lang), (label("display.layer", lang), label("display.features", lang),
                                                        label("display.geometry", lang), label("display.columns", lang)),
                        rows)
-        return html_card(f"{label('display.district', lang)}: {self.name}", facts, [layers],
+        title = label("display.title", lang).format(kind=label("display.district", lang), name=self.name)
+        return html_card(title, facts, [layers],
                          notes=self.warnings, notes_title=label("display.warnings", lang))
 
 

@@ -97,5 +97,6 @@ def plan_html(plan: Plan) -> str:
     layers = Table(label("display.output_layers", lang),
                    (label("display.layer", lang), label("display.features", lang), label("display.geometry", lang)),
                    rows)
-    return html_card(f"{label('display.plan', lang)}: {d.name}", facts, [figures, layers],
+    title = label("display.title", lang).format(kind=label("display.plan", lang), name=d.name)
+    return html_card(title, facts, [figures, layers],
                      notes=[str(w) for w in s.get("warnings") or []], notes_title=label("display.warnings", lang))
