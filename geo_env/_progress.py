@@ -172,9 +172,14 @@ class Steps:
 
     def __enter__(self) -> Steps:
         self._switch.__enter__()
-        if self.callback is None and bars_on():
-            # shown while the task runs, gone when it is done (a sweep of 20 runs leaves no 20 bars)
-            self._bar = _bar_class()(total=self.total, desc=self.desc, unit="step", leave=False, dynamic_ncols=True)
+        try:
+            if self.callback is None and bars_on():
+                # shown while the task runs, gone when it is done (a sweep of 20 runs leaves no 20 bars)
+                self._bar = _bar_class()(total=self.total, desc=self.desc, unit="step", leave=False,
+                                         dynamic_ncols=True)
+        except BaseException:  # a bad GEO_ENV_PROGRESS: the switch is undone before the error leaves
+            self._switch.__exit__(*sys.exc_info())
+            raise
         return self
 
     def __call__(self, name: str) -> None:

@@ -143,6 +143,12 @@ def test_the_cli_shows_bars_unless_quiet(monkeypatch, tmp_path, capsys):
     assert cli.main(["-q", "run", str(project), "--out", str(tmp_path / "b")]) == 0
     err = capsys.readouterr().err
     assert "reading layers" not in err and "%|" not in err
+    monkeypatch.setenv(_progress.ENV_VAR, "sometimes")
+    assert cli.main(["run", str(project), "--out", str(tmp_path / "c")]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: the environment variable {_progress.ENV_VAR}='sometimes' is not one of 0, 1, off, on, "
+                      f"auto. Set {_progress.ENV_VAR}=0 to silence the progress bars, 1 to show them, or unset it."]
+    assert _progress._CALL.get() is None                # no switch left behind
 
 
 def test_import_geo_env_imports_neither_tqdm_nor_matplotlib():
