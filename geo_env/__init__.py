@@ -6,6 +6,9 @@
 
 The public names are imported lazily (on first use), so that ``import geo_env`` and
 ``geo-env --help`` stay instant; ``from geo_env import X`` works as usual.
+
+In a Jupyter kernel (only there), ``import geo_env`` also lets matplotlib draw Chinese
+text in the analyst's own plots (:func:`geo_env.outputs.fonts.use_cjk_font`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ _EXPORTS = {
     "site_transfer_stations": "analysis.siting",
     "compare": "comparison",
     "Comparison": "comparison",
+    "options": "_progress",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -52,6 +56,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._progress import options
     from .analysis.coverage import coverage_by_township, waste_coverage
     from .analysis.livestock import livestock_check, manure_balance
     from .analysis.sewage import sewage_modes
@@ -62,3 +67,26 @@ if TYPE_CHECKING:  # pragma: no cover
     from .io.project import District, load_project
     from .plan import Plan, analyze
     from .sample import sample_district
+
+
+def _notebook_fonts() -> None:
+    """In a Jupyter kernel: the CJK font geo_env's figures use becomes matplotlib's fallback
+    font, so that Chinese labels in notebook plots are not empty boxes.  Plain scripts and
+    the CLI keep matplotlib's settings as they are."""
+    from ._progress import in_notebook
+
+    if not in_notebook():
+        return
+    import warnings
+
+    from .errors import GeoEnvWarning
+    from .outputs.fonts import FontNotFoundError, use_cjk_font
+
+    try:
+        use_cjk_font()
+    except FontNotFoundError as exc:
+        warnings.warn(f"Chinese text in matplotlib plots will show as empty boxes: {exc}", GeoEnvWarning,
+                      stacklevel=3)
+
+
+_notebook_fonts()

@@ -130,6 +130,7 @@ def _survive_console() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``geo-env`` and ``python -m geo_env``; returns the exit status."""
+    from . import _progress
     from .errors import GeoEnvWarning
 
     _survive_console()
@@ -140,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.showwarning = console.showwarning  # one line each, no source line
         # notes about the data are shown, never raised (`python -W error` or a test's filter)
         warnings.simplefilter("default", GeoEnvWarning)
-        return _main(args, console)
+        with _progress.switch(False if args.quiet else None):  # -q silences the progress bars too
+            return _main(args, console)
 
 
 def _logging(args: argparse.Namespace) -> None:

@@ -384,7 +384,7 @@ CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
     return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON,
-            **_COMPARE}
+            **_COMPARE, **_DISPLAY}
 
 
 def label(code: str, lang: str = "zh") -> str:
@@ -452,4 +452,38 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "stage.final": ("规划期末", "End of plan"),
     "layer.changed_villages": ("决策变化的村", "Villages whose decision changed"),
     "sewage_mode.absent": ("本方案无此村", "Not in this plan"),
+}
+
+#: The rich display of a District and a Plan in Jupyter (``_repr_html_``; issue 15).
+_DISPLAY: dict[str, tuple[str, str]] = {
+    "display.title": ("{kind}：{name}", "{kind}: {name}"),
+    "display.district": ("区县", "District"),
+    "display.plan": ("规划成果", "Plan"),
+    "display.working_crs": ("工作坐标系", "Working CRS"),
+    "display.townships": ("乡镇（街道）数", "Townships"),
+    "display.villages": ("行政村数", "Villages"),
+    "display.population": ("人口（人）", "Population"),
+    "display.households": ("户数（户）", "Households"),
+    "display.dem": ("高程（DEM）", "DEM"),
+    "display.project_file": ("项目文件", "Project file"),
+    "display.lang": ("语言", "Language"),
+    "display.layers": ("输入图层", "Input layers"),
+    "display.output_layers": ("成果图层", "Output layers"),
+    "display.layer": ("图层", "Layer"),
+    "display.features": ("要素数", "Features"),
+    "display.geometry": ("几何类型", "Geometry"),
+    "display.columns": ("字段数", "Columns"),
+    "display.key_figures": ("主要指标", "Key figures"),
+    "display.figure": ("指标", "Figure"),
+    "display.value": ("数值", "Value"),
+    "display.warnings": ("数据警告", "Data warnings"),
+    "display.none": ("无", "none"),
+    "display.waste_villages": ("垃圾收运覆盖率（按村）", "Waste collection coverage (villages)"),
+    "display.waste_population": ("垃圾收运覆盖率（按人口）", "Waste collection coverage (population)"),
+    "display.waste_after": ("新增转运站后覆盖率（按人口）", "Coverage after siting (population)"),
+    "display.after_siting": ("{share}（新增 {n} 座）", "{share} ({n} new stations)"),
+    "display.setback_not_ok": ("不满足防护距离的养殖场", "Farms breaking a setback"),
+    "display.overloaded_villages": ("粪污超过土地承载力的村", "Villages with more manure than their land takes"),
+    "display.indicator_value": ("{baseline} → {planned}", "{baseline} → {planned}"),
+    "display.target": ("（目标 {target}，{year}年）", " (target {target} by {year})"),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
+from . import _progress
 from .io import writers as _io
 from .io.project import District
 from .parts import STEPS, PlanPart, indicators_part
@@ -64,11 +66,18 @@ class Plan:
         return (f"Plan({self.district.name!r}, villages={len(self.villages)}, analyses: {analyses}; "
                 f"layers: {', '.join(self.layers) or 'none'})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the district, CRS, key figures and output layers (escaped; see
+        :func:`geo_env.outputs.display.plan_html`)."""
+        from .outputs.display import plan_html
+
+        return plan_html(self)
+
     def save(
         self,
         out_dir: str | Path,
         *,
-        progress: Callable[[str], None] | None = None,
+        progress: _progress.Progress = None,
         lang: str | None = None,
         basemap: str | None = None,
     ) -> list[Path]:
@@ -91,7 +100,9 @@ class Plan:
             The output folder (created if missing).  It must not be, or hold, an input
             file of the district's project (``district.inputs``).
         progress
-            Called with the name of each file before it is written (the CLI shows it).
+            Called with the name of each file before it is written (the CLI shows it); or
+            True / False: a progress bar shown / not shown (default: automatic, see
+            :mod:`geo_env._progress`: in a notebook or a terminal, unless silenced).
         lang
             ``"zh"`` or ``"en"`` for the report, map and figures; default: the district's.
         basemap
@@ -117,12 +128,12 @@ class Plan:
         out = Path(out_dir)
         _output.refuse_inputs(out, self.district.inputs)
 
-        def step(msg: str) -> None:
-            if progress is not None:
-                progress(msg)
-            log.info(msg)
+        with _output.output_lock(out), _progress.Steps("writing", total=5, progress=progress) as announce:
 
-        with _output.output_lock(out):
+            def step(msg: str) -> None:
+                announce(msg)
+                log.info(msg)
+
             previous = _prepare_out(out)
             with _output.staging(out) as stage:
                 files, font_error = self._write_files(stage, step, lang=lang, basemap=basemap)
@@ -224,7 +235,7 @@ class Plan:
         return layers
 
 
-def analyze(district: District, *, progress: Callable[[str], None] | None = None) -> Plan:
+def analyze(district: District, *, progress: _progress.Progress = None) -> Plan:
     """Run every analysis the district's layers allow, with the project's parameters.
 
     Parameters
@@ -232,46 +243,53 @@ def analyze(district: District, *, progress: Callable[[str], None] | None = None
     district
         A loaded :class:`District` (``load_project`` or ``sample_district``).
     progress
-        Called with a short message before each step (the CLI shows it).
+        Called with a short message before each step (the CLI shows it); or True / False:
+        progress bars shown / not shown, for the analyses' own steps too (default:
+        automatic, see :mod:`geo_env._progress`).
 
     Returns
     -------
     Plan
     """
-    import warnings
-
-    from .errors import GeoEnvWarning
-
     villages = district.villages.copy()
     plan = Plan(district=district, villages=villages, summary=_base_summary(district))
     steps: list[tuple[str, Callable[[], PlanPart | None]]] = [(name, partial(fn, district)) for name, fn in STEPS]
     # the indicators read the other analyses' results (run last)
     steps.append(("indicators", lambda: indicators_part(district, villages, plan.layers, plan.summary)))
-    for name, run in steps:
-        if progress is not None:
-            progress(name)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            part = run()
-        for w in caught:  # shown as usual, and kept in summary.json (a DEM's fill values …)
-            text = str(w.message)
-            if issubclass(w.category, GeoEnvWarning) and text not in plan.summary["warnings"]:
-                plan.summary["warnings"].append(text)
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        if part is None:
-            continue
-        if part.village_columns is not None and len(part.village_columns.columns):
-            cols = part.village_columns.reindex(villages.index)
-            for c in cols.columns:
-                villages[c] = cols[c]
-        plan.layers.update(part.layers)
-        plan.tables.update(part.tables)
-        if part.summary:
-            plan.summary[part.name] = part.summary
-        plan.summary.update(part.top_level)
-        plan.results[part.name] = part.result
+    with _progress.Steps("analysing", total=len(steps), progress=progress) as step:
+        for name, run in steps:
+            step(name)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                part = run()
+            _add_part(plan, villages, part, caught)
     plan.villages = villages
     return plan
+
+
+def _add_part(plan: Plan, villages: gpd.GeoDataFrame, part: PlanPart | None,
+              caught: list[warnings.WarningMessage]) -> None:
+    """Put what one analysis made into the plan (``villages`` gains its columns in place),
+    and show its warnings again (kept in summary.json when they are geo_env's)."""
+    from .errors import GeoEnvWarning
+
+    for w in caught:  # shown as usual, and kept in summary.json (a DEM's fill values …)
+        text = str(w.message)
+        if issubclass(w.category, GeoEnvWarning) and text not in plan.summary["warnings"]:
+            plan.summary["warnings"].append(text)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if part is None:
+        return
+    if part.village_columns is not None and len(part.village_columns.columns):
+        cols = part.village_columns.reindex(villages.index)
+        for c in cols.columns:
+            villages[c] = cols[c]
+    plan.layers.update(part.layers)
+    plan.tables.update(part.tables)
+    if part.summary:
+        plan.summary[part.name] = part.summary
+    plan.summary.update(part.top_level)
+    plan.results[part.name] = part.result
 
 
 def _base_summary(d: District) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .errors import InputFileNotFoundError
 
 if TYPE_CHECKING:
+    from ._progress import Progress
     from .io.project import District
 
 __all__ = ["sample_dir", "sample_district"]
@@ -40,8 +41,11 @@ def sample_dir() -> Path:
         "geo_env/_sample_data)", hint="reinstall geo_env, or run from a checkout of its repository")
 
 
-def sample_district() -> District:
+def sample_district(*, progress: Progress = None) -> District:
     """The sample district (示例区, synthetic), loaded like any project.
+
+    ``progress`` as for :func:`geo_env.load_project` (a callback, True / False, or None:
+    automatic).
 
     Returns
     -------
@@ -58,4 +62,4 @@ def sample_district() -> District:
     """
     from .io.project import load_project
 
-    return load_project(sample_dir() / "project.toml")
+    return load_project(sample_dir() / "project.toml", progress=progress)

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geo_env"
 LAYERS: dict[str, int] = {
     # L0 vocabulary: errors, every default with its source, labels, code tables
     "errors": 0, "standards": 0, "labels": 0, "species": 0, "_choices": 0, "effluent": 0,
+    "_progress": 0, "_display": 0,
     # L1 geometry: CRS policy, terrain, geometry helpers, the road network
     "crs": 1, "terrain": 1, "_geometry": 1, "_validate": 1, "network": 1,
     # L2 io: readers, column mapping, validation, project file → District; atomic writers

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from PIL import Image
 
-from geo_env.outputs import figures
+from geo_env.outputs import figures, fonts
 from geo_env.outputs.figures import FontNotFoundError
 
 from _browser import required
@@ -61,7 +61,7 @@ def test_a_last_resort_font_is_not_taken_for_a_cjk_font():
         pytest.skip("this matplotlib ships no Last Resort font")
     assert FT2Font(str(path)).get_char_index(ord("村")) != 0  # it claims the glyph …
     entry = SimpleNamespace(name="Last Resort High-Efficiency", fname=str(path), index=0)
-    assert figures._find_cjk([entry]) is None               # … but is no candidate
+    assert fonts._find_cjk([entry]) is None               # … but is no candidate
 
 
 def test_cjk_text_is_drawn_as_glyphs_not_tofu(cjk):
@@ -128,7 +128,7 @@ def test_no_cjk_font_fails_loudly(monkeypatch, tmp_path):
     latin = [e for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans"]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     monkeypatch.setattr(font_manager, "findSystemFonts", lambda *a, **k: [])
-    monkeypatch.setattr(figures, "_packaged_cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "_packaged_cjk_font", lambda: None)
     figures.cjk_font.cache_clear()
     try:
         with pytest.raises(FontNotFoundError, match="fonts-noto-cjk"):
@@ -139,7 +139,7 @@ def test_no_cjk_font_fails_loudly(monkeypatch, tmp_path):
 
 
 def test_packaged_font_is_used_when_the_system_has_none(monkeypatch, tmp_path):
-    if figures._packaged_cjk_font() is None:
+    if fonts._packaged_cjk_font() is None:
         pytest.skip("the fonts extra (noto-cjk-sans-otc) is not installed")
     latin = [e for e in font_manager.fontManager.ttflist if e.name == "DejaVu Sans"]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", list(latin))

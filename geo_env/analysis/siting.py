@@ -41,6 +41,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from .._geometry import anchor_points
+from .._progress import Steps
 from .._validate import number_column
 from ..errors import ColumnNotFoundError, ParameterError
 from ..io.project import District
@@ -224,14 +225,19 @@ def _site(
     target = _check_target(district, target)
     _check_options(max_new, time_limit_s)
     w = _weights(district.villages, weight)
-    cxy, cids, cnames, ctowns = _candidates(district, candidates)
-    pc, pv, pdist = _pairs(district, cxy, radius, metric)
-    covered = before["waste_covered"].to_numpy(bool)
-    choice = _choose(pc, pv, w, covered, len(cxy), target=target, max_new=max_new, time_limit_s=time_limit_s)
-    sites, newly, ranked = _new_sites(district, choice.chosen, pc, pv, pdist, covered, cxy, cids, cnames, ctowns)
-    st_xy = np.concatenate([points_xy(district.transfer_stations, "transfer_stations"), cxy[ranked]])
-    st_ids = np.concatenate([layer_ids(district.transfer_stations), sites["id"].to_numpy(dtype=object)])
-    after = coverage_frame(district, st_xy, st_ids, radius, metric)
+    with Steps("siting transfer stations", total=3) as step:
+        step("distances")
+        cxy, cids, cnames, ctowns = _candidates(district, candidates)
+        pc, pv, pdist = _pairs(district, cxy, radius, metric)
+        covered = before["waste_covered"].to_numpy(bool)
+        step("optimisation")
+        choice = _choose(pc, pv, w, covered, len(cxy), target=target, max_new=max_new, time_limit_s=time_limit_s)
+        sites, newly, ranked = _new_sites(district, choice.chosen, pc, pv, pdist, covered, cxy, cids, cnames,
+                                          ctowns)
+        step("coverage after")
+        st_xy = np.concatenate([points_xy(district.transfer_stations, "transfer_stations"), cxy[ranked]])
+        st_ids = np.concatenate([layer_ids(district.transfer_stations), sites["id"].to_numpy(dtype=object)])
+        after = coverage_frame(district, st_xy, st_ids, radius, metric)
     w_after = float(w[after["waste_covered"].to_numpy(bool)].sum())
     res = SitingResult(
         sites=sites, before=before, after=after, townships=_before_after(before, after),

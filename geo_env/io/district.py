@@ -19,10 +19,12 @@ import shapely
 
 from .. import crs as _crs
 from .._choices import BASEMAPS, LANGS
+from .._display import Table, html_card, number
 from ..errors import CRSError, EmptyLayerError, ProjectFileError
+from ..labels import label
 from ..standards import SECTIONS, defaults
 
-__all__ = ["District", "LAYER_NAMES"]
+__all__ = ["District", "LAYER_NAMES", "crs_text", "geometry_types"]
 
 #: The vector layers a District may hold, in the order they are read.
 LAYER_NAMES = (
@@ -161,6 +163,51 @@ class District:
         if self.dem is not None:
             parts.append(f"dem={Path(self.dem).name}")
         return ", ".join(parts) + ")"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the district's name, working CRS, villages and people, and its layers
+        (features, geometry types, columns), its warnings collapsed; every text escaped."""
+        lang = self.lang
+        v = self.villages
+        facts = [(label("display.working_crs", lang), crs_text(self.crs)),
+                 (label("display.townships", lang), number(v["township"].nunique() if "township" in v else None)),
+                 (label("display.villages", lang), number(len(v))),
+                 (label("display.population", lang), number(_column_total(v, "population"))),
+                 (label("display.households", lang), number(_column_total(v, "households"))),
+                 (label("display.dem", lang), Path(self.dem).name if self.dem is not None else "—"),
+                 (label("display.project_file", lang), str(self.source) if self.source is not None else "—")]
+        rows = [(f"{label(name, lang)} ({name})", number(len(gdf)), geometry_types(gdf), number(len(gdf.columns) - 1))
+                for name, gdf in self.layers().items()]
+        layers = Table(label("display.layers", lang), (label("display.layer", lang), label("display.features", lang),
+                                                       label("display.geometry", lang), label("display.columns", lang)),
+                       rows)
+        title = label("display.title", lang).format(kind=label("display.district", lang), name=self.name)
+        return html_card(title, facts, [layers],
+                         notes=self.warnings, notes_title=label("display.warnings", lang))
+
+
+def crs_text(crs: pyproj.CRS) -> str:
+    """``EPSG:4548 · CGCS2000 / 3-degree Gauss-Kruger CM 117E`` (the name alone without a code)."""
+    code = crs.to_epsg()
+    return f"EPSG:{code} · {crs.name}" if code else crs.name
+
+
+def geometry_types(gdf: gpd.GeoDataFrame) -> str:
+    """The layer's geometry types, most frequent first (``Polygon, MultiPolygon``); ``—`` when none."""
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        return "—"
+    counts = gdf.geometry.geom_type.value_counts()
+    return ", ".join(str(t) for t in counts.index) or "—"
+
+
+def _column_total(frame: Any, column: str) -> float | None:
+    """The sum of a column over the rows where it is a number; None when it is nowhere."""
+    if column not in frame.columns:
+        return None
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce")
+    return float(values.sum()) if values.notna().any() else None
 
 
 def _lonlat_centre(villages: gpd.GeoDataFrame) -> tuple[float, float]:

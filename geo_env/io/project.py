@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
+from .. import _progress
 from .. import crs as _crs
 from .._choices import BASEMAPS as BASEMAPS
 from .._choices import LANGS as LANGS
@@ -78,13 +79,16 @@ def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.C
     return the
 
 
-def load_project(path: str | Path) -> District:
+def load_project(path: str | Path, *, progress: _progress.Progress = None) -> District:
     """Read a project file and every layer it names into a :class:`District`.
 
     Parameters
     ----------
     path
         The ``project.toml``. Layer paths in it are relative to its folder.
+    progress
+        Called with each layer's name before it is read; or True / False: a progress bar
+        shown / not shown (default: automatic, see :mod:`geo_env._progress`).
 
     Returns
     -------
@@ -109,9 +113,15 @@ def load_project(path: str | Path) -> District:
     params = _params(data, sections, file)
 
     base = file.resolve().parent
-    with warnings.catch_warnings(record=True) as caught:
+    names = [name for name in sections if name != "dem"]
+    with warnings.catch_warnings(record=True) as caught, \
+            _progress.Steps("reading layers", total=len(names) + 1, progress=progress) as step:
         warnings.simplefilter("always")
-        raw = {name: _read(name, table, base) for name, table in sections.items() if name != "dem"}
+        raw: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
+        for name in names:
+            step(name)
+            raw[name] = _read(name, sections[name], base)
+        step("checking")
         tables = {n: raw.pop(n) for n in list(raw) if not isinstance(raw[n], gpd.GeoDataFrame)}
         vpath = section_label(sections["villages"])
         if "village_table" in tables:

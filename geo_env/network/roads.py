@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .._progress import Steps
 from ..errors import DataValueError, GeometryTypeError, ParameterError
 from ._arrays import _group_starts, _take
 from .attach import Attachment, _EdgeFinder
@@ -150,20 +151,24 @@ class RoadNetwork:
                 f"[layers.roads] snap_tolerance_m must be 0 or more (m), not {snap_tolerance_m!r}"
             )
         snap = float(snap_tolerance_m)
-        geoms, crs = _line_geometries(roads)
-        if len(geoms) and (shapely.get_type_id(geoms) == 1).all():
-            parts, part_row = geoms, np.arange(len(geoms))  # no multi-part lines to explode
-        else:
-            parts, part_row = shapely.get_parts(geoms, return_index=True)
-        keep = ~shapely.is_empty(parts)
-        parts, part_row = parts[keep], part_row[keep]
-        arrays, seg_index, eseg = _graph_arrays(parts, part_row, snap, bool(node_crossings))
-        net = cls(**arrays, snap_tolerance_m=snap, node_crossings=bool(node_crossings),
-                  crs=crs)
-        del arrays  # (the build's temporaries are gone before the CSR is made)
-        if seg_index is not None:
-            net._finder.use_segment_index(seg_index, eseg)
-        net._csr_parts()  # the graph for scipy.sparse.csgraph, built with the network
+        with Steps("road network", total=3) as step:
+            step("lines")
+            geoms, crs = _line_geometries(roads)
+            if len(geoms) and (shapely.get_type_id(geoms) == 1).all():
+                parts, part_row = geoms, np.arange(len(geoms))  # no multi-part lines to explode
+            else:
+                parts, part_row = shapely.get_parts(geoms, return_index=True)
+            keep = ~shapely.is_empty(parts)
+            parts, part_row = parts[keep], part_row[keep]
+            step("junctions")
+            arrays, seg_index, eseg = _graph_arrays(parts, part_row, snap, bool(node_crossings))
+            step("graph")
+            net = cls(**arrays, snap_tolerance_m=snap, node_crossings=bool(node_crossings),
+                      crs=crs)
+            del arrays  # (the build's temporaries are gone before the CSR is made)
+            if seg_index is not None:
+                net._finder.use_segment_index(seg_index, eseg)
+            net._csr_parts()  # the graph for scipy.sparse.csgraph, built with the network
         log.info("road network: %d lines, %d nodes, %d edges, %.1f km",
                  len(parts), net.n_nodes, net.n_edges, net.length_m / 1000)
         return net

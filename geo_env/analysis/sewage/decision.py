@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..._choices import SEWAGE_MODES
+from ..._progress import Progress, Steps
 from ...io.project import District
 from ..baseline import village_baseline
 from .capacity import assign_plants
@@ -63,6 +64,10 @@ log = logging.getLogger(__name__)
 
 #: The modes, in the order used for ties and tables.
 MODES = SEWAGE_MODES
+#: The steps of :func:`sewage_plan`, in order (``SewagePlan.timings`` keys; "routes" only
+#: with plants, "cluster links" only when some villages may share a station).
+STEP_NAMES = ("inputs", "terrain", "local costs", "routes", "connection profiles", "capacity", "cluster links",
+              "cluster merges", "reasons", "outputs")
 
 
 @dataclass
@@ -167,7 +172,7 @@ def sewage_modes(district: District, **overrides: Any) -> gpd.GeoDataFrame:
 
 
 def sewage_plan(
-    district: District, *, progress: Callable[[str], None] | None = None, **overrides: Any
+    district: District, *, progress: Progress = None, **overrides: Any
 ) -> SewagePlan:
     """The full sewage analysis (villages, clusters, plants, tables, summary).
 
@@ -180,7 +185,8 @@ def sewage_plan(
     district
         The district.
     progress
-        Called with the name of each step.
+        Called with the name of each step when it is done; or True / False: a progress
+        bar shown / not shown (default: automatic, see :mod:`geo_env._progress`).
     **overrides
         ``[sewage]`` parameters, as for :func:`sewage_modes`.
 
@@ -188,7 +194,12 @@ def sewage_plan(
     -------
     SewagePlan
     """
-    clock = _Clock(progress)
+    with Steps("sewage", total=len(STEP_NAMES), progress=progress) as steps:
+        return _sewage_plan(district, _Clock(steps.done), overrides)
+
+
+def _sewage_plan(district: District, clock: _Clock, overrides: dict[str, Any]) -> SewagePlan:
+    """:func:`sewage_plan`, each step timed and announced by ``clock``."""
     prm = sewage_params(district, overrides)
     full = village_demand(district, prm)
     plants = read_plants(district)
