@@ -4,8 +4,11 @@ Words planners write are read into closed codes (:data:`geo_env._choices`):
 
 * villages' ``sewage_status`` → ``none | connected | centralized | cluster | household``
   (:data:`SEWAGE_STATUS_WORDS`); a blank cell is unknown (counted as untreated, warned);
-* ``status`` of sewage plants and transfer stations → ``running | stopped | building |
-  planned`` (:data:`FACILITY_STATUS_WORDS`); a blank cell is taken as ``running`` (warned);
+* ``status`` of sewage plants, transfer stations and waste facilities → ``running |
+  stopped | building | planned`` (:data:`FACILITY_STATUS_WORDS`); a blank cell is taken as
+  ``running`` (warned);
+* ``kind`` of waste facilities → ``incinerator | landfill | composting | other``
+  (:data:`WASTE_FACILITY_KIND_WORDS`); a blank cell is unknown (None);
 * villages' ``village_class`` (村庄分类) → ``agglomeration | suburban | heritage | relocation |
   other`` (:data:`VILLAGE_CLASS_WORDS`); a blank cell is ``other``;
 * yes/no columns (``waste_collected``, ``manure_facility``) → True / False, blank unknown;
@@ -29,7 +32,7 @@ from ._messages import _warn
 from .columns import BLANK_TEXTS, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 
-__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
+__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "WASTE_FACILITY_KIND_WORDS", "VILLAGE_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
            "check_status_columns", "status_codes", "village_class_codes"]
 
 #: Words for each sewage status (lower case; matched after trimming spaces).
@@ -54,6 +57,14 @@ VILLAGE_CLASS_WORDS: dict[str, tuple[str, ...]] = {
     "heritage": ("heritage", "特色保护", "特色保护类", "特色保护型", "特色保护类村庄"),
     "relocation": ("relocation", "搬迁撤并", "搬迁撤并类", "搬迁撤并型", "搬迁撤并类村庄"),
     "other": ("other", "其他", "其它", "其他类", "其他类村庄", "看不准", "看不准类", "暂不分类"),
+}
+#: Words for each kind of waste treatment facility (``kind`` of ``waste_facilities``).
+WASTE_FACILITY_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "incinerator": ("incinerator", "incineration", "焚烧", "焚烧厂", "焚烧发电厂", "垃圾焚烧发电厂", "生活垃圾焚烧发电厂",
+                    "垃圾焚烧厂", "焚烧发电"),
+    "landfill": ("landfill", "填埋", "填埋场", "卫生填埋场", "垃圾填埋场", "生活垃圾填埋场"),
+    "composting": ("composting", "compost", "堆肥", "堆肥厂", "餐厨", "厨余", "厨余垃圾处理厂", "餐厨垃圾处理厂", "有机垃圾处理"),
+    "other": ("other", "其他", "其它", "综合处理", "综合处理厂", "资源化利用"),
 }
 YES_WORDS = ("yes", "y", "true", "1", "是", "有", "√", "✓", "已纳入", "已配套", "配套")
 NO_WORDS = ("no", "n", "false", "0", "否", "无", "×", "✗", "未纳入", "未配套")
@@ -142,7 +153,10 @@ def check_status_columns(out: pd.DataFrame, spec: LayerSpec, *, file: str, label
     if "village_class" in out.columns:
         out["village_class"] = _codes(out["village_class"], VILLAGE_CLASS_WORDS, blank_value="other",
                                       what="village class", column=src("village_class"), **kw)
-    if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations"):
+    if "kind" in out.columns and spec.kind == "waste_facilities":
+        out["kind"] = _codes(out["kind"], WASTE_FACILITY_KIND_WORDS, blank_value=None, what="facility kind",
+                             column=src("kind"), **kw)
+    if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations", "waste_facilities"):
         codes = _codes(out["status"], FACILITY_STATUS_WORDS, blank_value="running", what="facility status",
                        column=src("status"), **kw)
         blank = _text(out["status"]).isin(_BLANK).to_numpy()
