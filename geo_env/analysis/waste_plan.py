@@ -33,7 +33,7 @@ __all__ = ["plan_stations", "PLAN_COLUMNS"]
 
 #: Columns of the plan's station table.
 PLAN_COLUMNS = ("id", "name", "township", "kind", "x", "y", "capacity_t_per_day", "module_t_per_day", "capex_wan",
-                "plan_load_t_per_day", "plan_utilisation", "plan_overflow_t_per_day", "villages_served")
+                "plan_load_t_per_day", "plan_utilisation", "plan_overflow_t_per_day", "plan_villages_served")
 
 
 def plan_stations(chain: WasteChain, district: District, gen: pd.DataFrame, arcs: Arcs,
@@ -121,7 +121,7 @@ def _plan_table(chain: WasteChain, sizing: Sizing, arcs: Arcs, cxy: np.ndarray, 
         "capex_wan": np.r_[np.full(len(active), np.nan), [s.module_capex_wan[m] for m in module[opened]]],
         "plan_load_t_per_day": np.r_[load[active], load[n_exist + opened]],
         "plan_overflow_t_per_day": np.r_[sizing.flows.overflow[active], sizing.flows.overflow[n_exist + opened]],
-        "villages_served": np.r_[served[active], served[n_exist + opened]],
+        "plan_villages_served": np.r_[served[active], served[n_exist + opened]],
     })
     with np.errstate(invalid="ignore", divide="ignore"):
         rows["plan_utilisation"] = rows["plan_load_t_per_day"] / rows["capacity_t_per_day"]

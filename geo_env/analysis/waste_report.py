@@ -17,14 +17,15 @@ from .waste_records import NOTES, STATION_COLUMNS, WasteChain
 __all__ = ["chain_table", "chain_outputs", "station_layer", "facility_layer", "plan_layer", "flow_lines"]
 
 def chain_table(chain: WasteChain) -> pd.DataFrame:
-    """The report's 收运体系 sheet: one row per station, then one per facility, then the total."""
-    st = chain.stations.assign(level="station")
-    cols = ["level", "id", "name", "township", "status", "capacity_t_per_day", "load_t_per_day",
+    """The report's 收运体系 sheet: one row per transfer station, then one per treatment
+    facility (``facility`` says which; a facility's ``load_t_per_day`` is its inflow)."""
+    st = chain.stations.assign(facility="transfer_station")
+    cols = ["facility", "id", "name", "township", "status", "capacity_t_per_day", "load_t_per_day",
             "peak_load_t_per_day", "utilisation", "overloaded", "villages_served", "facility_id", "haul_km",
             "trips_per_day", "tonne_km_per_year", "haul_cost_yuan_per_year", "utilisation_note"]
     parts = [st.reindex(columns=cols)]
     if chain.facilities is not None:
-        f = chain.facilities.assign(level="facility", load_t_per_day=chain.facilities["inflow_t_per_day"],
+        f = chain.facilities.assign(facility="waste_facility", load_t_per_day=chain.facilities["inflow_t_per_day"],
                                     villages_served=np.nan)
         parts.append(f.reindex(columns=cols))
     out = pd.concat(parts, ignore_index=True)
@@ -71,7 +72,7 @@ def chain_outputs(chain: WasteChain, district: Any) -> tuple[pd.DataFrame, dict[
     waste_station_km households_beyond_collection`` (NaN where the village has no household
     in the household layer, or the link is not assessed); layers ``transfer_stations``
     (with :data:`~.waste_chain.STATION_COLUMNS`), ``waste_facilities`` (with inflows),
-    ``waste_flows``, ``waste_plan_stations``, and with households ``households``,
+    ``waste_flows``, ``waste_plan_stations``, and with households ``collection_households``,
     ``collection_points``, ``proposed_collection_points``; tables ``waste_chain``
     (收运体系), ``waste_plan`` and ``collection_by_village``.
     """
@@ -94,7 +95,7 @@ def chain_outputs(chain: WasteChain, district: Any) -> tuple[pd.DataFrame, dict[
     tables: dict[str, pd.DataFrame] = {"waste_chain": chain_table(chain),
                                        "waste_plan": chain.plan_stations.drop(columns=["x", "y"])}
     if col.assessed:
-        layers["households"] = col.households
+        layers["collection_households"] = col.households
         if district.collection_points is not None:
             layers["collection_points"] = district.collection_points
         if col.proposed is not None:
