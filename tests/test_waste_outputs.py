@@ -6,6 +6,7 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import openpyxl
 import pyogrio
 import pytest
@@ -127,3 +128,18 @@ def test_the_chain_figure_bars_add_up(plan):
         widths[y] = widths.get(y, 0.0) + patch.get_width()
     assert widths[2] == pytest.approx(15.08, abs=1e-6)
     assert widths[1] == pytest.approx(15.08, abs=1e-6) and widths[0] == pytest.approx(15.08, abs=1e-6)
+def test_the_sample_district_shows_every_link():
+    import geo_env as ge
+
+    plan = ge.analyze(ge.sample_district())
+    chain = plan.summary["waste"]["chain"]
+    assert chain["overloaded_stations"]  # one station over capacity today
+    assert chain["facilities"] and chain["haul"]["assessed"]
+    assert chain["collection"]["assessed"] and 0 < chain["households_within_collection_distance"] < 1
+    assert chain["plan"]["feasible"] and chain["plan"]["new_stations"]
+    mb = chain["mass_balance"]
+    assert mb["generation_t_per_day"] == pytest.approx(mb["to_stations_t_per_day"] + mb["uncollected_t_per_day"],
+                                                       abs=1e-3)
+    assert mb["to_stations_t_per_day"] == pytest.approx(mb["to_facilities_t_per_day"] + mb["unhauled_t_per_day"],
+                                                        abs=1e-3)
+    assert np.isfinite([e["haul_km"] for e in chain["stations"] if e["facility_id"]]).all()
