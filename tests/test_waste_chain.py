@@ -426,3 +426,10 @@ def test_bad_facility_cells_name_the_file_column_and_row(tmp_path, row, words):
     with pytest.raises(DataValueError, match=words) as info:
         load_project(path)
     assert "facilities.csv" in str(info.value) and "row" in str(info.value)
+
+
+def test_a_township_table_naming_no_township_stops_the_load(tmp_path):
+    path = write_project(tmp_path, extra='\n[waste]\ntownship_generation_kg_per_person_day = { "河口" = 0.8 }\n')
+    with pytest.raises(ParameterError, match="河口镇") as info:  # the closest name is suggested
+        load_project(path)
+    assert "project.toml" in str(info.value)

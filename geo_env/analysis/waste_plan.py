@@ -3,11 +3,15 @@
 The existing stations that take load (not ``stopped``) stay with their capacities
 (unknown: unlimited, said in the plan).  The coverage siting's proposed sites are kept
 and sized.  The villages go to stations by the transportation problem (each within the
-service radius of its station, or to its nearest existing station).  Where that leaves a
-station over capacity, new sites are weighed: the anchors of the villages sending to
-overloaded stations (at most :data:`~.waste_chain.MAX_PLAN_CANDIDATES`, most tonnes
-first), each serving the villages within the service radius, with the module sizes of
-``[waste] station_module_capex_wan`` (:func:`~.station_sizing.size_stations`).
+service radius of its station, or to its nearest existing station; of those, its
+:data:`ARCS_PER_VILLAGE` shortest links and the one to its nearest existing station).
+Where that leaves a station over capacity, new sites are weighed: the anchors of the
+villages sending to overloaded stations, taken in turn from each of them (heaviest
+village first), the first in each half-radius grid cell (at most
+:data:`~.waste_records.MAX_PLAN_CANDIDATES`), each
+serving the villages within the service radius, with the module sizes of ``[waste]
+station_module_capex_wan`` (:func:`~.station_sizing.size_stations`; HiGHS stops after
+:data:`PLAN_TIME_LIMIT_S` and keeps its best answer, said by ``optimal``).
 
 The plan puts no station over capacity unless no choice can avoid it; then it is
 reported infeasible, naming the stations and villages and why.
@@ -29,7 +33,12 @@ from .transport import sink_loads, transport
 from .waste_links import Arcs, pairs_within
 from .waste_records import MAX_PLAN_CANDIDATES, WasteChain, records
 
-__all__ = ["plan_stations", "PLAN_COLUMNS"]
+__all__ = ["plan_stations", "PLAN_COLUMNS", "ARCS_PER_VILLAGE", "PLAN_TIME_LIMIT_S"]
+
+#: Arcs per village the plan weighs (its shortest; and the one to its nearest existing station).
+ARCS_PER_VILLAGE = 5
+#: Seconds HiGHS may take for the plan before it keeps its best answer (``optimal`` false).
+PLAN_TIME_LIMIT_S = 30.0
 
 #: Columns of the plan's station table.
 PLAN_COLUMNS = ("id", "name", "township", "kind", "x", "y", "capacity_t_per_day", "module_t_per_day", "capex_wan",
@@ -58,13 +67,14 @@ def plan_stations(chain: WasteChain, district: District, gen: pd.DataFrame, arcs
     cids = np.zeros(0, dtype=object)
     if first.overflow.sum() > 0:
         cxy, cids = _extra_candidates(district, all_arcs, first.flow, first.overflow, supply, anchors,
-                                      MAX_PLAN_CANDIDATES)
+                                      MAX_PLAN_CANDIDATES, s.radius_m / 2.0)
     c_arcs = _candidate_arcs(district, cxy, anchors, s.metric, s.radius_m, len(st) + len(fxy))
-    all_arcs = _join(all_arcs, c_arcs)
+    all_arcs = _sparse(_join(all_arcs, c_arcs), supply, len(st))
     n_cand = len(fxy) + len(cxy)
     cost = all_arcs.distance_m / 1000.0 * s.collection_cost_yuan_per_t_km * 365.0
     sizing = size_stations(supply, cap, n_cand, np.r_[np.ones(len(fxy), bool), np.zeros(len(cxy), bool)],
-                           s.modules, all_arcs.src, all_arcs.snk, cost, time_limit_s=time_limit_s)
+                           s.modules, all_arcs.src, all_arcs.snk, cost,
+                           time_limit_s=PLAN_TIME_LIMIT_S if time_limit_s is None else time_limit_s)
     table = _plan_table(chain, sizing, all_arcs, np.r_[fxy, cxy].reshape(-1, 2), np.r_[fids, cids], len(fxy))
     return _plan_summary(chain, district, sizing, table, supply, all_arcs, n_cand), table
 
@@ -84,13 +94,47 @@ def _join(a: Arcs, b: Arcs) -> Arcs:
                 np.r_[a.distance_m, b.distance_m])
 
 
+def _sparse(arcs: Arcs, supply: np.ndarray, n_exist: int) -> Arcs:
+    """The arcs the plan weighs: of the villages that make waste, the :data:`ARCS_PER_VILLAGE`
+    shortest, and always the one to the village's nearest existing station (so that no
+    village depends on a site that may stay closed)."""
+    keep = supply[arcs.src] > 0
+    src, snk, d = arcs.src[keep], arcs.snk[keep], arcs.distance_m[keep]
+    o = np.lexsort((snk, d, src))
+    src, snk, d = src[o], snk[o], d[o]
+    start = np.r_[0, np.flatnonzero(src[1:] != src[:-1]) + 1] if len(src) else np.zeros(0, np.int64)
+    rank = np.arange(len(src)) - np.repeat(start, np.diff(np.r_[start, len(src)]))
+    existing = snk < n_exist
+    first_existing = existing & ~_seen_before(src, existing)
+    take = (rank < ARCS_PER_VILLAGE) | first_existing
+    return Arcs(src[take], snk[take], d[take])
+
+
+def _seen_before(src: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """Per row (sorted by ``src``): whether an earlier row of the same ``src`` is flagged."""
+    count = np.cumsum(flag) - flag
+    start = np.r_[0, np.flatnonzero(src[1:] != src[:-1]) + 1] if len(src) else np.zeros(0, np.int64)
+    base = np.repeat(count[start], np.diff(np.r_[start, len(src)]))
+    return (count - base) > 0
+
+
 def _extra_candidates(district: District, arcs: Arcs, flow: np.ndarray, overflow: np.ndarray,
-                      supply: np.ndarray, anchors: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The anchors of the villages sending to overflowing stations (most tonnes first)."""
+                      supply: np.ndarray, anchors: np.ndarray, limit: int,
+                      cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The anchors of the villages sending to overflowing stations: the one making most
+    waste in each ``cell_m`` grid cell, at most ``limit``, taken in turn from each
+    overflowing station (its heaviest village first), so that every one gets candidates."""
     into = (overflow[arcs.snk] > 0) & (flow > 0)
-    villages = np.unique(arcs.src[into])
-    villages = villages[np.argsort(-supply[villages], kind="stable")][:limit]
-    villages = np.sort(villages)
+    v, k = arcs.src[into], arcs.snk[into]
+    o = np.lexsort((-supply[v], k))
+    v, k = v[o], k[o]
+    start = np.r_[0, np.flatnonzero(k[1:] != k[:-1]) + 1] if len(k) else np.zeros(0, np.int64)
+    turn = np.arange(len(v)) - np.repeat(start, np.diff(np.r_[start, len(v)]))
+    villages = v[np.lexsort((-supply[v], turn))]
+    villages = villages[np.sort(np.unique(villages, return_index=True)[1])]
+    cell = np.floor(anchors[villages] / max(cell_m, 1.0)).astype(np.int64)
+    _, first = np.unique(cell, axis=0, return_index=True)
+    villages = np.sort(villages[np.sort(first)][:limit])
     return anchors[villages], layer_ids(district.villages)[villages]
 
 

@@ -18,7 +18,7 @@ from .waste_links import ChainSettings
 __all__ = ["WasteChain", "MAX_PLAN_CANDIDATES", "STATION_COLUMNS", "NOTES", "records"]
 
 #: Most candidate sites the capacitated siting weighs besides the coverage siting's sites.
-MAX_PLAN_CANDIDATES = 300
+MAX_PLAN_CANDIDATES = 200
 
 #: Columns the chain adds to the transfer stations (plan.gpkg, report).
 STATION_COLUMNS = ("load_t_per_day", "peak_load_t_per_day", "utilisation", "peak_utilisation", "overloaded",
