@@ -31,6 +31,7 @@ _EXPORTS = {
     "sample_district": "sample",
     "sewage_modes": "analysis.sewage",
     "site_transfer_stations": "analysis.siting",
+    "waste_chain": "analysis.waste_chain",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .analysis.livestock import livestock_check, manure_balance
     from .analysis.sewage import sewage_modes
     from .analysis.siting import site_transfer_stations
+    from .analysis.waste_chain import waste_chain
     from .errors import GeoEnvError, GeoEnvWarning
     from .io.layers import read_layer
     from .io.project import District, load_project

@@ -263,7 +263,7 @@ def _added_layers(b: MapData, plan: Plan, lang: str) -> None:
             continue
         kinds = set(shapely.get_type_id(nonempty(gdf).geometry.values).tolist())
         if kinds and kinds <= {0, 4}:
-            _point_layer(b, name, gdf, lang, SYMBOLS["other_points"], show=False)
+            _point_layer(b, name, gdf, lang, SYMBOLS.get(name, SYMBOLS["other_points"]), show=False)
         else:
             _area_layer(b, name, gdf, lang, SYMBOLS["other_areas"], show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
