@@ -1733,7 +1733,8 @@ def _chinese_folder(ctx: Ctx) -> None:
         if p.is_file() and p.name != "project.toml" and p.name != "README.md":
             shutil.move(p, sub / p.name)
     for name in ("villages.shp", "transfer_stations.xlsx", "sewage_plants.geojson", "livestock_farms.csv",
-                 "roads.gpkg", "water.geojson", "prohibited_zones.geojson", "dem.tif"):
+                 "roads.gpkg", "water.geojson", "prohibited_zones.geojson", "dem.tif", "waste_facilities.csv",
+                 "buildings.gpkg", "collection_points.geojson"):
         text = text.replace(f'path = "{name}"', f'path = "{sub.name}/{name}"')
     ctx.toml_path.write_text(text, encoding="utf-8")
 
