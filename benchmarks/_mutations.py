@@ -1733,7 +1733,8 @@ def _chinese_folder(ctx: Ctx) -> None:
         if p.is_file() and p.name != "project.toml" and p.name != "README.md":
             shutil.move(p, sub / p.name)
     for name in ("villages.shp", "transfer_stations.xlsx", "sewage_plants.geojson", "livestock_farms.csv",
-                 "roads.gpkg", "water.geojson", "prohibited_zones.geojson", "dem.tif"):
+                 "roads.gpkg", "water.geojson", "prohibited_zones.geojson", "dem.tif", "waste_facilities.csv",
+                 "buildings.gpkg", "collection_points.geojson"):
         text = text.replace(f'path = "{name}"', f'path = "{sub.name}/{name}"')
     ctx.toml_path.write_text(text, encoding="utf-8")
 
@@ -1806,6 +1807,89 @@ def _water_class(word: str) -> Callable[[Ctx], None]:
 add("effluent-unknown-water-class", "effluent", "check",
     error(_WATER_FILE, lit("水质类别", "water_class"), at(["SX03", "杨坑水"], [3, 2]), lit("Ⅵ类")),
     _water_class("Ⅵ类"), note="水质类别 = Ⅵ类: GB 3838 has classes Ⅰ–Ⅴ only")
+
+
+# =======================================================================================
+# Group "chain": issue 14, the waste chain's inputs — station capacities (设计能力（吨/日）),
+# the treatment facilities (waste_facilities.csv) and the per-township generation rate.
+# "Without a capacity column: the station's load is reported, utilisation null with the
+# reason. Without waste_facilities: the haul link is 'not assessed' and said so."
+# =======================================================================================
+G = "chain"
+_STATIONS_FILE = lit("transfer_stations.xlsx")
+_FACILITIES_FILE = lit("waste_facilities.csv")
+_T_CAP_KW = kw("capacity", "设计能力", "能力")
+ZZ = 3  # station ZZ04, data row 4 of the sheet (line 5)
+
+
+def _station_capacity(value: Any) -> Callable[[Ctx], None]:
+    def m(ctx: Ctx) -> None:
+        def fn(wb: Any) -> None:
+            wb.active.cell(row=ZZ + 2, column=6).value = value  # 设计能力（吨/日） (cell(value=None) sets nothing)
+        edit_xlsx(ctx, fn)
+    return m
+
+
+def _facilities(fn: Callable[[list[list[str]]], None]) -> Callable[[Ctx], None]:
+    def m(ctx: Ctx) -> None:
+        p = ctx.proj / "waste_facilities.csv"
+        table = _read_csv(p, "utf-8-sig")
+        fn(table)
+        _write_csv(p, table, "utf-8-sig")
+    return m
+
+
+def _utilisation_null(station: str) -> Callable[[Any], str | None]:
+    def check(r: Any) -> str | None:
+        entries = {e.get("id"): e for e in _get(r.summary, "waste.chain.stations") or []}
+        e = entries.get(station)
+        if e is None:
+            return f"summary.json waste.chain.stations has no {station}"
+        if e.get("utilisation") is not None or not e.get("utilisation_note") or not e.get("load_t_per_day"):
+            return f"{station}: load reported, utilisation null with a note expected, got {e}"
+        return None
+    return check
+
+
+def _no_facility_capacity(ctx: Ctx) -> None:
+    _facilities(lambda t: [row.pop(3) for row in t])(ctx)
+    ctx.sub(', capacity_t_per_day = "设计能力（吨/日）" }\n\n# 房屋', ' }\n\n# 房屋')
+
+
+def _facilities_inflow_unlimited(r: Any) -> str | None:
+    fac = _get(r.summary, "waste.chain.facilities") or []
+    if not fac or any(f.get("capacity_t_per_day") is not None or f.get("utilisation") is not None for f in fac):
+        return f"facilities without capacity: inflow reported, capacity and utilisation null expected, got {fac}"
+    if abs(sum(f["inflow_t_per_day"] for f in fac) - _get(r.summary, "waste.chain.mass_balance.to_stations_t_per_day")
+           + _get(r.summary, "waste.chain.mass_balance.unhauled_t_per_day")) > 1e-3:
+        return "facility inflows do not add up to the stations' loads"
+    return None
+
+
+def _haul_not_assessed(r: Any) -> str | None:
+    haul = _get(r.summary, "waste.chain.haul") or {}
+    return None if haul.get("assessed") is False and haul.get("reason") else f"haul not assessed expected, got {haul}"
+
+
+add("chain-station-capacity-text", G, "check", error(_STATIONS_FILE, _T_CAP_KW, at(["ZZ04"], [ZZ + 2, ZZ + 1])),
+    _station_capacity("约20"), note="设计能力 = 约20: no number")
+add("chain-station-capacity-zero", G, "check", error(_STATIONS_FILE, _T_CAP_KW, at(["ZZ04"], [ZZ + 2, ZZ + 1])),
+    _station_capacity(0), note="设计能力 = 0: leave it empty when unknown")
+add("chain-station-capacity-blank-run", G, "run",
+    warn(_STATIONS_FILE, _T_CAP_KW, at(["ZZ04"], [ZZ + 2, ZZ + 1]), check=_utilisation_null("ZZ04")),
+    _station_capacity(None), note="a blank capacity: load reported, utilisation null and why")
+add("chain-facility-without-capacity-column", G, "run", either({"ok", "warn"}, check=_facilities_inflow_unlimited),
+    _no_facility_capacity, note="no 设计能力 column (and no mapping): inflows reported, capacity null")
+add("chain-facility-unknown-kind", G, "check", error(_FACILITIES_FILE, kw("kind", "类型"), lit("垃圾山")),
+    _facilities(lambda t: t[1].__setitem__(2, "垃圾山")), note="类型 = 垃圾山: no kind of facility")
+add("chain-no-facilities-layer", G, "run", ok(check=_haul_not_assessed),
+    lambda ctx: ctx.sub('[layers.waste_facilities]\npath = "waste_facilities.csv"\nx = "经度"\ny = "纬度"\n'
+                        'columns = { id = "编号", name = "名称", kind = "类型", capacity_t_per_day = "设计能力（吨/日）" }\n', ''),
+    note="no facilities: the haul is not assessed, and summary.json says so")
+add("chain-township-rate-typo", G, "check", error(kw("township_generation_kg_per_person_day"), lit("西城街道")),
+    lambda ctx: ctx.section_add("waste", 'township_generation_kg_per_person_day = { "西城街" = 0.8 }'),
+    note="a township name that is no township: the closest is suggested")
+
 
 def finalize() -> list[Case]:
     """The cases (names checked unique)."""

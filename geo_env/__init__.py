@@ -37,6 +37,7 @@ _EXPORTS = {
     "compare": "comparison",
     "Comparison": "comparison",
     "options": "_progress",
+    "waste_chain": "analysis.waste_chain",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -61,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .analysis.livestock import livestock_check, manure_balance
     from .analysis.sewage import sewage_modes
     from .analysis.siting import site_transfer_stations
+    from .analysis.waste_chain import waste_chain
     from .comparison import Comparison, compare
     from .errors import GeoEnvError, GeoEnvWarning
     from .io.layers import read_layer

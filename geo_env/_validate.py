@@ -3,13 +3,16 @@ already checked project layers; these keep the same messages for notebook users)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnNotFoundError, DataValueError, closest, format_rows
+from .errors import ColumnNotFoundError, DataValueError, ParameterError, closest, format_rows
 
-__all__ = ["number_column"]
+__all__ = ["number_column", "township_values"]
 
 
 def number_column(gdf: gpd.GeoDataFrame | pd.DataFrame, column: str, *, layer: str,
@@ -41,3 +44,22 @@ def number_column(gdf: gpd.GeoDataFrame | pd.DataFrame, column: str, *, layer: s
         raise DataValueError(f"{column} must be {what}, not {gdf[column].iloc[i]!r}{others}",
                              layer=layer, column=column, row=i + 1, hint="fix or remove those rows")
     return values
+
+
+def township_values(table: Mapping[str, Any], towns: Sequence[str], *, where: str, limits: tuple[float, float],
+                    unit: str, hint: str | None = None) -> dict[str, float]:
+    """A per-township table of a parameter (``{ 城关镇 = 0.01 }``) checked: every value a
+    number within ``limits`` (inclusive, in ``unit``), every key a township of ``towns``
+    (else an error suggesting the closest name).  ``where`` names the parameter."""
+    lo, hi = limits
+    out: dict[str, float] = {}
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+            raise ParameterError(f"{where} {name!r} = {value!r} must be a number from {lo:g} to {hi:g} ({unit})",
+                                 hint=hint)
+        if str(name) not in towns:
+            near = closest(str(name), list(towns))
+            raise ParameterError(f"{where} {name!r}: no village lies in a township of that name",
+                                 hint=f"did you mean {near!r}?" if near else f"townships: {', '.join(towns[:20])}")
+        out[str(name)] = float(value)
+    return out

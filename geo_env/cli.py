@@ -290,6 +290,7 @@ def _headlines(s: dict, zh: bool) -> list[str]:
         siting = w.get("siting")
         if isinstance(siting, dict) and siting.get("message"):
             lines.append(f"  {siting['message']}")
+        lines += _chain_lines(w.get("chain"), zh)
     sw = s.get("sewage")
     if isinstance(sw, dict) and "by_mode" in sw:
         if zh:
@@ -330,6 +331,34 @@ def _headlines(s: dict, zh: bool) -> list[str]:
                          f"{bad} break a setback; {land}")
     lines += _indicator_lines(s.get("indicators"), zh)
     return lines
+
+
+def _chain_lines(c: Any, zh: bool) -> list[str]:
+    """The waste chain in tonnes (t/d): generation, stations over capacity, haul, households, plan."""
+    if not isinstance(c, dict) or "mass_balance" not in c:
+        return []
+    mb, over, share = c["mass_balance"], c.get("overloaded_stations") or [], c.get("households_within_collection_distance")
+    haul = c.get("haul") or {}
+    plan = c.get("plan") or {}
+    new = plan.get("new_stations") or []
+    if zh:
+        line = (f"收运体系：产生 {mb['generation_t_per_day']:,.1f} t/d（高峰 {c['peak_generation_t_per_day']:,.1f}）；"
+                f"进站 {mb['to_stations_t_per_day']:,.1f} t/d，{len(over)} 座转运站超负荷" + (f"（{'、'.join(over)}）" if over else ""))
+        line += (f"；进处理设施 {mb['to_facilities_t_per_day']:,.1f} t/d，年转运 {haul['tonne_km_per_year'] / 1e4:,.1f} 万吨·公里"
+                 if haul.get("assessed") else "；末端处理未评估（无处理设施图层）")
+        line += f"；农户在收集点服务半径内 {share:.1%}" if share is not None else ""
+        tail = "无转运站超负荷" if plan.get("feasible") else f"仍不可行：{plan.get('reason')}"
+        plan_line = f"  规划：新增 {len(new)} 座转运站，投资 {plan.get('capex_wan', 0):,.0f} 万元；{tail}"
+    else:
+        line = (f"waste chain: {mb['generation_t_per_day']:,.1f} t/d generated (peak {c['peak_generation_t_per_day']:,.1f}); "
+                f"{mb['to_stations_t_per_day']:,.1f} t/d into stations, {len(over)} over capacity"
+                + (f" ({', '.join(over)})" if over else ""))
+        line += (f"; {mb['to_facilities_t_per_day']:,.1f} t/d into treatment, {haul['tonne_km_per_year'] / 1e4:,.1f} × 10⁴ t·km/year"
+                 if haul.get("assessed") else "; treatment not assessed (no facilities layer)")
+        line += f"; {share:.1%} of households within the collection distance" if share is not None else ""
+        tail = "no station over capacity" if plan.get("feasible") else f"still infeasible: {plan.get('reason')}"
+        plan_line = f"  plan: {len(new)} new station(s), {plan.get('capex_wan', 0):,.0f} × 10⁴ yuan capex; {tail}"
+    return [line, plan_line]
 
 
 def _indicator_lines(ind: Any, zh: bool) -> list[str]:

@@ -377,14 +377,14 @@ _BASELINE: dict[str, tuple[str, str]] = {
 #: ``label(value)``) in the map, the report and the figures.
 CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species_code",
                            "toilet_suggestion", "limiting_nutrient", "farmland_source", "sewage_status",
-                           "status", "sewage_facility_status", "facility", "village_class"})
+                           "status", "sewage_facility_status", "facility", "village_class", "kind", "link"})
 
 
 @cache
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
     return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON,
-            **_COMPARE, **_DISPLAY}
+            **_COMPARE, **_DISPLAY, **_CHAIN}
 
 
 def label(code: str, lang: str = "zh") -> str:
@@ -409,6 +409,81 @@ def display_width(text: str) -> int:
     """Display width of ``text``: CJK and full-width characters count two columns."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
+
+#: The waste chain in tonnes (analysis.waste_chain; issue 14).
+_CHAIN: dict[str, tuple[str, str]] = {
+    "waste_t_per_day": ("垃圾产生量（吨/日）", "Waste generated (t/d)"),
+    "waste_peak_t_per_day": ("高峰产生量（吨/日）", "Peak generation (t/d)"),
+    "waste_station_id": ("收运转运站编号", "Station receiving its waste"),
+    "waste_station_km": ("至收运转运站距离（公里）", "Distance to that station (km)"),
+    "households_beyond_collection": ("超出收集点服务半径户数（户）", "Households beyond the collection distance"),
+    "capacity_t_per_day": ("设计能力（吨/日）", "Design capacity (t/d)"),
+    "load_t_per_day": ("负荷（吨/日）", "Load (t/d)"),
+    "peak_load_t_per_day": ("高峰负荷（吨/日）", "Peak load (t/d)"),
+    "utilisation": ("负荷率", "Utilisation"),
+    "peak_utilisation": ("高峰负荷率", "Peak utilisation"),
+    "overloaded": ("超负荷", "Over capacity"),
+    "overflow_t_per_day": ("超出能力（吨/日）", "Above capacity (t/d)"),
+    "utilisation_note": ("说明", "Note"),
+    "facility_id": ("末端处理设施编号", "Treatment facility"),
+    "haul_km": ("转运距离（公里）", "Haul distance (km)"),
+    "trips_per_day": ("日转运车次", "Trips per day"),
+    "tonne_km_per_year": ("年转运周转量（吨·公里）", "Haul (t·km/year)"),
+    "haul_cost_yuan_per_year": ("年转运费用（元/年）", "Haul cost (yuan/year)"),
+    "inflow_t_per_day": ("进场量（吨/日）", "Inflow (t/d)"),
+    "stations_served": ("服务转运站数（座）", "Stations served"),
+    "kind": ("类型", "Kind"),
+    "kind.incinerator": ("焚烧厂", "Incinerator"),
+    "kind.landfill": ("填埋场", "Landfill"),
+    "kind.composting": ("堆肥（厨余）处理厂", "Composting plant"),
+    "kind.other": ("其他处理设施", "Other treatment"),
+    "kind.existing": ("现状保留", "Existing (kept)"),
+    "kind.coverage": ("拟建（覆盖）", "Proposed (coverage)"),
+    "kind.capacity": ("拟建（扩容）", "Proposed (capacity)"),
+    "waste_facility": ("垃圾处理设施", "Waste treatment facility"),
+    "waste_facilities": ("垃圾处理设施", "Waste treatment facilities"),
+    "collection_points": ("村收集点", "Collection points"),
+    "collection_households": ("农户（收集点距离）", "Households (distance to a collection point)"),
+    "proposed_collection_points": ("拟建收集点", "Proposed collection points"),
+    "households_newly_within": ("新增服务户数（户）", "Households newly served"),
+    "within": ("服务半径内户数（户）", "Households within the distance"),
+    "beyond": ("服务半径外户数（户）", "Households beyond the distance"),
+    "distance_m": ("距离（米）", "Distance (m)"),
+    "waste_flows": ("垃圾收运流向", "Waste flows"),
+    "link": ("环节", "Link"),
+    "link.village_station": ("村→转运站", "village → station"),
+    "link.station_facility": ("转运站→处理设施", "station → facility"),
+    "from_id": ("起点编号", "From"),
+    "to_id": ("终点编号", "To"),
+    "t_per_day": ("运量（吨/日）", "Tonnes per day"),
+    "distance_km": ("距离（公里）", "Distance (km)"),
+    "waste_plan_stations": ("规划转运站（按能力）", "Planned stations (capacity)"),
+    "module_t_per_day": ("新建模块规模（吨/日）", "New module (t/d)"),
+    "plan_load_t_per_day": ("规划负荷（吨/日）", "Planned load (t/d)"),
+    "plan_utilisation": ("规划负荷率", "Planned utilisation"),
+    "plan_overflow_t_per_day": ("规划超出能力（吨/日）", "Planned load above capacity (t/d)"),
+    "plan_villages_served": ("规划服务村数（个）", "Villages served in the plan"),
+    "waste_chain": ("收运体系", "Collection chain"),
+    "sheet.waste_chain": ("收运体系", "Collection chain"),
+    "sheet.waste_plan": ("规划转运站（按能力）", "Planned stations"),
+    "sheet.collection_by_village": ("收集点服务（按村）", "Collection points by village"),
+    "collection_by_village": ("收集点服务（按村）", "Collection points by village"),
+    "layer.utilisation": ("转运站负荷率", "Station utilisation"),
+    "utilisation.low": ("负荷率 ≤ 80%", "Utilisation ≤ 80%"),
+    "utilisation.high": ("负荷率 80%–100%", "Utilisation 80–100%"),
+    "utilisation.over": ("超负荷（> 100%）", "Over capacity (> 100%)"),
+    "utilisation.unknown": ("能力不详或停运", "Capacity unknown or stopped"),
+    "flow_width": ("运量（吨/日）", "Tonnes per day"),
+    "figure.waste_chain": ("生活垃圾收运体系（吨/日）", " — the waste chain in tonnes per day"),
+    "chain.generation": ("产生量", "Generated"),
+    "chain.stations": ("进转运站", "Into stations"),
+    "chain.facilities": ("进处理设施", "Into treatment"),
+    "chain.uncollected": ("未收运（无道路可达）", "Not collected (no road)"),
+    "chain.unhauled": ("未转运（无道路通往处理设施）", "Not hauled (no road to treatment)"),
+    "chain.not_assessed": ("未评估（无处理设施图层）", "Not assessed (no facilities layer)"),
+    "chain.capacity": ("设计能力", "Design capacity"),
+    "tonnes_per_day": ("吨/日", "t/d"),
+}
 
 #: Horizon population and village classes (村庄分类; issue 17, item 5).
 _HORIZON: dict[str, tuple[str, str]] = {

@@ -50,15 +50,17 @@ class PlanPart:
 
 
 def waste_part(district: District) -> PlanPart:
-    """Waste coverage and transfer-station siting with the project's ``[waste]`` parameters.
+    """Waste coverage, transfer-station siting and the waste chain in tonnes with the
+    project's ``[waste]`` parameters.
 
     Village columns ``station_id station_distance_m distance_metric waste_covered
-    waste_unreachable proposed_station_id``; layers ``service_areas`` (existing and
-    proposed stations, ``status`` column) and ``proposed_transfer_stations``; tables
-    ``waste_townships`` (coverage by township before and after siting) and
-    ``uncovered_villages``; the ``waste`` block of summary.json (radius and its source,
-    metric, counts and rates by villages and by population, overall and by township, and
-    the siting result).
+    waste_unreachable proposed_station_id`` and the chain's
+    (:func:`geo_env.analysis.waste_report.chain_outputs`); layers ``service_areas``
+    (existing and proposed stations, ``status`` column), ``proposed_transfer_stations`` and
+    the chain's; tables ``waste_townships`` (coverage by township before and after siting),
+    ``uncovered_villages`` and the chain's; the ``waste`` block of summary.json (radius and
+    its source, metric, counts and rates by villages and by population, overall and by
+    township, the siting result and ``chain``); result ``{"siting", "chain"}``.
     """
     from .analysis.coverage import COVERAGE_COLUMNS, service_areas, township_rates, waste_coverage
     from .analysis.siting import site_transfer_stations
@@ -103,10 +105,17 @@ def waste_part(district: District) -> PlanPart:
         "by_township": township_rates(tab[[c for c in tab.columns if not c.endswith("_after")]].iloc[:-1]),
         "siting": site.summary(),
     }
-    return PlanPart(name="waste", village_columns=cols,
-                    layers={"service_areas": area_layer, "proposed_transfer_stations": site.sites},
-                    tables={"waste_townships": tab, "uncovered_villages": uncovered},
-                    summary=summary, result=site)
+    # the chain in tonnes (issue 14): generation → stations → facilities, and the capacity-aware plan
+    from .analysis.waste_chain import waste_chain
+    from .analysis.waste_report import chain_outputs
+
+    chain = waste_chain(district, proposed=site.sites if len(site.sites) else None)
+    summary["chain"] = chain.summary()
+    chain_cols, chain_layers, chain_tables = chain_outputs(chain, district)
+    return PlanPart(name="waste", village_columns=cols.join(chain_cols),
+                    layers={"service_areas": area_layer, "proposed_transfer_stations": site.sites, **chain_layers},
+                    tables={"waste_townships": tab, "uncovered_villages": uncovered, **chain_tables},
+                    summary=summary, result={"siting": site, "chain": chain})
 
 
 def sewage_part(district: District) -> PlanPart:

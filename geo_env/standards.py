@@ -127,6 +127,68 @@ _WASTE = [
        _MODEL + "; the share of population the proposed stations should bring within "
        "the service radius",
        "收运覆盖目标", check="fraction"),
+    # --- the chain in tonnes (户集中 → 村收集 → 镇转运 → 区处理; issue 14) ---------------------
+    _P("waste", "generation_kg_per_person_day", 0.52, "kg/(person·d)",
+       "韩智勇 et al. 2017,《中国农村生活垃圾的产生量与物理特性分析及处理建议》(农业工程学报 2017 年第 15 期): "
+       "rural domestic waste generation 0.034–3.000 kg/(person·d), median 0.521, from 580 households "
+       "surveyed in 6 western provinces and 128 studies in 25 provinces (abstract as reposted by "
+       "fx361.cc; geo_env found no national standard figure for rural waste: CJJ 47's 0.8–1.2 "
+       "kg/(person·d) is for towns). Set the district's own survey figure",
+       "人均生活垃圾产生量"),
+    _P("waste", "township_generation_kg_per_person_day", {}, "kg/(person·d)",
+       _MODEL + "; a rate per township name ({ 城关镇 = 0.9 }) that replaces "
+       "generation_kg_per_person_day for that township's villages (town seats and tourist "
+       "townships generate more)",
+       "分乡镇人均垃圾产生量", check="mapping"),
+    _P("waste", "peak_factor", 1.3, "",
+       "CJJ 47-2006《生活垃圾转运站技术规范》2.2.2: 垃圾产量变化系数 δ 1.3–1.5 where no local "
+       "data (as quoted, in translation, by inforeenvironment.com; CJJ/T 47-2016 replaced it and "
+       "geo_env could not check whether it kept the clause); festivals and tourists. The peak "
+       "(generation × this) is reported beside the average; capacities are checked on the average",
+       "垃圾产量变化系数"),
+    _P("waste", "assignment", "nearest", "",
+       _MODEL + "; how villages are assigned to the existing stations: 'nearest' (by the metric, "
+       "as collection works today) or 'capacity' (a transportation problem: the fewest tonne-km "
+       "within the stations' capacities, each village within the service radius or at its "
+       "nearest station). The proposed plan is always capacity-aware",
+       "村—站分配方式", check=("nearest", "capacity")),
+    _P("waste", "collection_distance_m", 120.0, "m",
+       "《环境卫生设施设置标准》 (the revision of CJJ 27-2012) 条文说明 3.2.2: a service radius of "
+       "120 m for the collection points of 城镇住宅小区 and 新农村集中居住点 (as shown by "
+       "jianbiaoku.com; geo_env did not see the final text, nor a figure for scattered "
+       "natural villages). CJJ 27-2012 gave 70 m for towns",
+       "收集点服务半径"),
+    _P("waste", "collection_metric", "straight", "",
+       _MODEL + "; households walk to collection points on paths the roads layer rarely holds: "
+       "'straight' by default; 'road' along the roads layer; 'auto' road when roads are given",
+       "收集点距离计算方式", check=("auto", "road", "straight")),
+    _P("waste", "collection_target", 0.95, "share of households",
+       _MODEL + "; the share of households the proposed collection points should bring within "
+       "collection_distance_m",
+       "收集点覆盖目标", check="fraction"),
+    _P("waste", "vehicle_payload_t", 8.0, "t",
+       "geo_env estimate: an 8 t compression truck hauling a station's containers (the "
+       "size bought for the rural stations of 嘉峪关, news of 2020-04-26 reposted by "
+       "twgreatdaily.com); trips per day = load ÷ payload (full loads)",
+       "转运车辆载重"),
+    _P("waste", "haul_cost_yuan_per_vehicle_km", 6.0, "yuan/(vehicle·km)",
+       "geo_env estimate (no verified source): fuel, driver, upkeep and depreciation of an 8 t "
+       "truck per km driven; a trip drives the haul distance twice",
+       "转运车辆公里成本"),
+    _P("waste", "collection_cost_yuan_per_t_km", 3.0, "yuan/(t·km)",
+       "geo_env estimate (no verified source): the cost of carrying one tonne one km from a "
+       "village to its station by small collection vehicles; weighs transport against new "
+       "stations in the capacitated siting",
+       "村—站收集运输成本"),
+    _P("waste", "station_module_capex_wan", {"10": 110.0, "20": 170.0, "50": 290.0}, "万元 by t/d",
+       "geo_env estimate: the module sizes (t/d) a new station may take and their capex (万元), "
+       "scaled with the exponent 0.6 from one news figure, 黄桥镇 刘陈社区 压缩式垃圾中转站 15 t/d, "
+       "about 140 万元 (taixing.cn, 2015-09-11); set local quotes",
+       "新建转运站模块及投资", check="mapping"),
+    _P("waste", "transfer_station_life_years", 15.0, "years",
+       "geo_env estimate: the life of a compression station's equipment; capex is spread evenly "
+       "over it (yuan/year) when new stations are weighed against transport",
+       "转运站设备使用年限"),
 ]
 
 # ---------------------------------------------------------------------------------------
@@ -612,6 +674,10 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "snap_tolerance_m": (0.0, 200.0), "max_connector_m": (0.0, 20_000.0),
     # waste
     "service_radius_m": (0.0, 50_000.0), "target_coverage": (0.0, 1.0),
+    "generation_kg_per_person_day": (0.0, 10.0), "township_generation_kg_per_person_day": (0.0, 10.0),
+    "collection_distance_m": (0.0, 5_000.0), "collection_target": (0.0, 1.0), "vehicle_payload_t": (0.1, 100.0),
+    "haul_cost_yuan_per_vehicle_km": (0.0, 1_000.0), "collection_cost_yuan_per_t_km": (0.0, 1_000.0),
+    "station_module_capex_wan": (0.0, 1e6), "transfer_station_life_years": (1.0, 100.0),
     # sewage: flows and settlements
     "water_use_l_per_capita_day": (0.0, 500.0), "sewage_coefficient": (0.0, 1.0), "peak_factor": (1.0, 10.0),
     "land_per_capita_m2": (0.0, 2_000.0), "settlement_population_plain": (0.0, 100_000.0),

@@ -116,7 +116,7 @@ def test_plan_save_writes_the_whole_pack_and_keeps_summary_keys(tmp_path):
     plan.summary = base.summary
     files = plan.save(tmp_path, progress=lambda m: None)
     names = sorted(str(f.relative_to(tmp_path)) for f in files)
-    assert names == ["figures/livestock.png", "figures/sewage_modes.png",
+    assert names == ["figures/livestock.png", "figures/sewage_modes.png", "figures/waste_chain.png",
                      "figures/waste_coverage.png", "plan.gpkg", "plan_map.html", "report.xlsx",
                      "summary.json"]
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))

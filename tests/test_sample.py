@@ -468,3 +468,24 @@ def test_an_installed_package_carries_the_sample(tmp_path, monkeypatch):
 def test_command_usage_error(capsys):
     assert sample.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_waste_chain_files_as_stored(regenerated):
+    layers, out = regenerated
+    raw = (out / "waste_facilities.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw  # Excel's "CSV UTF-8"
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["编号", "名称", "类型", "设计能力（吨/日）", "运行状态", "经度", "纬度", "备注"]
+    assert [r[4] for r in rows[1:]] == ["运行", "停运"]
+    ll = np.array([[float(r[5]), float(r[6])] for r in rows[1:]])
+    assert _geod_m(ll, _true_lonlat(layers.waste_facilities)).max() < 0.2
+    houses = pyogrio.read_dataframe(out / "buildings.gpkg", layer="buildings")
+    assert list(houses.columns) == ["户数", "备注", "geometry"]  # no ids, as house layers come
+    assert len(houses) > 500 and set(houses["户数"]) == {1, 2, 3}
+    v = layers.villages
+    town = shapely.union_all(v.loc[v["township"] == "西城街道"].geometry.values)
+    assert shapely.within(shapely.centroid(houses.geometry.values), town).all()  # each house stands in it
+    points = pyogrio.read_dataframe(out / "collection_points.geojson")
+    assert len(points) >= len(v.loc[v["township"] == "西城街道"]) and points["编号"].is_unique
+    caps = dict(zip(layers.transfer_stations["id"], layers.transfer_stations["capacity_t_per_day"]))
+    assert [i for i, *_ in layers.facts["chain"]["over_capacity"]] == ["ZZ04"] and caps["ZZ04"] == 12

@@ -86,6 +86,9 @@ FILES = (
     "prohibited_zones.geojson",
     "roads.gpkg",
     "dem.tif",
+    "waste_facilities.csv",
+    "buildings.gpkg",
+    "collection_points.geojson",
     "project.toml",
     "README.md",
 )
@@ -145,6 +148,10 @@ class SampleLayers:
     dem: np.ndarray  # int16, DEM_NODATA outside the district
     dem_transform: tuple[float, float, float, float, float, float]
     facts: dict[str, object]
+    # the waste chain (issue 14), drawn last from its own generator
+    waste_facilities: gpd.GeoDataFrame | None = None
+    collection_points: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -903,6 +910,9 @@ _STATIONS = (
     ("北城街道", (0.9, 2.4)), ("石门镇", (0.6, -0.3)), ("青溪镇", (0.5, 0.4)),
     ("港口镇", (-0.4, 0.6)), ("港口镇", (3.2, -2.6)),
 )
+#: Design capacity of each station (t/d, 设计能力). 北城街道's (ZZ04) is smaller than the
+#: waste of the villages nearest to it (about 15 t/d at 0.52 kg/(person·d)): it is over capacity.
+_STATION_CAPACITY_T = (30, 20, 20, 12, 15, 15, 15, 10)
 # Sewage plants: (id, name, kind, township, km offset from its seat, capacity m³/d,
 # load m³/d, process).  WS02 runs at 97 % of its design capacity.
 _PLANTS = (
@@ -943,7 +953,7 @@ def _stations(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         towns.append(township)
     return gpd.GeoDataFrame(
         {"id": [f"ZZ{i + 1:02d}" for i in range(len(xy))], "name": names, "township": towns,
-         "capacity_t_per_day": [30, 20, 20, 20, 15, 15, 15, 10]},
+         "capacity_t_per_day": list(_STATION_CAPACITY_T)},
         geometry=shapely.points(np.array(xy)), crs=WORK_EPSG)
 
 
@@ -1216,6 +1226,89 @@ def _baseline(s: SampleLayers, rng: np.random.Generator) -> SampleLayers:
 
 
 # ------------------------------------------------------------------------------------------
+# the waste chain (issue 14): treatment facilities, buildings and collection points
+# ------------------------------------------------------------------------------------------
+#: Offset of the chain's generator from SEED (drawn after the baseline: the layers above stay as they were).
+CHAIN_SEED_OFFSET = 14
+#: Treatment facilities: (id, name, kind as written, km offset from the district centre,
+#: capacity t/d, status).  The landfill is closed (封场, 停运): it takes nothing.
+_WASTE_FACILITIES = (
+    ("WF01", "示例区生活垃圾焚烧发电厂", "焚烧发电厂", (10.5, -3.5), 600, "running"),
+    ("WF02", "示例区生活垃圾卫生填埋场", "卫生填埋场", (-9.0, -6.0), 150, "stopped"),
+)
+#: The township whose houses (房屋) and collection points (收集点) the sample carries.
+_BUILDINGS_TOWNSHIP = "西城街道"
+#: Houses per settlement cluster, households per house (weights of 1, 2, 3).
+_HOUSE_HOUSEHOLDS_P = (0.55, 0.3, 0.15)
+
+
+def _waste_facilities(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The district's treatment facilities, 80 m off the main road nearest to their place."""
+    xy = [_on_road(roads, np.asarray(CENTER) + 1000.0 * np.asarray(off), 80.0) for *_, off, _, _ in _WASTE_FACILITIES]
+    return gpd.GeoDataFrame(
+        {"id": [f[0] for f in _WASTE_FACILITIES], "name": [f[1] for f in _WASTE_FACILITIES],
+         "kind": [f[2] for f in _WASTE_FACILITIES], "capacity_t_per_day": [f[4] for f in _WASTE_FACILITIES],
+         "status": [f[5] for f in _WASTE_FACILITIES]},
+        geometry=shapely.points(np.array(xy)), crs=WORK_EPSG)
+
+
+def _houses(rng: np.random.Generator, village: Polygon, anchor: np.ndarray,
+            households: float) -> tuple[list[Polygon], list[int], list[np.ndarray]]:
+    """House footprints of one village: settlement clusters (1–3) around its anchor, each a
+    scatter of 9–14 m × 8–12 m houses, about one house per two households; households per
+    house 1–3.  Returns the footprints, the households of each and the clusters' centres."""
+    n_cl = int(rng.integers(1, 4))
+    centres = [anchor] + [anchor + rng.normal(0, 450, 2) for _ in range(n_cl - 1)]
+    centres = [c for c in centres if village.contains(Point(*c))]
+    houses: list[Polygon] = []
+    hh: list[int] = []
+    per = max(int(households // 2.0) // len(centres), 8)
+    for c in centres:
+        for x, y in c + rng.normal(0, 95, (per, 2)):
+            w, h, a = rng.uniform(9, 14), rng.uniform(8, 12), rng.uniform(0, np.pi)
+            if not village.contains(Point(x, y)):
+                continue
+            corners = np.array([[-w, -h], [w, -h], [w, h], [-w, h]]) / 2
+            rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+            houses.append(Polygon(np.round(corners @ rot.T + [x, y], 2)))
+            hh.append(int(rng.choice([1, 2, 3], p=_HOUSE_HOUSEHOLDS_P)))
+    return houses, hh, centres
+
+
+def _buildings_and_points(rng: np.random.Generator, v: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Houses (polygons, 户数) of the villages of :data:`_BUILDINGS_TOWNSHIP`, and a collection
+    point at the first settlement cluster of each village and at three clusters in four of
+    the others."""
+    town = v.loc[v["township"] == _BUILDINGS_TOWNSHIP]
+    polys: list[Polygon] = []
+    hh: list[int] = []
+    pts: list[np.ndarray] = []
+    pt_village: list[str] = []
+    for (_, row), anchor in zip(town.iterrows(), anchor_points(town)):
+        houses, n_hh, centres = _houses(rng, row.geometry, anchor, float(row["households"]))
+        polys += houses
+        hh += n_hh
+        for k, c in enumerate(centres):
+            if k == 0 or rng.random() > 0.25:
+                pts.append(c + rng.normal(0, 20, 2))
+                pt_village.append(str(row["name"]))
+    buildings = gpd.GeoDataFrame({"户数": hh, "备注": NOTE_ZH}, geometry=polys, crs=WORK_EPSG)
+    points = gpd.GeoDataFrame({"编号": [f"SJD{i + 1:03d}" for i in range(len(pts))],
+                               "名称": [f"{name}收集点" for name in pt_village], "所属村": pt_village,
+                               "备注": NOTE_ZH}, geometry=shapely.points(np.array(pts)), crs=WORK_EPSG)
+    return buildings, points
+
+
+def _waste_chain(s: SampleLayers, rng: np.random.Generator) -> SampleLayers:
+    """The layers with the chain's: treatment facilities, houses and collection points."""
+    import dataclasses
+
+    buildings, points = _buildings_and_points(rng, s.villages)
+    return dataclasses.replace(s, waste_facilities=_waste_facilities(s.roads), buildings=buildings,
+                               collection_points=points)
+
+
+# ------------------------------------------------------------------------------------------
 # the whole district
 # ------------------------------------------------------------------------------------------
 def _dem(land: _Land, district: Polygon) -> np.ndarray:
@@ -1264,6 +1357,7 @@ def build_sample(seed: int = SEED) -> SampleLayers:
     )
     # created only now, so the layers above are drawn exactly as before the baseline existed
     layers = _baseline(layers, np.random.default_rng(seed + BASELINE_SEED_OFFSET))
+    layers = _waste_chain(layers, np.random.default_rng(seed + CHAIN_SEED_OFFSET))
     layers.facts.update(_facts(layers))
     _check(layers)
     log.info("sample district built: %d villages, %d road lines, %d farms",
@@ -1321,6 +1415,32 @@ def _facts(s: SampleLayers) -> dict[str, object]:
         "dem_min_m": int(valid.min()),
         "dem_max_m": int(valid.max()),
         "baseline": _baseline_facts(s),
+        "chain": _chain_facts(s),
+    }
+
+
+#: The rural generation rate the README's figures use (kg/(person·d); geo_env's default).
+_README_KG_PER_PERSON_DAY = 0.52
+
+
+def _chain_facts(s: SampleLayers) -> dict[str, Any]:
+    """Figures of the waste chain for README.md: each station's load when every village
+    sends to its nearest station in a straight line (t/d), the houses and points."""
+    from scipy.spatial import cKDTree
+
+    v = s.villages
+    st = s.transfer_stations
+    near = cKDTree(shapely.get_coordinates(st.geometry.values)).query(anchor_points(v))[1]
+    load = np.bincount(near, weights=v["population"].to_numpy(float) * _README_KG_PER_PERSON_DAY / 1000,
+                       minlength=len(st))
+    over = [(str(i), round(float(x), 1), int(c)) for i, x, c in zip(st["id"], load, st["capacity_t_per_day"]) if x > c]
+    b = s.buildings
+    return {
+        "generation_t_per_day": round(float(v["population"].sum()) * _README_KG_PER_PERSON_DAY / 1000, 1),
+        "over_capacity": over,
+        "houses": 0 if b is None else len(b),
+        "house_households": 0 if b is None else int(b["户数"].sum()),
+        "collection_points": 0 if s.collection_points is None else len(s.collection_points),
     }
 
 
@@ -1382,6 +1502,7 @@ def _check(s: SampleLayers) -> None:
         "farms near water": f["farms_within_400m_of_water"] >= 3,
         "names unique": v["name"].is_unique and v["id"].is_unique,
         **_baseline_promises(s),
+        "one station over capacity (straight-line nearest, 0.52 kg)": len(f["chain"]["over_capacity"]) == 1,
     }
     broken = [k for k, ok in problems.items() if not ok]
     if broken:
@@ -1441,11 +1562,31 @@ columns = { id = "CUN_DM", name = "CUN_MC", township = "XZ_MC", population = "RK
 
 # 垃圾转运站（Excel 表）。经纬度是从高德地图取的 GCJ-02 坐标，coords = "gcj02" 让 geo_env 换算回 WGS84。
 # Waste transfer stations (Excel): lon/lat picked from Amap, i.e. GCJ-02 — converted back.
+# 设计能力（吨/日）= 转运站的日转运能力 capacity_t_per_day (t/d)。
 [layers.transfer_stations]
 path = "transfer_stations.xlsx"
 x = "经度"
 y = "纬度"
 coords = "gcj02"    # wgs84（默认 default）| cgcs2000 | gcj02（高德、腾讯）| bd09（百度）
+columns = { id = "编号", name = "名称", capacity_t_per_day = "设计能力（吨/日）" }
+
+# 生活垃圾处理设施（CSV，UTF-8，WGS84 经纬度）：焚烧发电厂（运行）、卫生填埋场（已封场，停运）。
+# Waste treatment facilities (CSV, UTF-8, WGS84): an incinerator (running) and a closed landfill.
+[layers.waste_facilities]
+path = "waste_facilities.csv"
+x = "经度"
+y = "纬度"
+columns = { id = "编号", name = "名称", kind = "类型", capacity_t_per_day = "设计能力（吨/日）" }
+
+# 房屋（GeoPackage，EPSG:4548，仅西城街道）：户数 = 每栋房屋的户数；村收集点（GeoJSON，WGS84）。
+# Houses of one township (西城街道 only; 户数 = households per house) and collection points.
+[layers.buildings]
+path = "buildings.gpkg"
+layer = "buildings"
+columns = { households = "户数" }
+
+[layers.collection_points]
+path = "collection_points.geojson"
 columns = { id = "编号", name = "名称" }
 
 # 污水处理厂/站（GeoJSON，WGS84）。设计规模、实际处理量的单位均为 m³/d。
@@ -1497,6 +1638,12 @@ path = "dem.tif"
 service_radius_m = 3000
 # metric = "road"          # road（沿道路）| straight（直线）; default: road when roads exist
 # target_coverage = 0.95   # 新增转运站选址的覆盖目标（人口比例）target share of population
+# 收运体系（吨）：人均产生量、产量变化系数、村—站分配方式、收集点服务半径。The chain in tonnes.
+# generation_kg_per_person_day = 0.52   # 人均生活垃圾产生量 kg/(人·d)
+# township_generation_kg_per_person_day = { "东城街道" = 0.8 }   # 分乡镇覆盖 per-township override
+# peak_factor = 1.3                     # 产量变化系数（节假日、游客）
+# assignment = "nearest"                # nearest（就近）| capacity（按能力分配，运输问题）
+# collection_distance_m = 120           # 收集点服务半径 (m)
 
 # 农村生活污水：全部参数及其依据见 report.xlsx 的"参数"表；这里只列常改的几项。
 # Rural sewage: every parameter and its source is in report.xlsx (sheet 参数); a few here.
@@ -1524,6 +1671,7 @@ def _readme(s: SampleLayers) -> str:
     un = f["unreachable"]
     species = "、".join(f"{k} {n}" for k, n in f["species"].items())
     b = f["baseline"]
+    c = f["chain"]
     return f"""\
 # 示例区 — the geo_env sample district (合成数据 / SYNTHETIC DATA)
 
@@ -1571,6 +1719,9 @@ through `geo_env.load_project`, like any project.
 | `prohibited_zones.geojson` | no-farming zones (禁养区) | GeoJSON: the reservoir plus 500 m (`kind` = `drinking_water_source`) and the town between the seats of 东城街道 and 西城街道 (`urban`). Illustrative, not drawn to any regulation. |
 | `roads.gpkg` | roads | GeoPackage, layer `roads`, EPSG:4548; `code` (X…/Y…/C…), `level` = `county` or `township` or `village`, `level_zh` = 县道 or 乡道 or 村道. **Not fully noded**: of the village roads (村道), {joins.get("noded", 0)} start at a vertex of the road they branch from, {joins.get("on_segment", 0)} end on one of its segments (T-junctions: need the snapping rule), {joins.get("short", 0)} stop 2–8 m short (need `snap_tolerance_m` ≥ 8; the project sets 10). |
 | `dem.tif` | 30 m DEM | GeoTIFF, EPSG:4548, int16 metres, deflate + predictor, **nodata −32768** beyond 600 m outside the district; the reservoir is flat at its water level. |
+| `waste_facilities.csv` | waste treatment facilities | CSV, **UTF-8 with BOM** (Excel's "CSV UTF-8"), CRLF; headers 编号 名称 类型 设计能力（吨/日） 运行状态 经度 纬度 备注; WGS84. |
+| `buildings.gpkg` | houses (房屋) of {_BUILDINGS_TOWNSHIP} only | GeoPackage, layer `buildings`, EPSG:4548, polygons **without ids**; `户数` = households per house (1–3). |
+| `collection_points.geojson` | collection points (村收集点) of {_BUILDINGS_TOWNSHIP} | GeoJSON (UTF-8, WGS84); `编号` `名称` `所属村`. |
 | `project.toml` | the project | commented in Chinese and English; copy it as a template. |
 
 Villages that no road reaches (so road-distance analyses must give NaN, not a number):
@@ -1609,6 +1760,23 @@ district without a baseline. geo_env recognises the Chinese column names as they
   the flow ({b["station_kinds"].get("一体化设备", 0)} 一体化设备, {b["station_kinds"].get("人工湿地", 0)} 人工湿地).
 - Stopped stations (停运, current load 0): {"; ".join(f"{i} ({name})" for i, name in b["stopped"])}.
 - 分散 (household): drawn among the smallest third of the villages.
+
+## The waste chain (收运体系)
+
+- Generation: {f["population"]:,} people × {_README_KG_PER_PERSON_DAY} kg/(person·d) (geo_env's default) =
+  {c["generation_t_per_day"]} t/d.
+- Transfer stations carry `设计能力（吨/日）` (`capacity_t_per_day`). With every village sending to its
+  nearest station in a straight line, {"; ".join(f"{i} would take {x} t/d for a capacity of {k} t/d"
+  for i, x, k in c["over_capacity"])}: one station is **over capacity** (by road, as geo_env measures
+  it, too); the proposed plan adds capacity beside it.
+- Treatment: `WF01` 示例区生活垃圾焚烧发电厂 (600 t/d, 运行) and `WF02` 示例区生活垃圾卫生填埋场
+  (150 t/d, 停运: closed, it takes nothing).
+- Households: {c["houses"]:,} houses ({c["house_households"]:,} households) in the villages of {_BUILDINGS_TOWNSHIP},
+  in one to three settlement clusters each, and {c["collection_points"]} collection points: one at the first
+  cluster of each village, at three in four of the others; houses more than 120 m from every point are
+  beyond the collection distance. The other townships have no house layer: the share is that of
+  {_BUILDINGS_TOWNSHIP}'s households.
+- Drawn from a third generator (seed {SEED} + {CHAIN_SEED_OFFSET}), after the baseline.
 
 ## Coordinates
 
@@ -1791,6 +1959,28 @@ def _write_dem(s: SampleLayers, out: Path) -> None:
                         "(not a real place); elevation in metres")
 
 
+def _write_waste_facilities(f: gpd.GeoDataFrame, out: Path) -> None:
+    """waste_facilities.csv: UTF-8 (with the BOM Excel writes for "CSV UTF-8"), WGS84 lon/lat."""
+    lonlat = _lonlat(f, WGS84_EPSG)
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\r\n")
+    w.writerow(["编号", "名称", "类型", "设计能力（吨/日）", "运行状态", "经度", "纬度", "备注"])
+    for row, (x, y) in zip(f.itertuples(), lonlat):
+        w.writerow([row.id, row.name, row.kind, int(row.capacity_t_per_day), FACILITY_STATUS_ZH[row.status],
+                    f"{x:.6f}", f"{y:.6f}", NOTE_ZH + ("；已封场" if row.status == "stopped" else "")])
+    (out / "waste_facilities.csv").write_bytes(text.getvalue().encode("utf-8-sig"))
+
+
+def _write_buildings(b: gpd.GeoDataFrame, out: Path) -> None:
+    """buildings.gpkg, layer ``buildings``, EPSG:4548, house footprints to the centimetre."""
+    import pyogrio
+
+    path = out / "buildings.gpkg"
+    path.unlink(missing_ok=True)
+    with _gdal_fixed_date():
+        pyogrio.write_dataframe(_round_coords(b, 2), path, layer="buildings", driver="GPKG")
+
+
 def write_sample(out_dir: str | Path, layers: SampleLayers | None = None) -> list[Path]:
     """Write the sample district's files and ``project.toml`` into ``out_dir``.
 
@@ -1827,6 +2017,10 @@ def write_sample(out_dir: str | Path, layers: SampleLayers | None = None) -> lis
                    out / "prohibited_zones.geojson")
     _write_roads(s.roads, out)
     _write_dem(s, out)
+    if s.waste_facilities is not None and s.buildings is not None and s.collection_points is not None:
+        _write_waste_facilities(s.waste_facilities, out)
+        _write_buildings(s.buildings, out)
+        _write_geojson(s.collection_points, out / "collection_points.geojson")
     (out / "project.toml").write_text(PROJECT_TOML, encoding="utf-8")
     (out / "README.md").write_text(_readme(s), encoding="utf-8")
     return [out / f for f in FILES]

@@ -56,7 +56,7 @@ from .coverage import (
     waste_coverage,
 )
 
-__all__ = ["site_transfer_stations", "SitingResult"]
+__all__ = ["site_transfer_stations", "SitingResult", "choose_sites"]
 
 
 log = logging.getLogger(__name__)
@@ -301,6 +301,38 @@ def _choose(pc: np.ndarray, pv: np.ndarray, w: np.ndarray, covered: np.ndarray, 
         chosen, optimal, model = none if max_new == 0 or not len(pc_m) \
             else _solve(pc_m, pv_m, w, n_cand, need=None, k=int(max_new), time_limit=time_limit_s)
     return _Choice(chosen, optimal, model, reachable, w_total, w_before, w_achievable, need, tol)
+
+
+def choose_sites(pc: np.ndarray, pv: np.ndarray, weight: np.ndarray, covered: np.ndarray, n_cand: int, *,
+                 target: float, time_limit_s: float | None = None) -> tuple[np.ndarray, bool, float]:
+    """The siting engine on any points: the fewest candidates whose pairs bring the covered
+    share of ``weight`` to ``target`` (the most weight with that many).
+
+    Parameters
+    ----------
+    pc, pv
+        Candidate–point pairs within the service distance (0-based indices).
+    weight
+        Per point (≥ 0).
+    covered
+        Per point: already covered (by existing facilities).
+    n_cand
+        Number of candidates.
+    target
+        Share of the weight to cover, in (0, 1].
+
+    Returns
+    -------
+    chosen : ndarray of int
+        The chosen candidates (0-based).
+    optimal : bool
+        Whether HiGHS proved it optimal.
+    achievable : float
+        The largest share of the weight any choice of candidates covers.
+    """
+    choice = _choose(np.asarray(pc, np.int64), np.asarray(pv, np.int64), np.asarray(weight, float),
+                     np.asarray(covered, bool), n_cand, target=target, max_new=None, time_limit_s=time_limit_s)
+    return choice.chosen, choice.optimal, choice.share(choice.w_achievable)
 
 
 def _new_sites(district: District, chosen: np.ndarray, pc: np.ndarray, pv: np.ndarray, pdist: np.ndarray,

@@ -67,8 +67,10 @@ SPECS: dict[str, LayerSpec] = {
     ),
     # township polygons (or a code table): names for townships known by code only
     "townships": LayerSpec("townships", ("polygon",), id_prefix="TS"),
-    "transfer_stations": LayerSpec("transfer_stations", ("point",), optional=_FACILITY_BASELINE,
-                                   numeric=("year_built",), id_prefix="T"),
+    # a blank capacity (t/d) is a station whose load is reported without a utilisation
+    "transfer_stations": LayerSpec("transfer_stations", ("point",),
+                                   optional=("capacity_t_per_day", *_FACILITY_BASELINE),
+                                   numeric=("capacity_t_per_day", "year_built"), id_prefix="T"),
     # a blank capacity is a plant that cannot take villages; a blank load is taken as 0
     "sewage_plants": LayerSpec(
         "sewage_plants", ("point",), optional=("capacity_m3_per_day", "load_m3_per_day", *_FACILITY_BASELINE),
@@ -82,6 +84,15 @@ SPECS: dict[str, LayerSpec] = {
         numeric=("head", "manure_utilized_t", "manure_produced_t"),
         id_prefix="F",
     ),
+    # the waste chain (issue 14): treatment facilities, collection points, households or buildings
+    "waste_facilities": LayerSpec("waste_facilities", ("point",),
+                                  optional=("kind", "capacity_t_per_day", "status", "year_built"),
+                                  numeric=("capacity_t_per_day", "year_built"), id_prefix="WF"),
+    "collection_points": LayerSpec("collection_points", ("point",), id_prefix="CP"),
+    "households": LayerSpec("households", ("point", "polygon"), optional=("households",),
+                            numeric=("households",), id_prefix="H"),
+    "buildings": LayerSpec("buildings", ("point", "polygon"), optional=("households",),
+                           numeric=("households",), id_prefix="B"),
     "roads": LayerSpec("roads", ("line",), optional=("level",), id_prefix="R"),
     "water": LayerSpec("water", ("line", "polygon"), optional=("kind", "protection", "water_class"), id_prefix="W"),
     "prohibited_zones": LayerSpec("prohibited_zones", ("polygon",), id_prefix="Z"),
@@ -99,11 +110,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "settlement_area_ha": ("settlement_area_ha", "村庄建设用地", "建设用地面积", "居民点面积"),
     "natural_villages": ("natural_villages", "自然村数", "自然村个数", "自然村数量"),
     "capacity_m3_per_day": ("capacity_m3_per_day", "capacity", "设计规模", "处理规模", "规模"),
+    "capacity_t_per_day": ("capacity_t_per_day", "capacity", "设计能力（吨/日）", "设计能力(吨/日)", "设计能力",
+                           "转运能力", "处理能力", "日处理能力", "设计规模", "处理规模", "规模"),
     "load_m3_per_day": ("load_m3_per_day", "load", "现状负荷", "实际处理量", "负荷"),
     "species": ("species", "畜种", "品种", "养殖种类"),
     "head": ("head", "存栏", "存栏量", "存栏数", "数量"),
     "level": ("level", "等级", "道路等级"),
-    "kind": ("kind", "类型"),
+    "kind": ("kind", "类型", "设施类别", "处理方式"),
     # the status baseline (现状)
     "sewage_status": ("sewage_status", "污水治理现状", "现状污水治理方式", "治理现状", "污水现状"),
     "sewage_facility_id": ("sewage_facility_id", "现状污水设施编号", "污水设施编号", "设施编号"),
@@ -185,7 +198,8 @@ def _map_columns(gdf: gpd.GeoDataFrame, spec: LayerSpec, columns: Mapping[str, s
     n = len(out)
     if "id" not in out.columns:
         out["id"] = [f"{spec.id_prefix}{i + 1:03d}" for i in range(n)]
-        if spec.kind not in ("roads", "water", "farmland", "prohibited_zones", "townships"):
+        if spec.kind not in ("roads", "water", "farmland", "prohibited_zones", "townships", "households",
+                             "buildings"):
             _warn(f"{file}: {label} have no id column; ids {out['id'].iloc[0]}… were assigned in file order "
                   f"(map one with columns = {{ id = \"…\" }})")
     out["id"] = _id_strings(out["id"])

@@ -36,6 +36,10 @@ LAYER_NAMES = (
     "water",
     "prohibited_zones",
     "farmland",
+    "waste_facilities",
+    "collection_points",
+    "households",
+    "buildings",
 )
 
 
@@ -77,6 +81,9 @@ class District:
         households`` and the anchor coordinates ``anchor_x anchor_y`` (working CRS, m).
     transfer_stations, sewage_plants, livestock_farms, roads, water, prohibited_zones, farmland
         GeoDataFrames in the working CRS with canonical columns, or ``None`` when absent.
+    waste_facilities, collection_points, households, buildings
+        The waste chain's layers (treatment facilities; collection points; households or
+        buildings, points or polygons), or ``None`` when absent.
     dem
         Path of the DEM GeoTIFF, or ``None``.
     dem_nodata
@@ -110,6 +117,10 @@ class District:
     water: gpd.GeoDataFrame | None = None
     prohibited_zones: gpd.GeoDataFrame | None = None
     farmland: gpd.GeoDataFrame | None = None
+    waste_facilities: gpd.GeoDataFrame | None = None
+    collection_points: gpd.GeoDataFrame | None = None
+    households: gpd.GeoDataFrame | None = None
+    buildings: gpd.GeoDataFrame | None = None
     dem: Path | None = None
     dem_nodata: float | None = None
     dem_crs: pyproj.CRS | None = None

@@ -186,7 +186,8 @@ def _far_facilities(villages: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFra
     """
     sources = sources or {}
     x0, y0, x1, y1 = villages.total_bounds
-    present = [n for n in ("transfer_stations", "sewage_plants", "livestock_farms", "roads")
+    present = [n for n in ("transfer_stations", "sewage_plants", "livestock_farms", "roads", "waste_facilities",
+                           "collection_points")
                if layers.get(n) is not None and len(layers[n])]
     away: dict[str, float] = {}
     for name in present:

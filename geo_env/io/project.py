@@ -79,6 +79,31 @@ def _working_crs(value: Any, villages: gpd.GeoDataFrame, file: Path) -> pyproj.C
     return the
 
 
+#: Parameters given per township ({ township name = value }): section, key, the parameter
+#: whose limits apply, unit.  Checked once the villages' townships are known.
+_TOWNSHIP_TABLES = (
+    ("waste", "township_generation_kg_per_person_day", "generation_kg_per_person_day", "kg/(person·d)"),
+    ("sewage", "township_growth_rates", "population_growth_rate", "share per year"),
+)
+
+
+def _township_tables(params: dict[str, dict[str, Any]], villages: gpd.GeoDataFrame, file: Path) -> None:
+    """Every per-township table names townships the villages have, with values within the
+    limits of its parameter (else a ParameterError naming the project file and the closest name)."""
+    from .._validate import township_values
+    from ..errors import ParameterError
+    from ..standards import parameter
+
+    towns = [str(t) for t in villages["township"].dropna().unique()]
+    for section, key, like, unit in _TOWNSHIP_TABLES:
+        table = (params.get(section) or {}).get(key) or {}
+        try:
+            township_values(dict(table), towns, where=f"[{section}] {key}", unit=unit,
+                            limits=parameter(section, like).limits or (-np.inf, np.inf))
+        except ParameterError as exc:
+            raise ParameterError(exc.message, file=str(file), hint=exc.hint) from None
+
+
 def load_project(path: str | Path, *, progress: _progress.Progress = None) -> District:
     """Read a project file and every layer it names into a :class:`District`.
 
@@ -141,6 +166,7 @@ def load_project(path: str | Path, *, progress: _progress.Progress = None) -> Di
             villages, townships if townships is not None else tables.get("townships"), label=vpath,
             township_label=section_label(sections["townships"]) if "townships" in sections else "townships")
         layers["villages"] = villages
+        _township_tables(params, villages, file)
         far = _far_villages(villages, label=vpath)
         _far_facilities(villages.loc[~far], layers, {n: section_label(sections[n]) for n in layers if n in sections})
         dem = dem_nodata = dem_crs = None

@@ -385,6 +385,16 @@ columns = { id = "编号", name = "名称" }
 # node_crossings = false       # true: lines that cross without a vertex are joined
 # max_connector_m = 1000       # farther from every road → road distance unknown
 
+# [layers.waste_facilities]    # 垃圾处理设施 (焚烧厂/填埋场/堆肥厂; points): kind, capacity_t_per_day
+# path = "waste_facilities.xlsx"
+# columns = { id = "编号", name = "名称", kind = "类型", capacity_t_per_day = "设计能力（吨/日）" }
+
+# [layers.collection_points]   # 村收集点 (points)
+# path = "collection_points.gpkg"
+
+# [layers.households]          # 农户/房屋 (points or polygons; or [layers.buildings]); households = 户数 per feature
+# path = "buildings.gpkg"
+
 # [layers.water]               # 水系 (lines/polygons): rivers, reservoirs, source-protection zones
 # path = "water.shp"
 
@@ -396,6 +406,10 @@ columns = { id = "编号", name = "名称" }
 service_radius_m = 3000        # 服务半径 (m)
 metric = "auto"                # auto | road | straight
 target_coverage = 0.95         # 覆盖目标（按人口）
+# generation_kg_per_person_day = 0.52   # 人均垃圾产生量 kg/(人·d)
+# township_generation_kg_per_person_day = { "某某镇" = 0.8 }   # per-township override
+# peak_factor = 1.3            # 产量变化系数 (festivals, tourists)
+# transfer stations: add capacity_t_per_day = "设计能力（吨/日）" to their columns
 
 # [sewage]                     # 污水治理参数 (see report.xlsx, sheet 参数, for every key and its source)
 # replan_existing = false      # true: plan villages treated today from zero (default: keep running works)

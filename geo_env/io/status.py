@@ -4,8 +4,11 @@ Words planners write are read into closed codes (:data:`geo_env._choices`):
 
 * villages' ``sewage_status`` → ``none | connected | centralized | cluster | household``
   (:data:`SEWAGE_STATUS_WORDS`); a blank cell is unknown (counted as untreated, warned);
-* ``status`` of sewage plants and transfer stations → ``running | stopped | building |
-  planned`` (:data:`FACILITY_STATUS_WORDS`); a blank cell is taken as ``running`` (warned);
+* ``status`` of sewage plants, transfer stations and waste facilities → ``running |
+  stopped | building | planned`` (:data:`FACILITY_STATUS_WORDS`); a blank cell is taken as
+  ``running`` (warned);
+* ``kind`` of waste facilities → ``incinerator | landfill | composting | other``
+  (:data:`WASTE_FACILITY_KIND_WORDS`); a blank cell is unknown (None);
 * villages' ``village_class`` (村庄分类) → ``agglomeration | suburban | heritage | relocation |
   other`` (:data:`VILLAGE_CLASS_WORDS`); a blank cell is ``other``;
 * yes/no columns (``waste_collected``, ``manure_facility``) → True / False, blank unknown;
@@ -31,8 +34,8 @@ from ._messages import _warn
 from .columns import BLANK_TEXTS, LayerSpec, _id_strings
 from .coordinates import _HALFWIDTH
 
-__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "VILLAGE_CLASS_WORDS", "WATER_CLASS_WORDS", "YES_WORDS",
-           "NO_WORDS",
+__all__ = ["SEWAGE_STATUS_WORDS", "FACILITY_STATUS_WORDS", "WASTE_FACILITY_KIND_WORDS", "VILLAGE_CLASS_WORDS",
+           "WATER_CLASS_WORDS", "YES_WORDS", "NO_WORDS",
            "check_status_columns", "status_codes", "village_class_codes", "water_class_codes"]
 
 #: Words for each sewage status (lower case; matched after trimming spaces).
@@ -65,6 +68,15 @@ WATER_CLASS_WORDS: dict[str, tuple[str, ...]] = {
                                            ("IV", "Ⅳ", "四"), ("V", "Ⅴ", "五")), start=1)
 }
 WATER_CLASS_WORDS["V"] += ("劣V", "劣V类", "劣Ⅴ", "劣Ⅴ类", "劣五类")
+
+#: Words for each kind of waste treatment facility (``kind`` of ``waste_facilities``).
+WASTE_FACILITY_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "incinerator": ("incinerator", "incineration", "焚烧", "焚烧厂", "焚烧发电厂", "垃圾焚烧发电厂", "生活垃圾焚烧发电厂",
+                    "垃圾焚烧厂", "焚烧发电"),
+    "landfill": ("landfill", "填埋", "填埋场", "卫生填埋场", "垃圾填埋场", "生活垃圾填埋场"),
+    "composting": ("composting", "compost", "堆肥", "堆肥厂", "餐厨", "厨余", "厨余垃圾处理厂", "餐厨垃圾处理厂", "有机垃圾处理"),
+    "other": ("other", "其他", "其它", "综合处理", "综合处理厂", "资源化利用"),
+}
 YES_WORDS = ("yes", "y", "true", "1", "是", "有", "√", "✓", "已纳入", "已配套", "配套")
 NO_WORDS = ("no", "n", "false", "0", "否", "无", "×", "✗", "未纳入", "未配套")
 #: Blank cells here: the reader's blank texts, but 无 is an answer in these columns (no / none).
@@ -155,7 +167,10 @@ def check_status_columns(out: pd.DataFrame, spec: LayerSpec, *, file: str, label
     if "water_class" in out.columns and spec.kind == "water":
         out["water_class"] = _codes(out["water_class"], WATER_CLASS_WORDS, blank_value=None,
                                     what="water class (GB 3838 I–V)", column=src("water_class"), **kw)
-    if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations"):
+    if "kind" in out.columns and spec.kind == "waste_facilities":
+        out["kind"] = _codes(out["kind"], WASTE_FACILITY_KIND_WORDS, blank_value=None, what="facility kind",
+                             column=src("kind"), **kw)
+    if "status" in out.columns and spec.kind in ("sewage_plants", "transfer_stations", "waste_facilities"):
         codes = _codes(out["status"], FACILITY_STATUS_WORDS, blank_value="running", what="facility status",
                        column=src("status"), **kw)
         blank = _text(out["status"]).isin(_BLANK).to_numpy()

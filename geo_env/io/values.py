@@ -45,6 +45,13 @@ BLANK_RULES: dict[tuple[str, str], str] = {
     ("village_table", "sanitary_toilet_households"): "sanitary toilets unknown: left out of the toilet indicator",
     ("sewage_plants", "year_built"): "year built unknown",
     ("transfer_stations", "year_built"): "year built unknown",
+    ("transfer_stations", "capacity_t_per_day"): "capacity unknown: their load is reported, their utilisation is "
+                                                 "not assessed and the capacity-aware assignment does not limit them",
+    ("waste_facilities", "capacity_t_per_day"): "capacity unknown: their inflow is reported, their utilisation is "
+                                                "not assessed",
+    ("waste_facilities", "year_built"): "year built unknown",
+    ("households", "households"): "taken as 1 household per feature",
+    ("buildings", "households"): "taken as 1 household per feature",
 }
 
 
@@ -101,6 +108,8 @@ def _check_values(gdf: gpd.GeoDataFrame, spec: LayerSpec, *, file: str, label: s
                       rows=out["_row"], file=file)
     if spec.kind == "sewage_plants":
         out = _check_plants(out, file=file, label=label, src=src)
+    if "capacity_t_per_day" in out.columns:
+        _positive_capacity(out, "capacity_t_per_day", file=file, label=label, src=src)
     return check_status_columns(out, spec, file=file, label=label, src=src)
 
 
@@ -141,6 +150,16 @@ def _check_plants(out: gpd.GeoDataFrame, *, file: str, label: str | None,
                              column=src("capacity_m3_per_day"), row=format_rows(list(out.loc[zero, "_row"])),
                              hint="leave the cell empty when the capacity is unknown")
     return out
+
+
+def _positive_capacity(out: pd.DataFrame, column: str, *, file: str, label: str | None,
+                       src: Callable[[str], str]) -> None:
+    """A capacity of 0 is no capacity the file means: an error (blank = unknown)."""
+    zero = (out[column] <= 0).to_numpy()
+    if zero.any():
+        raise DataValueError("capacity must be greater than 0", file=file, layer=label, column=src(column),
+                             row=format_rows(list(out.loc[zero, "_row"])),
+                             hint="leave the cell empty when the capacity is unknown")
 
 
 def _clean_text(gdf: gpd.GeoDataFrame, *, file: str, label: str | None) -> gpd.GeoDataFrame:

@@ -67,6 +67,7 @@ from .style import (
     sewage_class,
     waste_class,
 )
+from .waste_figure import has_chain, waste_chain_chart
 
 if TYPE_CHECKING:
     from ..plan import Plan
@@ -379,9 +380,10 @@ FIGURES: dict[str, tuple[str, Callable[[Plan], bool], Callable[[Any, Plan, str],
                       and "setback_ok" in f.columns, _livestock),
     "indicators.png": ("figure.indicators", lambda p: len(indicator_values(p)) > 0, _indicators),
     "phases.png": ("figure.phases", lambda p: bool(p.summary.get("phases")), _phases),
+    "waste_chain.png": ("figure.waste_chain", has_chain, waste_chain_chart),
 }
 #: The figures that are charts, not maps (no boundaries, scale bar or north arrow).
-_CHARTS = frozenset({"indicators.png", "phases.png"})
+_CHARTS = frozenset({"indicators.png", "phases.png", "waste_chain.png"})
 
 
 def _text_of(plan: Plan, lang: str, title_key: str) -> str:

@@ -36,19 +36,25 @@ from .style import (
     CLASS_POINT,
     FACILITY_STATUS,
     FARMS,
+    FLOW_BREAKS_T,
+    FLOW_COLORS,
+    FLOW_WIDTHS,
     LEGEND_EDGE,
     SEWAGE,
     SEWAGE_BASELINE,
     SYMBOLS,
+    UTILISATION,
     WASTE,
     ClassTable,
     Symbol,
     facility_status_class,
     farm_class,
+    flow_class,
     phase_class,
     phase_table,
     sewage_baseline_class,
     sewage_class,
+    utilisation_class,
     waste_class,
 )
 
@@ -234,12 +240,18 @@ def plan_layers(b: MapData, plan: Plan, lang: str) -> None:
     ):
         if present(area):
             _area_layer(b, key, area, lang, SYMBOLS[key], show=show, interactive=interactive)
+    flows = layers.get("waste_flows")
+    if present(flows):
+        _flow_layer(b, nonempty(flows), lang)
     for key, points, tip in (
         ("transfer_stations", plan_layer(plan, "transfer_stations"), ()),
         ("proposed_transfer_stations", layers.get("proposed_transfer_stations"), ("rank", "covers_population")),
         ("sewage_plants", plan_layer(plan, "sewage_plants"), ("capacity_m3_per_day", "load_m3_per_day")),
+        ("waste_facilities", layers.get("waste_facilities"), ("kind", "inflow_t_per_day", "capacity_t_per_day")),
     ):
-        if points is not None and present(points) and "status" in points.columns:
+        if points is not None and present(points) and "utilisation" in points.columns and key == "transfer_stations":
+            _utilisation_layer(b, key, nonempty(points), lang)
+        elif points is not None and present(points) and "status" in points.columns:
             _status_layer(b, key, nonempty(points), lang, tip)
         elif present(points):
             _point_layer(b, key, points, lang, SYMBOLS[key], tip=tip)
@@ -252,13 +264,13 @@ def plan_layers(b: MapData, plan: Plan, lang: str) -> None:
 def _added_layers(b: MapData, plan: Plan, lang: str) -> None:
     """Any other output layer an analysis adds (e.g. sewer routes): shown, switched off."""
     handled = {"service_areas", "sewage_clusters", "proposed_transfer_stations", "sewage_plants",
-               "livestock_farms", "transfer_stations", "villages"}
+               "livestock_farms", "transfer_stations", "villages", "waste_flows", "waste_facilities"}
     for name, gdf in plan.layers.items():
         if name in handled or not present(gdf):
             continue
         kinds = set(shapely.get_type_id(nonempty(gdf).geometry.values).tolist())
         if kinds and kinds <= {0, 4}:
-            _point_layer(b, name, gdf, lang, SYMBOLS["other_points"], show=False)
+            _point_layer(b, name, gdf, lang, SYMBOLS.get(name, SYMBOLS["other_points"]), show=False)
         else:
             _area_layer(b, name, gdf, lang, SYMBOLS["other_areas"], show=False,
                         interactive=kinds <= {1, 2, 3, 5, 6})
@@ -274,6 +286,49 @@ def _status_layer(b: MapData, key: str, points: gpd.GeoDataFrame, lang: str, tip
                       for c in FACILITY_STATUS.present(cls)], "circle")
     _point_layer(b, key, points, lang, symbols[0], cls=cls, symbols=symbols, legend=legend,
                  tip=(*tip, "status"))
+
+
+def _utilisation_layer(b: MapData, key: str, points: gpd.GeoDataFrame, lang: str) -> None:
+    """Transfer stations filled by utilisation (:data:`~geo_env.outputs.style.UTILISATION`)
+    and, with a ``status``, outlined by it (:data:`~geo_env.outputs.style.FACILITY_STATUS`)."""
+    ucls = utilisation_class(points)
+    sym = SYMBOLS[key]
+    n_s = len(FACILITY_STATUS.codes)
+    has_status = "status" in points.columns
+    scls = facility_status_class(points) if has_status else np.zeros(len(points), dtype=np.int64)
+    symbols = [replace(sym.filled(UTILISATION.colors[u]).stroked(FACILITY_STATUS.colors[s]) if has_status
+                       else sym.filled(UTILISATION.colors[u]), weight=3.0 if has_status else sym.weight)
+               for u in UTILISATION.codes for s in FACILITY_STATUS.codes]
+    rows = [(label(UTILISATION.label_key(c), lang), LEGEND_EDGE, UTILISATION.colors[c]) for c in UTILISATION.present(ucls)]
+    if has_status:
+        rows += [(label(FACILITY_STATUS.label_key(c), lang), FACILITY_STATUS.colors[c], "none")
+                 for c in FACILITY_STATUS.present(scls)]
+    _point_layer(b, key, points, lang, symbols[0], cls=ucls * n_s + scls, symbols=symbols,
+                 legend=_legend(rows, "circle"),
+                 tip=("load_t_per_day", "capacity_t_per_day", "utilisation", *(("status",) if has_status else ())))
+
+
+def _flow_layer(b: MapData, flows: gpd.GeoDataFrame, lang: str) -> None:
+    """The waste flows: a line per flow, coloured by link, as wide as its tonnes' class."""
+    cls = flow_class(flows)
+    base = SYMBOLS["waste_flows"]
+    styles = [replace(base.stroked(color), weight=w).leaflet() for color in FLOW_COLORS.values() for w in FLOW_WIDTHS]
+    fields = popup_fields(flows, lang)
+    b.tables["waste_flows"] = fields
+    edges = ["< " + f"{FLOW_BREAKS_T[0]:g}"] + [f"{a:g}–{c:g}" for a, c in zip(FLOW_BREAKS_T[:-1], FLOW_BREAKS_T[1:])] \
+        + ["≥ " + f"{FLOW_BREAKS_T[-1]:g}"]
+    unit = label("tonnes_per_day", lang)
+    present_links = sorted(set((cls // len(FLOW_WIDTHS)).tolist()))
+    legend: list[dict[str, Any]] = [
+        {"label": esc(label(f"link.{k}", lang)), "color": esc(FLOW_COLORS[k]), "fill": "none", "shape": "line"}
+        for i, k in enumerate(FLOW_COLORS) if i in present_links]
+    widths = cls % len(FLOW_WIDTHS)
+    legend += [{"label": esc(f"{e} {unit}"), "color": esc(LEGEND_EDGE), "fill": "none", "shape": "line",
+                "weight": float(w)} for k, (e, w) in enumerate(zip(edges, FLOW_WIDTHS)) if (widths == k).any()]
+    b.add({"key": "waste_flows", "name": esc(label("waste_flows", lang)), "kind": "lines", "show": True,
+           "geom": b.lines(flows), "cls": cls.tolist(), "styles": styles, "legend": legend,
+           "fields": "waste_flows", "tooltip": field_index(fields, "from_id", "to_id", "t_per_day"),
+           "popup": list(range(len(fields)))})
 
 
 def _farm_layers(b: MapData, farms: gpd.GeoDataFrame, params: dict[str, Any], lang: str) -> None:

@@ -48,7 +48,8 @@ __all__ = [
     # the class tables
     "ClassTable", "WASTE", "SEWAGE", "FARMS", "SEWAGE_BASELINE", "FACILITY_STATUS", "COLORS", "WASTE_CLASSES",
     "SEWAGE_CLASSES", "FARM_CLASSES", "waste_class", "sewage_class", "farm_class", "sewage_baseline_class",
-    "facility_status_class", "PHASE_COLORS", "phase_table", "phase_class",
+    "facility_status_class", "PHASE_COLORS", "phase_table", "phase_class", "UTILISATION", "utilisation_class",
+    "FLOW_COLORS", "FLOW_BREAKS_T", "FLOW_WIDTHS", "flow_class", "TREATMENT_BROWN", "COLLECTION_TEAL",
     # the symbols
     "Symbol", "SymbolKind", "SYMBOLS", "CLASS_FILL", "CLASS_POINT", "HILLSHADE_OPACITY",
 ]
@@ -87,6 +88,8 @@ OTHER_LINE: Final = "#6d4c41"  # any other line or polygon layer an analysis add
 OTHER_FILL: Final = "#bcaaa4"
 HILLSHADE_SHADE: Final = "#282828"  # the DEM hillshade's shadows (transparency: the light)
 CHANGED_LINE: Final = "#d6006f"  # compare_map.html: the outline of villages whose decision changed
+TREATMENT_BROWN: Final = "#6d3a1f"  # waste treatment facilities (incinerators, landfills)
+COLLECTION_TEAL: Final = "#00897b"  # collection points
 
 # the Excel report
 HEADER_TEXT: Final = "#1f2d3d"
@@ -176,6 +179,41 @@ FACILITY_STATUS: Final = ClassTable(
      "unknown": "#9e9e9e"},
     "status")
 
+#: Transfer stations by utilisation (load ÷ capacity; the fill of their marker).
+UTILISATION: Final = ClassTable(
+    "utilisation", ("low", "high", "over", "unknown"),
+    {"low": "#1a9850", "high": "#fdae61", "over": "#d73027", "unknown": "#bdbdbd"},
+    "utilisation")
+
+
+def utilisation_class(stations: pd.DataFrame) -> np.ndarray:
+    """Class code per station (:data:`UTILISATION`): 0 up to 80 %, 1 up to 100 %, 2 over
+    capacity, 3 unknown (no capacity, or stopped)."""
+    u = pd.to_numeric(stations["utilisation"], errors="coerce").to_numpy(dtype=float)
+    out = np.full(len(stations), 3, dtype=np.int64)
+    known = np.isfinite(u)
+    out[known & (u <= 0.8)] = 0
+    out[known & (u > 0.8)] = 1
+    out[known & (u > 1.0 + 1e-9)] = 2
+    return out
+
+
+#: Waste flows: line colour by link of the chain; width (px on the map) by tonnes per day,
+#: in classes split at :data:`FLOW_BREAKS_T` (t/d).
+FLOW_COLORS: Final = {"village_station": "#4a90c8", "station_facility": TREATMENT_BROWN}
+FLOW_BREAKS_T: Final = (1.0, 5.0, 20.0)
+FLOW_WIDTHS: Final = (1.2, 2.5, 4.5, 7.0)
+
+
+def flow_class(flows: pd.DataFrame) -> np.ndarray:
+    """Class code per flow: link (order of :data:`FLOW_COLORS`) × width class
+    (:data:`FLOW_WIDTHS`)."""
+    links = list(FLOW_COLORS)
+    link = flows["link"].map({k: i for i, k in enumerate(links)}).fillna(0).to_numpy(dtype=np.int64)
+    width = np.searchsorted(np.asarray(FLOW_BREAKS_T), flows["t_per_day"].to_numpy(dtype=float), side="right")
+    return link * len(FLOW_WIDTHS) + width
+
+
 #: Phases of the sewage programme, first to last (more than six share the last colour).
 PHASE_COLORS: Final = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef", "#deebf7")
 
@@ -201,7 +239,7 @@ def phase_class(villages: pd.DataFrame, phases: Sequence[str]) -> np.ndarray:
 
 #: Fill colours of the classes, by theme and class code.
 COLORS: Final[dict[str, dict[str, str]]] = {t.theme: dict(t.colors) for t in
-                                            (WASTE, SEWAGE, FARMS, SEWAGE_BASELINE, FACILITY_STATUS)}
+                                            (WASTE, SEWAGE, FARMS, SEWAGE_BASELINE, FACILITY_STATUS, UTILISATION)}
 WASTE_CLASSES: Final = WASTE.codes
 SEWAGE_CLASSES: Final = SEWAGE.codes
 FARM_CLASSES: Final = FARMS.codes
@@ -364,6 +402,13 @@ SYMBOLS: Final[Mapping[str, Symbol]] = {
     "livestock_farms": Symbol("point", WHITE, 1.2, fill_opacity=1, radius=6),
     # stroke: the farm's class colour; the legend shows the colour of an issue
     "setback_rings": Symbol("line", FARMS.colors["issue"], 1.2, dash="5 4"),
+    # the waste chain: treatment facilities, flows (colour by link, width by tonnes), collection points
+    "waste_facilities": Symbol("point", WHITE, 1.5, fill_color=TREATMENT_BROWN, fill_opacity=1, radius=8),
+    "waste_flows": Symbol("line", FLOW_COLORS["village_station"], 2.0, opacity=0.7),
+    "collection_points": Symbol("point", WHITE, 1, fill_color=COLLECTION_TEAL, fill_opacity=1, radius=4),
+    "proposed_collection_points": Symbol("point", ALERT_RED, 2, fill_color=PROPOSED_YELLOW, fill_opacity=1,
+                                         radius=4),
+    "collection_households": Symbol("point", OTHER_POINT, 0.5, fill_color=OTHER_POINT, fill_opacity=0.6, radius=2),
     "other_points": Symbol("point", WHITE, 1, fill_color=OTHER_POINT, fill_opacity=1, radius=5),
     "other_areas": Symbol("fill", OTHER_LINE, 1.6, fill_color=OTHER_FILL, fill_opacity=0.25),
     # the comparison map: villages whose decision changed, outlined over their mode's fill

@@ -62,21 +62,12 @@ def sewage_params(district: District, overrides: dict[str, Any]) -> Params:
 def _township_rates(district: District, prm: Params) -> dict[str, float]:
     """``township_growth_rates`` checked: numbers within the growth rate's limits, keyed by
     townships the villages have (a name matching none is an error suggesting the closest)."""
-    lo, hi = PARAMETERS[("sewage", "population_growth_rate")].limits or (-np.inf, np.inf)
     towns = ([str(t) for t in district.villages["township"].dropna().unique()]
              if "township" in district.villages.columns else [])
-    out: dict[str, float] = {}
-    for name, rate in dict(prm["township_growth_rates"]).items():
-        where = f"[sewage] township_growth_rates {name!r}"
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not lo <= rate <= hi:
-            raise ParameterError(f"{where} = {rate!r} must be a number from {lo:g} to {hi:g} (share per year)",
-                                 hint="write 0.01 for 1 % a year, -0.005 for a fall of 0.5 % a year")
-        if str(name) not in towns:
-            near = closest(str(name), towns)
-            raise ParameterError(f"{where}: no village lies in a township of that name",
-                                 hint=f"did you mean {near!r}?" if near else f"townships: {', '.join(towns[:20])}")
-        out[str(name)] = float(rate)
-    return out
+    return _validate.township_values(dict(prm["township_growth_rates"]), towns, where="[sewage] township_growth_rates",
+                           limits=PARAMETERS[("sewage", "population_growth_rate")].limits or (-np.inf, np.inf),
+                           unit="share per year",
+                           hint="write 0.01 for 1 % a year, -0.005 for a fall of 0.5 % a year")
 
 
 def number_column(gdf: gpd.GeoDataFrame, column: str, layer: str, *, required: bool = True,

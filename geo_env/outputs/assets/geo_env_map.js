@@ -438,7 +438,10 @@
     var html = titled ? '<div class="ge-legend-title">' + spec.name + '</div>' : '';
     for (var i = 0; i < spec.legend.length; i++) {
       var e = spec.legend[i], sw;
-      if (e.shape === 'line') { sw = '<i class="ge-sw ge-sw-line" style="border-top-color:' + e.color + '"></i>'; }
+      if (e.shape === 'line') {
+        sw = '<i class="ge-sw ge-sw-line" style="border-top-color:' + e.color +
+          (typeof e.weight === 'number' ? ';border-top-width:' + e.weight + 'px' : '') + '"></i>';
+      }
       else if (e.shape === 'circle') {
         sw = '<i class="ge-sw ge-sw-circle" style="background:' + e.fill + ';border-color:' + e.color + '"></i>';
       } else { sw = '<i class="ge-sw" style="background:' + e.fill + ';border-color:' + e.color + '"></i>'; }
