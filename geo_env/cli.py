@@ -52,9 +52,29 @@ def _parser() -> argparse.ArgumentParser:
     out_opts(run, None)
     check = sub.add_parser("check", help="read and validate every layer; list problems; change nothing")
     check.add_argument("project", metavar="PROJECT.toml")
+    batch = sub.add_parser("batch", help="analyse many county projects (a province) as Dask tasks")
+    batch.add_argument("province", metavar="PROVINCE.toml|FOLDER",
+                       help="a province file listing county projects, or a folder of */project.toml")
+    batch.add_argument("--out", metavar="DIR", required=True,
+                       help="output folder: DIR/<county>/ per county, the province's files in DIR")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (default: a local cluster)")
+    batch.add_argument("--workers", metavar="N", type=_positive_int, help="local worker processes (default: cores)")
+    batch.add_argument("--force", action="store_true", help="run every county, even those whose inputs did not change")
+    batch.add_argument("--lang", choices=_LANGS, help="labels of every county's outputs (default: each project's)")
+    batch.add_argument("--basemap", choices=_BASEMAPS, help="map tiles of every county (default: each project's)")
     init = sub.add_parser("init", help="write a commented project.toml template")
     init.add_argument("dir", metavar="DIR")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return n
 
 
 class _Console:
@@ -124,6 +144,8 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
             return _init(Path(args.dir))
         if args.command == "check":
             return _check(Path(args.project), console)
+        if args.command == "batch":
+            return _batch(args, console)
         return _run(args, console)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -147,35 +169,24 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:
-    from dataclasses import replace
-
     import geo_env as ge
 
-    from .io import output as _output
-    from .io.project import project_inputs
-    from .plan import _prepare_out
+    from .plan import run_district, run_project
 
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
         district = ge.sample_district()
         out = Path(args.out)
+        if args.lang or args.basemap:
+            from dataclasses import replace
+
+            district = replace(district, lang=args.lang or district.lang, basemap=args.basemap or district.basemap)
+        plan, written = run_district(district, out, progress=console.step)
     else:
         project = Path(args.project)
         folder = project if project.is_dir() else project.parent  # a folder names its project.toml
         out = Path(args.out) if args.out else Path("maps") / (folder.resolve().name or "out")
-        _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
-        console.step(f"reading {project}")
-        district = ge.load_project(project)
-    _output.refuse_inputs(out, district.inputs)
-    if args.lang:
-        district = replace(district, lang=args.lang)
-    if args.basemap:
-        district = replace(district, basemap=args.basemap)
-    console.step(f"{district!r}")
-    with _output.output_lock(out):
-        _prepare_out(out)  # a report.xlsx open in Excel stops the run now, not after the analysis
-        plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
-        written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
+        plan, written = run_project(project, out, lang=args.lang, basemap=args.basemap, progress=console.step)
     _print_summary(plan, written, out)
     return 0
 
@@ -284,6 +295,46 @@ def _indicator_lines(ind: Any, zh: bool) -> list[str]:
         parts.append(f"  {label(key, 'zh' if zh else 'en')}：{pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}"
                      if zh else f"  {label(key, 'en')}: {pct(e.get('baseline'))} → {pct(e.get('planned'))}{target}")
     return ["考核指标（现状 → 规划）：" if zh else "indicators (baseline → planned):", *parts]
+
+
+def _batch(args: argparse.Namespace, console: _Console) -> int:
+    from .batch import read_province, run_batch
+
+    province = read_province(Path(args.province))
+    where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    console.step(f"{province.name}: {len(province.counties)} counties from {province.source}, on {where}")
+
+    def progress(r: dict[str, Any], done: int, total: int) -> None:
+        if r["status"] != "ok":
+            console.step(f"{done}/{total} {r['folder']}: failed: {r['error']}")
+        elif not r.get("rerun", True):
+            console.step(f"{done}/{total} {r['folder']}: inputs unchanged, not run again")
+        else:
+            console.step(f"{done}/{total} {r['folder']}: done in {r['seconds']:.1f} s ({r.get('villages')} villages)")
+
+    result = run_batch(province, Path(args.out), scheduler=args.scheduler, workers=args.workers, force=args.force,
+                       lang=args.lang, basemap=args.basemap, progress=progress)
+    _print_batch(result.summary, result.written, province.lang == "zh")
+    for r in result.failed:
+        print(f"error: {r['folder']}: {r['error']}", file=sys.stderr)
+    return 2 if result.failed else 0
+
+
+def _print_batch(s: dict, written: list[Path], zh: bool) -> None:
+    t = s["totals"]
+    people = "—" if t.get("population") is None else f"{t['population']:,}"
+    if zh:
+        print(f"{s['province']}：{s['counties_ok']}/{s['counties_total']} 个县（区）完成（其中 {s['counties_skipped']} 个"
+              f"输入未变、未重算），{s['counties_failed']} 个失败；{t.get('villages') or 0} 个村，人口 {people}")
+    else:
+        print(f"{s['province']}: {s['counties_ok']} of {s['counties_total']} counties done ({s['counties_skipped']} "
+              f"unchanged, not run again), {s['counties_failed']} failed; {t.get('villages') or 0} villages, "
+              f"population {people}")
+    for line in _indicator_lines(s.get("indicators"), zh):
+        print(line)
+    print(f"已写出 {len(written)} 个全省文件：" if zh else f"wrote {len(written)} province file(s):")
+    for p in written:
+        print(f"  {p}")
 
 
 def _check(project: Path, console: _Console) -> int:
