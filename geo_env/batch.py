@@ -60,7 +60,7 @@ from typing import Any
 from .errors import GeoEnvError, InputFileNotFoundError, ProjectFileError, closest
 
 __all__ = ["County", "Province", "CountyJob", "BatchResult", "read_province", "find_counties", "input_hash",
-           "run_county", "run_batch", "county_record", "SHARED_SECTIONS", "PROVINCE_FILES", "MARKER"]
+           "run_county", "run_batch", "county_record", "dask_client", "SHARED_SECTIONS", "PROVINCE_FILES", "MARKER"]
 
 log = logging.getLogger(__name__)
 
@@ -451,7 +451,7 @@ class BatchResult:
 
 
 @contextmanager
-def _dask_client(scheduler: str | None, workers: int | None, processes: bool, n_jobs: int) -> Iterator[Any]:
+def dask_client(scheduler: str | None, workers: int | None, processes: bool, n_jobs: int) -> Iterator[Any]:
     """A :class:`distributed.Client`: of the scheduler at ``scheduler``, else of a new
     :class:`distributed.LocalCluster` (``workers`` processes of one thread; default: one
     per core, at most one per county; in-process: one worker of one thread)."""
@@ -537,7 +537,7 @@ def _run_jobs(jobs: Sequence[CountyJob], *, scheduler: str | None, workers: int 
     from distributed import as_completed
 
     records: dict[int, dict[str, Any]] = {}
-    with _dask_client(scheduler, workers, processes, len(jobs)) as client:
+    with dask_client(scheduler, workers, processes, len(jobs)) as client:
         futures = {client.submit(run_county, job, key=f"geo_env-county-{k}-{os.urandom(4).hex()}",
                                  pure=False, retries=0): k for k, job in enumerate(jobs)}
         for future in as_completed(futures):
