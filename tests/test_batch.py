@@ -321,3 +321,22 @@ def test_batch_is_not_imported_by_geo_env_and_dask_stays_lazy():
     code = "import sys, geo_env, geo_env.cli, geo_env.batch; print('dask' in sys.modules, 'distributed' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
     assert r.stdout.split() == ["False", "False"], r.stderr
+
+
+@pytest.mark.browser
+def test_the_overview_map_renders_offline_and_a_click_opens_the_county(batched):
+    from _browser import browser, open_page, skip_or_fail_without_browser
+
+    skip_or_fail_without_browser()
+    out, _ = batched
+    with browser() as b, open_page(b, out / "province_map.html") as (page, log):
+        assert page.locator("#counties a").count() == 3
+        page.select_option("#indicator", "waste_system_coverage")
+        page.select_option("#when", "baseline")
+        shown = page.locator("#counties li").first.inner_text()
+        assert "%" in shown
+        box = page.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the counties overlap
+        page.wait_for_url("**/plan_map.html", timeout=10_000)
+        assert page.url.endswith("/plan_map.html") and "/out/" in page.url
+        assert not log.console_errors and not log.page_errors and not log.blocked
