@@ -60,12 +60,16 @@ def nearest(xy: np.ndarray, tree: Any) -> tuple[np.ndarray, np.ndarray]:
 
 def _points_xy(geoms: np.ndarray) -> np.ndarray:
     """(n, 2) coordinates of points, or of footprints' centroids; NaN for missing/empty."""
+    kind = shapely.get_type_id(geoms)  # -1: missing
     xy = np.full((len(geoms), 2), np.nan)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if present.any():
-        g = geoms[present]
-        pts = np.where(shapely.get_type_id(g) == 0, g, shapely.centroid(g))
-        xy[present] = shapely.get_coordinates(pts)
+    empty = shapely.is_empty(geoms)
+    point = (kind == 0) & ~empty
+    if point.any():
+        xy[point, 0], xy[point, 1] = shapely.get_x(geoms[point]), shapely.get_y(geoms[point])
+    other = (kind > 0) & ~empty
+    if other.any():
+        c = shapely.centroid(geoms[other])
+        xy[other, 0], xy[other, 1] = shapely.get_x(c), shapely.get_y(c)
     return xy
 
 
