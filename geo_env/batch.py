@@ -471,7 +471,7 @@ def dask_client(scheduler: str | None, workers: int | None, processes: bool, n_j
             yield client
         return
     n = 1 if not processes else max(1, min(workers or (os.cpu_count() or 1), n_jobs))
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=":0",
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         yield client
 
