@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import os
 import sys
 import time
 import warnings
@@ -67,6 +68,25 @@ def _parser() -> argparse.ArgumentParser:
     out_opts(run, None)
     check = sub.add_parser("check", parents=common, help="read and validate every layer; list problems; change nothing")
     check.add_argument("project", metavar="PROJECT.toml")
+    batch = sub.add_parser("batch", parents=common, help="analyse many county projects (a province) as Dask tasks")
+    batch.add_argument("province", metavar="PROVINCE.toml|FOLDER",
+                       help="a province file listing county projects, or a folder of */project.toml")
+    batch.add_argument("--out", metavar="DIR", required=True,
+                       help="output folder: DIR/<county>/ per county, the province's files in DIR")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (default: a local cluster)")
+    batch.add_argument("--workers", metavar="N", type=_positive_int, help="local worker processes (default: cores)")
+    batch.add_argument("--force", action="store_true", help="run every county, even those whose inputs did not change")
+    batch.add_argument("--lang", choices=_LANGS, help="labels of every county's outputs (default: each project's)")
+    batch.add_argument("--basemap", choices=_BASEMAPS, help="map tiles of every county (default: each project's)")
+    homes = sub.add_parser("households", parents=common, help="straight coverage of every building/household point (GeoParquet, Dask)")
+    homes.add_argument("buildings", metavar="BUILDINGS", help="a (spatially partitioned) GeoParquet of points")
+    homes.add_argument("--points", metavar="FILE", required=True, help="collection points or transfer stations")
+    homes.add_argument("--out", metavar="DIR", required=True, help="GeoParquet folder to write")
+    homes.add_argument("--radius-m", type=float, help="service radius in m (default: [waste] service_radius_m)")
+    homes.add_argument("--by", metavar="COLUMN", help="count by this column (county, township)")
+    homes.add_argument("--weight", metavar="COLUMN", help="households per point (default: 1)")
+    homes.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (default: a local cluster)")
+    homes.add_argument("--workers", metavar="N", type=_positive_int, help="local worker processes (default: cores)")
     init = sub.add_parser("init", parents=common, help="write a commented project.toml template")
     init.add_argument("dir", metavar="DIR")
     schema = sub.add_parser("schema", parents=common,
@@ -80,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
                      help="the two scenarios' names in tables and maps (default: A B)")
     cmp.add_argument("--lang", choices=_LANGS, help="labels of the map and tables (default: project A's)")
     return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return n
 
 
 class _Console:
@@ -172,6 +202,10 @@ def _main(args: argparse.Namespace, console: _Console) -> int:
             return _compare(args, console)
         if args.command == "schema":
             return _schema(args)
+        if args.command == "batch":
+            return _batch(args, console)
+        if args.command == "households":
+            return _households(args, console)
         return _run(args, console)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -211,35 +245,24 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, console: _Console) -> int:
-    from dataclasses import replace
-
     import geo_env as ge
 
-    from .io import output as _output
-    from .io.project import project_inputs
-    from .plan import _prepare_out
+    from .plan import run_district, run_project
 
     if args.command == "demo":
         console.step("reading the sample district (synthetic data)")
         district = ge.sample_district()
         out = Path(args.out)
+        if args.lang or args.basemap:
+            from dataclasses import replace
+
+            district = replace(district, lang=args.lang or district.lang, basemap=args.basemap or district.basemap)
+        plan, written = run_district(district, out, progress=console.step)
     else:
         project = Path(args.project)
         folder = project if project.is_dir() else project.parent  # a folder names its project.toml
         out = Path(args.out) if args.out else Path("maps") / (folder.resolve().name or "out")
-        _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
-        console.step(f"reading {project}")
-        district = ge.load_project(project)
-    _output.refuse_inputs(out, district.inputs)
-    if args.lang:
-        district = replace(district, lang=args.lang)
-    if args.basemap:
-        district = replace(district, basemap=args.basemap)
-    console.step(f"{district!r}")
-    with _output.output_lock(out):
-        _prepare_out(out)  # a report.xlsx open in Excel stops the run now, not after the analysis
-        plan = ge.analyze(district, progress=lambda name: console.step(f"analysing: {name}"))
-        written = plan.save(out, progress=lambda name: console.step(f"writing {name}"))
+        plan, written = run_project(project, out, lang=args.lang, basemap=args.basemap, progress=console.step)
     _print_summary(plan, written, out)
     return 0
 
@@ -423,6 +446,70 @@ def _compare_lines(s: dict, zh: bool) -> list[str]:
             f"{(' (' + kinds + ')') if kinds else ''}",
             f"capex: {cap['a']:,.0f} → {cap['b']:,.0f} × 10⁴ yuan ({cap['delta']:+,.0f})",
             f"O&M: {om['a']:,.1f} → {om['b']:,.1f} × 10⁴ yuan/year ({om['delta']:+,.1f})"]
+
+
+def _batch(args: argparse.Namespace, console: _Console) -> int:
+    from .batch import read_province, run_batch
+
+    province = read_province(Path(args.province))
+    where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    console.step(f"{province.name}: {len(province.counties)} counties from {province.source}, on {where}")
+
+    def progress(r: dict[str, Any], done: int, total: int) -> None:
+        if r["status"] != "ok":
+            console.step(f"{done}/{total} {r['folder']}: failed: {r['error']}")
+        elif not r.get("rerun", True):
+            console.step(f"{done}/{total} {r['folder']}: inputs unchanged, not run again")
+        else:
+            console.step(f"{done}/{total} {r['folder']}: done in {r['seconds']:.1f} s ({r.get('villages')} villages)")
+
+    result = run_batch(province, Path(args.out), scheduler=args.scheduler, workers=args.workers, force=args.force,
+                       lang=args.lang, basemap=args.basemap, progress=progress)
+    _print_batch(result.summary, result.written, province.lang == "zh")
+    for r in result.failed:
+        print(f"error: {r['folder']}: {r['error']}", file=sys.stderr)
+    return 2 if result.failed else 0
+
+
+def _print_batch(s: dict, written: list[Path], zh: bool) -> None:
+    t = s["totals"]
+    people = "—" if t.get("population") is None else f"{t['population']:,}"
+    if zh:
+        print(f"{s['province']}：{s['counties_ok']}/{s['counties_total']} 个县（区）完成（其中 {s['counties_skipped']} 个"
+              f"输入未变、未重算），{s['counties_failed']} 个失败；{t.get('villages') or 0} 个村，人口 {people}")
+    else:
+        print(f"{s['province']}: {s['counties_ok']} of {s['counties_total']} counties done ({s['counties_skipped']} "
+              f"unchanged, not run again), {s['counties_failed']} failed; {t.get('villages') or 0} villages, "
+              f"population {people}")
+    for line in _indicator_lines(s.get("indicators"), zh):
+        print(line)
+    print(f"已写出 {len(written)} 个全省文件：" if zh else f"wrote {len(written)} province file(s):")
+    for p in written:
+        print(f"  {p}")
+
+
+def _households(args: argparse.Namespace, console: _Console) -> int:
+    from .analysis.households import household_coverage
+    from .batch import dask_client
+    from .io.layers import read_layer
+
+    points = read_layer(Path(args.points), kind="transfer_stations", label="collection_points")
+    console.step(f"{len(points)} collection points from {args.points}")
+    with dask_client(args.scheduler, args.workers, processes=True, n_jobs=args.workers or os.cpu_count() or 1) as c:
+        res = household_coverage(Path(args.buildings), points, Path(args.out), radius_m=args.radius_m, by=args.by,
+                                 weight=args.weight, client=c)
+    console.step(f"{res.partitions} partitions done")
+    with _wide_pandas():
+        print(res.table.to_string(float_format=lambda x: f"{x:,.3f}"))
+    print(f"wrote {res.out} (GeoParquet: the buildings with collection_point_id, collection_distance_m, "
+          f"collection_covered; radius {res.radius_m:g} m)")
+    return 0
+
+
+def _wide_pandas() -> Any:
+    import pandas as pd
+
+    return pd.option_context("display.width", 160, "display.max_columns", 20)
 
 
 def _check(project: Path, console: _Console) -> int:

@@ -384,7 +384,7 @@ CODED_COLUMNS = frozenset({"sewage_mode", "distance_metric", "species", "species
 def labels() -> dict[str, tuple[str, str]]:
     """All labels: the shared ones, the briefing pack's and each analysis' (later ones win)."""
     return {**_BASE, **_BRIEFING, **_WASTE, **_SITING, **_SEWAGE, **_LIVESTOCK, **_BASELINE, **_HORIZON,
-            **_COMPARE, **_DISPLAY, **_CHAIN}
+            **_COMPARE, **_DISPLAY, **_CHAIN, **_PROVINCE}
 
 
 def label(code: str, lang: str = "zh") -> str:
@@ -561,4 +561,32 @@ _DISPLAY: dict[str, tuple[str, str]] = {
     "display.overloaded_villages": ("粪污超过土地承载力的村", "Villages with more manure than their land takes"),
     "display.indicator_value": ("{baseline} → {planned}", "{baseline} → {planned}"),
     "display.target": ("（目标 {target}，{year}年）", " (target {target} by {year})"),
+}
+
+#: The province batch (``geo-env batch``): province.xlsx, province_map.html (issue 16).
+_PROVINCE: dict[str, tuple[str, str]] = {
+    "county": ("县（区）文件夹", "County folder"),
+    "project": ("项目名称", "Project"),
+    "batch_status": ("运行结果", "Result"),
+    "batch_status.ok": ("完成", "done"),
+    "batch_status.failed": ("失败", "failed"),
+    "rerun": ("本次重算", "Run this time"),
+    "townships_count": ("乡镇数（个）", "Townships"),
+    "warnings_count": ("数据警告（条）", "Data warnings"),
+    "seconds": ("用时（秒）", "Time (s)"),
+    "error": ("错误信息", "Error"),
+    "province_total": ("全省", "Province"),
+    "sheet.counties": ("县区考核汇总", "Counties"),
+    "sheet.county_townships": ("乡镇考核指标", "Townships"),
+    "sheet.failures": ("运行失败的县区", "Failed counties"),
+    "province_map": ("农村人居环境整治全省总览图", "rural living-environment: province overview"),
+    "open_county_map": ("点击县区打开其规划图", "click a county to open its plan map"),
+    **{f"{k}.{when}": (f"{zh}（{wz}）", f"{en} ({we})") for k, zh, en in (
+        ("sewage_treatment_rate", "农村生活污水治理率", "Sewage treatment rate"),
+        ("waste_system_coverage", "生活垃圾收运体系覆盖率", "Waste collection coverage"),
+        ("sanitary_toilet_rate", "卫生厕所普及率", "Sanitary toilet coverage"),
+        ("manure_utilization_rate", "畜禽粪污综合利用率", "Manure utilisation rate"),
+        ("manure_facility_rate", "规模养殖场粪污设施配套率", "Scale farms with manure facilities"),
+        ("facility_operating_rate", "设施正常运行率", "Facilities in normal operation"))
+       for when, wz, we in (("baseline", "现状", "baseline"), ("planned", "规划", "planned"))},
 }

@@ -29,7 +29,7 @@ from .parts import STEPS, PlanPart, indicators_part
 if TYPE_CHECKING:
     import folium
 
-__all__ = ["Plan", "PlanPart", "analyze"]
+__all__ = ["Plan", "PlanPart", "analyze", "run_district", "run_project"]
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +290,85 @@ def _add_part(plan: Plan, villages: gpd.GeoDataFrame, part: PlanPart | None,
         plan.summary[part.name] = part.summary
     plan.summary.update(part.top_level)
     plan.results[part.name] = part.result
+
+
+def run_district(district: District, out_dir: str | Path, *,
+                 progress: Callable[[str], None] | None = None) -> tuple[Plan, list[Path]]:
+    """Analyse a district into an output folder, as ``geo-env run`` and ``demo`` do.
+
+    The folder is checked first (it must not hold an input of the district; no other run
+    writing into it; every output file replaceable: a ``report.xlsx`` open in Excel stops
+    here, before the analysis), then locked while :func:`analyze` and :meth:`Plan.save` run.
+
+    Parameters
+    ----------
+    district
+        The district to analyse.
+    out_dir
+        The output folder (created if missing).
+    progress
+        Called with a short message before each step (``analysing: …``, ``writing …``).
+
+    Returns
+    -------
+    (Plan, list of Path)
+        The plan and the files written (``summary.json`` last).
+    """
+    from .io import output as _output
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(msg)
+
+    out = Path(out_dir)
+    _output.refuse_inputs(out, district.inputs)
+    say(f"{district!r}")
+    with _output.output_lock(out):
+        _prepare_out(out)  # a report.xlsx open in Excel stops the run now, not after the analysis
+        plan = analyze(district, progress=lambda name: say(f"analysing: {name}"))
+        written = plan.save(out, progress=lambda name: say(f"writing {name}"))
+    return plan, written
+
+
+def run_project(project: str | Path, out_dir: str | Path, *, lang: str | None = None,
+                basemap: str | None = None, adjust: Callable[[District], District] | None = None,
+                progress: Callable[[str], None] | None = None) -> tuple[Plan, list[Path]]:
+    """``geo-env run PROJECT --out DIR``: load a project, analyse it, write the folder.
+
+    The output folder is refused from the project file alone (before any layer is read)
+    when it is or holds one of the project's inputs; then :func:`run_district`.
+
+    Parameters
+    ----------
+    project
+        ``project.toml``, or a folder holding one.
+    out_dir
+        The output folder.
+    lang, basemap
+        Override the project's ``[project] lang`` / ``basemap``.
+    adjust
+        Applied to the loaded district before the analysis (``geo-env batch`` applies a
+        province's shared settings with it).
+    progress
+        Called with a short message before each step.
+    """
+    from dataclasses import replace
+
+    from .io import output as _output
+    from .io.project import load_project, project_inputs
+
+    project, out = Path(project), Path(out_dir)
+    _output.refuse_inputs(out, project_inputs(project))  # before reading any layer
+    if progress is not None:
+        progress(f"reading {project}")
+    district = load_project(project)
+    if adjust is not None:
+        district = adjust(district)
+    if lang:
+        district = replace(district, lang=lang)
+    if basemap:
+        district = replace(district, basemap=basemap)
+    return run_district(district, out, progress=progress)
 
 
 def _base_summary(d: District) -> dict[str, Any]:

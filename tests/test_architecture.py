@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = {
     # L4 outputs: style, maps, figures, report
     "outputs": 4,
     # L5 the Plan, the command line, the sample district
-    "parts": 5, "plan": 5, "cli": 5, "sample": 5, "__main__": 5, "comparison": 5,
+    "parts": 5, "plan": 5, "cli": 5, "sample": 5, "__main__": 5, "comparison": 5, "batch": 5,
 }
 LAYER_NAMES = ("vocabulary", "geometry", "io", "analysis", "outputs", "plan and cli")
 

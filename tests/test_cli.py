@@ -95,13 +95,13 @@ def test_init_writes_a_template_and_refuses_to_overwrite(tmp_path):
 
 
 def test_unexpected_errors_exit_1_without_traceback_unless_debug(tmp_path, monkeypatch, capsys):
-    import geo_env
+    import geo_env.plan
 
     def boom(*a, **k):
         raise RuntimeError("kaputt")
 
     project = write_project(tmp_path)
-    monkeypatch.setattr(geo_env, "analyze", boom)
+    monkeypatch.setattr(geo_env.plan, "analyze", boom)  # what `run` calls (geo_env.plan.run_project)
     assert cli.main(["-q", "run", str(project), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: kaputt" in err and "--debug" in err and "Traceback" not in err

@@ -103,3 +103,31 @@ def test_the_plan_written_to_a_schema_replaces_its_tables_and_no_output_holds_th
         assert PASSWORD.encode() not in f.read_bytes(), f
     with pytest.raises(OutputError, match="PGPASSWORD"):
         plan.to_postgis(server.url.replace("geo@", "geo:pw@"))
+
+
+def test_a_batch_always_reruns_a_county_whose_layer_lives_in_the_database(server, password, tmp_path):
+    # the rows behind a URL have no bytes to hash: a rerun that skipped the county would show
+    # last run's figures after the database changed (a silent wrong answer)
+    batch = pytest.importorskip("geo_env.batch")
+    proj = _project(tmp_path / "甲县", server.url, 'sql = "SELECT * FROM villages_gk"')
+    job = batch.CountyJob(county=batch.County(folder="甲县", project=proj), out=tmp_path / "out" / "甲县")
+    assert batch.reads_database(proj)
+    first = batch.run_county(job)
+    assert first["status"] == "ok" and first["rerun"] is True
+    engine = sqlalchemy.create_engine(server.url.replace("postgresql://geo@", f"postgresql+psycopg://geo:{PASSWORD}@"))
+    try:
+        with engine.begin() as con:
+            con.execute(sqlalchemy.text('UPDATE villages_gk SET "RK" = "RK" + 100'))
+        again = batch.run_county(job)
+    finally:
+        with engine.begin() as con:
+            con.execute(sqlalchemy.text('UPDATE villages_gk SET "RK" = "RK" - 100'))
+        engine.dispose()
+    assert again["status"] == "ok" and again["rerun"] is True
+    assert again["input_sha256"] == first["input_sha256"]  # the files did not change: only the rows did
+    assert again["population"] == first["population"] + 100 * first["villages"]
+    # a county of files only is still skipped when nothing changed
+    files = batch.CountyJob(county=batch.County(folder="乙县", project=write_project(tmp_path / "乙县", stations=False)),
+                            out=tmp_path / "out" / "乙县")
+    assert not batch.reads_database(files.county.project)
+    assert batch.run_county(files)["rerun"] is True and batch.run_county(files)["rerun"] is False

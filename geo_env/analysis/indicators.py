@@ -93,18 +93,29 @@ def _entry(ind: str, base: str, towns: np.ndarray, bases: Mapping[str, tuple[Any
     value, year, source = target_of(ind, targets)
     by_basis: dict[str, dict[str, float | None]] = {}
     by_town: dict[str, dict[str, float | None]] = {}
+    counts: dict[str, float | None] = {"baseline": None, "planned": None, "of": None}
     for b, (before, after, den, town) in bases.items():
         b0, t0 = _share(before, den, town)
         b1, t1 = _share(after, den, town) if after is not None else (None, {k: None for k in t0})
         by_basis[b] = {"baseline": b0, "planned": b1}
         if b == base:
             by_town = {t: {"baseline": t0[t], "planned": t1.get(t)} for t in t0}
+            counts = {"baseline": _sum(before), "planned": None if after is None else _sum(after), "of": _sum(den)}
     main = by_basis.get(base, {"baseline": None, "planned": None})
     return {"label": label(ind, "zh"), "label_en": label(ind, "en"),
             "baseline": main["baseline"], "planned": main["planned"], "target": value, "target_year": year,
             "target_source": source, "unit": "share", "basis": base, "by_basis": by_basis,
             "by_township": {str(t): by_town.get(str(t), {"baseline": None, "planned": None}) for t in towns},
-            "definition": DEFINITIONS[ind][0], "definition_en": DEFINITIONS[ind][1], "not_assessed": lang_note}
+            "definition": DEFINITIONS[ind][0], "definition_en": DEFINITIONS[ind][1], "not_assessed": lang_note,
+            "counts": counts}
+
+
+def _sum(values: np.ndarray) -> float | None:
+    """Σ of a numerator or denominator (the main basis' ``counts``, so that shares can be
+    summed over districts: a province's share is Σ numerators ÷ Σ denominators); None
+    where nothing is known."""
+    total = float(np.nansum(values))
+    return None if np.isnan(values).all() and len(values) else total
 
 
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:

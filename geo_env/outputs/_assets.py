@@ -14,7 +14,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["leaflet_js", "leaflet_css", "runtime_js", "runtime_css", "compare_js", "compare_css", "inline_script",
+__all__ = ["leaflet_js", "leaflet_css", "runtime_js", "runtime_css", "compare_js", "compare_css", "province_js",
+           "province_css", "inline_script",
            "inline_style"]
 
 
@@ -61,6 +62,18 @@ def runtime_js() -> str:
 def runtime_css() -> str:
     """geo_env's map styles (``assets/geo_env_map.css``)."""
     return _asset("geo_env_map.css")
+
+
+@cache
+def province_js() -> str:
+    """The province overview map's runtime (``assets/province_map.js``)."""
+    return _asset("province_map.js")
+
+
+@cache
+def province_css() -> str:
+    """The province overview map's styles (``assets/province_map.css``)."""
+    return _asset("province_map.css")
 
 
 def _check_inline(text: str, tag: str) -> str:

@@ -209,6 +209,8 @@ def _sheet_title(key: str, lang: str, used: set[str]) -> str:
 def _number_format(col: str, series: pd.Series) -> str | None:
     if not pd.api.types.is_numeric_dtype(series.dtype) or series.dtype == bool:
         return None
+    if col.split(".")[0] in INDICATORS:  # "<indicator>.baseline", "<indicator>.planned": shares
+        return "0.0%"
     if "rate" in col or "utilisation" in col or col.endswith("_share") or col.endswith("_ratio"):
         return "0.00" if col.endswith("_ratio") else "0.0%"
     if col in ("lon", "lat"):

@@ -44,6 +44,7 @@ __all__ = [
     "WATER_LINE", "WATER_FILL", "ROAD_LINE", "PROHIBITED_FILL", "FARMLAND_LINE", "FARMLAND_FILL", "OTHER_POINT",
     "OTHER_LINE", "OTHER_FILL", "HILLSHADE_SHADE", "CHANGED_LINE", "HEADER_TEXT", "HEADER_FILL", "RULE_LINE", "WARNING_RED",
     "BELOW_TARGET_FILL", "RECTIFY_FILL", "BASELINE_BAR", "PLANNED_BAR", "TARGET_MARK",
+    "SHARE_RAMP", "SHARE_BREAKS", "FAILED_FILL",
     "excel_rgb", "rgb255",
     # the class tables
     "ClassTable", "WASTE", "SEWAGE", "FARMS", "SEWAGE_BASELINE", "FACILITY_STATUS", "COLORS", "WASTE_CLASSES",
@@ -103,6 +104,11 @@ RECTIFY_FILL: Final = "#fde9d9"  # existing facilities to rectify (stopped), who
 BASELINE_BAR: Final = "#90a4ae"
 PLANNED_BAR: Final = STATION_BLUE
 TARGET_MARK: Final = ALERT_RED
+
+# the province overview map (counties coloured by an indicator's share, 0–1)
+SHARE_RAMP: Final = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")  # low (red) → high (green)
+SHARE_BREAKS: Final = (0.6, 0.7, 0.8, 0.9)  # class k holds shares in [breaks[k-1], breaks[k])
+FAILED_FILL: Final = "#9e9e9e"  # a county whose run failed (no figures)
 
 
 def excel_rgb(color: str) -> str:
