@@ -469,6 +469,7 @@ _CHAIN: dict[str, tuple[str, str]] = {
     "sheet.collection_by_village": ("收集点服务（按村）", "Collection points by village"),
     "collection_by_village": ("收集点服务（按村）", "Collection points by village"),
     "layer.utilisation": ("转运站负荷率", "Station utilisation"),
+    "layer.station_utilisation": ("转运站负荷率", "Transfer stations by utilisation"),
     "utilisation.low": ("负荷率 ≤ 80%", "Utilisation ≤ 80%"),
     "utilisation.high": ("负荷率 80%–100%", "Utilisation 80–100%"),
     "utilisation.over": ("超负荷（> 100%）", "Over capacity (> 100%)"),

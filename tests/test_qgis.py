@@ -22,15 +22,20 @@ import pytest
 from geo_env.outputs.style import (
     FACILITY_STATUS,
     FARMS,
+    FLOW_COLORS,
+    FLOW_WIDTHS,
     SEWAGE,
     SEWAGE_BASELINE,
+    UTILISATION,
     WASTE,
     facility_status_class,
     farm_class,
+    flow_class,
     phase_class,
     phase_table,
     sewage_baseline_class,
     sewage_class,
+    utilisation_class,
     waste_class,
 )
 from test_phasing import _sample_with
@@ -113,14 +118,18 @@ for name in sys.argv[2:]:
         ctx = QgsRenderContext()
         ctx.setExpressionContext(QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(lyr)))
         r.startRender(ctx, lyr.fields())
-        fill, stroke = {}, {}
+        fill, stroke, width = {}, {}, {}
+        keyed = lyr.fields().indexOf("id") >= 0
         for f in lyr.getFeatures():
             ctx.expressionContext().setFeature(f)
             s = r.symbolForFeature(f, ctx)
-            fill[str(f["id"])] = s.color().name() if s else None
-            stroke[str(f["id"])] = s.symbolLayer(0).strokeColor().name() if s else None
+            key = str(f["id"]) if keyed else str(f.id())  # else the GeoPackage fid (1, 2, … in row order)
+            fill[key] = s.color().name() if s else None
+            stroke[key] = s.symbolLayer(0).strokeColor().name() if s and s.type() != 1 else fill[key]
+            width[key] = round(s.width(), 3) if s and s.type() == 1 else None  # QgsSymbol.Line
         r.stopRender(ctx)
-        info["themes"][sname] = {"ok": ok, "error": err, "type": r.type(), "fill": fill, "stroke": stroke}
+        info["themes"][sname] = {"ok": ok, "error": err, "type": r.type(), "fill": fill, "stroke": stroke,
+                                 "width": width}
     out[name] = info
 print("JSON" + json.dumps(out, ensure_ascii=False))
 app.exitQgis()
@@ -146,7 +155,8 @@ def test_qgis_applies_the_styles_with_the_map_colours(saved, tmp_path):
     script = tmp_path / "probe.py"
     script.write_text(_PROBE, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    r = subprocess.run([str(SYSTEM_PYTHON), str(script), str(gpkg), "villages", "sewage_plants", "livestock_farms"],
+    r = subprocess.run([str(SYSTEM_PYTHON), str(script), str(gpkg), "villages", "sewage_plants", "livestock_farms",
+                        "transfer_stations", "waste_flows", "waste_facilities"],
                        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     line = [x for x in r.stdout.splitlines() if x.startswith("JSON")]
     assert line, r.stdout[-2000:] + r.stderr[-2000:]
@@ -176,3 +186,25 @@ def test_qgis_applies_the_styles_with_the_map_colours(saved, tmp_path):
     farms = plan.gpkg_layers()["livestock_farms"]
     t = got["livestock_farms"]["themes"]["畜禽养殖场"]
     assert [t["fill"][str(i)] for i in farms["id"]] == [FARMS.colors[FARMS.codes[c]].lower() for c in farm_class(farms)]
+    # the waste chain: stations filled by utilisation and outlined by status, flows by link and tonnes
+    stations = plan.gpkg_layers()["transfer_stations"]
+    assert got["transfer_stations"]["default"] == "categorizedSymbol"
+    t = got["transfer_stations"]["themes"]["转运站负荷率"]
+    ids = [str(i) for i in stations["id"]]
+    assert [t["fill"][i] for i in ids] == [UTILISATION.colors[UTILISATION.codes[c]].lower()
+                                           for c in utilisation_class(stations)]
+    assert "over" in [UTILISATION.codes[c] for c in utilisation_class(stations)]  # ZZ04 of the sample
+    assert [t["stroke"][i] for i in ids] == [FACILITY_STATUS.colors[FACILITY_STATUS.codes[c]].lower()
+                                             for c in facility_status_class(stations)]
+    flows = plan.gpkg_layers()["waste_flows"]
+    t = got["waste_flows"]["themes"]["垃圾收运流向"]
+    cls = flow_class(flows)
+    links, n = list(FLOW_COLORS), len(FLOW_WIDTHS)
+    assert [t["stroke"][str(k + 1)] for k in range(len(flows))] == [FLOW_COLORS[links[c // n]].lower() for c in cls]
+    mm = 25.4 / 96  # the QML's millimetres per pixel, rounded as it writes them
+    assert [t["width"][str(k + 1)] for k in range(len(flows))] == [float(f"{FLOW_WIDTHS[c % n] * mm:.3f}") for c in cls]
+    assert len(set(cls.tolist())) >= 3  # several links and widths are checked, not one
+    fac = plan.gpkg_layers()["waste_facilities"]
+    t = got["waste_facilities"]["themes"]["垃圾处理设施"]
+    assert [t["stroke"][str(i)] for i in fac["id"]] == [
+        FACILITY_STATUS.colors[FACILITY_STATUS.codes[c]].lower() for c in facility_status_class(fac)]

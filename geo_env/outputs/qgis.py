@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -34,9 +35,13 @@ from .style import (
     CLASS_FILL,
     FACILITY_STATUS,
     FARMS,
+    FLOW_BREAKS_T,
+    FLOW_COLORS,
+    FLOW_WIDTHS,
     SEWAGE,
     SEWAGE_BASELINE,
     SYMBOLS,
+    UTILISATION,
     WASTE,
     ClassTable,
     Symbol,
@@ -63,6 +68,14 @@ CLASS_EXPRESSIONS = {
     "farms": "CASE WHEN \"setback_ok\" IS NULL THEN 'unknown' WHEN \"setback_ok\" THEN 'ok' ELSE 'issue' END",
     "phase": ("CASE WHEN \"phase\" IS NOT NULL THEN \"phase\" WHEN \"sewage_mode\" = 'existing' THEN 'kept' "
               "ELSE 'unscheduled' END"),
+    # transfer stations: utilisation class (:func:`.style.utilisation_class`) | status class
+    "utilisation": ("CASE WHEN \"utilisation\" IS NULL THEN 'unknown' WHEN \"utilisation\" > 1.000000001 "
+                    "THEN 'over' WHEN \"utilisation\" > 0.8 THEN 'high' ELSE 'low' END"),
+    "status": "CASE WHEN \"status\" IN ('running', 'stopped', 'building', 'planned') THEN \"status\" ELSE 'unknown' END",
+    # waste flows: link | width class (:func:`.style.flow_class`)
+    "flow": ("\"link\" || '|' || CASE " + " ".join(
+        f"WHEN \"t_per_day\" >= {b!r} THEN '{len(FLOW_BREAKS_T) - i}'" for i, b in enumerate(reversed(FLOW_BREAKS_T)))
+        + " ELSE '0' END"),
 }
 
 
@@ -109,10 +122,17 @@ def _styles(plan: Plan, name: str, gdf: gpd.GeoDataFrame, lang: str) -> list[tup
                                      [(c, label(FARMS.label_key(c), lang), sym.filled(FARMS.colors[c]))
                                       for c in FARMS.codes]), "")]
     sym = SYMBOLS.get(name) or SYMBOLS["other_points" if _is_point(gdf) else "other_areas"]
-    if name in ("sewage_plants", "transfer_stations") and "status" in cols:
-        return [(label(name, lang), ("categorized", "status",
-                                     [(c if c != "unknown" else "", label(FACILITY_STATUS.label_key(c), lang),
-                                       sym.stroked(FACILITY_STATUS.colors[c])) for c in FACILITY_STATUS.codes]), "")]
+    if name == "waste_flows" and {"link", "t_per_day"} <= cols:
+        return [(label(name, lang), _flow_classes(sym, lang), "")]
+    out = []
+    if name == "transfer_stations" and "utilisation" in cols:
+        out.append((label("layer.station_utilisation", lang), _utilisation_classes(sym, "status" in cols, lang), ""))
+    if name in ("sewage_plants", "transfer_stations", "waste_facilities") and "status" in cols:
+        out.append((label(name, lang), ("categorized", "status",
+                                        [(c if c != "unknown" else "", label(FACILITY_STATUS.label_key(c), lang),
+                                          sym.stroked(FACILITY_STATUS.colors[c])) for c in FACILITY_STATUS.codes]), ""))
+    if out:
+        return out
     return [(label(f"layer.{name}", lang) if label(f"layer.{name}", lang) != f"layer.{name}" else label(name, lang),
              ("single", sym), "")]
 
@@ -122,6 +142,30 @@ def _classes(attr: str, table: ClassTable, lang: str, *, other: str | None = Non
     the class ``other`` takes every other value (the empty category)."""
     return ("categorized", attr, [("" if c == other else c, label(table.label_key(c), lang),
                                    CLASS_FILL.filled(table.colors[c])) for c in table.codes])
+
+
+def _utilisation_classes(sym: Symbol, with_status: bool, lang: str) -> _Renderer:
+    """Stations filled by utilisation and, ``with_status``, outlined by status — the map's
+    symbols (:func:`geo_env.outputs.map_layers._utilisation_layer`), one category per pair."""
+    if not with_status:
+        return ("categorized", CLASS_EXPRESSIONS["utilisation"],
+                [(u, label(UTILISATION.label_key(u), lang), sym.filled(UTILISATION.colors[u]))
+                 for u in UTILISATION.codes])
+    sep = "，" if lang == "zh" else ", "
+    rows = [(f"{u}|{s}", label(UTILISATION.label_key(u), lang) + sep + label(FACILITY_STATUS.label_key(s), lang),
+             replace(sym.filled(UTILISATION.colors[u]).stroked(FACILITY_STATUS.colors[s]), weight=3.0))
+            for u in UTILISATION.codes for s in FACILITY_STATUS.codes]
+    return ("categorized", f"({CLASS_EXPRESSIONS['utilisation']}) || '|' || ({CLASS_EXPRESSIONS['status']})", rows)
+
+
+def _flow_classes(sym: Symbol, lang: str) -> _Renderer:
+    """Waste flows coloured by link and as wide as their tonnes' class, as on the map."""
+    edges = [f"< {FLOW_BREAKS_T[0]:g}", *(f"{a:g}–{b:g}" for a, b in zip(FLOW_BREAKS_T[:-1], FLOW_BREAKS_T[1:])),
+             f"≥ {FLOW_BREAKS_T[-1]:g}"]
+    unit = label("tonnes_per_day", lang)
+    return ("categorized", CLASS_EXPRESSIONS["flow"],
+            [(f"{link}|{k}", f"{label(f'link.{link}', lang)} {edges[k]} {unit}", replace(sym.stroked(color), weight=w))
+             for link, color in FLOW_COLORS.items() for k, w in enumerate(FLOW_WIDTHS)])
 
 
 def _phase_classes(phases: Sequence[str], lang: str) -> _Renderer:
