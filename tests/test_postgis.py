@@ -108,7 +108,7 @@ def test_the_plan_written_to_a_schema_replaces_its_tables_and_no_output_holds_th
 def test_a_batch_always_reruns_a_county_whose_layer_lives_in_the_database(server, password, tmp_path):
     # the rows behind a URL have no bytes to hash: a rerun that skipped the county would show
     # last run's figures after the database changed (a silent wrong answer)
-    batch = pytest.importorskip("geo_env.batch")
+    from geo_env import batch
     proj = _project(tmp_path / "甲县", server.url, 'sql = "SELECT * FROM villages_gk"')
     job = batch.CountyJob(county=batch.County(folder="甲县", project=proj), out=tmp_path / "out" / "甲县")
     assert batch.reads_database(proj)
