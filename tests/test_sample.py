@@ -489,3 +489,23 @@ def test_waste_chain_files_as_stored(regenerated):
     assert len(points) >= len(v.loc[v["township"] == "西城街道"]) and points["编号"].is_unique
     caps = dict(zip(layers.transfer_stations["id"], layers.transfer_stations["capacity_t_per_day"]))
     assert [i for i, *_ in layers.facts["chain"]["over_capacity"]] == ["ZZ04"] and caps["ZZ04"] == 12
+
+
+def test_a_synthetic_county_moves_every_layer_and_loads(regenerated, tmp_path):
+    # tools/make_counties.py (the province benchmark's counties): a layer the generator gained
+    # later (the waste chain's facilities, houses, collection points) once stayed behind,
+    # 40 km away, and every county was refused
+    from dataclasses import fields
+
+    from make_counties import shifted, write_counties
+
+    layers, _ = regenerated
+    moved = shifted(layers, 40_000.0, -80_000.0)
+    geo = [f.name for f in fields(layers) if isinstance(getattr(layers, f.name), gpd.GeoDataFrame)]
+    assert {"villages", "roads", "waste_facilities", "buildings", "collection_points"} <= set(geo)
+    for name in geo:
+        before, after = getattr(layers, name).total_bounds, getattr(moved, name).total_bounds
+        assert after == pytest.approx(before + [40_000.0, -80_000.0, 40_000.0, -80_000.0], abs=1e-6), name
+    project = write_counties(tmp_path, 2)[1]  # the second county: 40 km east of the first
+    d = ge.load_project(project)
+    assert len(d.villages) > 0 and len(d.waste_facilities) > 0 and len(d.buildings) > 0

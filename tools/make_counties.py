@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
+import geopandas as gpd
 import shapely
 
 from make_sample import SampleLayers, build_sample, write_sample
@@ -26,16 +27,17 @@ PER_ROW = 10
 
 
 def shifted(s: SampleLayers, dx: float, dy: float) -> SampleLayers:
-    """The layers moved by (dx, dy) m (EPSG:4548), the DEM with them."""
+    """The layers moved by (dx, dy) m (EPSG:4548), the DEM with them: every layer of the
+    sample, whichever the generator draws (a layer left behind would lie 40 km or more
+    outside its county, and the county would be refused)."""
     def move(gdf):  # noqa: ANN001, ANN202 - GeoDataFrames
         return gdf.set_geometry(shapely.transform(gdf.geometry.values, lambda xy: xy + [dx, dy]))
 
     a, b, c, d, e, f = s.dem_transform
+    layers = {fld.name: move(getattr(s, fld.name)) for fld in fields(s)
+              if isinstance(getattr(s, fld.name), gpd.GeoDataFrame)}
     return replace(s, district=shapely.transform(s.district, lambda xy: xy + [dx, dy]),
-                   villages=move(s.villages), transfer_stations=move(s.transfer_stations),
-                   sewage_plants=move(s.sewage_plants), livestock_farms=move(s.livestock_farms),
-                   roads=move(s.roads), water=move(s.water), prohibited_zones=move(s.prohibited_zones),
-                   dem_transform=(a, b, c + dx, d, e, f + dy))
+                   dem_transform=(a, b, c + dx, d, e, f + dy), **layers)
 
 
 def write_counties(out_dir: str | Path, n: int) -> list[Path]:
