@@ -193,12 +193,23 @@ def _county_entry(entry: Any, k: int, file: Path) -> County:
     folder = entry.get("folder") or project.parent.name
     if not isinstance(folder, str) or not _safe_folder(folder):
         raise ProjectFileError(f"{where}: folder = {folder!r} is not a plain folder name", file=file,
-                               hint="one name without / \\ : or a leading dot")
+                               hint=_FOLDER_HINT)
     return County(folder=folder, project=project)
 
 
+#: Names Windows keeps for devices (``CON``, ``NUL.txt`` … are no folders there).
+_WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                              *(f"lpt{i}" for i in range(1, 10))})
+_FOLDER_HINT = ('one name without / \\ : * ? " < > |, a leading dot, a trailing dot or space, '
+                "or a Windows device name (CON, NUL, COM1 …)")
+
+
 def _safe_folder(name: str) -> bool:
-    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\:\0") and name != ".."
+    """Whether ``name`` is one folder name every system keeps as written (Windows drops a
+    trailing dot or space, so "县A." and "县A" would be one folder there)."""
+    return (bool(name) and not name.startswith(".") and name == name.rstrip(". ")
+            and not any(c in name for c in '/\\:*?"<>|') and all(ord(c) >= 32 for c in name)
+            and name.split(".")[0].casefold() not in _WINDOWS_DEVICES)
 
 
 def _check_folders(counties: Sequence[County], file: Path) -> None:
@@ -235,7 +246,13 @@ def find_counties(folder: str | Path) -> Province:
         When no sub-folder holds a ``project.toml``.
     """
     base = Path(folder)
-    projects = sorted(p for p in base.glob("*/project.toml") if p.is_file() and _safe_folder(p.parent.name))
+    projects = sorted(p for p in base.glob("*/project.toml") if p.is_file() and not p.parent.name.startswith("."))
+    bad = [p.parent.name for p in projects if not _safe_folder(p.parent.name)]
+    if bad:  # never left out silently: a county missing from the province's figures is a wrong answer
+        raise ProjectFileError(f"county folder name(s) {', '.join(map(repr, bad[:5]))} cannot be output folder "
+                               "names on every system", file=base,
+                               hint=f"rename the folder(s), or list the counties in a province .toml with "
+                               f"folder = \"…\": {_FOLDER_HINT}")
     if not projects:
         raise InputFileNotFoundError("holds no county folder with a project.toml (looked for */project.toml)",
                                      file=base, hint="give the folder whose sub-folders are the counties, or a "

@@ -269,6 +269,12 @@ def test_shared_settings_change_the_hash(province):
     ("[[counties]]\nprojet = 'a'\n", "Did you mean 'project'"),
     ("[[counties]]\nproject = 'a/project.toml'\n[[counties]]\nproject = 'b/x/../a'\n", "two counties would write"),
     ("[[counties]]\nproject = 'a'\nfolder = '../up'\n", "not a plain folder name"),
+    # Windows drops a trailing dot or space ("县A." and "县A" would be one folder) and keeps device names
+    ("[[counties]]\nproject = 'a'\nfolder = '县A.'\n", "not a plain folder name"),
+    ("[[counties]]\nproject = 'a'\nfolder = '县A '\n", "not a plain folder name"),
+    ("[[counties]]\nproject = 'a'\nfolder = 'a?b'\n", "not a plain folder name"),
+    ("[[counties]]\nproject = 'a'\nfolder = 'CON'\n", "not a plain folder name"),
+    ("[[counties]]\nproject = 'a'\nfolder = 'nul.txt'\n", "not a plain folder name"),
     ("[[counties]]\nproject = 'a'\n[waste]\nservice_radius_m = -5\n", "service_radius_m"),
 ])
 def test_bad_province_files_are_one_clear_error(tmp_path, text, words):
@@ -340,3 +346,33 @@ def test_the_overview_map_renders_offline_and_a_click_opens_the_county(batched):
         page.wait_for_url("**/plan_map.html", timeout=10_000)
         assert page.url.endswith("/plan_map.html") and "/out/" in page.url
         assert not log.console_errors and not log.page_errors and not log.blocked
+
+
+def test_a_county_without_a_baseline_is_left_out_of_that_share_not_counted_untreated():
+    from geo_env.outputs.province import province_indicators
+
+    def county(baseline, planned, of):
+        return {"status": "ok", "indicators": {"sewage_treatment_rate": {
+            "counts": {"baseline": baseline, "planned": planned, "of": of}}}}
+
+    # 甲: no sewage_status column (baseline not assessed); 乙: 8 of 10 treated today
+    got = province_indicators([county(None, 10, 10), county(8, 10, 10), county(None, None, 5)])
+    ind = got["sewage_treatment_rate"]
+    assert ind["baseline"] == pytest.approx(8 / 10)  # not 8 / 20, and not 8 / 25
+    assert ind["planned"] == pytest.approx(20 / 20)
+    assert ind["counts"] == {"baseline": 8, "planned": 20, "of": 25, "of_baseline": 10, "of_planned": 20}
+    assert ind["counties_assessed"] == 3 and ind["counties_assessed_by"] == {"baseline": 1, "planned": 2}
+    none = province_indicators([county(None, None, 10)])["sewage_treatment_rate"]
+    assert none["baseline"] is None and none["planned"] is None and none["counts"]["of_baseline"] is None
+
+
+def test_a_county_folder_with_an_unportable_name_is_an_error_not_left_out(tmp_path):
+    from geo_env.errors import ProjectFileError
+
+    for name in ("甲县", "乙县.", ".git"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "project.toml").write_text("", encoding="utf-8")
+    with pytest.raises(ProjectFileError, match="'乙县.'"):  # once skipped silently: a county missing
+        batch.find_counties(tmp_path)
+    (tmp_path / "乙县.").rename(tmp_path / "乙县")
+    assert [c.folder for c in batch.find_counties(tmp_path).counties] == ["乙县", "甲县"]  # .git: not a county

@@ -16,7 +16,14 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo_env.analysis import households as hh
-from geo_env.errors import ColumnNotFoundError, CRSError, EmptyLayerError, InputFileNotFoundError
+from geo_env.errors import (
+    ColumnNotFoundError,
+    CRSError,
+    DataValueError,
+    EmptyLayerError,
+    InputFileNotFoundError,
+    OutputError,
+)
 
 CRS = 4548
 X0, Y0 = 540_000.0, 3_130_000.0
@@ -157,3 +164,48 @@ def test_the_cli_covers_a_geoparquet_on_worker_processes(tmp_path, capsys):
     d, _ = _brute(got, p)
     np.testing.assert_allclose(got["collection_distance_m"], d, atol=1e-3)  # via WGS84 GeoJSON and back
     assert "西县" in text.out and "东县" in text.out and "radius 2000 m" in text.out
+
+
+def test_a_blank_weight_counts_one_household_and_text_is_an_error():
+    part = pd.DataFrame({"hh": [1, None, "", " ", "2", 3.0], "id": list("abcdef"),
+                         hh.COLUMNS[1]: [10.0, 900.0, 900.0, 900.0, 10.0, 10.0],
+                         hh.COLUMNS[2]: [True, False, False, False, True, True]})
+    np.testing.assert_array_equal(hh.household_weights(part, "hh"), [1, 1, 1, 1, 2, 3])
+    t = hh.partition_counts(part, None, "hh")
+    # by hand: 9 households, 6 of them covered (1 + 2 + 3), the three blanks counted as one each
+    assert t.loc["all", "households"] == 9 and t.loc["all", "households_covered"] == 6
+    for bad in ("3户", -1, float("inf")):
+        with pytest.raises(DataValueError, match="hh") as err:
+            hh.household_weights(part.assign(hh=[1, bad, 1, 1, 1, 1]), "hh")
+        assert "'b'" in str(err.value)  # the point's id
+
+
+def test_a_failed_run_leaves_the_previous_result_and_foreign_folders_are_refused(tmp_path, monkeypatch):
+    import dask
+
+    b, p = _buildings(200), _points()
+    src = hh.write_partitioned(b, tmp_path / "in", npartitions=2)
+    out = tmp_path / "out"
+    with dask.config.set(scheduler="sync"):
+        hh.household_coverage(src, p, out, radius_m=2000)
+        before = {f.name: f.read_bytes() for f in out.iterdir()}
+
+        def broken(part, *args):
+            raise RuntimeError("worker lost")
+
+        monkeypatch.setattr(hh, "coverage_partition", broken)
+        with pytest.raises(RuntimeError, match="worker lost"):
+            hh.household_coverage(src, p, out, radius_m=2000)
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before  # untouched, not wiped
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["in", "out"]  # no staging left behind
+    monkeypatch.undo()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "村界.shp").write_bytes(b"x")
+    with pytest.raises(OutputError, match="not GeoParquet parts"):
+        hh.household_coverage(src, p, data)
+    assert (data / "村界.shp").read_bytes() == b"x"
+    with pytest.raises(OutputError, match="input"):
+        hh.household_coverage(src, p, tmp_path)  # a folder holding the input
+    with pytest.raises(OutputError, match="input"):
+        hh.household_coverage(src, p, src)

@@ -349,6 +349,19 @@ def test_the_coverage_sites_are_kept_and_sized():
     assert new.loc["P1", "plan_load_t_per_day"] == pytest.approx(15.0)
 
 
+
+def test_a_forced_site_opens_even_when_no_tonnes_reach_it():
+    # the coverage siting places sites on villages without population (0 t/d): the plan keeps
+    # them (the smallest module), as it does when tonnes reach them
+    mods = Modules(np.array([10.0, 20.0, 50.0]), np.array([300.0, 450.0, 800.0]))
+    none = np.zeros(0, np.int64)
+    got = size_stations(np.zeros(3), np.zeros(0), 2, np.array([True, False]), mods, none, none, np.zeros(0))
+    assert got.module.tolist() == [0, -1] and got.cost_yuan_per_year == pytest.approx(300.0)
+    d = make_district([(0, 0), (9000, 0)], [0, 0], [(0, 10)], caps=[5.0])
+    c = waste_chain(d, proposed=_pts([(9000, 20)], ids=["P1"]))
+    new = c.plan_stations.set_index("id")
+    assert new.loc["P1", "module_t_per_day"] == 10.0 and new.loc["P1", "plan_load_t_per_day"] == 0.0
+
 # ------------------------------------------------------------------------ collection
 def test_households_within_the_collection_distance_by_hand():
     v = gpd.GeoDataFrame({"id": ["v0", "v1"], "name": ["甲", "乙"], "township": "甲镇", "population": [10, 10],

@@ -28,6 +28,8 @@ checked where the partitions' extents are known).  Dask is imported inside the d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,9 @@ import pandas as pd
 import pyproj
 import shapely
 
-from ..errors import ColumnNotFoundError, CRSError, EmptyLayerError, GeoEnvError, ProjectFileError
+from ..errors import ColumnNotFoundError, CRSError, DataValueError, EmptyLayerError, GeoEnvError, ProjectFileError
 
-__all__ = ["COLUMNS", "nearest", "coverage_partition", "partition_counts", "household_coverage",
+__all__ = ["COLUMNS", "nearest", "coverage_partition", "household_weights", "partition_counts", "household_coverage",
            "write_partitioned", "HouseholdCoverage"]
 
 #: The columns the kernel adds: nearest point's id, straight distance (m), within the radius.
@@ -96,11 +98,29 @@ def coverage_partition(part: gpd.GeoDataFrame, tree: Any, ids: np.ndarray, radiu
     return out
 
 
+def household_weights(part: pd.DataFrame, weight: str) -> np.ndarray:
+    """Households per point from the column ``weight``: a blank cell counts one household
+    (as a blank 户数 of a household layer does); text that is no number, or a negative
+    number, is a :class:`DataValueError` naming the column and the value."""
+    raw = part[weight]
+    text = raw.astype("string").str.strip()
+    blank = raw.isna().to_numpy() | text.isna().to_numpy() | (text == "").fillna(True).to_numpy(dtype=bool)
+    values = pd.to_numeric(raw.where(~blank), errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = ~blank & (~np.isfinite(values) | (values < 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        where = f" (point {part['id'].iloc[i]!r})" if "id" in part.columns else ""
+        raise DataValueError(f"{weight} must be a number of households of 0 or more, not {raw.iloc[i]!r}{where}; "
+                             f"{int(bad.sum())} such value(s) in this partition", column=weight,
+                             hint="fix those cells (a blank cell counts one household)")
+    values[blank] = 1.0
+    return values
+
+
 def partition_counts(part: pd.DataFrame, by: str | None, weight: str | None) -> pd.DataFrame:
     """Per group of ``by`` (all rows: ``"all"``): ``points covered households
     households_covered distance_sum_m`` of one covered partition (summed afterwards)."""
-    w = np.ones(len(part)) if weight is None else \
-        pd.to_numeric(part[weight], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    w = np.ones(len(part)) if weight is None else household_weights(part, weight)
     cov = part[COLUMNS[2]].to_numpy(dtype=bool)
     dist = part[COLUMNS[1]].to_numpy(dtype=float)
     frame = pd.DataFrame({
@@ -215,6 +235,7 @@ def household_coverage(buildings: str | Path, points: gpd.GeoDataFrame, out: str
     from ..standards import defaults
 
     src, dst = Path(buildings), Path(out)
+    _check_target(dst, src)
     radius = float(defaults("waste")["service_radius_m"] if radius_m is None else radius_m)
     if not np.isfinite(radius) or radius <= 0:
         raise GeoEnvError(f"radius_m = {radius_m!r} must be a distance above 0 (m)")
@@ -229,8 +250,9 @@ def household_coverage(buildings: str | Path, points: gpd.GeoDataFrame, out: str
     tree = dask.delayed(cKDTree, pure=True)(xy)  # built once, shared by every task
     covered = ddf.map_partitions(coverage_partition, tree, ids, radius, meta=_meta(ddf))
     counts = covered.map_partitions(partition_counts, by, weight, meta=_counts_meta())
-    write = covered.to_parquet(dst, compute=False, write_index=False, overwrite=True)
-    _, table = dask.compute(write, counts, **({} if client is None else {"scheduler": client}))
+    with _staged(dst) as stage:  # the previous result stays whole until this one is
+        write = covered.to_parquet(stage, compute=False, write_index=False)
+        _, table = dask.compute(write, counts, **({} if client is None else {"scheduler": client}))
     return HouseholdCoverage(table=_summarise(table), out=dst, partitions=ddf.npartitions, radius_m=radius)
 
 
@@ -281,5 +303,64 @@ def write_partitioned(buildings: gpd.GeoDataFrame | str | Path, out: str | Path,
     if crs is not None:
         ddf = ddf.to_crs(_metric_crs(crs, Path(str(out))))
     _metric_crs(ddf.crs, Path(str(out)))
-    ddf.spatial_shuffle(by="hilbert", npartitions=npartitions).to_parquet(out, write_index=False, overwrite=True)
+    _check_target(Path(out), None if isinstance(buildings, gpd.GeoDataFrame) else Path(buildings))
+    with _staged(Path(out)) as stage:
+        ddf.spatial_shuffle(by="hilbert", npartitions=npartitions).to_parquet(stage, write_index=False)
     return Path(out)
+
+
+#: What a GeoParquet folder written by Dask holds (a folder of anything else is refused).
+_PARQUET_FILES = (".parquet",)
+_PARQUET_NAMES = ("_metadata", "_common_metadata", "_SUCCESS")
+
+
+def _check_target(dst: Path, src: Path | None) -> None:
+    """``dst`` may be new, or a GeoParquet folder (a previous result, replaced whole); never
+    a file, a folder holding other files, nor the input or a folder holding it."""
+    from ..errors import OutputError
+
+    if src is not None:
+        s, d = src.resolve(), dst.resolve()
+        if s == d or d in s.parents:
+            raise OutputError("is the input or holds it; the result would replace its own input", file=dst,
+                              hint="give another --out folder")
+    if not dst.exists():
+        return
+    if not dst.is_dir():
+        raise OutputError("is a file, where the result (a GeoParquet folder) goes", file=dst,
+                          hint="give a new folder, or one a previous run wrote")
+    other = sorted(p.name for p in dst.iterdir()
+                   if not (p.is_file() and (p.suffix.lower() in _PARQUET_FILES or p.name in _PARQUET_NAMES)))
+    if other:
+        raise OutputError(f"holds files that are not GeoParquet parts ({', '.join(other[:5])}"
+                          f"{' …' if len(other) > 5 else ''}); it is replaced whole, so they would be lost",
+                          file=dst, hint="give a new folder, or one a previous run wrote")
+
+
+@contextmanager
+def _staged(dst: Path) -> Iterator[Path]:
+    """A fresh sibling folder to write into; on success it replaces ``dst`` (the old folder
+    moved aside, then removed), on failure it is removed and ``dst`` is as it was."""
+    import os
+    import shutil
+
+    stage = dst.with_name(f".{dst.name}.geo_env-{os.getpid()}")
+    old = dst.with_name(f".{dst.name}.geo_env-{os.getpid()}-old")
+    for p in (stage, old):
+        shutil.rmtree(p, ignore_errors=True)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if dst.exists():
+        dst.rename(old)
+    try:
+        stage.rename(dst)
+    except OSError:
+        if old.exists() and not dst.exists():
+            old.rename(dst)
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -122,9 +122,11 @@ def size_stations(supply: np.ndarray, capacity: np.ndarray, n_candidates: int, f
     used = np.unique(src) if len(src) else np.zeros(0, np.int64)
     unserved = supply.copy()
     unserved[used] = 0.0
-    if not len(src):
-        return Sizing(np.full(n_candidates, -1), np.r_[capacity, np.zeros(n_candidates)],
-                      Flows(np.zeros(0), unserved, np.zeros(n_sink)), 0.0, True, {})
+    if not len(src):  # nothing to carry (no arcs, or every village at 0 t/d): forced sites still open
+        module = np.where(forced, int(np.argmin(modules.cost_yuan_per_year)), -1)
+        cap = np.r_[capacity, np.where(module >= 0, modules.capacity_t_per_day[np.maximum(module, 0)], 0.0)]
+        return Sizing(module, cap, Flows(np.zeros(0), unserved, np.zeros(n_sink)),
+                      float(modules.cost_yuan_per_year[module[module >= 0]].sum()), True, {})
     biggest = float(modules.capacity_t_per_day.max())
     least = transport(supply, np.r_[capacity, np.full(n_candidates, biggest)], src, snk, cost).overflow.sum()
     m = _Model(supply, capacity, n_candidates, modules, src, snk, cost, used,

@@ -58,29 +58,37 @@ def province_indicators(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[
     -------
     dict
         Indicator id → ``label label_en baseline planned`` (shares 0–1, None where no county
-        assessed it) ``counts`` (``baseline planned of``: the sums) ``counties_assessed``
-        (counties with a denominator).
+        assessed it) ``counts`` (``baseline planned``: the sums of the numerators; ``of``: of
+        every county's denominator; ``of_baseline of_planned``: of the denominators of the
+        counties that assessed that share — a county without, say, the sewage baseline
+        column is left out of the baseline share, not counted as untreated)
+        ``counties_assessed`` (counties with a denominator) and ``counties_assessed_by``
+        (``baseline planned``: counties with that share).
     """
     out: dict[str, dict[str, Any]] = {}
+    whens = ("baseline", "planned")
     for ind in INDICATORS:
-        sums = {"baseline": 0.0, "planned": 0.0, "of": 0.0}
-        known = {"baseline": False, "planned": False}
-        assessed = 0
+        num = dict.fromkeys(whens, 0.0)
+        den = dict.fromkeys(whens, 0.0)  # each share over the counties that assessed it
+        of_all, assessed = 0.0, 0
+        by = dict.fromkeys(whens, 0)
         for r in _ok(records):
             counts = ((r.get("indicators") or {}).get(ind) or {}).get("counts") or {}
             of = counts.get("of")
             if of is None or of <= 0:
                 continue
             assessed += 1
-            sums["of"] += of
-            for when in ("baseline", "planned"):
-                if counts.get(when) is not None:
-                    sums[when] += counts[when]
-                    known[when] = True
-        share = {w: (sums[w] / sums["of"] if known[w] and sums["of"] > 0 else None) for w in known}
+            of_all += of
+            for when in whens:
+                if counts.get(when) is not None:  # a county without the baseline column: not 0 treated
+                    num[when] += counts[when]
+                    den[when] += of
+                    by[when] += 1
+        share = {w: (num[w] / den[w] if by[w] and den[w] > 0 else None) for w in whens}
         out[ind] = {"label": label(ind, "zh"), "label_en": label(ind, "en"), **share,
-                    "counts": {w: (sums[w] if w == "of" or known[w] else None) for w in sums},
-                    "counties_assessed": assessed}
+                    "counts": {**{w: (num[w] if by[w] else None) for w in whens}, "of": of_all,
+                               **{f"of_{w}": (den[w] if by[w] else None) for w in whens}},
+                    "counties_assessed": assessed, "counties_assessed_by": by}
     return out
 
 
