@@ -239,8 +239,12 @@ def _schema(args: argparse.Namespace) -> int:
     if args.out:
         write_text(Path(args.out), text)
         print(f"wrote {args.out}; first line of project.toml: #:schema {Path(args.out).name}")
-    else:
+    elif sys.stdout.isatty() or not hasattr(sys.stdout, "buffer"):
         sys.stdout.write(text)
+    else:  # `geo-env schema > file`: UTF-8, as editors read a schema, not the console's GBK
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
     return 0
 
 
@@ -405,11 +409,11 @@ def _indicator_lines(ind: Any, zh: bool) -> list[str]:
 def _compare(args: argparse.Namespace, console: _Console) -> int:
     """``geo-env compare``: both projects run as ``run`` runs one, then compared; the output
     folder checked before any layer is read and before the analyses."""
-    from .comparison import compare, plan_project, prepare_out, project_errors
+    from .comparison import checked_names, compare, plan_project, prepare_out, project_errors
     from .io import output as _output
     from .io.project import project_inputs
 
-    out, names = Path(args.out), tuple(args.names)
+    out, names = Path(args.out), checked_names(args.names)  # before minutes of analysis, not after
     projects = (Path(args.project_a), Path(args.project_b))
     for project, name in zip(projects, names):
         with project_errors(project, name):
@@ -541,9 +545,14 @@ def _init(folder: Path) -> int:
 
     # the schema beside the template: editors that read `#:schema` (taplo, Even Better TOML)
     # check the file as it is typed
-    _io.write_text(folder / "project.schema.json", json.dumps(project_schema(), ensure_ascii=False, indent=2) + "\n")
+    schema = folder / "project.schema.json"
+    kept = schema.exists()  # never overwritten either
+    if not kept:
+        _io.write_text(schema, json.dumps(project_schema(), ensure_ascii=False, indent=2) + "\n")
     _io.write_text(target, "#:schema ./project.schema.json\n" + project_template())
     print(f"wrote {target}: fill in the layer paths and column names, then run `geo-env check {target}`")
+    if kept:
+        print(f"kept the existing {schema} (`geo-env schema --out {schema}` writes the current one)")
     return 0
 
 

@@ -48,7 +48,7 @@ from .plan import Plan, _jsonable
 if TYPE_CHECKING:
     from .outputs.compare_map import CompareMap
 
-__all__ = ["Comparison", "compare", "plan_project", "project_errors", "prepare_out", "COMPARE_FILES",
+__all__ = ["Comparison", "compare", "checked_names", "plan_project", "project_errors", "prepare_out", "COMPARE_FILES",
            "COMPARE_JSON", "CHANGES", "SAME_PLACE_M"]
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ def compare(plan_a: Plan, plan_b: Plan, *, names: Sequence[str] = ("A", "B")) ->
     >>> c = ge.compare(a, b, names=("基准", "管网降价"))                    # doctest: +SKIP
     >>> c.villages[["name", "mode_a", "mode_b"]]                          # doctest: +SKIP
     """
-    pair = _checked_names(names)
+    pair = checked_names(names)
     for which, plan in (("plan_a", plan_a), ("plan_b", plan_b)):
         if not isinstance(plan, Plan):
             raise ParameterError(f"{which} is a {type(plan).__name__}, not a Plan",
@@ -277,7 +277,7 @@ def compare(plan_a: Plan, plan_b: Plan, *, names: Sequence[str] = ("A", "B")) ->
     return cmp
 
 
-def _checked_names(names: Sequence[str]) -> tuple[str, str]:
+def checked_names(names: Sequence[str]) -> tuple[str, str]:
     """Two different non-empty names (stripped)."""
     got = [] if isinstance(names, str) else [str(n).strip() for n in names]
     if len(got) != 2 or not all(got) or got[0] == got[1]:
@@ -514,7 +514,9 @@ def _summary(cmp: Comparison) -> dict[str, Any]:
 
     every, names = cmp.all_villages, cmp.names
     both = every["in_a"] & every["in_b"]
-    moves = every.loc[both & (every["mode_a"].astype(object) != every["mode_b"].astype(object))]
+    a, b = every["mode_a"], every["mode_b"]
+    same = (a.isna() & b.isna()) | (a.astype(object) == b.astype(object))  # None != None in pandas
+    moves = every.loc[both & ~same]
     transitions = moves.groupby([moves["mode_a"].fillna("not_assessed"), moves["mode_b"].fillna("not_assessed")]
                                 ).size()
     found = every["change"].str.split(",").explode().value_counts()

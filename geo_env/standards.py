@@ -340,7 +340,7 @@ _SEWAGE: list[Parameter] = [
        "zones aside) within this distance of the village, and meets that water's class (GB 3838 "
        "functional class, column water_class); farther off, or a feature without a class, it discharges "
        "into water of no set function (ponds and ditches: 环办水体函〔2018〕1083号 三级)",
-       "受纳水体搜索距离", check="nonnegative"),
+       "受纳水体搜索距离", check="positive"),
     _P("sewage", "effluent_cost_factors", {"一级A": 1.25, "一级B": 1.0, "一级": 1.0, "二级": 0.85, "三级": 0.7},
        "share of the station's capital and operation",
        _EST + ": station_capex_yuan_per_m3_day and station_opex_yuan_per_m3 price a packaged unit "

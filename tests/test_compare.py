@@ -217,6 +217,17 @@ def test_a_plan_compared_with_itself_changes_nothing(base):
     assert c.summary["mode_changes"] == []
 
 
+
+def test_villages_of_unknown_population_are_no_mode_change(district):
+    # their mode is unknown in both plans: pandas' None != None once listed them as
+    # "not_assessed → not_assessed" in compare.json's mode_changes
+    v = district.villages.copy()
+    v.loc[v.index[:2], ["population", "households"]] = np.nan
+    plan = ge.analyze(replace(district, villages=v))
+    assert plan.villages["sewage_mode"].isna().sum() >= 2
+    c = ge.compare(plan, plan)
+    assert c.summary["mode_changes"] == [] and c.summary["villages"]["changed"] == 0
+
 def test_swapping_a_and_b_negates_every_difference(base, cheap_pipes, cmp):
     back = ge.compare(cheap_pipes, base, names=("管网降价", "基准"))
     assert np.allclose(back.totals["delta"], -cmp.totals["delta"])
@@ -645,3 +656,16 @@ def test_hostile_text_runs_nothing_in_chromium(chromium, tmp_path, payload):
         assert page.locator("img[src='x']").count() == 0 and page.locator("[onerror]").count() == 0
         assert page.evaluate("() => document.scripts.length") == clean
         assert log.dialogs == [] and log.page_errors == [] and log.blocked == []
+
+
+def test_cli_refuses_two_equal_names_before_any_analysis(projects, tmp_path, capsys, monkeypatch):
+    import geo_env.comparison
+
+    def never(*a, **k):
+        raise AssertionError("a project was analysed before the names were checked")
+
+    monkeypatch.setattr(geo_env.comparison, "plan_project", never)
+    out = tmp_path / "out"
+    assert cli.main(["-q", "compare", str(projects / "a"), str(projects / "b"), "--out", str(out),
+                     "--names", "基准", " 基准 "]) == 2
+    assert "two different, non-empty names" in capsys.readouterr().err and not out.exists()

@@ -102,6 +102,13 @@ def test_the_grade_prices_the_station_by_its_factor():
     assert _station_part(res) == pytest.approx(1.4 * hand, rel=1e-9)
 
 
+
+def test_a_receiving_water_distance_of_zero_is_refused_as_a_parameter():
+    # 0 passed the check once and shapely's query_nearest raised ValueError inside the analysis
+    v = villages([(0, 0, 450, 170)])
+    with pytest.raises(ParameterError, match="receiving_water_max_m"):
+        sewage_plan(district(v, water=_river("III")), receiving_water_max_m=0)
+
 def test_standards_label_reason_summary_and_outputs():
     v = villages([(0, 0, 450, 170), (6000, 0, 450, 170)])
     water = gpd.GeoDataFrame({"id": ["W1", "W2"], "water_class": ["Ⅳ类", "3"]}, geometry=[

@@ -118,3 +118,39 @@ def test_no_geoparquet_into_a_folder_holding_an_input(tmp_path):
     plan = ge.analyze(ge.load_project(tmp_path / "d" / "project.toml"))
     with pytest.raises(OutputError):
         plan.to_geoparquet(tmp_path / "d")
+
+
+def test_a_geometry_column_named_geom_is_read_and_analysed(tmp_path):
+    # PostGIS tables made by shp2pgsql or QGIS, and GeoParquet from DuckDB, call it "geom":
+    # the sewage analysis once dropped columns="geometry" from the plants and crashed
+    v = planner_villages(grid_villages())
+    c = v.geometry.to_crs(4548).union_all().centroid
+    plants = gpd.GeoDataFrame({"编号": ["P1"], "名称": ["镇污水厂"], "规模": [2000.0], "负荷": [800.0]},
+                              geometry=gpd.GeoSeries([c], crs=4548).to_crs(4326)).rename_geometry("geom")
+    plants.to_parquet(tmp_path / "plants.parquet")
+    cols = {"id": "编号", "name": "名称", "capacity_m3_per_day": "规模", "load_m3_per_day": "负荷"}
+    got = read_layer(tmp_path / "plants.parquet", kind="sewage_plants", columns=cols)
+    assert got.geometry.name == "geometry" and "geom" not in got.columns
+    project = write_project(tmp_path / "p", extra=f'''
+[layers.sewage_plants]
+path = "{(tmp_path / 'plants.parquet').as_posix()}"
+columns = {{ id = "编号", name = "名称", capacity_m3_per_day = "规模", load_m3_per_day = "负荷" }}
+''')
+    plan = ge.analyze(ge.load_project(project))
+    assert plan.summary["sewage"]["villages"] == len(v)
+
+
+def test_a_geodatabase_is_limited_by_its_largest_table_not_by_all_its_layers(tmp_path, monkeypatch):
+    from geo_env.errors import GeoEnvError
+    from geo_env.io import checks
+
+    gdb, v = _villages_gdb(tmp_path)
+    tables = sorted(p.stat().st_size for p in gdb.iterdir() if p.suffix == ".gdbtable")
+    everything = sum(p.stat().st_size for p in gdb.iterdir() if p.is_file())
+    cols = {"id": "CUN_DM", "name": "CUN_MC"}
+    monkeypatch.setattr(checks, "MAX_LAYER_BYTES", tables[-1] + 1)  # the folder as a whole is larger
+    assert everything > tables[-1] + 1
+    assert len(read_layer(gdb, kind="villages", layer="村庄", columns=cols)) == len(v)
+    monkeypatch.setattr(checks, "MAX_LAYER_BYTES", tables[-1] - 1)
+    with pytest.raises(GeoEnvError, match="more than geo_env reads"):
+        read_layer(gdb, kind="villages", layer="村庄", columns=cols)

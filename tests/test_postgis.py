@@ -131,3 +131,38 @@ def test_a_batch_always_reruns_a_county_whose_layer_lives_in_the_database(server
                             out=tmp_path / "out" / "乙县")
     assert not batch.reads_database(files.county.project)
     assert batch.run_county(files)["rerun"] is True and batch.run_county(files)["rerun"] is False
+
+
+def test_url_mistakes_are_project_file_errors_without_a_server(tmp_path):
+    base = "postgresql://geo@localhost:5432/county"
+    for url, words in ((base + "?password=hunter2", "PGPASSWORD"), (base + "?sslmode=require&PASSWORD=hunter2",
+                                                                  "PGPASSWORD"),
+                       ("postgresql://geo@localhost:54x2/county", "port")):
+        with pytest.raises(ProjectFileError, match=words) as e:
+            ge.load_project(_project(tmp_path / str(len(url)), url, 'table = "villages_gk"'))
+        assert "hunter2" not in str(e.value)
+
+
+def test_without_the_postgis_extra_the_error_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    from geo_env.io.layers import read_database_layer
+
+    for module in ("sqlalchemy", "geoalchemy2", "psycopg"):
+        with monkeypatch.context() as m:
+            m.setitem(sys.modules, module, None)  # import fails as if not installed
+            with pytest.raises(InputFileNotFoundError, match=r'geo_env\[postgis\]'):
+                read_database_layer("postgresql://geo@localhost:1/county", table="villages_gk", kind="villages")
+
+
+def test_a_query_ending_in_a_semicolon_and_a_table_with_two_geometries(server, password, tmp_path):
+    d = ge.load_project(_project(tmp_path / "a", server.url, 'sql = "SELECT * FROM villages_gk;  "'))
+    assert len(d.villages) == 9
+    engine = sqlalchemy.create_engine(server.url.replace("postgresql://geo@", f"postgresql+psycopg://geo:{PASSWORD}@"))
+    with engine.begin() as con:
+        con.execute(sqlalchemy.text("CREATE TABLE IF NOT EXISTS two_geoms AS SELECT *, ST_Centroid(geometry)::"
+                                    "geometry(Point, 4548) AS centre FROM villages_gk"))
+    engine.dispose()
+    with pytest.raises(LayerNotFoundError, match="several geometry columns") as e:
+        ge.load_project(_project(tmp_path / "b", server.url, 'table = "two_geoms"'))
+    assert "centre" in str(e.value) and "sql" in str(e.value)

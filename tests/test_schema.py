@@ -97,3 +97,27 @@ def test_the_cli_prints_the_schema(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out) == project_schema()
     assert cli.main(["-q", "schema", "--out", str(tmp_path / "s.json")]) == 0
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8")) == project_schema()
+
+
+def test_the_schema_redirected_from_a_gbk_console_is_utf8(tmp_path):
+    # Chinese Windows: stdout redirected to a file is cp936; the schema's ² ³ − once came out
+    # as GBK with ^2 ^3 ? — editors read a schema as UTF-8
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "gbk"}
+    with open(tmp_path / "s.json", "wb") as fh:
+        r = subprocess.run([sys.executable, "-m", "geo_env", "schema"], stdout=fh, stderr=subprocess.PIPE, env=env,
+                           timeout=120)
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "s.json").read_bytes().decode("utf-8")
+    assert json.loads(text) == project_schema()
+    assert "³" in text
+
+
+def test_init_keeps_an_existing_schema_file(tmp_path):
+    (tmp_path / "project.schema.json").write_text("{}", encoding="utf-8")
+    assert cli.main(["-q", "init", str(tmp_path)]) == 0
+    assert (tmp_path / "project.schema.json").read_text(encoding="utf-8") == "{}"
+    assert (tmp_path / "project.toml").read_text(encoding="utf-8").startswith("#:schema ./project.schema.json")

@@ -132,7 +132,9 @@ def _check_input(path: Path, *, label: str | None) -> None:
 
 
 def _gdb_size(path: Path, *, label: str | None) -> int:
-    """The size (bytes) of an Esri File Geodatabase: a folder ``*.gdb`` of ``.gdbtable`` files."""
+    """The size (bytes) of the largest table of an Esri File Geodatabase (a folder ``*.gdb``
+    of ``.gdbtable`` files, one per layer): a county's geodatabase of many layers may be
+    large while the layer read is small; the limit is a layer's."""
     if not path.is_dir():
         raise InputFileNotFoundError(
             "is not a File Geodatabase folder", file=str(path), layer=label,
@@ -143,7 +145,7 @@ def _gdb_size(path: Path, *, label: str | None) -> int:
         raise InputFileNotFoundError(
             "the .gdb folder holds no .gdbtable files: it is no File Geodatabase, or only part of it was copied",
             file=str(path), layer=label, hint="copy the whole .gdb folder again from its source")
-    return sum(p.stat().st_size for p in files)
+    return max(p.stat().st_size for p in files if p.suffix.lower() == ".gdbtable")
 
 
 def _check_shapefile_parts(path: Path, parts: Mapping[str, Path], *, label: str | None) -> None:

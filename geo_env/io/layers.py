@@ -201,6 +201,8 @@ def _finish(gdf: gpd.GeoDataFrame, spec: LayerSpec | None, columns: Mapping[str,
         raise EmptyLayerError("the layer has no features", file=fname, layer=label,
                               hint="check the file, the layer or sheet name, or remove the layer")
     gdf = _clean_geometries(gdf, spec, file=fname, label=label)
+    if gdf.geometry.name != "geometry":  # PostGIS's "geom", DuckDB's GeoParquet …: one name downstream
+        gdf = gdf.drop(columns=[c for c in gdf.columns if c == "geometry"]).rename_geometry("geometry")
     if spec is not None:
         gdf = _map_columns(gdf, spec, columns or {}, file=fname, label=label)
         gdf = _check_values(gdf, spec, file=fname, label=label)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import geopandas as gpd
 
@@ -43,32 +43,44 @@ def check_url(url: str, *, where: str, file: str | None = None) -> None:
     if parts.scheme.lower() not in _SCHEMES:
         raise ProjectFileError(f"{where} url must start with postgresql://", file=file,
                                hint='write url = "postgresql://user@host:5432/database"')
-    if parts.password is not None:
+    in_query = any(k.strip().lower() == "password" for k in parse_qs(parts.query, keep_blank_values=True))
+    if parts.password is not None or in_query:
         raise ProjectFileError(
             f"{where} url carries a password: geo_env refuses to read it from a project file", file=file,
             hint="remove it from the url and set the environment variable PGPASSWORD (or use ~/.pgpass); "
                  "project files are copied, mailed and backed up")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise ProjectFileError(f"{where} url has a port that is no number", file=file,
+                               hint='write url = "postgresql://user@host:5432/database"') from None
 
 
 def display_url(url: str) -> str:
     """The URL as messages show it: scheme, user, host, port and database, never a password."""
     p = urlsplit(str(url))
     user = f"{p.username}@" if p.username else ""
-    port = f":{p.port}" if p.port else ""
+    try:
+        port = f":{p.port}" if p.port else ""
+    except ValueError:
+        port = ""
     return f"postgresql://{user}{p.hostname or ''}{port}{p.path}"
 
 
 @contextmanager
 def _engine(url: str, *, label: str | None) -> Iterator[Any]:
     """A SQLAlchemy engine on ``url`` (psycopg driver), disposed afterwards."""
+    missing = InputFileNotFoundError(
+        "reading or writing PostGIS needs SQLAlchemy, GeoAlchemy2 and psycopg", file=display_url(url), layer=label,
+        hint='install them: pip install "geo_env[postgis]"')
     try:
+        import geoalchemy2  # noqa: F401 - GeoPandas' to_postgis needs it
         import sqlalchemy
+
+        p = urlsplit(str(url))
+        engine = sqlalchemy.create_engine(p._replace(scheme="postgresql+psycopg").geturl())  # imports psycopg
     except ImportError:
-        raise InputFileNotFoundError(
-            "reading PostGIS needs SQLAlchemy, GeoAlchemy2 and psycopg", file=display_url(url), layer=label,
-            hint='install them: pip install "geo_env[postgis]"') from None
-    p = urlsplit(str(url))
-    engine = sqlalchemy.create_engine(p._replace(scheme="postgresql+psycopg").geturl())
+        raise missing from None
     try:
         yield engine
     finally:
@@ -86,18 +98,19 @@ def read_postgis_frame(url: str, *, table: str | None = None, sql: str | None = 
                        label: str | None = None) -> gpd.GeoDataFrame:
     """The rows of ``table`` (``schema.table`` or ``table``) or of the query ``sql``, with
     their geometry column and its SRID as CRS (no SRID: no CRS, as a file without .prj)."""
-    import sqlalchemy
-
     if (table is None) == (sql is None):
         raise ProjectFileError("a database layer needs either table or sql", file=display_url(url), layer=label,
                                hint='add table = "schema.table" or sql = "SELECT …"')
     with _engine(url, label=label) as engine:
+        import sqlalchemy
+
         try:
             with engine.connect() as con:
                 if table is not None:
                     query, geom = _table_query(con, table, url, label)
-                else:
-                    query, geom = str(sql), _query_geometry(con, str(sql), url, label)
+                else:  # a query copied from pgAdmin ends in ";", which no subquery takes
+                    query = str(sql).strip().rstrip(";").rstrip()
+                    geom = _query_geometry(con, query, url, label)
                 return gpd.read_postgis(sqlalchemy.text(query), con, geom_col=geom)
         except (LayerNotFoundError, InputFileNotFoundError):
             raise
@@ -124,9 +137,15 @@ def _table_query(con: Any, table: str, url: str, label: str | None) -> tuple[str
             f"no table with geometry named {table!r} (tables: {', '.join(known[:20]) or 'none'})",
             file=display_url(url), layer=label, hint=f"did you mean {near!r}?" if near else
             "give schema.table of a table with a geometry column, or use sql = \"SELECT …\"")
-    if len(hit) > 1:
-        raise LayerNotFoundError(f"{table!r} is in several schemas ({', '.join(r[0] for r in hit)})",
+    schemas = sorted({str(r[0]) for r in hit})
+    if len(schemas) > 1:
+        raise LayerNotFoundError(f"{table!r} is in several schemas ({', '.join(schemas)})",
                                  file=display_url(url), layer=label, hint='write table = "schema.table"')
+    if len(hit) > 1:
+        geoms = ", ".join(str(r[2]) for r in hit)
+        raise LayerNotFoundError(f"{table!r} has several geometry columns ({geoms})", file=display_url(url),
+                                 layer=label, hint=f'use sql = "SELECT … FROM {hit[0][0]}.{hit[0][1]}" selecting '
+                                 "one geometry column")
     s, t, g = hit[0]
     return f'SELECT * FROM "{s}"."{t}"', str(g)
 
@@ -149,12 +168,12 @@ def _query_geometry(con: Any, sql: str, url: str, label: str | None) -> str:
 def write_postgis(url: str, layers: Mapping[str, gpd.GeoDataFrame], *, schema: str) -> list[str]:
     """Write ``layers`` into ``schema`` (created if missing), replacing tables of the same
     names, in one transaction: all or nothing.  Returns ``schema.table`` of each."""
-    import sqlalchemy
-
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
         raise OutputError(f"schema {schema!r} is no plain SQL name", file=display_url(url),
                           hint="use letters, digits and underscores, e.g. geo_env_plan")
     with _engine(url, label=schema) as engine:
+        import sqlalchemy
+
         try:
             with engine.begin() as con:
                 con.execute(sqlalchemy.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

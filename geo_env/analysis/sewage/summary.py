@@ -119,7 +119,7 @@ def sewage_summary(out: gpd.GeoDataFrame, no_pop: Bools, plants: gpd.GeoDataFram
              "connected_villages": int(r["connected_villages"]),
              "connected_flow_m3_per_day": round(float(r["connected_flow_m3_per_day"]), 3),
              "load_after_m3_per_day": round(float(r["load_after_m3_per_day"]), 3)}
-            for k, r in plants.drop(columns="geometry").iterrows()]
+            for k, r in plants.drop(columns=plants.geometry.name).iterrows()]
     return summary
 
 
