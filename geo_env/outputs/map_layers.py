@@ -36,7 +36,6 @@ from .style import (
     CLASS_POINT,
     FACILITY_STATUS,
     FARMS,
-    FLOW_BREAKS_T,
     FLOW_COLORS,
     FLOW_WIDTHS,
     LEGEND_EDGE,
@@ -50,6 +49,7 @@ from .style import (
     facility_status_class,
     farm_class,
     flow_class,
+    flow_width_edges,
     phase_class,
     phase_table,
     sewage_baseline_class,
@@ -315,8 +315,7 @@ def _flow_layer(b: MapData, flows: gpd.GeoDataFrame, lang: str) -> None:
     styles = [replace(base.stroked(color), weight=w).leaflet() for color in FLOW_COLORS.values() for w in FLOW_WIDTHS]
     fields = popup_fields(flows, lang)
     b.tables["waste_flows"] = fields
-    edges = ["< " + f"{FLOW_BREAKS_T[0]:g}"] + [f"{a:g}–{c:g}" for a, c in zip(FLOW_BREAKS_T[:-1], FLOW_BREAKS_T[1:])] \
-        + ["≥ " + f"{FLOW_BREAKS_T[-1]:g}"]
+    edges = flow_width_edges()
     unit = label("tonnes_per_day", lang)
     present_links = sorted(set((cls // len(FLOW_WIDTHS)).tolist()))
     legend: list[dict[str, Any]] = [

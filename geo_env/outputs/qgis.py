@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 
+from .._choices import FACILITY_STATUSES
 from ..io.writers import GpkgLayerMeta, GpkgStyle
 from ..labels import label
 from .style import (
@@ -45,6 +46,7 @@ from .style import (
     WASTE,
     ClassTable,
     Symbol,
+    flow_width_edges,
     phase_table,
 )
 
@@ -71,7 +73,8 @@ CLASS_EXPRESSIONS = {
     # transfer stations: utilisation class (:func:`.style.utilisation_class`) | status class
     "utilisation": ("CASE WHEN \"utilisation\" IS NULL THEN 'unknown' WHEN \"utilisation\" > 1.000000001 "
                     "THEN 'over' WHEN \"utilisation\" > 0.8 THEN 'high' ELSE 'low' END"),
-    "status": "CASE WHEN \"status\" IN ('running', 'stopped', 'building', 'planned') THEN \"status\" ELSE 'unknown' END",
+    "status": (f"CASE WHEN \"status\" IN ({', '.join(repr(c) for c in FACILITY_STATUSES)}) THEN \"status\" "
+               "ELSE 'unknown' END"),
     # waste flows: link | width class (:func:`.style.flow_class`)
     "flow": ("\"link\" || '|' || CASE " + " ".join(
         f"WHEN \"t_per_day\" >= {b!r} THEN '{len(FLOW_BREAKS_T) - i}'" for i, b in enumerate(reversed(FLOW_BREAKS_T)))
@@ -160,8 +163,7 @@ def _utilisation_classes(sym: Symbol, with_status: bool, lang: str) -> _Renderer
 
 def _flow_classes(sym: Symbol, lang: str) -> _Renderer:
     """Waste flows coloured by link and as wide as their tonnes' class, as on the map."""
-    edges = [f"< {FLOW_BREAKS_T[0]:g}", *(f"{a:g}–{b:g}" for a, b in zip(FLOW_BREAKS_T[:-1], FLOW_BREAKS_T[1:])),
-             f"≥ {FLOW_BREAKS_T[-1]:g}"]
+    edges = flow_width_edges()
     unit = label("tonnes_per_day", lang)
     return ("categorized", CLASS_EXPRESSIONS["flow"],
             [(f"{link}|{k}", f"{label(f'link.{link}', lang)} {edges[k]} {unit}", replace(sym.stroked(color), weight=w))

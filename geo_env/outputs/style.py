@@ -50,7 +50,7 @@ __all__ = [
     "ClassTable", "WASTE", "SEWAGE", "FARMS", "SEWAGE_BASELINE", "FACILITY_STATUS", "COLORS", "WASTE_CLASSES",
     "SEWAGE_CLASSES", "FARM_CLASSES", "waste_class", "sewage_class", "farm_class", "sewage_baseline_class",
     "facility_status_class", "PHASE_COLORS", "phase_table", "phase_class", "UTILISATION", "utilisation_class",
-    "FLOW_COLORS", "FLOW_BREAKS_T", "FLOW_WIDTHS", "flow_class", "TREATMENT_BROWN", "COLLECTION_TEAL",
+    "FLOW_COLORS", "FLOW_BREAKS_T", "FLOW_WIDTHS", "flow_class", "flow_width_edges", "TREATMENT_BROWN", "COLLECTION_TEAL",
     # the symbols
     "Symbol", "SymbolKind", "SYMBOLS", "CLASS_FILL", "CLASS_POINT", "HILLSHADE_OPACITY",
 ]
@@ -209,6 +209,12 @@ def utilisation_class(stations: pd.DataFrame) -> np.ndarray:
 FLOW_COLORS: Final = {"village_station": "#4a90c8", "station_facility": TREATMENT_BROWN}
 FLOW_BREAKS_T: Final = (1.0, 5.0, 20.0)
 FLOW_WIDTHS: Final = (1.2, 2.5, 4.5, 7.0)
+
+
+def flow_width_edges() -> list[str]:
+    """The tonnes of each width class as legend text (t/d): ``< 1``, ``1–5``, ``5–20``, ``≥ 20``."""
+    b = FLOW_BREAKS_T
+    return [f"< {b[0]:g}", *(f"{lo:g}–{hi:g}" for lo, hi in zip(b[:-1], b[1:])), f"≥ {b[-1]:g}"]
 
 
 def flow_class(flows: pd.DataFrame) -> np.ndarray:
